@@ -1,0 +1,344 @@
+"""One call for every kind of style: ``stylize(photo, style, ...)``.
+
+How a picture is made:
+1. The photo is read (EXIF-rotated, alpha flattened) and scaled to the output size.
+2. The network paints a copy at the *paint size*: the output size for outputs up to 1024 px,
+   and 1024 px beyond that, divided by ``brush``. Strokes so keep a painterly size on a 4096 px
+   print instead of shrinking to noise.
+3. When the paint size is below the output size, the painting is scaled up and the photo's own
+   fine detail is added back, so edges stay sharp at full resolution.
+4. A paint pass too big for the memory budget runs in overlapping tiles with feathered seams;
+   every tile reuses the normalisation statistics of the whole picture, so no seam shows.
+5. Quality mode then refines the result by optimisation (``quality.refine``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from functools import lru_cache
+
+import torch
+from PIL import Image
+
+from . import presets, registry
+from .errors import Cancelled, StyleError
+from .imaging import (
+    MAX_SIDE,
+    ImageSource,
+    keep_colors,
+    load_image,
+    luminance,
+    resize_long_side,
+    resize_tensor,
+    to_image,
+    to_tensor,
+)
+from .nets.layers import shared_stats
+from .registry import ModelRef
+
+NATIVE_SIDE = 1024  # beyond this output size the network keeps painting at this scale
+PREDICT_SIDE = 256  # the style predictor's training size
+STATS_SIDE = 1024  # the whole-picture pass that tiles share their statistics with
+TILE_OVERLAP = 64
+# Bytes of activations per painted pixel, measured on the CPU (multi-style net, float32)
+BYTES_PER_PIXEL = 700
+DEFAULT_CPU_BUDGET = 3 << 30
+
+Progress = Callable[[float, Image.Image | None], None]
+
+
+@dataclass(frozen=True)
+class Blend:
+    """A weighted mix of styles: ``Blend((("starry-night", 0.7), (my_painting, 0.3)))``."""
+
+    parts: tuple[tuple[object, float], ...]
+
+
+@dataclass
+class StylizeResult:
+    image: Image.Image
+    models: tuple[ModelRef, ...]
+    device: str
+    seconds: float
+    paint_size: tuple[int, int]  # (width, height) the network painted at
+    tiles: int
+
+
+@dataclass
+class _Plan:
+    """A resolved style: the network that paints it and what conditions that network."""
+
+    network: str  # "multistyle26" | "magenta_transformer"
+    condition: torch.Tensor  # (1, 26) style weights or (1, 100) style vector
+    paintings: list[tuple[Image.Image, float]]  # style images, for strength and quality mode
+    models: list[ModelRef]
+
+
+def stylize(
+    content: ImageSource,
+    style: object,
+    *,
+    strength: float = 1.0,
+    preserve_colors: bool = False,
+    max_side: int = 1024,
+    brush: float = 1.0,
+    mode: str = "fast",
+    device: str = "auto",
+    progress: Progress | None = None,
+    cancel: Callable[[], bool] | None = None,
+    memory_budget: int | None = None,
+    quality_steps: int | None = None,
+) -> StylizeResult:
+    """Paint `content` in `style`; see the module docstring and docs/engine-api.md."""
+    started = time.perf_counter()
+    _check_options(strength=strength, max_side=max_side, brush=brush, mode=mode)
+    report = progress or (lambda fraction, preview: None)
+    stopped = cancel or (lambda: False)
+    dev = registry.resolve_device(device)
+
+    photo = load_image(content, what="photo")
+    full = resize_long_side(photo, max_side)
+    paint_side = max(128, min(MAX_SIDE, round(min(max_side, NATIVE_SIDE) / brush)))
+    painted = resize_long_side(photo, paint_side, multiple=4)
+    fast_share = 0.15 if mode == "quality" else 1.0
+
+    with torch.inference_mode(), _precision(dev):
+        plan = _plan(style, dev)
+        if plan.network == "magenta_transformer" and strength < 1.0:
+            # As Magenta does: move the style vector from the photo's own style towards the painting's
+            own, ref = _style_vector(photo, dev)
+            plan.condition = strength * plan.condition + (1.0 - strength) * own
+            plan.models.append(ref)
+        report(0.05 * fast_share, None)
+        net, ref = registry.get(plan.network, dev)
+        plan.models.append(ref)
+        x = to_tensor(painted).to(dev)
+        budget = memory_budget or _default_budget(dev)
+        out, tiles = _paint(net, x, plan.condition, budget=budget, stopped=stopped,
+                            report=lambda f: report(fast_share * (0.05 + 0.9 * f), None))
+        target = to_tensor(full).to(dev)
+        out = _restore_detail(out.float(), photo_paint=x.float(), photo_full=target)
+
+    if mode == "quality":
+        out = _refine(out, target, plan, dev, steps=quality_steps, report=report, stopped=stopped,
+                      lo=fast_share)
+    if preserve_colors:
+        out = keep_colors(out, target)
+    if plan.network == "multistyle26" and strength < 1.0:
+        out = strength * out + (1.0 - strength) * target  # no "photo's own" style vector here
+    image = to_image(out)
+    report(1.0, image if mode == "quality" else None)
+    return StylizeResult(
+        image=image,
+        models=tuple(dict.fromkeys(plan.models)),
+        device=dev.type,
+        seconds=time.perf_counter() - started,
+        paint_size=painted.size,
+        tiles=tiles,
+    )
+
+
+def _check_options(*, strength: float, max_side: int, brush: float, mode: str) -> None:
+    if not (isinstance(strength, int | float) and 0.0 <= strength <= 1.0):
+        raise StyleError(f"Strength must be between 0 and 1, not {strength!r}.")
+    if not (isinstance(max_side, int) and 64 <= max_side <= MAX_SIDE):
+        raise StyleError(f"The output size must be a whole number of pixels from 64 to {MAX_SIDE}, not {max_side!r}.")
+    if not (isinstance(brush, int | float) and 0.25 <= brush <= 4.0):
+        raise StyleError(f"Brush size must be between 0.25 and 4, not {brush!r}.")
+    if mode not in ("fast", "quality"):
+        raise StyleError(f"Mode must be 'fast' or 'quality', not {mode!r}.")
+
+
+@contextmanager
+def _precision(dev: torch.device) -> Iterator[None]:
+    # Half precision roughly doubles convolution throughput on a GPU; the norm statistics stay
+    # in float32 (nets.layers.instance_stats). On the CPU float32 is the fast path.
+    ctx = torch.autocast("cuda", dtype=torch.float16) if dev.type == "cuda" else nullcontext()
+    with ctx:
+        yield
+
+
+# -- resolving a style ----------------------------------------------------------------------------
+
+
+def _plan(style: object, dev: torch.device) -> _Plan:
+    parts = _normalise_blend(style)
+    kinds = {"network" if isinstance(s, presets.Preset) and s.kind == "network" else "image" for s, _ in parts}
+    if kinds == {"network"}:
+        weights = torch.zeros(1, 26)
+        for preset, w in parts:
+            weights[0, preset.index] += w
+        net, _ = registry.get("multistyle26", dev)  # the ref is added by the caller
+        return _Plan("multistyle26", weights.to(dev), [], [])
+    vector = torch.zeros(1, 100, device=dev)
+    paintings, models = [], []
+    for spec, w in parts:
+        if isinstance(spec, presets.Preset) and spec.kind == "network":
+            v, refs = _network_preset_vector(spec.slug, dev)
+            models += refs
+        else:
+            image = _style_image(spec)
+            v, ref = _style_vector(image, dev)
+            paintings.append((image, w))
+            models.append(ref)
+        vector += w * v
+    return _Plan("magenta_transformer", vector, paintings, models)
+
+
+def _normalise_blend(style: object) -> list[tuple[object, float]]:
+    parts = list(style.parts) if isinstance(style, Blend) else [(style, 1.0)]
+    if not parts:
+        raise StyleError("A blend needs at least one style.")
+    resolved = []
+    for spec, weight in parts:
+        if not (isinstance(weight, int | float) and weight >= 0 and math.isfinite(weight)):
+            raise StyleError(f"Blend weights must be zero or more, not {weight!r}.")
+        resolved.append((presets.get(spec) if isinstance(spec, str) and not _looks_like_path(spec) else spec, weight))
+    total = sum(w for _, w in resolved)
+    if total <= 0:
+        raise StyleError("At least one style in a blend needs a weight above zero.")
+    return [(s, w / total) for s, w in resolved if w > 0]
+
+
+def _looks_like_path(text: str) -> bool:
+    return "/" in text or "." in text
+
+
+def _style_image(spec: object) -> Image.Image:
+    if isinstance(spec, presets.Preset):
+        return _painting(spec.slug)
+    return load_image(spec, what="style image")
+
+
+@lru_cache(maxsize=16)
+def _painting(slug: str) -> Image.Image:
+    return load_image(presets.get(slug).painting_path, what="preset painting")
+
+
+def _style_vector(image: Image.Image, dev: torch.device) -> tuple[torch.Tensor, ModelRef]:
+    """The 100-d Magenta style vector of a picture: a centred square at 256 px, as trained."""
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    square = image.crop((left, top, left + side, top + side))
+    square = square.resize((PREDICT_SIDE, PREDICT_SIDE), Image.Resampling.LANCZOS)
+    net, ref = registry.get("magenta_predictor", dev)
+    return net(to_tensor(square).to(dev)).float(), ref
+
+
+@lru_cache(maxsize=32)
+def _network_preset_vector(slug: str, dev: torch.device) -> tuple[torch.Tensor, tuple[ModelRef, ...]]:
+    """A built-in network style as a Magenta vector, so it can blend with any painting.
+
+    The multi-style network has no style vectors of its own; the predictor reads one off the
+    preset painted on the reference photo.
+    """
+    reference = load_image(presets.REFERENCE_PHOTO).resize((PREDICT_SIDE, PREDICT_SIDE))
+    weights = torch.zeros(1, 26, device=dev)
+    weights[0, presets.get(slug).index] = 1.0
+    net, ms_ref = registry.get("multistyle26", dev)
+    painted = to_image(net(to_tensor(reference).to(dev), weights))
+    vector, p_ref = _style_vector(painted, dev)
+    return vector, (ms_ref, p_ref)
+
+
+# -- painting -------------------------------------------------------------------------------------
+
+
+def _default_budget(dev: torch.device) -> int:
+    if dev.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(dev)
+        return int(free * 0.6)
+    return DEFAULT_CPU_BUDGET
+
+
+def _paint(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int, stopped, report) -> tuple[torch.Tensor, int]:
+    """Run the network over x (1, 3, H, W), in tiles when a single pass would not fit."""
+    _, _, h, w = x.shape
+    x = x.contiguous(memory_format=torch.channels_last)
+    if h * w * BYTES_PER_PIXEL <= budget:
+        if stopped():
+            raise Cancelled()
+        out = net(x, condition)
+        report(1.0)
+        return out, 1
+    tile = max(128, int(math.sqrt(budget / BYTES_PER_PIXEL)) // 4 * 4)
+    step = tile - TILE_OVERLAP
+    ys = _starts(h, tile, step)
+    xs = _starts(w, tile, step)
+    small = resize_tensor(x, _fit4(h, w, STATS_SIDE))
+    out = torch.zeros(1, 3, h, w, device=x.device)
+    weight = torch.zeros(1, 1, h, w, device=x.device)
+    with shared_stats(net, lambda: net(small, condition)):
+        for n, (y0, x0) in enumerate((y, xx) for y in ys for xx in xs):
+            if stopped():
+                raise Cancelled()
+            th, tw = min(tile, h - y0), min(tile, w - x0)
+            piece = net(x[:, :, y0:y0 + th, x0:x0 + tw], condition).float()
+            ramp = _feather(th, tw, top=y0 > 0, left=x0 > 0, bottom=y0 + th < h, right=x0 + tw < w,
+                            device=x.device)
+            out[:, :, y0:y0 + th, x0:x0 + tw] += piece * ramp
+            weight[:, :, y0:y0 + th, x0:x0 + tw] += ramp
+            report((n + 1) / (len(ys) * len(xs)))
+    return out / weight, len(ys) * len(xs)
+
+
+def _starts(length: int, tile: int, step: int) -> list[int]:
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step)) + [length - tile]
+    return sorted(set(s // 4 * 4 for s in starts))
+
+
+def _fit4(h: int, w: int, side: int) -> tuple[int, int]:
+    scale = min(1.0, side / max(h, w))
+    return max(4, round(h * scale / 4) * 4), max(4, round(w * scale / 4) * 4)
+
+
+def _feather(h: int, w: int, *, top: bool, left: bool, bottom: bool, right: bool, device) -> torch.Tensor:
+    """Blend weights for a tile: linear ramps across the overlap on the sides that have a neighbour."""
+    def ramp(n: int, start: bool, end: bool) -> torch.Tensor:
+        r = torch.ones(n, device=device)
+        edge = torch.linspace(0.0, 1.0, TILE_OVERLAP + 2, device=device)[1:-1]
+        if start:
+            r[:TILE_OVERLAP] = edge
+        if end:
+            r[-TILE_OVERLAP:] = torch.minimum(r[-TILE_OVERLAP:], edge.flip(0))
+        return r
+
+    return (ramp(h, top, bottom)[:, None] * ramp(w, left, right)[None, :])[None, None]
+
+
+def _restore_detail(out: torch.Tensor, *, photo_paint: torch.Tensor, photo_full: torch.Tensor) -> torch.Tensor:
+    """Scale the painting to the output size and give it back the photo's fine detail.
+
+    The detail is the photo's luminance minus its own round trip through the paint size: exactly
+    what painting at a coarser scale lost, so strokes stay large while edges stay sharp.
+    """
+    size = tuple(photo_full.shape[-2:])
+    if tuple(out.shape[-2:]) == size:
+        return out.clamp(0, 1)
+    detail = luminance(photo_full) - luminance(resize_tensor(photo_paint, size))
+    return (resize_tensor(out, size) + detail).clamp(0, 1)
+
+
+def _refine(out, target, plan: _Plan, dev, *, steps, report, stopped, lo: float) -> torch.Tensor:
+    from .quality import refine
+
+    features, ref = registry.get("efficientnet_lite0", dev)
+    plan.models.append(ref)
+    if plan.paintings:
+        style_image = max(plan.paintings, key=lambda p: p[1])[0]
+        style = to_tensor(resize_long_side(style_image, 512)).to(dev)
+    else:
+        style = out.clone()  # a built-in style's own texture, at the scale it was painted
+
+    def on_progress(fraction: float, current: torch.Tensor) -> None:
+        report(lo + (1.0 - lo) * fraction, to_image(current))
+
+    kwargs = {"steps": steps} if steps else {}
+    return refine(content=target.clone(), init=out.clone(), style=style, features=features,
+                  progress=on_progress, cancel=stopped, **kwargs).detach()
