@@ -1,0 +1,162 @@
+"""The stylize API: every kind of style, every option, and every kind of bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from generator.ml import engine, weights
+from generator.ml.engine import Blend, stylize
+from generator.ml.errors import Cancelled, StyleError
+from generator.ml.imaging import luminance, resize_tensor, to_tensor
+
+
+def arr(img: Image.Image) -> np.ndarray:
+    return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def test_it_paints_any_size_and_keeps_the_aspect_ratio(chelsea):
+    photo = Image.open(chelsea).convert("RGB").crop((0, 0, 333, 217))  # no multiple of 4
+    result = stylize(photo, "cobalt-strokes", max_side=333)
+    assert result.image.size == (333, 217)
+    result = stylize(photo, "starry-night", max_side=500)
+    assert result.image.size == (500, 326)
+
+
+def test_a_result_records_the_exact_weights_that_made_it(chelsea):
+    manifest = weights.read_manifest()
+    network = stylize(chelsea, "cobalt-strokes", max_side=128)
+    assert [(m.name, m.sha256) for m in network.models] == [("multistyle26", manifest["multistyle26"]["sha256"])]
+    painting = stylize(chelsea, "udnie", max_side=128)
+    assert {m.name for m in painting.models} == {"magenta_predictor", "magenta_transformer"}
+    assert painting.device == "cpu" and painting.seconds > 0
+
+
+def test_any_style_image_works_as_a_style(chelsea, starry):
+    from_file = stylize(chelsea, starry, max_side=160).image
+    from_preset = stylize(chelsea, "starry-night", max_side=160).image
+    np.testing.assert_allclose(arr(from_file), arr(from_preset), atol=1 / 255)
+
+
+def test_a_blend_with_one_weight_is_that_style_and_a_mix_differs_from_both(chelsea):
+    a = arr(stylize(chelsea, "cobalt-strokes", max_side=160).image)
+    b = arr(stylize(chelsea, "crimson-fire", max_side=160).image)
+    only_a = arr(stylize(chelsea, Blend((("cobalt-strokes", 1.0), ("crimson-fire", 0.0))), max_side=160).image)
+    mix = arr(stylize(chelsea, Blend((("cobalt-strokes", 1.0), ("crimson-fire", 1.0))), max_side=160).image)
+    np.testing.assert_allclose(only_a, a, atol=1 / 255)
+    assert np.abs(mix - a).mean() > 0.03 and np.abs(mix - b).mean() > 0.03
+
+
+def test_paintings_and_network_styles_blend_together(chelsea, starry):
+    result = stylize(chelsea, Blend(((starry, 0.5), ("cobalt-strokes", 0.5))), max_side=160)
+    assert {m.name for m in result.models} >= {"multistyle26", "magenta_predictor", "magenta_transformer"}
+
+
+def test_lower_strength_stays_closer_to_the_photo(chelsea):
+    photo = arr(Image.open(chelsea).convert("RGB").resize((256, 170), Image.Resampling.LANCZOS))
+    for style in ("starry-night", "cobalt-strokes"):
+        distances = [np.abs(arr(stylize(chelsea, style, strength=s, max_side=256).image) - photo).mean()
+                     for s in (1.0, 0.5, 0.0)]
+        assert distances[0] > distances[1] > distances[2], (style, distances)
+    unchanged = arr(stylize(chelsea, "cobalt-strokes", strength=0.0, max_side=256).image)
+    assert np.abs(unchanged - photo).max() <= 2 / 255  # a network style at strength 0 is the photo
+
+
+def test_preserving_colours_keeps_the_photo_s_colours(chelsea):
+    photo = to_tensor(Image.open(chelsea).convert("RGB").resize((256, 170), Image.Resampling.LANCZOS))
+
+    def chroma_gap(img: Image.Image) -> float:
+        t = to_tensor(img)
+        return float(((t - luminance(t)) - (photo - luminance(photo))).abs().mean())
+
+    kept = stylize(chelsea, "crimson-fire", preserve_colors=True, max_side=256).image
+    free = stylize(chelsea, "crimson-fire", max_side=256).image
+    assert chroma_gap(kept) < 0.01 < chroma_gap(free)
+
+
+def test_brush_sets_the_scale_the_network_paints_at(chelsea):
+    assert stylize(chelsea, "cobalt-strokes", max_side=512).paint_size[0] == 512
+    assert stylize(chelsea, "cobalt-strokes", max_side=512, brush=2.0).paint_size[0] == 256
+    big = stylize(chelsea, "cobalt-strokes", max_side=2048)
+    assert big.image.size == (2048, 1362)
+    assert big.paint_size[0] == 1024  # past 1024 px strokes keep their size instead of shrinking
+
+
+def test_edges_stay_sharp_when_the_network_paints_below_the_output_size(chelsea):
+    result = stylize(chelsea, "cobalt-strokes", max_side=1024, brush=4.0)
+    assert result.paint_size[0] == 256
+    out = to_tensor(result.image)
+    plain = resize_tensor(to_tensor(stylize(chelsea, "cobalt-strokes", max_side=256).image), out.shape[-2:])
+
+    def detail(t: torch.Tensor) -> float:  # energy of the Laplacian: fine detail
+        lap = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]])[None, None]
+        return float(torch.nn.functional.conv2d(luminance(t), lap).var())
+
+    assert detail(out) > 2 * detail(plain)
+
+
+def test_a_picture_too_big_for_memory_is_painted_in_tiles_without_seams(chelsea):
+    whole = stylize(chelsea, "starry-night", max_side=600)
+    tiled = stylize(chelsea, "starry-night", max_side=600, memory_budget=200 * 200 * engine.BYTES_PER_PIXEL)
+    assert whole.tiles == 1 and tiled.tiles >= 6
+    a, b = arr(whole.image), arr(tiled.image)
+    # tiles reuse the whole picture's statistics (taken at a lower size), so they agree closely
+    assert np.abs(a - b).mean() < 0.03
+    # and there is no seam: neighbouring columns differ no more across tile borders than elsewhere
+    cols = np.abs(np.diff(b, axis=1)).mean(axis=(0, 2))
+    assert cols.max() < 4 * np.median(cols)
+
+
+def test_progress_runs_from_start_to_one_and_cancel_stops_the_run(chelsea):
+    seen = []
+    stylize(chelsea, "udnie", max_side=300, memory_budget=120 * 120 * engine.BYTES_PER_PIXEL,
+            progress=lambda f, preview: seen.append(f))
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 3
+    with pytest.raises(Cancelled):
+        stylize(chelsea, "udnie", max_side=300, cancel=lambda: True)
+
+
+def test_quality_mode_refines_the_fast_result_and_shows_previews(chelsea):
+    previews = []
+    fast = stylize(chelsea, "starry-night", max_side=160)
+    good = stylize(chelsea, "starry-night", max_side=160, mode="quality", quality_steps=12,
+                   progress=lambda f, p: previews.append((f, p)))
+    assert "efficientnet_lite0" in {m.name for m in good.models}
+    assert good.image.size == fast.image.size
+    assert np.abs(arr(good.image) - arr(fast.image)).mean() > 0.005
+    assert any(p is not None for _, p in previews) and previews[-1][0] == 1.0
+    checks = iter(range(10_000))
+    with pytest.raises(Cancelled):  # a flag raised mid-way through the optimisation
+        stylize(chelsea, "starry-night", max_side=160, mode="quality", quality_steps=12,
+                cancel=lambda: next(checks) > 5)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"style": "no-such-style"}, "no preset called"),
+        ({"strength": 1.5}, "Strength must be between 0 and 1"),
+        ({"strength": -0.1}, "Strength must be between 0 and 1"),
+        ({"max_side": 5000}, "from 64 to 4096"),
+        ({"max_side": 32}, "from 64 to 4096"),
+        ({"brush": 0}, "Brush size"),
+        ({"mode": "slow"}, "Mode must be"),
+        ({"style": Blend((("udnie", 0.0),))}, "weight above zero"),
+        ({"style": Blend((("udnie", -1.0),))}, "zero or more"),
+        ({"device": "tpu"}, "Unknown device"),
+    ],
+)
+def test_bad_options_raise_one_clear_error(chelsea, options, message):
+    kwargs = {"style": "udnie", "max_side": 128} | options
+    style = kwargs.pop("style")
+    with pytest.raises(StyleError, match=message):
+        stylize(chelsea, style, **kwargs)
+
+
+def test_a_bad_style_image_is_named_in_the_error(chelsea, tmp_path):
+    broken = tmp_path / "painting.png"
+    broken.write_bytes(b"not really a png")
+    with pytest.raises(StyleError, match="style image"):
+        stylize(chelsea, broken, max_side=128)
