@@ -7,6 +7,9 @@ looking at each one rendered on the astronaut photo (``python -m generator.ml.pr
 
 from __future__ import annotations
 
+import argparse
+import sys
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,3 +90,31 @@ def get(slug: str) -> Preset:
         return PRESETS[slug]
     except KeyError:
         raise StyleError(f"There is no preset called {slug!r}. Pick one from the preset list.") from None
+
+
+def render_thumbnails(directory: Path, *, side: int = 256, slugs: list[str] | None = None) -> list[Path]:
+    """Each preset painted on the reference photo, as WebP: what the studio's preset grid shows."""
+    from .engine import stylize
+    from .imaging import save_image
+
+    written = []
+    for slug in slugs or list(PRESETS):
+        image = stylize(REFERENCE_PHOTO, slug, max_side=side).image
+        written.append(save_image(image, Path(directory) / f"{slug}.webp", quality=82, method=6))
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m generator.ml.presets")
+    sub = parser.add_subparsers(dest="action", required=True)
+    thumbs = sub.add_parser("thumbnails", help="render every preset's thumbnail into a folder")
+    thumbs.add_argument("directory", type=Path)
+    thumbs.add_argument("--side", type=int, default=256)
+    args = parser.parse_args(argv)
+    for path in render_thumbnails(args.directory, side=args.side):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
