@@ -3,7 +3,7 @@
 Every measurement runs in its own process (so peak RSS is that method's alone), one after the
 other in rounds A B C A B C ..., and the table gives medians and ratios against the
 TransformerNet baseline measured alongside:
-  ours (preset)       the full fast-mode `stylize` call with a built-in style (multi-style network)
+  ours (preset)       the full fast-mode `stylize` call with a built-in network style (cobalt-strokes)
   ours (painting)     the full fast-mode `stylize` call with a painting (Magenta: style vector,
                       calibration, coarse and fine passes)
   ours (network)      the Magenta transformer alone, one forward pass at the output size
@@ -46,7 +46,7 @@ def _measure(method: str, side: int, reps: int) -> dict:
     x = to_tensor(resize_long_side(photo, side, multiple=4)).contiguous(memory_format=torch.channels_last)
     if method == "ours (preset)":
         def run():
-            stylize(photo, "starry-night", max_side=side, device="cpu")
+            stylize(photo, "cobalt-strokes", max_side=side, device="cpu")
     elif method == "ours (painting)":
         painting = load_image(PAINTING)
 

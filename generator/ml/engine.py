@@ -84,6 +84,7 @@ class _Plan:
     condition: torch.Tensor  # (1, 26) style weights or (1, 100) style vector
     paintings: list[tuple[Image.Image, float]]  # style images, for strength and quality mode
     models: list[ModelRef]
+    goal: torch.Tensor | None = None  # the paintings' own (1, 100) style vector, before calibration
 
 
 def stylize(
@@ -119,6 +120,7 @@ def stylize(
     with torch.inference_mode(), _precision(dev):
         plan = _plan(style, dev)
         if plan.network == "magenta_transformer":
+            plan.goal = plan.condition.clone()
             calibration_photo = resize_long_side(photo, min(coarse_side, CALIBRATION_SIDE), multiple=4)
             plan.condition = _calibrate(plan.condition, calibration_photo, dev, stopped=stopped)
         if plan.network == "magenta_transformer" and strength < 1.0:
@@ -380,9 +382,16 @@ def _refine(out, target, plan: _Plan, dev, *, steps, report, stopped, lo: float)
 
     features, ref = registry.get("efficientnet_lite0", dev)
     plan.models.append(ref)
+    magenta = None
     if plan.paintings:
         style_image = max(plan.paintings, key=lambda p: p[1])[0]
         style = to_tensor(resize_long_side(style_image, 512)).to(dev)
+        predictor, _ = registry.get("magenta_predictor", dev)
+        goal = plan.goal.detach().float().clone()
+
+        def magenta(x: torch.Tensor) -> torch.Tensor:
+            # The refined picture must also read as the painting to Magenta's own predictor
+            return (predictor(_centre_square(x, PREDICT_SIDE)) - goal).square().sum()
     else:
         style = out.clone()  # a built-in style's own texture, at the scale it was painted
 
@@ -390,5 +399,22 @@ def _refine(out, target, plan: _Plan, dev, *, steps, report, stopped, lo: float)
         report(lo + (1.0 - lo) * fraction, to_image(current))
 
     kwargs = {"steps": steps} if steps else {}
-    return refine(content=target.clone(), init=out.clone(), style=style, features=features,
-                  progress=on_progress, cancel=stopped, **kwargs).detach()
+    fast = out.float().clone()
+    refined = refine(content=target.clone(), init=fast, style=style, features=features,
+                     progress=on_progress, cancel=stopped, extra_loss=magenta, **kwargs).detach()
+    return refined if magenta is None else _no_further_than(fast, refined, magenta)
+
+
+@torch.no_grad()
+def _no_further_than(fast: torch.Tensor, refined: torch.Tensor, distance) -> torch.Tensor:
+    """Refined, or the nearest step back towards the fast result that is no further from the painting.
+
+    Quality mode must never move the picture's style away from the painting as Magenta's predictor
+    reads it; where the texture optimisation did, part of its change is given back.
+    """
+    limit = float(distance(fast))
+    for share in (1.0, 0.75, 0.5, 0.25):
+        mixed = fast + share * (refined - fast)
+        if float(distance(mixed)) <= limit:
+            return mixed
+    return fast

@@ -73,6 +73,7 @@ def refine(
     cancel: Callable[[], bool] | None = None,
     preview_every: int = 10,
     cfg: QualityConfig | None = None,
+    extra_loss: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Improve a fast stylisation's texture; returns (1, 3, H, W) in 0..1, the shape of init.
 
@@ -85,6 +86,8 @@ def refine(
     progress(fraction, image): every ``preview_every`` steps and once with 1.0 at the end;
     image is the current result at output size, detached.
     cancel(): polled every step; True raises ``Cancelled``.
+    extra_loss(image): an added term on the current image (1, 3, h_l, w_l) at each level, e.g. the
+    distance of its Magenta style vector to the painting's.
     """
     cfg = cfg or QualityConfig()
     if init.shape != content.shape or init.dim() != 4 or init.shape[:2] != (1, 3):
@@ -132,6 +135,8 @@ def refine(
                 content_loss = F.mse_loss(feats[cfg.content_layer], photo) / photo_norm
                 init_loss = residual.square().mean() * 100  # 0.1 mean drift costs 1
                 loss = style_loss + content_weight * content_loss + init_weight * init_loss
+                if extra_loss is not None:
+                    loss = loss + extra_loss(x)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
