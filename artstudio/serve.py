@@ -145,7 +145,9 @@ def ensure_secret_key(folder: Path) -> str:
 
 
 def prepare_data_dir(folder: Path) -> None:
-    for sub in ("", "media", "static", "weights", "valkey"):
+    if not folder.exists():
+        folder.mkdir(mode=0o700, parents=True)  # the database, uploads and the secret key: private
+    for sub in ("media", "static", "weights", "valkey"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
 
 
@@ -562,7 +564,7 @@ def _serve(sup: Supervisor, config: Config, environ: dict[str, str], broker: lis
     for name, argv in setup_commands():
         code = sup.run_step(name, argv, env)
         if code != 0:
-            return f"`{' '.join(argv[1:])}` failed ({code})"
+            return f"the {name} step failed (exit status {code})"
 
     web_host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     if not port_is_free(config.port, web_host):
