@@ -170,7 +170,7 @@ USE_TZ = True
 # Hashed, compressed static files for production (needs collectstatic); plain files in tests and DEBUG.
 STATIC_MANIFEST = env_bool("DJANGO_STATIC_MANIFEST", not (DEBUG or TESTING))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}},
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # at MEDIA_ROOT
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATIC_MANIFEST

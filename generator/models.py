@@ -17,24 +17,30 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
-def _user_file(folder: str):
-    """An ``upload_to`` that files a user's upload under a random name in their own folder."""
-
-    def upload_to(instance: Job | Artwork, filename: str) -> str:
-        suffix = PurePath(filename).suffix.lower()
-        return f"users/{instance.owner_id}/{folder}/{uuid.uuid4().hex}{suffix}"
-
-    upload_to.__name__ = f"upload_to_{folder}"
-    upload_to.__qualname__ = upload_to.__name__
-    return upload_to
+def _user_path(instance: Job | Artwork, folder: str, filename: str) -> str:
+    """A random name in the owner's own folder; only the (lower-cased) suffix of the upload is kept."""
+    suffix = PurePath(filename).suffix.lower()
+    return f"users/{instance.owner_id}/{folder}/{uuid.uuid4().hex}{suffix}"
 
 
-# Module-level names so migrations can reference them.
-photo_upload_to = _user_file("photos")
-style_upload_to = _user_file("styles")
-preview_upload_to = _user_file("previews")
-artwork_upload_to = _user_file("artworks")
-thumbnail_upload_to = _user_file("thumbnails")
+def photo_upload_to(instance: Job, filename: str) -> str:
+    return _user_path(instance, "photos", filename)
+
+
+def style_upload_to(instance: Job, filename: str) -> str:
+    return _user_path(instance, "styles", filename)
+
+
+def preview_upload_to(instance: Job, filename: str) -> str:
+    return _user_path(instance, "previews", filename)
+
+
+def artwork_upload_to(instance: Artwork, filename: str) -> str:
+    return _user_path(instance, "artworks", filename)
+
+
+def thumbnail_upload_to(instance: Artwork, filename: str) -> str:
+    return _user_path(instance, "thumbnails", filename)
 
 
 class Mode(models.TextChoices):
