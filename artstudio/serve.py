@@ -9,8 +9,9 @@ stops everything; if any process dies on its own, the rest are stopped and the e
 `artstudio-serve manage <command> ...` runs a Django management command with the same
 environment (secret key, data folder, database), e.g. `artstudio-serve manage createsuperuser`.
 
-This process is only a supervisor: it uses the standard library and nothing else, so it never
-imports Django, Celery or torch (the worker forks; CUDA must not be initialised above it).
+This process is only a supervisor and uses the standard library alone (importing the `artstudio`
+package creates the Celery app object, nothing more): it never loads the Django settings or torch,
+and so never touches CUDA above the forking worker.
 """
 
 from __future__ import annotations
