@@ -246,6 +246,21 @@ def worker_command(concurrency: int) -> list[str]:
 
 
 def web_command(config: Config) -> list[str]:
+    return [*_web_argv(config), *_no_control_socket()]
+
+
+def _no_control_socket() -> list[str]:
+    """gunicorn 27 opens a control socket in ~/.gunicorn, which two studios on one machine would share."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        major = int(version("gunicorn").split(".")[0])
+    except (PackageNotFoundError, ValueError):
+        return []
+    return ["--no-control-socket"] if major >= 27 else []
+
+
+def _web_argv(config: Config) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", "artstudio.wsgi:application",
         "--bind", f"{config.host}:{config.port}",
@@ -485,12 +500,24 @@ class Supervisor:
 # -- the launcher -----------------------------------------------------------------------------------
 
 
+def _script() -> str:
+    """How to call artstudio-serve from the current folder, as installed next to this Python."""
+    script = Path(sys.executable).parent / "artstudio-serve"
+    if not script.exists():
+        return f"{sys.executable} -m artstudio.serve"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
+
+
 def banner(config: Config) -> str:
     return (
         f"\nArtstudio is running at {config.url}\n"
         f"State folder: {config.data_dir}\n"
-        "Create the first admin (in another terminal, from this folder):\n"
-        "    .venv/bin/artstudio-serve manage createsuperuser\n"
+        "Create the first admin in another terminal, from this folder (this is `manage.py createsuperuser`\n"
+        "with the studio's secret key and data folder):\n"
+        f"    {_script()} manage createsuperuser\n"
         "Press Ctrl-C to stop.\n"
     )
 

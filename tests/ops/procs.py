@@ -10,7 +10,7 @@ import pytest
 PROC = Path("/proc")
 
 
-def _cmdline(pid: int) -> str:
+def cmdline(pid: int) -> str:
     try:
         return (PROC / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
@@ -24,6 +24,11 @@ def _stat(pid: int) -> list[str]:
     except OSError:
         return []
     return raw[raw.rindex(")") + 2 :].split()
+
+
+def parent(pid: int) -> int | None:
+    fields = _stat(pid)
+    return int(fields[1]) if fields else None
 
 
 def live_pids() -> list[int]:
@@ -41,21 +46,26 @@ def processes_mentioning(text: str) -> list[tuple[int, str]]:
     """Live (not zombie) processes whose command line contains `text`."""
     found = []
     for pid in live_pids():
-        cmd = _cmdline(pid)
+        cmd = cmdline(pid)
         if text in cmd and not is_zombie(pid):
             found.append((pid, cmd))
     return found
 
 
-def processes_in_sessions_of(ppid: int) -> list[tuple[int, str]]:
-    """Live processes whose parent is `ppid` or whose session was started by one of its children."""
-    children = {pid for pid in live_pids() if (_stat(pid)[1:2] or [""])[0] == str(ppid)}
-    found = []
-    for pid in live_pids():
-        fields = _stat(pid)
-        if not fields or fields[0] == "Z":
-            continue
-        parent, _pgrp, session = fields[1], fields[2], fields[3]
-        if int(parent) == ppid or int(session) in children:
-            found.append((pid, _cmdline(pid)))
+def descendants(pid: int) -> set[int]:
+    """Every live process below `pid` (children, grandchildren, ...)."""
+    parent_of = {}
+    for child in live_pids():
+        fields = _stat(child)
+        if fields and fields[0] != "Z":
+            parent_of[child] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {c for c, parent in parent_of.items() if parent in frontier} - found
+        found |= frontier
     return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if (PROC / str(pid)).exists() and not is_zombie(pid)}
