@@ -159,6 +159,8 @@ def test_the_owner_gets_the_files(alice_client, alice_artwork):
     assert b"".join(image.streaming_content).startswith(b"\x89PNG")
     thumb = alice_client.get(reverse("generator:artwork-thumbnail", args=[alice_artwork.pk]))
     assert thumb.status_code == 200 and thumb["Content-Type"] == "image/webp"
+    job_photo = alice_client.get(reverse("generator:job-photo", args=[alice_artwork.job_id]))
+    assert job_photo.status_code == 200 and job_photo["Content-Type"] == "image/png"
     download = alice_client.get(reverse("generator:artwork-image", args=[alice_artwork.pk]) + "?download=1")
     assert "attachment" in download["Content-Disposition"]
 
