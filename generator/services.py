@@ -241,11 +241,14 @@ def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
     """A failed or cancelled job goes back to its queue with the same uploads and parameters."""
     _owned(job, by)
     with transaction.atomic():
+        old_preview = job.preview.name
         requeued = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
-            status=Job.Status.QUEUED, progress=0.0, error="", cancel_requested=False,
+            status=Job.Status.QUEUED, progress=0.0, error="", cancel_requested=False, preview="",
             started=None, finished=None, worker="", queued_at=timezone.now(),  # joins the back of the queue
         )
         if requeued:
+            if old_preview:
+                transaction.on_commit(lambda: job.preview.storage.delete(old_preview))
             transaction.on_commit(lambda: _enqueue(job_id=job.pk, queue=job.queue))
     job.refresh_from_db()
     return job

@@ -27,6 +27,7 @@ def isolated_data(data_dir, settings, monkeypatch, tmp_path) -> Path:
     settings.DATA_DIR = data_dir
     settings.MEDIA_ROOT = media
     settings.STATIC_ROOT = data_dir / "static"
+    settings.STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing folder
     monkeypatch.setenv("ARTSTUDIO_DATA_DIR", str(data_dir))  # the engine reads it at call time
     return media
 
