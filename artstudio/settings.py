@@ -241,3 +241,5 @@ CELERY_TASK_QUEUES = (Queue("gpu", routing_key="gpu"), Queue("cpu", routing_key=
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_ROUTES = {"generator.stylize_job": {"queue": "cpu"}}  # services pass queue= per job
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Testing aid only: run each job inside the web process, no broker or worker needed (imports torch there).
+CELERY_TASK_ALWAYS_EAGER = env_bool("ARTSTUDIO_RUN_JOBS_INLINE", False)
