@@ -178,6 +178,11 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_HANDLERS = [
+    "generator.uploads.TruncatingUploadHandler",  # never spools more than the upload limit to disk
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields other than files
 
@@ -241,3 +246,5 @@ CELERY_TASK_QUEUES = (Queue("gpu", routing_key="gpu"), Queue("cpu", routing_key=
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_ROUTES = {"generator.stylize_job": {"queue": "cpu"}}  # services pass queue= per job
 CELERY_WORKER_SEND_TASK_EVENTS = False
+# Testing aid only: run each job inside the web process, no broker or worker needed (imports torch there).
+CELERY_TASK_ALWAYS_EAGER = env_bool("ARTSTUDIO_RUN_JOBS_INLINE", False)

@@ -65,13 +65,13 @@ def check_image(upload: UploadedFile, *, field: str) -> CheckedImage:
     def refuse(message: str) -> ValidationError:
         return ValidationError({field: message})
 
-    if upload.size is not None and upload.size > max_bytes:
-        raise refuse(_("The file is %(size)s MB; the limit is %(limit)s MB.")
-                     % {"size": f"{upload.size / 2**20:.1f}", "limit": f"{max_bytes / 2**20:.0f}"})
+    too_big = _("The file is larger than the %(limit)s MB limit.") % {"limit": f"{max_bytes / 2**20:.0f}"}
+    if upload.size is not None and upload.size > max_bytes:  # uploads.py keeps at most one byte more
+        raise refuse(too_big)
     upload.seek(0)
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise refuse(_("The file is larger than the %(limit)s MB limit.") % {"limit": f"{max_bytes / 2**20:.0f}"})
+        raise refuse(too_big)
     not_a_picture = _("This file is not a picture the studio can read. Please upload a JPEG, PNG or WebP image.")
     try:
         with warnings.catch_warnings():

@@ -36,7 +36,7 @@ def stylize_job(self, job_id: str) -> None:
     except ValueError:
         logger.warning("stylize_job got %r, which is not a job id; dropping it", job_id)
         return
-    services.job_run(job_id=job_id, worker=f"{self.request.hostname or 'worker'}:{os.getpid()}")
+    services.job_run(job_id=job_id)  # records "<host>:<pid>", which a later claim uses to spot a dead child
 
 
 @worker_process_init.connect

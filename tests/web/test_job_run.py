@@ -196,7 +196,7 @@ def test_the_task_hands_the_id_to_the_service(alice, monkeypatch):
     from generator.tasks import stylize_job
 
     ran = []
-    monkeypatch.setattr("generator.services.job_run", lambda *, job_id, worker: ran.append(job_id))
+    monkeypatch.setattr("generator.services.job_run", lambda *, job_id: ran.append(job_id))
     stylize_job.apply(args=["not-a-uuid"])
     job = make_job(alice)
     stylize_job.apply(args=[str(job.pk)])

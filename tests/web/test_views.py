@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from factories import files_under, make_job, photo, upload
+from factories import files_under, make_job, noise_bytes, photo, upload
 
 from generator import services
 from generator.models import Job
@@ -96,6 +96,15 @@ def test_a_bad_upload_is_shown_on_the_form_and_nothing_is_written(alice_client, 
     assert response.status_code == 400
     html = response.content.decode()
     assert 'data-testid="errors-photo"' in html and "not a picture" in html
+    assert not Job.objects.exists() and files_under(isolated_data) == []
+
+
+def test_an_upload_over_the_limit_is_refused_without_keeping_it_whole(alice_client, settings, isolated_data):
+    settings.ARTSTUDIO_MAX_UPLOAD_BYTES = 1000
+    big = upload(noise_bytes((300, 300)))
+    assert big.size > 100_000
+    response = alice_client.post(reverse("generator:studio"), studio_post(photo=big))
+    assert response.status_code == 400 and "larger than the" in response.content.decode()
     assert not Job.objects.exists() and files_under(isolated_data) == []
 
 
