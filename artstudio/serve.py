@@ -500,24 +500,45 @@ class Supervisor:
 # -- the launcher -----------------------------------------------------------------------------------
 
 
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _script() -> str:
     """How to call artstudio-serve from the current folder, as installed next to this Python."""
     script = Path(sys.executable).parent / "artstudio-serve"
     if not script.exists():
         return f"{sys.executable} -m artstudio.serve"
-    try:
-        return str(script.relative_to(Path.cwd()))
-    except ValueError:
-        return str(script)
+    return _relative(script)
+
+
+def createsuperuser_command(config: Config) -> str:
+    """What to type in a second terminal for the first admin.
+
+    In a checkout that is `.venv/bin/python manage.py createsuperuser`: settings.py reads the key this
+    launcher keeps in the state folder, so nothing needs exporting (only a non-default state folder
+    has to be named). From an installed wheel there is no manage.py: `artstudio-serve manage ...`.
+    """
+    manage_py = REPO / "manage.py"
+    if not manage_py.exists():
+        return f"{_script()} manage createsuperuser"
+    python = Path(sys.executable)
+    in_repo = Path.cwd().resolve() == REPO
+    command = f"{_relative(python)} {'manage.py' if in_repo else _relative(manage_py)} createsuperuser"
+    if config.data_dir != REPO / "var":
+        command = f"ARTSTUDIO_DATA_DIR={config.data_dir} {command}"
+    return command
 
 
 def banner(config: Config) -> str:
     return (
         f"\nArtstudio is running at {config.url}\n"
         f"State folder: {config.data_dir}\n"
-        "Create the first admin in another terminal, from this folder (this is `manage.py createsuperuser`\n"
-        "with the studio's secret key and data folder):\n"
-        f"    {_script()} manage createsuperuser\n"
+        "Create the first admin in another terminal, from this folder:\n"
+        f"    {createsuperuser_command(config)}\n"
         "Press Ctrl-C to stop.\n"
     )
 

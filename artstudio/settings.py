@@ -68,17 +68,32 @@ TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
 DEBUG = env_bool("DJANGO_DEBUG", False)
 SECURE = env_bool("DJANGO_SECURE", False)  # production behind HTTPS: secure cookies, HSTS, SSL redirect
 
+DATA_DIR = Path(env_str("ARTSTUDIO_DATA_DIR", str(BASE_DIR / "var"))).expanduser().resolve()
+
+
+def persisted_secret_key(folder: Path) -> str:
+    """The key artstudio-serve keeps in `folder/secret_key` ("" if there is none), so that a plain
+    `python manage.py createsuperuser` after the one-command run signs with the studio's key."""
+    try:
+        return (folder / "secret_key").read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+
+
 if DEBUG or TESTING:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-development-key-never-use-in-production")
 else:
-    SECRET_KEY = env_str("DJANGO_SECRET_KEY")  # required; the launcher generates one under var/
+    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or persisted_secret_key(DATA_DIR)
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"Set DJANGO_SECRET_KEY, or run artstudio-serve once: it keeps a key in {DATA_DIR / 'secret_key'}."
+        )
     if len(SECRET_KEY) < 50:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
-DATA_DIR = Path(env_str("ARTSTUDIO_DATA_DIR", str(BASE_DIR / "var"))).expanduser().resolve()
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"  # never routed: every file goes through a view that checks its owner
 STATIC_ROOT = DATA_DIR / "static"

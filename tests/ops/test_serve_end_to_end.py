@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -78,13 +79,25 @@ def test_it_starts_the_studio_and_a_sigint_stops_every_process(studio):
     family = descendants(proc.pid)
     assert len(family) >= 5, family  # valkey, celery + its pool child, gunicorn + its worker
 
+    # The banner's advice works as printed: a plain manage.py, nothing exported but the state folder
+    # (the test's is not the default var/), finds the launcher's key and database.
+    admin = subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--username", "admin",
+         "--email", "admin@example.com"],
+        cwd=REPO, env={**studio_env(data_dir, port), "DJANGO_SUPERUSER_PASSWORD": "a-long-admin-password-1"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert admin.returncode == 0, admin.stderr
+    with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT is_superuser FROM auth_user WHERE username = 'admin'").fetchone() == (1,)
+
     proc.send_signal(signal.SIGINT)
     code = proc.wait(timeout=STOP_TIMEOUT)
 
     text = log.read_text()
     assert code == 0, text[-4000:]
     assert "Artstudio is running at http://127.0.0.1:" in text
-    assert "manage createsuperuser" in text
+    assert f"ARTSTUDIO_DATA_DIR={data_dir} " in text and " manage.py createsuperuser" in text
     assert "did not stop" not in text  # every child stopped on SIGTERM, none needed a kill
     time.sleep(0.5)
     assert alive(family) == set(), text[-4000:]

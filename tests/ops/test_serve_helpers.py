@@ -228,3 +228,12 @@ def test_manage_runs_a_django_command_with_the_studio_environment(tmp_path: Path
     assert argv[1:] == ["-m", "django", "createsuperuser"]
     assert env["DJANGO_SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
     assert env["ARTSTUDIO_DATA_DIR"] == str(tmp_path)
+
+
+def test_the_banner_advises_a_plain_manage_py_createsuperuser(config: Config):
+    here = serve.createsuperuser_command(Config(data_dir=serve.REPO / "var"))
+    elsewhere = serve.createsuperuser_command(config)
+
+    assert here.endswith("manage.py createsuperuser") and "DATA_DIR" not in here
+    assert elsewhere == f"ARTSTUDIO_DATA_DIR={config.data_dir} {here}"
+    assert elsewhere in serve.banner(config)
