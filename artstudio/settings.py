@@ -257,6 +257,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 # Redis re-delivers an unacknowledged message after the visibility timeout; it must exceed the hard
 # limit, or a long job still running would be handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+# Put every broker key under a prefix, so several studios (or test runs) can share one Redis database.
+if _broker_prefix := env_str("ARTSTUDIO_BROKER_KEY_PREFIX", ""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
 CELERY_TASK_QUEUES = (Queue("gpu", routing_key="gpu"), Queue("cpu", routing_key="cpu"))
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_ROUTES = {"generator.stylize_job": {"queue": "cpu"}}  # services pass queue= per job
