@@ -33,16 +33,6 @@ def isolated_data(data_dir, settings, monkeypatch, tmp_path) -> Path:
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", "alice@example.com", "a-long-password-1")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", "bob@example.com", "b-long-password-2")
-
-
-@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client
