@@ -22,6 +22,7 @@ $(VENV)/.installed-test: pyproject.toml
 	touch $@ $(VENV)/.installed
 
 test: $(VENV)/.installed-test
+	.ci/ensure-chromium
 	$(BIN)/python -m pytest
 
 test-ops: $(VENV)/.installed-test
