@@ -119,6 +119,13 @@ def resize_tensor(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
                          antialias=shrinking, align_corners=False)
 
 
+def fit_long_side(x: torch.Tensor, side: int) -> torch.Tensor:
+    """Resize (N, C, H, W) so that its longer side is `side`, keeping the aspect ratio."""
+    h, w = x.shape[-2:]
+    scale = side / max(h, w)
+    return resize_tensor(x, (max(1, round(h * scale)), max(1, round(w * scale))))
+
+
 # ITU-R BT.601 (JPEG) luma weights
 _LUMA = torch.tensor([0.299, 0.587, 0.114])
 

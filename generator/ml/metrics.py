@@ -10,10 +10,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from .imaging import fit_long_side, luminance, resize_tensor
 from .nets.efficientnet import EfficientNetLite0
-
-# Rec. 601 luma, the weights PIL's convert("L") uses, so numbers match a greyscale export.
-_LUMA = (0.299, 0.587, 0.114)
 
 
 def gram(f: torch.Tensor) -> torch.Tensor:
@@ -27,16 +25,6 @@ def gram(f: torch.Tensor) -> torch.Tensor:
     return flat @ flat.transpose(1, 2) / (c * h * w)
 
 
-def resize_long_side(x: torch.Tensor, side: int) -> torch.Tensor:
-    """(N, C, H, W) -> (N, C, H', W') with max(H', W') == side, aspect kept, antialiased."""
-    h, w = x.shape[-2:]
-    scale = side / max(h, w)
-    size = (max(1, round(h * scale)), max(1, round(w * scale)))
-    if size == (h, w):
-        return x
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=scale < 1)
-
-
 @torch.no_grad()
 def gram_distance(
     a: torch.Tensor, b: torch.Tensor, features: EfficientNetLite0, *, side: int | None = 512
@@ -48,7 +36,7 @@ def gram_distance(
     numbers from outputs of different sizes are comparable; ``side=None`` uses them as given.
     """
     if side is not None:
-        a, b = resize_long_side(a, side), resize_long_side(b, side)
+        a, b = fit_long_side(a, side), fit_long_side(b, side)
     dists = [
         torch.linalg.matrix_norm(gram(fa) - gram(fb)).mean()
         for fa, fb in zip(features.features(a), features.features(b), strict=True)
@@ -65,16 +53,10 @@ def content_distance(
     b is resized to a's size first, so an output can be compared with its (larger) photo.
     """
     if b.shape[-2:] != a.shape[-2:]:
-        b = F.interpolate(b, size=a.shape[-2:], mode="bilinear", align_corners=False, antialias=True)
+        b = resize_tensor(b, a.shape[-2:])
     fa = features.features(a, depth=layer + 1)[layer]
     fb = features.features(b, depth=layer + 1)[layer]
     return float(F.mse_loss(fa, fb))
-
-
-def luminance(x: torch.Tensor) -> torch.Tensor:
-    """(N, 3, H, W) RGB -> (N, 1, H, W) luma."""
-    weights = x.new_tensor(_LUMA).view(1, 3, 1, 1)
-    return (x * weights).sum(dim=1, keepdim=True)
 
 
 def _gaussian_window(size: int, sigma: float, like: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,8 @@ import torch
 import torch.nn.functional as F
 
 from .errors import Cancelled
-from .metrics import gram, resize_long_side
+from .imaging import fit_long_side, resize_tensor
+from .metrics import gram
 from .nets.efficientnet import EfficientNetLite0
 
 
@@ -36,13 +37,6 @@ class QualityConfig:
     # Share of the steps each level gets, coarse first. Coarse steps are cheap and set the
     # large strokes; the fine level mostly sharpens them.
     level_shares: tuple[float, ...] = (0.45, 0.35, 0.2)
-
-
-def _resize(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    if x.shape[-2:] == size:
-        return x
-    down = size[0] < x.shape[-2]
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False, antialias=down)
 
 
 def _level_sizes(h: int, w: int, *, levels: int, cfg: QualityConfig) -> list[tuple[int, int]]:
@@ -107,23 +101,23 @@ def refine(
     depth = max(*cfg.style_layers, cfg.content_layer) + 1
 
     def compose(residual: torch.Tensor) -> torch.Tensor:
-        return (init + _resize(residual, (h, w))).clamp(0, 1)
+        return (init + resize_tensor(residual, (h, w))).clamp(0, 1)
 
     residual = torch.zeros(1, 3, *sizes[0], device=device)
     done = 0
     with torch.enable_grad():
         for size, count in zip(sizes, counts, strict=True):
-            base = _resize(init, size)  # (1, 3, h_l, w_l)
-            residual = _resize(residual, size).detach().requires_grad_(True)
+            base = resize_tensor(init, size)  # (1, 3, h_l, w_l)
+            residual = resize_tensor(residual, size).detach().requires_grad_(True)
             with torch.no_grad():
                 # The painting at the same longest side as this level: strokes keep the same
                 # size relative to the picture at every level.
-                style_feats = features.features(resize_long_side(style, max(size)), depth=depth)
+                style_feats = features.features(fit_long_side(style, max(size)), depth=depth)
                 targets = [gram(style_feats[i]) for i in cfg.style_layers]
                 # Scale each layer's loss to 1 for a blank (zero-Gram) image: layers of very
                 # different magnitudes then count alike.
                 norms = [t.square().sum().clamp_min(1e-12) for t in targets]
-                photo = features.features(_resize(content, size), depth=depth)[cfg.content_layer]
+                photo = features.features(resize_tensor(content, size), depth=depth)[cfg.content_layer]
                 photo_norm = photo.square().mean().clamp_min(1e-12)
             opt = torch.optim.Adam([residual], lr=cfg.lr)
             for _ in range(count):

@@ -63,11 +63,14 @@ def get(name: str, device: torch.device, *, directory: Path | None = None) -> tu
     with _lock:
         model = _cache.get(key)
         if model is None:
-            state, sha = weights.load_state(name, directory)
-            model = _builders()[name]()
-            model.load_state_dict(state)
-            # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU
-            model = model.requires_grad_(False).eval().to(device, memory_format=torch.channels_last)
+            # Built outside inference mode even when the first caller is in it: its parameters
+            # must stay ordinary tensors, usable where gradients flow to an input (quality mode).
+            with torch.inference_mode(False):
+                state, sha = weights.load_state(name, directory)
+                model = _builders()[name]()
+                model.load_state_dict(state)
+                # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU
+                model = model.requires_grad_(False).eval().to(device, memory_format=torch.channels_last)
             _cache[key] = model
     return model, ModelRef(name, key[1])
 

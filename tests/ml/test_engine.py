@@ -77,18 +77,32 @@ def test_preserving_colours_keeps_the_photo_s_colours(chelsea):
 
 
 def test_brush_sets_the_scale_the_network_paints_at(chelsea):
-    assert stylize(chelsea, "cobalt-strokes", max_side=512).paint_size[0] == 512
-    assert stylize(chelsea, "cobalt-strokes", max_side=512, brush=2.0).paint_size[0] == 256
+    assert stylize(chelsea, "cobalt-strokes", max_side=512).paint_size[0] == engine.BRUSH_SIDE
+    assert stylize(chelsea, "cobalt-strokes", max_side=512, brush=2.0).paint_size[0] == engine.BRUSH_SIDE // 2
+    assert stylize(chelsea, "cobalt-strokes", max_side=256).paint_size[0] == 256  # never above the output
     big = stylize(chelsea, "cobalt-strokes", max_side=2048)
     assert big.image.size == (2048, 1362)
-    assert big.paint_size[0] == 1024  # past 1024 px strokes keep their size instead of shrinking
+    # strokes keep their size relative to the picture instead of shrinking to noise on a big print
+    assert big.paint_size[0] == engine.BRUSH_SIDE
+
+
+def test_a_bigger_brush_paints_bigger_strokes(chelsea):
+    def coarse_share(img: Image.Image) -> float:  # the part of the picture's variation above 1/16 scale
+        t = luminance(to_tensor(img))
+        h, w = t.shape[-2:]
+        blurred = resize_tensor(resize_tensor(t, (h // 16, w // 16)), (h, w))
+        return float(blurred.var() / t.var())
+
+    small = stylize(chelsea, "starry-night", max_side=768, brush=0.5).image
+    large = stylize(chelsea, "starry-night", max_side=768, brush=3.0).image
+    assert coarse_share(large) > coarse_share(small)
 
 
 def test_edges_stay_sharp_when_the_network_paints_below_the_output_size(chelsea):
     result = stylize(chelsea, "cobalt-strokes", max_side=1024, brush=4.0)
-    assert result.paint_size[0] == 256
+    assert result.paint_size[0] == 96
     out = to_tensor(result.image)
-    plain = resize_tensor(to_tensor(stylize(chelsea, "cobalt-strokes", max_side=256).image), out.shape[-2:])
+    plain = resize_tensor(to_tensor(stylize(chelsea, "cobalt-strokes", max_side=96).image), out.shape[-2:])
 
     def detail(t: torch.Tensor) -> float:  # energy of the Laplacian: fine detail
         lap = torch.tensor([[0.0, 1, 0], [1, -4, 1], [0, 1, 0]])[None, None]

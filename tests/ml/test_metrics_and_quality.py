@@ -1,0 +1,102 @@
+"""The measuring sticks (EfficientNet-Lite0, the metrics) and quality mode's refinement."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from generator.ml import metrics, quality, registry
+from generator.ml.errors import Cancelled
+from generator.ml.imaging import fit_long_side, load_image, resize_tensor, to_tensor
+
+CPU = torch.device("cpu")
+# ImageNet classes 281..285: tabby, tiger cat, Persian, Siamese, Egyptian cat
+CATS = set(range(281, 286))
+# 504 coffee mug, 967 espresso, 968 cup
+COFFEE = {504, 967, 968}
+
+
+@pytest.fixture(scope="module")
+def effnet():
+    return registry.get("efficientnet_lite0", CPU)[0]
+
+
+def picture(path, side: int = 224) -> torch.Tensor:
+    return fit_long_side(to_tensor(load_image(path)), side)
+
+
+def test_efficientnet_recognises_the_cat_and_the_coffee(effnet, chelsea):
+    photos = chelsea.parent
+    with torch.inference_mode():
+        cat = effnet(picture(chelsea)).topk(5).indices[0].tolist()
+        coffee = effnet(picture(photos / "coffee.png")).topk(5).indices[0].tolist()
+    assert cat[0] in CATS, cat
+    assert COFFEE & set(coffee), coffee
+
+
+def test_features_have_the_documented_shapes_and_depth_stops_early(effnet):
+    x = torch.rand(1, 3, 64, 96)
+    with torch.inference_mode():
+        shapes = [tuple(f.shape) for f in effnet.features(x)]
+        assert shapes == [(1, 16, 32, 48), (1, 24, 16, 24), (1, 40, 8, 12), (1, 80, 4, 6), (1, 192, 2, 3)]
+        assert len(effnet.features(x, depth=2)) == 2
+
+
+def test_ssim_is_one_for_the_same_picture_and_falls_with_noise(chelsea):
+    x = picture(chelsea, 256)
+    torch.manual_seed(0)
+    slightly = (x + 0.02 * torch.randn_like(x)).clamp(0, 1)
+    very = (x + 0.2 * torch.randn_like(x)).clamp(0, 1)
+    assert metrics.ssim(x, x) == pytest.approx(1.0)
+    assert 1.0 > metrics.ssim(x, slightly) > metrics.ssim(x, very) > 0.0
+    with pytest.raises(ValueError, match="one size"):
+        metrics.ssim(x, x[..., :100])
+
+
+def test_sharpness_is_higher_for_a_crisp_picture_than_a_blurred_one(chelsea):
+    x = picture(chelsea, 512)
+    blurred = resize_tensor(resize_tensor(x, (x.shape[-2] // 4, x.shape[-1] // 4)), x.shape[-2:])
+    assert metrics.sharpness(x) > 3 * metrics.sharpness(blurred)
+
+
+def test_style_distance_is_zero_for_itself_and_grows_with_a_different_painting(effnet, starry):
+    paintings = starry.parent
+    starry_t = picture(starry, 256)
+    scream = picture(paintings / "the_scream.jpg", 256)
+    # size-independent: the same painting at two sizes is close, another painting is far
+    assert metrics.gram_distance(starry_t, starry_t, effnet) == 0.0
+    assert metrics.gram_distance(starry_t, picture(starry, 384), effnet, side=256) < \
+        0.5 * metrics.gram_distance(starry_t, scream, effnet)
+
+
+def test_content_distance_grows_as_the_picture_moves_away_from_the_photo(effnet, chelsea):
+    x = picture(chelsea, 256)
+    torch.manual_seed(0)
+    near = (x + 0.03 * torch.randn_like(x)).clamp(0, 1)
+    assert metrics.content_distance(x, x, effnet) == 0.0
+    assert metrics.content_distance(x, near, effnet) < metrics.content_distance(x, torch.rand_like(x), effnet)
+    # a bigger photo is scaled to the result first
+    assert metrics.content_distance(x, picture(chelsea, 512), effnet) < metrics.content_distance(x, near, effnet)
+
+
+def test_refine_moves_the_picture_towards_the_painting_s_texture(effnet, chelsea, starry):
+    photo = picture(chelsea, 160)
+    painting = picture(starry, 256)
+    seen = []
+    out = quality.refine(content=photo, init=photo, style=painting, features=effnet, steps=30,
+                         progress=lambda f, img: seen.append((f, tuple(img.shape))), preview_every=5)
+    assert out.shape == photo.shape and float(out.min()) >= 0.0 and float(out.max()) <= 1.0
+    before = metrics.gram_distance(photo, painting, effnet)
+    assert metrics.gram_distance(out, painting, effnet) < 0.8 * before
+    fractions = [f for f, _ in seen]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert all(shape == tuple(photo.shape) for _, shape in seen)
+
+
+def test_refine_stops_when_cancelled_and_refuses_mismatched_inputs(effnet, chelsea, starry):
+    photo = picture(chelsea, 96)
+    with pytest.raises(Cancelled):
+        quality.refine(content=photo, init=photo, style=picture(starry, 96), features=effnet, steps=10,
+                       cancel=lambda: True)
+    with pytest.raises(ValueError, match="must both be"):
+        quality.refine(content=photo, init=photo[..., :50], style=photo, features=effnet)
