@@ -1,16 +1,58 @@
-"""Shared fixtures: the shipped sample pictures and small synthetic ones."""
+"""Shared fixtures: the personas, the shipped sample pictures and small synthetic ones, and the database.
+
+The database: when a PostgreSQL server answers (ARTSTUDIO_TEST_POSTGRES_URL, default the local one), the
+whole run uses it, in a test database of its own, so that the integration and browser tests can hand
+committed rows to a real worker process; otherwise SQLite, and the tests that need PostgreSQL skip.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import io
+import uuid
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from tests.real_services import postgres_reachable, postgres_url
+
 ASSETS = Path(__file__).resolve().parents[1] / "generator" / "ml" / "assets"
 PHOTOS = sorted((ASSETS / "photos").iterdir())
 PAINTINGS = sorted((ASSETS / "styles").iterdir())
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -> None:
+    """pytest-django's hook for changing DATABASES just before the test databases are created."""
+    if not postgres_reachable():
+        return
+    import dj_database_url
+    from django.conf import settings
+    from django.db import connections
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        parsed = dj_database_url.parse(postgres_url(), conn_max_age=0)
+        # The same dict object, which django.db.connections also holds; the SQLite OPTIONS do not apply.
+        merged = {**db, "OPTIONS": {}, **parsed}
+        db.clear()
+        db.update(merged)
+    # A name of its own, so that runs from several checkouts on one server never share (or drop) one.
+    db["TEST"] = {**db.get("TEST", {}), "NAME": f"test_artstudio_{uuid.uuid4().hex[:12]}"}
+    connections.close_all()
+    with contextlib.suppress(AttributeError):  # none made yet
+        del connections["default"]  # a wrapper made for SQLite before this point would keep its backend
+
+
+@pytest.fixture
+def alice(django_user_model):
+    return django_user_model.objects.create_user("alice", "alice@example.com", "a-long-password-1")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    return django_user_model.objects.create_user("bob", "bob@example.com", "b-long-password-2")
 
 
 @pytest.fixture

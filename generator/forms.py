@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
+from django.utils.translation import gettext_lazy as _
+
+from generator.ml import presets
+from generator.models import Mode
+from generator.services import OUTPUT_SIDES
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(label=_("E-mail"), required=True,
+                             help_text=_("Used only to reset your password."))
+
+    class Meta(UserCreationForm.Meta):
+        model = User
+        fields = ("username", "email")
+
+
+class StudioForm(forms.Form):
+    """What the studio page posts. Upload contents are checked by services.job_create, not here."""
+
+    photo = forms.FileField(label=_("Photo"))
+    style_source = forms.ChoiceField(
+        label=_("Style"), choices=[("preset", _("A built-in style")), ("upload", _("My own painting"))],
+        initial="preset", widget=forms.RadioSelect,
+    )
+    style_preset = forms.ChoiceField(
+        label=_("Built-in style"), required=False, initial="starry-night",
+        choices=[(slug, p.name) for slug, p in presets.PRESETS.items()], widget=forms.RadioSelect,
+    )
+    style_image = forms.FileField(label=_("Painting"), required=False)
+    strength = forms.FloatField(label=_("Strength"), min_value=0.0, max_value=1.0, initial=1.0,
+                                widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}))
+    brush = forms.FloatField(label=_("Brush size"), min_value=0.25, max_value=4.0, initial=1.0,
+                             widget=forms.NumberInput(attrs={"type": "range", "step": "0.25"}))
+    preserve_colors = forms.BooleanField(label=_("Keep the photo's colours"), required=False)
+    max_side = forms.TypedChoiceField(label=_("Output size"), coerce=int, initial=1024,
+                                      choices=[(side, f"{side} px") for side in OUTPUT_SIDES])
+    mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.FAST, widget=forms.RadioSelect)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("style_source") == "upload":
+            data["style_preset"] = None
+            if not data.get("style_image"):
+                self.add_error("style_image", _("Upload a painting to use as the style, or pick a built-in one."))
+        else:
+            data["style_image"] = None
+            if not data.get("style_preset"):
+                self.add_error("style_preset", _("Pick one of the built-in styles."))
+        return data

@@ -1,0 +1,420 @@
+"""Every write the studio makes: jobs are created, run, cancelled and retried here.
+
+Views and tasks call these functions; nothing else changes a Job or an Artwork. The engine
+(torch) is imported inside ``job_run`` only, so the web process never loads it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import socket
+import time
+import uuid
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.db.models.fields.files import FieldFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from generator.ml import presets
+from generator.models import Artwork, Job, Mode, ModelVersion
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}  # by content, never by file name
+OUTPUT_SIDES = (512, 1024, 2048, 4096)
+THUMBNAIL_SIDE = 400
+PREVIEW_SIDE = 1024
+
+
+# --- Upload checks ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedImage:
+    data: bytes
+    suffix: str  # ".jpg" | ".png" | ".webp", from the content
+    width: int  # upright (EXIF orientation applied)
+    height: int
+
+
+def check_image(upload: UploadedFile, *, field: str) -> CheckedImage:
+    """Read and fully decode an upload; raise ValidationError({field: message}) on anything wrong.
+
+    Every pixel is decoded once here so a truncated file is refused now, not in the worker. The size
+    limits are checked from the header first, so a decompression bomb is never decoded.
+    """
+    max_bytes = settings.ARTSTUDIO_MAX_UPLOAD_BYTES
+    max_pixels = settings.ARTSTUDIO_MAX_PIXELS
+
+    def refuse(message: str) -> ValidationError:
+        return ValidationError({field: message})
+
+    too_big = _("The file is larger than the %(limit)s MB limit.") % {"limit": f"{max_bytes / 2**20:.0f}"}
+    if upload.size is not None and upload.size > max_bytes:  # uploads.py keeps at most one byte more
+        raise refuse(too_big)
+    upload.seek(0)
+    data = upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise refuse(too_big)
+    not_a_picture = _("This file is not a picture the studio can read. Please upload a JPEG, PNG or WebP image.")
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns about (and past twice its limit refuses) huge images: both mean "bomb" here.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                if img.format not in ALLOWED_FORMATS:
+                    raise refuse(not_a_picture)
+                suffix = ALLOWED_FORMATS[img.format]
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise refuse(_("The picture is %(w)s×%(h)s pixels (%(mp)s megapixels); the limit is %(limit)s "
+                                   "megapixels. Please resize it and try again.")
+                                 % {"w": width, "h": height, "mp": f"{width * height / 1e6:.0f}",
+                                    "limit": f"{max_pixels / 1e6:.0f}"})
+                img.load()  # decodes every byte: a truncated or corrupt file raises here
+                upright = ImageOps.exif_transpose(img) if img.getexif() else img
+                width, height = upright.size
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise refuse(_("The picture declares far more pixels than the %(limit)s-megapixel limit "
+                       "(a decompression bomb?). Please upload a smaller picture.")
+                     % {"limit": f"{max_pixels / 1e6:.0f}"}) from None
+    except UnidentifiedImageError:
+        raise refuse(not_a_picture) from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise refuse(_("The picture is damaged or cut short and cannot be read. Please upload it again.")) from None
+    if min(width, height) < settings.ARTSTUDIO_MIN_SIDE:
+        raise refuse(_("The picture is only %(w)s×%(h)s pixels; both sides need at least %(min)s pixels.")
+                     % {"w": width, "h": height, "min": settings.ARTSTUDIO_MIN_SIDE})
+    return CheckedImage(data=data, suffix=suffix, width=width, height=height)
+
+
+def queue_for(*, mode: str, max_side: int) -> str:
+    """Which worker queue a job goes to.
+
+    Quality mode optimises for many steps and big prints paint many tiles: both want the GPU worker.
+    A fast job up to ARTSTUDIO_CPU_MAX_SIDE (default 1024 px) takes seconds on a CPU, so it goes to
+    "cpu" and never waits behind a long GPU job. A deployment with one worker consumes both queues.
+    """
+    if mode == Mode.QUALITY or max_side > settings.ARTSTUDIO_CPU_MAX_SIDE:
+        return "gpu"
+    return "cpu"
+
+
+# --- Files that must not outlive a rolled-back transaction --------------------------------------
+
+
+@contextmanager
+def _files_removed_on_error() -> Iterator[list[FieldFile]]:
+    """Yields a list; files appended to it are deleted if the block raises (the row never existed)."""
+    written: list[FieldFile] = []
+    try:
+        yield written
+    except BaseException:
+        for f in written:
+            try:
+                f.storage.delete(f.name)
+            except OSError:
+                logger.warning("Could not remove %s after a failed write", f.name, exc_info=True)
+        raise
+
+
+def _save_file(field: FieldFile, filename: str, data: bytes, written: list[FieldFile]) -> None:
+    field.save(filename, ContentFile(data), save=False)
+    written.append(field)
+
+
+def _enqueue(*, job_id: uuid.UUID, queue: str) -> None:
+    """Send the job to its queue; runs after the commit, so the worker always finds the row."""
+    from generator.tasks import stylize_job  # the tasks module imports services: import it late
+
+    try:
+        stylize_job.apply_async(args=[str(job_id)], queue=queue)
+    except Exception:
+        # The row is committed but the broker is unreachable: say so, and let the person retry.
+        logger.exception("Could not enqueue job %s on %s", job_id, queue)
+        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
+            status=Job.Status.FAILED, finished=timezone.now(),
+            error=_("The job could not be queued because the task queue is unreachable. Please retry in a moment."),
+        )
+
+
+# --- Jobs --------------------------------------------------------------------------------------
+
+
+def job_create(
+    *,
+    owner: AbstractBaseUser,
+    photo: UploadedFile,
+    style_preset: str | None = None,
+    style_image: UploadedFile | None = None,
+    strength: float = 1.0,
+    brush: float = 1.0,
+    preserve_colors: bool = False,
+    max_side: int = 1024,
+    mode: str = Mode.FAST,
+) -> Job:
+    """Check everything, then save the uploads and the row, and queue the job once it is committed.
+
+    Raises ValidationError (a dict keyed by field) before anything is written.
+    """
+    errors: dict[str, str] = {}
+    if bool(style_preset) == bool(style_image):
+        errors["style_preset"] = _("Pick one of the styles or upload a painting, not both.") if style_preset \
+            else _("Pick one of the styles or upload a painting.")
+    elif style_preset and style_preset not in presets.PRESETS:
+        errors["style_preset"] = _("There is no style called “%(slug)s”.") % {"slug": style_preset}
+    if not 0.0 <= strength <= 1.0:
+        errors["strength"] = _("Strength goes from 0 to 1.")
+    if not 0.25 <= brush <= 4.0:
+        errors["brush"] = _("Brush size goes from 0.25 to 4.")
+    if max_side not in OUTPUT_SIDES:
+        errors["max_side"] = _("Choose an output size of 512, 1024, 2048 or 4096 pixels.")
+    if mode not in Mode.values:
+        errors["mode"] = _("Choose fast or quality mode.")
+    checked: dict[str, CheckedImage] = {}
+    for field, upload in (("photo", photo), ("style_image", style_image)):
+        if upload is None:
+            continue
+        try:
+            checked[field] = check_image(upload, field=field)
+        except ValidationError as exc:
+            errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+
+    queue = queue_for(mode=mode, max_side=max_side)
+    job = Job(
+        owner=owner,
+        queue=queue,
+        params={
+            "style_preset": style_preset or None,
+            "strength": float(strength),
+            "brush": float(brush),
+            "preserve_colors": bool(preserve_colors),
+            "max_side": int(max_side),
+            "mode": str(mode),
+        },
+    )
+    with _files_removed_on_error() as written, transaction.atomic():
+        _save_file(job.photo, "photo" + checked["photo"].suffix, checked["photo"].data, written)
+        if "style_image" in checked:
+            _save_file(job.style_image, "style" + checked["style_image"].suffix, checked["style_image"].data, written)
+        job.save()
+        transaction.on_commit(lambda: _enqueue(job_id=job.pk, queue=queue))
+    return job
+
+
+def _owned(job: Job, by: AbstractBaseUser) -> None:
+    if job.owner_id != by.pk and not by.is_staff:
+        raise PermissionDenied
+
+
+def job_cancel(*, job: Job, by: AbstractBaseUser) -> Job:
+    """A queued job stops at once; a running one is asked to stop (the worker checks the flag)."""
+    _owned(job, by)
+    stopped = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.CANCELLED, finished=timezone.now()
+    )
+    if not stopped:
+        Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(cancel_requested=True)
+    job.refresh_from_db()
+    return job
+
+
+def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
+    """A failed or cancelled job goes back to its queue with the same uploads and parameters."""
+    _owned(job, by)
+    with transaction.atomic():
+        old_preview = job.preview.name
+        requeued = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
+            status=Job.Status.QUEUED, progress=0.0, error="", cancel_requested=False, preview="",
+            started=None, finished=None, worker="", queued_at=timezone.now(),  # joins the back of the queue
+        )
+        if requeued:
+            if old_preview:
+                transaction.on_commit(lambda: job.preview.storage.delete(old_preview))
+            transaction.on_commit(lambda: _enqueue(job_id=job.pk, queue=job.queue))
+    job.refresh_from_db()
+    return job
+
+
+def _this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _claim(job_id: uuid.UUID | str, worker: str) -> bool:
+    """Take the job for this worker; False when another worker has it or it is no longer queued.
+
+    A conditional UPDATE is atomic in every database, so of two deliveries of one message exactly
+    one gets count 1. A RUNNING job is taken over only when its worker is certainly gone: a child
+    process on this host that no longer exists (the broker re-delivered after the child died), or a
+    claim older than the hard time limit (no live worker can still be running it).
+    """
+    now = timezone.now()
+    claim = {"status": Job.Status.RUNNING, "started": now, "attempts": F("attempts") + 1, "worker": worker,
+             "progress": 0.0, "error": "", "finished": None}
+    if Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(**claim):
+        return True
+    row = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).values("worker", "started").first()
+    if row is None:
+        return False
+    host, _sep, pid = row["worker"].rpartition(":")
+    stale = row["started"] is None or row["started"] < now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    dead_here = host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
+    if not (stale or dead_here):
+        return False
+    return bool(Job.objects.filter(Q(pk=job_id, status=Job.Status.RUNNING, worker=row["worker"])).update(**claim))
+
+
+class _Reporter:
+    """The engine's progress and cancel callbacks, throttled so a run writes a few rows a second at most."""
+
+    def __init__(self, job: Job, *, every: float):
+        self.job = job
+        self.every = every
+        self._last_write = 0.0
+        self._last_read = 0.0
+        self._cancelled = False
+
+    def progress(self, fraction: float, preview: Image.Image | None) -> None:
+        now = time.monotonic()
+        if preview is not None:
+            self._save_preview(preview)
+        if fraction < 1.0 and now - self._last_write < self.every:
+            return
+        self._last_write = now
+        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(progress=min(max(fraction, 0.0), 1.0))
+
+    def cancel(self) -> bool:
+        now = time.monotonic()
+        if not self._cancelled and now - self._last_read >= self.every:
+            self._last_read = now
+            self._cancelled = Job.objects.filter(pk=self.job.pk, cancel_requested=True).exists()
+        return self._cancelled
+
+    def _save_preview(self, image: Image.Image) -> None:
+        small = image.copy()
+        small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS)
+        buf = io.BytesIO()
+        small.save(buf, format="WEBP", quality=80)
+        old = self.job.preview.name
+        self.job.preview.save("preview.webp", ContentFile(buf.getvalue()), save=False)
+        Job.objects.filter(pk=self.job.pk).update(preview=self.job.preview.name)
+        if old:
+            self.job.preview.storage.delete(old)
+
+
+def _read(field: FieldFile) -> bytes:
+    with field.open("rb") as f:
+        return f.read()
+
+
+def _finish(job_id: uuid.UUID | str, status: str, error: str = "") -> None:
+    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
+        status=status, error=error, finished=timezone.now()
+    )
+
+
+def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Artwork | None:
+    """Claim the job, paint it, save the Artwork; None when there was nothing to do or it did not succeed."""
+    from generator.ml.engine import stylize  # torch: worker processes only
+    from generator.ml.errors import Cancelled, StyleError
+
+    if not _claim(job_id, worker or _this_worker()):
+        logger.info("Job %s is not queued (taken, cancelled or deleted): nothing to do", job_id)
+        return None
+    job = Job.objects.get(pk=job_id)
+    params = job.params
+    reporter = _Reporter(job, every=settings.ARTSTUDIO_PROGRESS_EVERY)
+    try:
+        result = stylize(
+            _read(job.photo),
+            params["style_preset"] or _read(job.style_image),
+            strength=params["strength"],
+            preserve_colors=params["preserve_colors"],
+            max_side=params["max_side"],
+            brush=params["brush"],
+            mode=params["mode"],
+            device=settings.ARTSTUDIO_DEVICE,
+            progress=reporter.progress,
+            cancel=reporter.cancel,
+        )
+    except StyleError as exc:
+        _finish(job.pk, Job.Status.FAILED, str(exc))  # the engine's messages are written for people
+        return None
+    except Cancelled:
+        _finish(job.pk, Job.Status.CANCELLED)
+        return None
+    except SoftTimeLimitExceeded:
+        _finish(job.pk, Job.Status.FAILED,
+                _("The picture took longer than the time limit. Try a smaller output size or fast mode."))
+        return None
+    except Exception:
+        logger.exception("Job %s failed", job.pk)
+        _finish(job.pk, Job.Status.FAILED,
+                _("Something went wrong while painting this picture. Please try again; if it keeps failing, "
+                  "try another photo or style."))
+        return None
+    return _artwork_save(job=job, result=result)
+
+
+def _artwork_save(*, job: Job, result) -> Artwork | None:
+    image: Image.Image = result.image
+    full = io.BytesIO()
+    image.save(full, format="PNG", optimize=False, compress_level=6)
+    thumb_image = image.copy()
+    thumb_image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
+    thumb = io.BytesIO()
+    thumb_image.save(thumb, format="WEBP", quality=82, method=4)
+
+    artwork = Artwork(
+        owner_id=job.owner_id, job=job, params=dict(job.params), device=result.device,
+        seconds=round(result.seconds, 3), width=image.width, height=image.height,
+        title=_style_title(job),
+    )
+    with _files_removed_on_error() as written, transaction.atomic():
+        # The status change and the artwork commit together: a job is never "succeeded" without its
+        # picture, and a job cancelled or taken over meanwhile does not get one.
+        done = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+            status=Job.Status.SUCCEEDED, progress=1.0, finished=timezone.now(), device=result.device, error=""
+        )
+        if not done:
+            return None
+        _save_file(artwork.image, "artwork.png", full.getvalue(), written)
+        _save_file(artwork.thumbnail, "thumbnail.webp", thumb.getvalue(), written)
+        artwork.save()
+        versions = [ModelVersion.objects.get_or_create(name=ref.name, sha256=ref.sha256)[0] for ref in result.models]
+        artwork.models.set(versions)
+    return artwork
+
+
+def _style_title(job: Job) -> str:
+    """The preset's name, or blank for a painting the person uploaded (templates show "Untitled")."""
+    preset = presets.PRESETS.get(job.params.get("style_preset") or "")
+    return preset.name if preset else ""

@@ -1,0 +1,195 @@
+"""Views: parse the request, call a selector or a service, render. No business logic here."""
+
+from __future__ import annotations
+
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from generator import selectors, services
+from generator.forms import SignupForm, StudioForm
+from generator.ml import presets
+from generator.models import Job
+
+GALLERY_PAGE_SIZE = 24
+
+
+@require_GET
+@never_cache
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 "ok" when the database answers; 503 otherwise. For the launcher and container checks."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("generator:studio")
+    return render(request, "generator/home.html", {"presets": _preset_cards()[:8]})
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("generator:studio")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user)
+        messages.success(request, _("Welcome to Artstudio, %(name)s!") % {"name": user.get_username()})
+        return redirect("generator:studio")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+def _preset_cards() -> list[dict]:
+    return [
+        {"slug": p.slug, "name": _(p.name), "tags": p.tags, "kind": p.kind,
+         "thumbnail": static(f"presets/{p.slug}.webp")}
+        for p in presets.PRESETS.values()
+    ]
+
+
+@login_required
+def studio(request: HttpRequest) -> HttpResponse:
+    form = StudioForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            job = services.job_create(
+                owner=request.user,
+                photo=data["photo"],
+                style_preset=data["style_preset"],
+                style_image=data["style_image"],
+                strength=data["strength"],
+                brush=data["brush"],
+                preserve_colors=data["preserve_colors"],
+                max_side=data["max_side"],
+                mode=data["mode"],
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            return redirect(job)
+    status = 400 if request.method == "POST" else 200
+    selected = form["style_preset"].value() or "starry-night"
+    context = {
+        "form": form,
+        "presets": _preset_cards(),
+        "selected_preset": selected,
+        "recent_jobs": selectors.recent_jobs_for(user=request.user),
+    }
+    return render(request, "generator/studio.html", context, status=status)
+
+
+def _job_context(request: HttpRequest, job: Job) -> dict:
+    return {
+        "job": job,
+        "position": selectors.queue_position(job=job),
+        "artwork": getattr(job, "artwork", None) if job.status == Job.Status.SUCCEEDED else None,
+    }
+
+
+@login_required
+def job_detail(request: HttpRequest, pk) -> HttpResponse:
+    job = selectors.job_for(user=request.user, pk=pk)
+    return render(request, "generator/job.html", _job_context(request, job))
+
+
+@login_required
+@never_cache
+def job_status(request: HttpRequest, pk) -> HttpResponse:
+    """The live part of the job page; htmx polls it until the job finishes."""
+    job = selectors.job_for(user=request.user, pk=pk)
+    return render(request, "generator/_job_status.html", _job_context(request, job))
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, pk) -> HttpResponse:
+    job = services.job_cancel(job=selectors.job_for(user=request.user, pk=pk), by=request.user)
+    if job.status == Job.Status.CANCELLED:
+        messages.info(request, _("The job was cancelled."))
+    elif job.cancel_requested:
+        messages.info(request, _("Stopping the job…"))
+    return _back_to_job(request, job)
+
+
+@login_required
+@require_POST
+def job_retry(request: HttpRequest, pk) -> HttpResponse:
+    job = services.job_retry(job=selectors.job_for(user=request.user, pk=pk), by=request.user)
+    if job.status == Job.Status.QUEUED:
+        messages.success(request, _("The job is queued again."))
+    return _back_to_job(request, job)
+
+
+def _back_to_job(request: HttpRequest, job: Job) -> HttpResponse:
+    if request.headers.get("HX-Request"):
+        return render(request, "generator/_job_status.html", _job_context(request, job))
+    return redirect(job)
+
+
+@login_required
+def gallery(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.gallery_for(user=request.user), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "generator/gallery.html", {"page": page})
+
+
+@login_required
+def artwork_detail(request: HttpRequest, pk) -> HttpResponse:
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    preset = presets.PRESETS.get(artwork.params.get("style_preset") or "")
+    return render(request, "generator/artwork.html", {
+        "artwork": artwork, "preset_name": _(preset.name) if preset else None,
+        "model_versions": artwork.models.all(),
+    })
+
+
+def _send(field, *, download_name: str | None = None) -> FileResponse:
+    if not field:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type, as_attachment=download_name is not None,
+                            filename=download_name or "")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+def job_file(request: HttpRequest, pk, kind: str) -> FileResponse:
+    """A job's photo, style painting or preview, for its owner only."""
+    job = selectors.job_for(user=request.user, pk=pk)
+    field = {"photo": job.photo, "style": job.style_image, "preview": job.preview}[kind]
+    response = _send(field)
+    if kind == "preview":
+        response["Cache-Control"] = "no-store"  # it changes while the job runs
+    return response
+
+
+@login_required
+def artwork_file(request: HttpRequest, pk, kind: str) -> FileResponse:
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    if kind == "thumbnail":
+        return _send(artwork.thumbnail)
+    download = f"artstudio-{str(artwork.pk)[:8]}.png" if request.GET.get("download") else None
+    return _send(artwork.image, download_name=download)

@@ -1,0 +1,140 @@
+"""The studio in a real browser: Chromium (headless, driven by Playwright) against pytest-django's live server,
+with jobs run by a real Celery worker process on the real Redis and PostgreSQL.
+
+Playwright's browser downloads are not used: it drives the system Chromium (`.ci/ensure-chromium`
+installs it). Without Chromium, Redis or PostgreSQL the test skips, and under CI=true it fails.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.worker import JOB_TIMEOUT
+from tests.real_services import chromium, require
+
+pytestmark = [
+    pytest.mark.slow,
+    # The live server starts before the test points STATIC_ROOT at its own folder; static files come from
+    # the finders anyway (htmx, CSS), so WhiteNoise's note about the default folder does not matter here.
+    pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
+]
+
+PASSWORD = "a-long-password-1"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    path = chromium()
+    require(path is not None, "needs Chromium (/usr/bin/chromium): run .ci/ensure-chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django refuse ORM calls
+    # here (such as the database flush after each test) although they run synchronously as ever.
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=str(path), headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server, worker_media):
+    """A page in a fresh browser context (its own cookies: a different person) on the live server."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(base_url=live_server.url, locale="en-US")
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def sign_up(page, username: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/")
+    page.click("#home-signup")
+    page.fill("#id_username", username)
+    page.fill("#id_email", f"{username}@example.com")
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("#signup-submit")
+    expect(page).to_have_url(re.compile(r"/studio/$"))
+    expect(page.locator("#nav-account")).to_have_text(username)
+
+
+def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_worker, chelsea):
+    from playwright.sync_api import expect
+
+    page = new_page()
+    sign_up(page, "alice")
+
+    # The studio form: a photo, a preset that is not the default, the small output size.
+    page.set_input_files("#id_photo", str(chelsea))
+    expect(page.locator("#photo-preview")).to_be_visible()
+    page.click("label[for=preset-pop-outline]")
+    expect(page.locator("#preset-pop-outline")).to_be_checked()
+    page.select_option("#id_max_side", "512")
+    page.click("#studio-submit")
+    expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]{36}/$"))
+    job_url = page.url
+
+    # No worker runs yet, so the job is certainly still queued when the page first shows it.
+    status = page.locator("#job-status")
+    expect(status).to_have_attribute("data-status", "queued")
+    expect(page.locator("#job-status-badge")).to_have_text("Queued")
+    # Record every status the page shows, and mark this document: a reload or navigation would lose both.
+    page.evaluate("""() => {
+        window.seenStatuses = [document.querySelector('#job-status').dataset.status];
+        new MutationObserver(() => {
+            const s = document.querySelector('#job-status')?.dataset.status;
+            if (s && window.seenStatuses.at(-1) !== s) window.seenStatuses.push(s);
+        }).observe(document.body, {subtree: true, childList: true, attributes: true});
+    }""")
+    navigations = []
+    page.on("framenavigated", lambda frame: frame == page.main_frame and navigations.append(frame.url))
+
+    worker = start_worker()
+
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=JOB_TIMEOUT * 1000)
+    expect(page.locator("#job-status-badge")).to_have_text("Succeeded")
+    seen = page.evaluate("window.seenStatuses")
+    assert seen[0] == "queued" and seen[-1] == "succeeded", seen  # "running" too, if a poll caught it
+    assert navigations == [] and page.url == job_url  # htmx swapped the status in place
+    result = page.locator("#job-result")
+    expect(result).to_be_visible()
+    assert page.evaluate("img => img.complete && img.naturalWidth", result.element_handle()) == 512
+    artwork_url = page.locator("#artwork-link").get_attribute("href")
+
+    # The gallery shows it, and it opens.
+    page.click("#nav-gallery")
+    expect(page).to_have_url(re.compile(r"/gallery/$"))
+    items = page.locator(".gallery-item")
+    expect(items).to_have_count(1)
+    expect(items.locator("img")).to_have_attribute("alt", "Pop Outline")
+    items.first.locator("a").click()
+    expect(page).to_have_url(re.compile(re.escape(artwork_url) + "$"))
+    image = page.locator("#artwork-image")
+    expect(image).to_be_visible()
+    assert page.evaluate("img => img.complete && img.naturalWidth", image.element_handle()) == 512
+    expect(page.locator("#artwork-models li").first).to_contain_text("multistyle26")
+    image_url = image.get_attribute("src")
+
+    # Someone else, in a browser of their own, sees none of it.
+    other = new_page()
+    sign_up(other, "bob")
+    other.click("#nav-gallery")
+    expect(other.locator("#gallery-empty")).to_be_visible()
+    expect(other.locator(".gallery-item")).to_have_count(0)
+    for url in (artwork_url, image_url, job_url):
+        assert other.goto(url).status == 404, url
+    assert page.goto(image_url).status == 200  # while its owner still gets it
+
+    assert worker.stop() == 0  # a clean warm shutdown

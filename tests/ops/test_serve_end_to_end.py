@@ -1,0 +1,124 @@
+"""`python -m artstudio.serve` for real: it comes up healthy, and Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from artstudio.healthcheck import healthz_status
+from artstudio.serve import REPO, free_port
+from tests.ops.procs import alive, cmdline, descendants, parent, processes_mentioning
+
+pytestmark = pytest.mark.slow
+
+START_TIMEOUT = 300  # migrate, weights import, collectstatic, then a worker and gunicorn on a busy 2-core box
+STOP_TIMEOUT = 90
+
+
+def studio_env(data_dir: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_", "CELERY_"))}
+    env.pop("REDIS_URL", None)
+    env.pop("DATABASE_URL", None)
+    env.update(
+        ARTSTUDIO_DATA_DIR=str(data_dir),
+        ARTSTUDIO_PORT=str(port),
+        ARTSTUDIO_REDIS_PORT="0",  # any free port, so the test never meets a running studio
+        ARTSTUDIO_WEB_WORKERS="1",
+        ARTSTUDIO_WARM_ENGINE="false",  # the worker need not load the networks to prove it starts
+        ARTSTUDIO_STOP_TIMEOUT="30",
+    )
+    return env
+
+
+def wait_healthy(proc: subprocess.Popen, url: str, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while healthz_status(url, timeout=2) != 200:
+        assert proc.poll() is None, f"the launcher exited ({proc.returncode}):\n{log.read_text()[-4000:]}"
+        assert time.monotonic() < deadline, f"no healthy /healthz in {START_TIMEOUT}s:\n{log.read_text()[-4000:]}"
+        time.sleep(1)
+
+
+@pytest.fixture
+def studio(tmp_path: Path):
+    """A running studio: (launcher process, data folder, port, log file), healthy and with its worker ready."""
+    data_dir, port, log = tmp_path / "var", free_port(), tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "artstudio.serve"],
+            cwd=REPO,
+            env=studio_env(data_dir, port),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        wait_healthy(proc, f"http://127.0.0.1:{port}/healthz", log)
+        # Let the worker finish booting: its pool child is part of what must be cleaned up.
+        deadline = time.monotonic() + 120
+        while b"ready." not in log.read_bytes() and time.monotonic() < deadline:
+            time.sleep(1)
+        yield proc, data_dir, port, log
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        for pid in descendants(proc.pid):  # only if the launcher failed its job
+            os.kill(pid, signal.SIGKILL)
+
+
+def test_it_starts_the_studio_and_a_sigint_stops_every_process(studio):
+    proc, data_dir, port, log = studio
+    family = descendants(proc.pid)
+    assert len(family) >= 5, family  # valkey, celery + its pool child, gunicorn + its worker
+
+    # The banner's advice works as printed: a plain manage.py, nothing exported but the state folder
+    # (the test's is not the default var/), finds the launcher's key and database.
+    admin = subprocess.run(
+        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--username", "admin",
+         "--email", "admin@example.com"],
+        cwd=REPO, env={**studio_env(data_dir, port), "DJANGO_SUPERUSER_PASSWORD": "a-long-admin-password-1"},
+        capture_output=True, text=True, timeout=120,
+    )
+    assert admin.returncode == 0, admin.stderr
+    with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
+        assert db.execute("SELECT is_superuser FROM auth_user WHERE username = 'admin'").fetchone() == (1,)
+
+    proc.send_signal(signal.SIGINT)
+    code = proc.wait(timeout=STOP_TIMEOUT)
+
+    text = log.read_text()
+    assert code == 0, text[-4000:]
+    assert "Artstudio is running at http://127.0.0.1:" in text
+    assert f"ARTSTUDIO_DATA_DIR={data_dir} " in text and " manage.py createsuperuser" in text
+    assert "did not stop" not in text  # every child stopped on SIGTERM, none needed a kill
+    time.sleep(0.5)
+    assert alive(family) == set(), text[-4000:]
+    assert processes_mentioning(str(data_dir)) == []
+    assert (data_dir / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert (data_dir / "db.sqlite3").exists()
+    assert any((data_dir / "valkey" / "appendonlydir").iterdir())
+    assert healthz_status(f"http://127.0.0.1:{port}/healthz", timeout=2) is None
+
+
+def test_when_the_web_server_dies_it_stops_the_rest_and_exits_non_zero(studio):
+    proc, data_dir, _, log = studio
+    family = descendants(proc.pid)
+    [web] = [pid for pid in family if "gunicorn" in cmdline(pid) and parent(pid) == proc.pid]
+
+    os.kill(web, signal.SIGKILL)
+    code = proc.wait(timeout=STOP_TIMEOUT)
+
+    text = log.read_text()
+    assert code == 1, text[-4000:]
+    assert "web exited unexpectedly" in text
+    time.sleep(0.5)
+    assert alive(family) == set(), text[-4000:]  # gunicorn's orphaned worker too
+    assert processes_mentioning(str(data_dir)) == []

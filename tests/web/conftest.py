@@ -1,0 +1,56 @@
+"""Web test fixtures: personas, and a private data folder so tests never write into var/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    """A temporary ARTSTUDIO_DATA_DIR whose weights/ is the one tests/ml uses, so weights import once."""
+    directory = tmp_path_factory.mktemp("artstudio-data")
+    shared_weights = Path(os.environ.get("ARTSTUDIO_DATA_DIR", REPO / "var")) / "weights"
+    shared_weights.mkdir(parents=True, exist_ok=True)
+    (directory / "weights").symlink_to(shared_weights, target_is_directory=True)
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(data_dir, settings, monkeypatch, tmp_path) -> Path:
+    """Each test gets its own MEDIA_ROOT, so it can check exactly which files were written."""
+    media = tmp_path / "media"
+    settings.DATA_DIR = data_dir
+    settings.MEDIA_ROOT = media
+    settings.STATIC_ROOT = data_dir / "static"
+    settings.STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing folder
+    monkeypatch.setenv("ARTSTUDIO_DATA_DIR", str(data_dir))  # the engine reads it at call time
+    return media
+
+
+@pytest.fixture
+def alice_client(client, alice):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(alice, bob):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(bob)
+    return c
+
+
+@pytest.fixture
+def no_broker(monkeypatch):
+    """Record the jobs sent to the queue instead of reaching Redis."""
+    sent = []
+    monkeypatch.setattr("generator.tasks.stylize_job.apply_async",
+                        lambda args, queue, **kw: sent.append((args[0], queue)))
+    return sent

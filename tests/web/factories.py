@@ -1,0 +1,70 @@
+"""Pictures and jobs for the web tests: small, made in memory, named for what they are."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from generator import services
+from generator.models import Job
+
+
+def picture_bytes(size: tuple[int, int] = (96, 64), fmt: str = "PNG", color=(200, 120, 40), **options) -> bytes:
+    img = Image.new("RGB", size, color)
+    # A little structure, so the engine has edges to paint
+    for x in range(0, size[0], 8):
+        for y in range(size[1]):
+            img.putpixel((x, y), (20, 40, 160))
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **options)
+    return buf.getvalue()
+
+
+def noise_bytes(size: tuple[int, int] = (300, 300)) -> bytes:
+    """A PNG that does not compress: random pixels."""
+    buf = io.BytesIO()
+    Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def upload(data: bytes, name: str = "photo.png", content_type: str = "image/png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type=content_type)
+
+
+def photo(name: str = "photo.png", size: tuple[int, int] = (96, 64), fmt: str = "PNG") -> SimpleUploadedFile:
+    return upload(picture_bytes(size, fmt), name)
+
+
+def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
+    """A tiny PNG whose header declares an enormous picture: a decompression bomb."""
+    data = bytearray(picture_bytes((8, 8)))
+    ihdr = data.index(b"IHDR")
+    data[ihdr + 4:ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr:ihdr + 17])) & 0xFFFFFFFF
+    data[ihdr + 17:ihdr + 21] = struct.pack(">I", crc)
+    return bytes(data)
+
+
+def make_job(owner, **overrides) -> Job:
+    """A job made the way the studio makes one (through services.job_create)."""
+    options = {
+        "photo": photo(),
+        "style_preset": "pop-outline",
+        "strength": 1.0,
+        "brush": 1.0,
+        "preserve_colors": False,
+        "max_side": 512,
+        "mode": "fast",
+    }
+    options.update(overrides)
+    return services.job_create(owner=owner, **options)
+
+
+def files_under(path: Path) -> list[Path]:
+    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []

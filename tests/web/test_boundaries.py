@@ -1,0 +1,98 @@
+"""The rules that keep the web process light and the settings honest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from artstudio import settings as project_settings
+from generator.ml import presets
+from generator.preset_names import PRESET_NAMES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_"))}
+    environment.update(env)
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=environment, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_the_web_stack_never_imports_torch():
+    result = run_python(
+        "import django, sys; django.setup()\n"
+        "import artstudio.urls, artstudio.wsgi, artstudio.celery\n"
+        "import generator.views, generator.services, generator.selectors, generator.tasks, generator.forms\n"
+        "import generator.admin\n"
+        "from django.test import Client\n"
+        "client = Client(HTTP_HOST='localhost')\n"
+        "assert client.get('/healthz').status_code in (200, 503)\n"
+        "assert client.get('/').status_code == 200\n"
+        "print('torch' in sys.modules)",
+        DJANGO_SETTINGS_MODULE="artstudio.settings", DJANGO_DEBUG="true", ARTSTUDIO_DATA_DIR="/tmp/artstudio-probe",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+
+
+def test_every_preset_name_is_in_the_translation_catalogue():
+    assert set(PRESET_NAMES) == {p.name for p in presets.PRESETS.values()}
+
+
+def test_every_preset_has_a_thumbnail():
+    for slug in presets.PRESETS:
+        assert (REPO / "static" / "presets" / f"{slug}.webp").is_file(), slug
+
+
+@pytest.mark.parametrize(("value", "expected"), [("true", True), ("1", True), ("Off", False), ("", False)])
+def test_env_bool_reads_the_usual_spellings(monkeypatch, value, expected):
+    monkeypatch.setenv("SOME_FLAG", value)
+    assert project_settings.env_bool("SOME_FLAG", not expected) is expected
+
+
+def test_env_helpers_refuse_bad_values_loudly(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG"):
+        project_settings.env_bool("SOME_FLAG", False)
+    monkeypatch.setenv("SOME_NUMBER", "twelve")
+    with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER"):
+        project_settings.env_int("SOME_NUMBER", 1)
+    monkeypatch.setenv("SOME_NUMBER", "-1")
+    with pytest.raises(ImproperlyConfigured, match="minimum"):
+        project_settings.env_int("SOME_NUMBER", 1, minimum=0)
+    monkeypatch.delenv("SOME_REQUIRED", raising=False)
+    with pytest.raises(ImproperlyConfigured, match="SOME_REQUIRED"):
+        project_settings.env_str("SOME_REQUIRED")
+
+
+def test_production_settings_refuse_to_start_without_a_secret_key():
+    result = run_python("import django; django.setup()", DJANGO_SETTINGS_MODULE="artstudio.settings",
+                        ARTSTUDIO_DATA_DIR="/tmp/artstudio-probe")
+    assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_the_secure_settings_pass_the_deployment_check():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=REPO, capture_output=True,
+        text=True, timeout=120,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_"))},
+             "DJANGO_SECURE": "true", "DJANGO_SECRET_KEY": "k3y-" + "x7Qp9Lm2Zr" * 5,
+             "ARTSTUDIO_DATA_DIR": "/tmp/artstudio-probe"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_celery_settings_keep_long_jobs_safe():
+    from artstudio.celery import app
+
+    conf = app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
+    assert conf.task_ignore_result
+    assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit > conf.task_soft_time_limit
+    assert {q.name for q in conf.task_queues} == {"gpu", "cpu"}
