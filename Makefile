@@ -30,7 +30,6 @@ test-ops: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 
 # docker-compose.yml as Docker Compose reads it, with .env.example as the .env (no Docker engine needed).
 compose-config: $(VENV)/.installed-test

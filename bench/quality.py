@@ -8,7 +8,8 @@ unchanged; then measures
   content   feature distance to the photo under EfficientNet-Lite0 (lower: more of the photo kept)
   ssim      SSIM to the photo (higher: more of the photo's structure kept)
   sharp     variance of the Laplacian at full size (higher: crisper)
-and writes a contact sheet of every result to bench/out/quality_sheet.png.
+and writes a contact sheet of every result to bench/out/quality_sheet.png and the centre of
+each at full size to bench/out/quality_detail.png.
 
     python bench/quality.py                 # 20 pairs at 1024 px (about 15 minutes on 2 cores)
     python bench/quality.py --pairs 4 --side 512 --steps 60   # a quick look
@@ -126,7 +127,9 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / "quality_sheet.png"
     contact_sheet(sheet_rows).save(path)
-    print(f"contact sheet: {path}  ({time.perf_counter() - started:.0f} s in all)")
+    detail_sheet(sheet_rows).save(args.out / "quality_detail.png")
+    print(f"contact sheet: {path}, full-size centres: {args.out / 'quality_detail.png'}")
+    print(f"({time.perf_counter() - started:.0f} s in all)")
     return 0
 
 
@@ -141,6 +144,21 @@ def contact_sheet(rows: list[tuple[Image.Image, dict[str, Image.Image]]], cell: 
             thumb = img.copy()
             thumb.thumbnail((cell - 4, cell - 4), Image.Resampling.LANCZOS)
             sheet.paste(thumb, (c * cell + 2, 18 + r * cell + 2))
+    return sheet
+
+
+def detail_sheet(rows: list[tuple[Image.Image, dict[str, Image.Image]]], crop: int = 256) -> Image.Image:
+    """The centre of every result at full size, side by side: texture and sharpness, unscaled."""
+    columns = METHODS
+    sheet = Image.new("RGB", (crop * len(columns), 18 + crop * len(rows)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for c, title in enumerate(columns):
+        draw.text((c * crop + 4, 3), title, fill="black")
+    for r, (_, results) in enumerate(rows):
+        for c, m in enumerate(columns):
+            img = results[m]
+            left, top = (img.width - crop) // 2, (img.height - crop) // 2
+            sheet.paste(img.crop((left, top, left + crop, top + crop)), (c * crop, 18 + r * crop))
     return sheet
 
 
