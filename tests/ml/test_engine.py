@@ -10,7 +10,7 @@ from PIL import Image
 from generator.ml import engine, weights
 from generator.ml.engine import Blend, stylize
 from generator.ml.errors import Cancelled, StyleError
-from generator.ml.imaging import luminance, resize_tensor, to_tensor
+from generator.ml.imaging import load_image, luminance, resize_tensor, to_tensor
 
 
 def arr(img: Image.Image) -> np.ndarray:
@@ -145,6 +145,18 @@ def test_quality_mode_refines_the_fast_result_and_shows_previews(chelsea):
     with pytest.raises(Cancelled):  # a flag raised mid-way through the optimisation
         stylize(chelsea, "starry-night", max_side=160, mode="quality", quality_steps=12,
                 cancel=lambda: next(checks) > 5)
+
+
+def test_quality_mode_never_moves_the_style_away_from_the_painting(chelsea, starry):
+    def distance(img: Image.Image) -> float:
+        with torch.inference_mode():
+            return float((engine.style_vector(img, torch.device("cpu"))[0] - painting).norm())
+
+    with torch.inference_mode():
+        painting = engine.style_vector(load_image(starry), torch.device("cpu"))[0]
+    fast = stylize(chelsea, starry, max_side=192).image
+    good = stylize(chelsea, starry, max_side=192, mode="quality", quality_steps=16).image
+    assert distance(good) <= distance(fast)
 
 
 @pytest.mark.parametrize(
