@@ -28,6 +28,7 @@ from urllib.parse import quote
 import pytest
 
 from tests.real_services import postgres_url, redis_reachable, redis_url, require
+from tests.shared_weights import data_dir_sharing_weights
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 180  # Django setup, then the pool child loads the networks, on a busy 2-core machine
@@ -109,10 +110,7 @@ def _database_url(db: dict) -> str:
 @pytest.fixture(scope="module")
 def worker_data_dir(tmp_path_factory) -> Path:
     """The worker's ARTSTUDIO_DATA_DIR; weights/ is the shared one tests/ml and tests/web use."""
-    directory = tmp_path_factory.mktemp("worker-data")
-    shared_weights = Path(os.environ.get("ARTSTUDIO_DATA_DIR", REPO / "var")) / "weights"
-    shared_weights.mkdir(parents=True, exist_ok=True)
-    (directory / "weights").symlink_to(shared_weights, target_is_directory=True)
+    directory = data_dir_sharing_weights(tmp_path_factory.mktemp("worker-data"))
     (directory / "media").mkdir()
     (directory / "static").mkdir()
     return directory

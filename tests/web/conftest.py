@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.shared_weights import data_dir_sharing_weights
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -13,11 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory) -> Path:
     """A temporary ARTSTUDIO_DATA_DIR whose weights/ is the one tests/ml uses, so weights import once."""
-    directory = tmp_path_factory.mktemp("artstudio-data")
-    shared_weights = Path(os.environ.get("ARTSTUDIO_DATA_DIR", REPO / "var")) / "weights"
-    shared_weights.mkdir(parents=True, exist_ok=True)
-    (directory / "weights").symlink_to(shared_weights, target_is_directory=True)
-    return directory
+    return data_dir_sharing_weights(tmp_path_factory.mktemp("artstudio-data"))
 
 
 @pytest.fixture(autouse=True)
