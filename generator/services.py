@@ -126,11 +126,7 @@ def _files_removed_on_error() -> Iterator[list[FieldFile]]:
     try:
         yield written
     except BaseException:
-        for f in written:
-            try:
-                f.storage.delete(f.name)
-            except OSError:
-                logger.warning("Could not remove %s after a failed write", f.name, exc_info=True)
+        _delete_files([(f.storage, f.name) for f in written])
         raise
 
 
@@ -252,6 +248,26 @@ def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
             transaction.on_commit(lambda: _enqueue(job_id=job.pk, queue=job.queue))
     job.refresh_from_db()
     return job
+
+
+def artwork_delete(*, artwork: Artwork, by: AbstractBaseUser) -> None:
+    """Remove an artwork, the job that made it, and every file of both (photo, painting, result)."""
+    job = artwork.job
+    _owned(job, by)
+    files = [(f.storage, f.name) for f in (artwork.image, artwork.thumbnail, job.photo, job.style_image, job.preview)
+             if f]
+    with transaction.atomic():
+        job.delete()  # the artwork goes with it (CASCADE)
+        # Files go only once the rows are gone for good: a rollback must not leave a row without its file.
+        transaction.on_commit(lambda: _delete_files(files))
+
+
+def _delete_files(files) -> None:
+    for storage, name in files:
+        try:
+            storage.delete(name)
+        except OSError:
+            logger.warning("Could not remove %s", name, exc_info=True)
 
 
 def _this_worker() -> str:

@@ -16,6 +16,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/preview", views.job_file, {"kind": "preview"}, name="job-preview"),
     path("gallery/", views.gallery, name="gallery"),
     path("artworks/<uuid:pk>/", views.artwork_detail, name="artwork"),
+    path("artworks/<uuid:pk>/delete/", views.artwork_delete, name="artwork-delete"),
     path("artworks/<uuid:pk>/image.png", views.artwork_file, {"kind": "image"}, name="artwork-image"),
     path("artworks/<uuid:pk>/thumbnail.webp", views.artwork_file, {"kind": "thumbnail"}, name="artwork-thumbnail"),
 ]

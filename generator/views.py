@@ -161,6 +161,14 @@ def artwork_detail(request: HttpRequest, pk) -> HttpResponse:
     })
 
 
+@login_required
+@require_POST
+def artwork_delete(request: HttpRequest, pk) -> HttpResponse:
+    services.artwork_delete(artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user)
+    messages.success(request, _("The picture and its uploads were deleted."))
+    return redirect("generator:gallery")
+
+
 def _send(field, *, download_name: str | None = None) -> FileResponse:
     if not field:
         raise Http404

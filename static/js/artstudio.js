@@ -7,6 +7,13 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // Forms that destroy something ask first.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
   // Range inputs show their value.
   document.querySelectorAll("input[type=range][data-output]").forEach(function (input) {
     var output = document.getElementById(input.dataset.output);

@@ -7,7 +7,7 @@ from django.urls import reverse
 from factories import files_under, make_job, noise_bytes, photo, upload
 
 from generator import services
-from generator.models import Job
+from generator.models import Artwork, Job
 
 pytestmark = pytest.mark.django_db
 
@@ -186,8 +186,22 @@ def test_bob_gets_404_for_everything_of_alices(bob_client, alice_artwork):
         reverse("generator:job-preview", args=[job.pk]),
     ]:
         assert bob_client.get(url).status_code == 404, url
-    for url in [reverse("generator:job-cancel", args=[job.pk]), reverse("generator:job-retry", args=[job.pk])]:
+    for url in [reverse("generator:job-cancel", args=[job.pk]), reverse("generator:job-retry", args=[job.pk]),
+                reverse("generator:artwork-delete", args=[alice_artwork.pk])]:
         assert bob_client.post(url).status_code == 404, url
+    assert Artwork.objects.filter(pk=alice_artwork.pk).exists()
+
+
+def test_deleting_an_artwork_removes_it_its_job_and_every_file(alice_client, alice_artwork, isolated_data,
+                                                                django_capture_on_commit_callbacks):
+    assert files_under(isolated_data)  # photo, result, thumbnail
+    assert alice_client.get(reverse("generator:artwork-delete", args=[alice_artwork.pk])).status_code == 405
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(reverse("generator:artwork-delete", args=[alice_artwork.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("generator:gallery")
+    assert not Artwork.objects.filter(pk=alice_artwork.pk).exists()
+    assert not Job.objects.filter(pk=alice_artwork.job_id).exists()
+    assert files_under(isolated_data) == []
 
 
 def test_media_files_are_not_served_by_url(alice_client, alice_artwork):
