@@ -15,7 +15,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
-from kombu import Queue
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -260,9 +260,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LI
 # Put every broker key under a prefix, so several studios (or test runs) can share one Redis database.
 if _broker_prefix := env_str("ARTSTUDIO_BROKER_KEY_PREFIX", ""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
-CELERY_TASK_QUEUES = (Queue("gpu", routing_key="gpu"), Queue("cpu", routing_key="cpu"))
+# Each queue on its own direct exchange: a worker started with -Q gpu declares exactly what the web publishes to.
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("gpu", "cpu"))
 CELERY_TASK_DEFAULT_QUEUE = "cpu"
 CELERY_TASK_ROUTES = {"generator.stylize_job": {"queue": "cpu"}}  # services pass queue= per job
 CELERY_WORKER_SEND_TASK_EVENTS = False
-# Testing aid only: run each job inside the web process, no broker or worker needed (imports torch there).
-CELERY_TASK_ALWAYS_EAGER = env_bool("ARTSTUDIO_RUN_JOBS_INLINE", False)

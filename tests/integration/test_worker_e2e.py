@@ -25,12 +25,12 @@ def alice_client(client, alice, worker_media):
     return client
 
 
-def upload(client, photo: Path, *, preset: str = "pop-outline") -> Job:
+def upload(client, photo: Path, *, preset: str = "pop-outline", mode: str = "fast") -> Job:
     """Post the studio form as a browser would; the job page is where it sends the person."""
     with open(photo, "rb") as f:
         response = client.post("/studio/", {
             "photo": f, "style_source": "preset", "style_preset": preset, "strength": "1", "brush": "1",
-            "max_side": "512", "mode": "fast",
+            "max_side": "512", "mode": mode,
         })
     assert response.status_code == 302, response.content.decode()[:2000]
     job = Job.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
@@ -85,3 +85,14 @@ def test_a_message_delivered_twice_runs_the_job_once(worker, alice, alice_client
     job.refresh_from_db()
     assert job.attempts == 1
     assert Artwork.objects.filter(owner=alice).count() == 1
+
+
+def test_a_quality_job_goes_to_the_gpu_queue_and_shows_previews(worker, alice, alice_client, chelsea):
+    job = upload(alice_client, chelsea, preset="udnie", mode="quality")
+    assert job.queue == "gpu"  # the worker here consumes both queues, as the one-command studio's does
+
+    job = finished(job, worker)
+
+    assert job.attempts == 1 and Artwork.objects.filter(job=job).exists()
+    assert "efficientnet_lite0" in set(job.artwork.models.values_list("name", flat=True))
+    assert job.preview  # quality mode saved intermediate pictures for the job page
