@@ -48,8 +48,8 @@ def warm_engine(**_kwargs) -> None:
     if not settings.ARTSTUDIO_WARM_ENGINE:
         return
     try:
-        from generator.ml import registry
+        from generator.ml import engine
 
-        registry.preload(settings.ARTSTUDIO_DEVICE)
+        engine.warm_up(settings.ARTSTUDIO_DEVICE)
     except Exception:  # a cold start is slower, not broken: the job loads what it needs
         logger.exception("Could not warm the style engine in worker process %s", os.getpid())

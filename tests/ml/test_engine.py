@@ -76,6 +76,16 @@ def test_preserving_colours_keeps_the_photo_s_colours(chelsea):
     assert chroma_gap(kept) < 0.01 < chroma_gap(free)
 
 
+def test_warming_up_loads_every_network_and_caches_the_painting_styles():
+    from generator.ml import registry
+
+    registry.clear()
+    engine._painting.cache_clear()
+    engine.warm_up("cpu")
+    assert {"multistyle26", "magenta_predictor", "magenta_transformer"} <= {key[0] for key in registry._cache}
+    assert engine._painting.cache_info().currsize >= 1
+
+
 def test_brush_sets_the_scale_the_network_paints_at(chelsea):
     assert stylize(chelsea, "cobalt-strokes", max_side=512).paint_size[0] == engine.BRUSH_SIDE
     assert stylize(chelsea, "cobalt-strokes", max_side=512, brush=2.0).paint_size[0] == engine.BRUSH_SIDE // 2

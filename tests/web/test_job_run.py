@@ -205,11 +205,11 @@ def test_the_task_hands_the_id_to_the_service(alice, monkeypatch):
 
 def test_each_worker_child_warms_the_engine_once_on_its_device(monkeypatch, settings):
     from generator import tasks
-    from generator.ml import registry
+    from generator.ml import engine
 
     settings.ARTSTUDIO_DEVICE = "cpu"
     calls = []
-    monkeypatch.setattr(registry, "preload", lambda device: calls.append(device))
+    monkeypatch.setattr(engine, "warm_up", lambda device: calls.append(device))
     tasks.warm_engine()
     assert calls == ["cpu"]
     settings.ARTSTUDIO_WARM_ENGINE = False
