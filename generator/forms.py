@@ -5,7 +5,6 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from generator.ml import presets
 from generator.models import Mode
 from generator.services import OUTPUT_SIDES
 
@@ -27,10 +26,8 @@ class StudioForm(forms.Form):
         label=_("Style"), choices=[("preset", _("A built-in style")), ("upload", _("My own painting"))],
         initial="preset", widget=forms.RadioSelect,
     )
-    style_preset = forms.ChoiceField(
-        label=_("Built-in style"), required=False, initial="starry-night",
-        choices=[(slug, p.name) for slug, p in presets.PRESETS.items()], widget=forms.RadioSelect,
-    )
+    style_preset = forms.ChoiceField(label=_("Built-in style"), required=False, initial="starry-night",
+                                     widget=forms.RadioSelect)
     style_image = forms.FileField(label=_("Painting"), required=False)
     strength = forms.FloatField(label=_("Strength"), min_value=0.0, max_value=1.0, initial=1.0,
                                 widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}))
@@ -40,6 +37,10 @@ class StudioForm(forms.Form):
     max_side = forms.TypedChoiceField(label=_("Output size"), coerce=int, initial=1024,
                                       choices=[(side, f"{side} px") for side in OUTPUT_SIDES])
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.FAST, widget=forms.RadioSelect)
+
+    def __init__(self, *args, presets=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["style_preset"].choices = [(p.slug, p.name) for p in presets]  # the database's presets
 
     def clean(self) -> dict:
         data = super().clean()

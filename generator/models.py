@@ -16,6 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from generator.ml.kinds import KINDS
+from generator.queues import Queue
+
 
 def _user_path(instance: Job | Artwork, folder: str, filename: str) -> str:
     """A random name in the owner's own folder; only the (lower-cased) suffix of the upload is kept."""
@@ -53,25 +56,140 @@ class Visibility(models.TextChoices):
     PUBLIC = "public", _("Public")
 
 
-class ModelVersion(models.Model):
-    """The exact weights (name + sha256) a picture was painted with; the seed of the model registry."""
+# The kinds come from the engine's one table (generator/ml/kinds.py, which imports no torch).
+ModelKind = models.TextChoices("ModelKind", {k.value: (k.value, _(k.label)) for k in KINDS.values()})
 
-    name = models.CharField(_("name"), max_length=64)
-    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+class ModelSource(models.TextChoices):
+    PACKAGE = "package", _("Package import")
+    UPLOAD = "upload", _("Upload")
+    TRAINING = "training", _("Training run")
+
+
+class ModelStatus(models.TextChoices):
+    VALIDATING = "validating", _("Validating")
+    READY = "ready", _("Ready")
+    REJECTED = "rejected", _("Rejected")
+
+
+def weights_upload_to(instance: ModelVersion, filename: str) -> str:
+    return f"models/{instance.kind}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+def model_sample_upload_to(instance: ModelVersion, filename: str) -> str:
+    return f"models/{instance.kind}/samples/{uuid.uuid4().hex}.webp"
+
+
+class ModelVersion(models.Model):
+    """One set of weights for one kind of network: the registry's unit of upload, activation and rollback.
+
+    The active version of each (kind, slot) is the one that paints. A slot tells apart the networks
+    of a kind that has many side by side (each single-style network is its own style); other kinds
+    have the one slot "". Every artwork keeps the versions that made it.
+    """
+
+    Kind = ModelKind
+    Source = ModelSource
+    Status = ModelStatus
+
+    kind = models.CharField(_("kind"), max_length=32, choices=ModelKind.choices)
+    slot = models.SlugField(_("slot"), max_length=64, blank=True,
+                            help_text=_("Single-style networks: the style's short name. Other kinds: blank."))
+    label = models.CharField(_("label"), max_length=120)
+    weights = models.FileField(_("weights file"), upload_to=weights_upload_to, max_length=255, blank=True)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), default=0)
+    source = models.CharField(_("source"), max_length=16, choices=ModelSource.choices, default=ModelSource.UPLOAD)
+    licence = models.CharField(_("licence"), max_length=120, blank=True)
+    credit = models.CharField(_("credit"), max_length=300, blank=True)
+    metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=ModelStatus.choices, default=ModelStatus.VALIDATING)
+    reason = models.TextField(_("reason"), blank=True, help_text=_("Why validation rejected it."))
+    sample = models.FileField(_("sample picture"), upload_to=model_sample_upload_to, max_length=255, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    activated_at = models.DateTimeField(_("last activated"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("created by"))
     created = models.DateTimeField(_("created"), auto_now_add=True)
+    notes = models.TextField(_("notes"), blank=True)
 
     class Meta:
         verbose_name = _("model version")
         verbose_name_plural = _("model versions")
-        ordering = ["name", "-created"]
-        constraints = [models.UniqueConstraint(fields=["name", "sha256"], name="unique_model_version")]
+        ordering = ["kind", "slot", "-created"]
+        constraints = [
+            # The database, not the code, guarantees one active version per kind (and slot), even
+            # when two admins activate at once. A partial unique index: SQLite and PostgreSQL both have them.
+            models.UniqueConstraint(fields=["kind", "slot"], condition=Q(is_active=True),
+                                    name="one_active_version_per_kind"),
+            models.CheckConstraint(condition=Q(is_active=False) | Q(status=ModelStatus.READY),
+                                   name="only_ready_versions_are_active"),
+            models.CheckConstraint(condition=Q(kind__in=list(KINDS)), name="model_version_kind_valid"),
+            models.CheckConstraint(condition=Q(status__in=ModelStatus.values), name="model_version_status_valid"),
+            models.CheckConstraint(condition=Q(source__in=ModelSource.values), name="model_version_source_valid"),
+        ]
+        indexes = [models.Index(fields=["kind", "slot", "is_active"], name="model_version_lookup")]
 
     def __str__(self) -> str:
-        return f"{self.name} {self.short_sha}"
+        slot = f" “{self.slot}”" if self.slot else ""
+        return f"{self.get_kind_display()}{slot}: {self.label} ({self.short_sha or self.get_status_display()})"
 
     @property
     def short_sha(self) -> str:
         return self.sha256[:12]
+
+
+class PresetKind(models.TextChoices):
+    NETWORK = "network", _("26-style network")
+    PAINTING = "painting", _("Painting")
+    SINGLE_STYLE = "single_style", _("Single-style network")
+
+
+def preset_upload_to(instance: Preset, filename: str) -> str:
+    return f"presets/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
+class Preset(models.Model):
+    """A style in the studio's grid: one of the 26 network styles, a painting, or a single-style network.
+
+    The shipped ones are created by `manage.py models import`; admins add paintings, and every ready
+    single-style network becomes one. Hidden presets stay for the jobs and artworks that used them.
+    """
+
+    Kind = PresetKind
+
+    slug = models.SlugField(_("short name"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=PresetKind.choices, default=PresetKind.PAINTING)
+    network_index = models.PositiveSmallIntegerField(_("network style number"), null=True, blank=True)
+    painting = models.FileField(_("painting"), upload_to=preset_upload_to, max_length=255, blank=True)
+    thumbnail = models.FileField(_("thumbnail"), upload_to=preset_upload_to, max_length=255, blank=True)
+    credit = models.CharField(_("credit"), max_length=300, blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
+    hidden = models.BooleanField(_("hidden"), default=False)
+    shipped = models.BooleanField(_("shipped with the studio"), default=False, editable=False)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("preset")
+        verbose_name_plural = _("presets")
+        ordering = ["position", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=PresetKind.values), name="preset_kind_valid"),
+            models.CheckConstraint(
+                condition=~Q(kind=PresetKind.NETWORK) | Q(network_index__isnull=False, network_index__lt=26),
+                name="network_preset_has_index"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def model_slot(self) -> str:
+        """The single-style network's slot in the model registry: the preset's slug."""
+        return self.slug
 
 
 class JobStatus(models.TextChoices):
@@ -92,7 +210,7 @@ class Job(models.Model):
                               verbose_name=_("owner"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(_("progress"), default=0.0)
-    queue = models.CharField(_("queue"), max_length=16, default="cpu")
+    queue = models.CharField(_("queue"), max_length=16, choices=Queue.choices, default=Queue.CPU)
     # {"style_preset": slug | None, "strength", "brush", "preserve_colors", "max_side", "mode"}
     params = models.JSONField(_("parameters"), default=dict)
     photo = models.FileField(_("photo"), upload_to=photo_upload_to, max_length=255)
@@ -107,6 +225,9 @@ class Job(models.Model):
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
     worker = models.CharField(_("worker"), max_length=200, blank=True)  # "hostname:pid" of the claim
     device = models.CharField(_("device"), max_length=16, blank=True)
+    # The versions the worker was told to paint with, recorded when it claims the job.
+    model_versions = models.ManyToManyField(ModelVersion, related_name="jobs", blank=True,
+                                            verbose_name=_("model versions"))
 
     class Meta:
         verbose_name = _("job")
@@ -116,6 +237,7 @@ class Job(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1), name="job_progress_0_to_1"),
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_valid"),
+            models.CheckConstraint(condition=Q(queue__in=Queue.values), name="job_queue_valid"),
         ]
 
     def __str__(self) -> str:
@@ -161,8 +283,7 @@ class Artwork(models.Model):
     created = models.DateTimeField(_("created"), auto_now_add=True)
     visibility = models.CharField(_("visibility"), max_length=16, choices=Visibility.choices,
                                   default=Visibility.PRIVATE)
-    # Last in the class body: from here on the name ``models`` is this field, not django.db.models.
-    models = models.ManyToManyField(ModelVersion, related_name="artworks", verbose_name=_("model versions"))
+    model_versions = models.ManyToManyField(ModelVersion, related_name="artworks", verbose_name=_("model versions"))
 
     class Meta:
         verbose_name = _("artwork")

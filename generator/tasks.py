@@ -12,11 +12,12 @@ import os
 import uuid
 
 from celery import shared_task
-from celery.signals import worker_process_init
+from celery.signals import celeryd_after_setup, worker_process_init
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from generator import services
+from generator import registry, services
+from generator.queues import Queue
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +40,30 @@ def stylize_job(self, job_id: str) -> None:
     services.job_run(job_id=job_id)  # records "<host>:<pid>", which a later claim uses to spot a dead child
 
 
+@shared_task(name="generator.validate_model_version", acks_late=True)
+def validate_model_version(version_id: int) -> None:
+    """Check an admin's weights upload: it loads into its kind's network and paints a fixed photo."""
+    services.model_version_validate(version_id=version_id)
+
+
+# The queues this worker consumes, learnt in the main process before the pool forks its children.
+_worker_queues: list[str] = []
+
+
+@celeryd_after_setup.connect
+def remember_queues(sender, instance, **_kwargs) -> None:
+    _worker_queues[:] = sorted(instance.app.amqp.queues.consume_from or Queue.values)
+
+
 @worker_process_init.connect
 def warm_engine(**_kwargs) -> None:
-    """Load the networks once per worker child, so the first job pays no loading cost.
+    """Load the active versions this worker's queues use, once per worker child, before the first job.
 
-    Runs in the child right after the fork; only here (and in job_run) is torch imported.
+    Runs in the child right after the fork; only in a child is torch imported.
     """
     if not settings.ARTSTUDIO_WARM_ENGINE:
         return
     try:
-        from generator.ml import engine
-
-        engine.warm_up(settings.ARTSTUDIO_DEVICE)
+        registry.warm_up(queues=_worker_queues or Queue.values, device=settings.ARTSTUDIO_DEVICE)
     except Exception:  # a cold start is slower, not broken: the job loads what it needs
         logger.exception("Could not warm the style engine in worker process %s", os.getpid())

@@ -14,6 +14,7 @@ urlpatterns = [
     path("jobs/<uuid:pk>/photo", views.job_file, {"kind": "photo"}, name="job-photo"),
     path("jobs/<uuid:pk>/style", views.job_file, {"kind": "style"}, name="job-style"),
     path("jobs/<uuid:pk>/preview", views.job_file, {"kind": "preview"}, name="job-preview"),
+    path("presets/<slug:slug>/thumbnail.webp", views.preset_thumbnail, name="preset-thumbnail"),
     path("gallery/", views.gallery, name="gallery"),
     path("artworks/<uuid:pk>/", views.artwork_detail, name="artwork"),
     path("artworks/<uuid:pk>/delete/", views.artwork_delete, name="artwork-delete"),

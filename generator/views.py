@@ -11,16 +11,15 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.templatetags.static import static
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from generator import selectors, services
+from generator import registry, selectors, services
 from generator.forms import SignupForm, StudioForm
-from generator.ml import presets
-from generator.models import Job
+from generator.models import Job, Preset
 
 GALLERY_PAGE_SIZE = 24
 
@@ -41,7 +40,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("generator:studio")
-    return render(request, "generator/home.html", {"presets": _preset_cards()[:8]})
+    return render(request, "generator/home.html", {"presets": _preset_cards(registry.visible_presets()[:8])})
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -56,17 +55,28 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/signup.html", {"form": form})
 
 
-def _preset_cards() -> list[dict]:
+def _preset_cards(presets) -> list[dict]:
     return [
-        {"slug": p.slug, "name": _(p.name), "tags": p.tags, "kind": p.kind,
-         "thumbnail": static(f"presets/{p.slug}.webp")}
-        for p in presets.PRESETS.values()
+        {"slug": p.slug, "name": _(p.name), "tags": p.tags, "kind": p.kind, "credit": p.credit,
+         "thumbnail": reverse("generator:preset-thumbnail", args=[p.slug]) if p.thumbnail else ""}
+        for p in presets
     ]
+
+
+@require_GET
+def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
+    """A preset's thumbnail; public, like the home page that shows some of them."""
+    presets = Preset.objects.all() if request.user.is_staff else Preset.objects.filter(hidden=False)
+    preset = get_object_or_404(presets, slug=slug)
+    response = _send(preset.thumbnail)
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @login_required
 def studio(request: HttpRequest) -> HttpResponse:
-    form = StudioForm(request.POST or None, request.FILES or None)
+    presets = list(registry.visible_presets())
+    form = StudioForm(request.POST or None, request.FILES or None, presets=presets)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -90,7 +100,7 @@ def studio(request: HttpRequest) -> HttpResponse:
     selected = form["style_preset"].value() or "starry-night"
     context = {
         "form": form,
-        "presets": _preset_cards(),
+        "presets": _preset_cards(presets),
         "selected_preset": selected,
         "recent_jobs": selectors.recent_jobs_for(user=request.user),
     }
@@ -154,10 +164,9 @@ def gallery(request: HttpRequest) -> HttpResponse:
 @login_required
 def artwork_detail(request: HttpRequest, pk) -> HttpResponse:
     artwork = selectors.artwork_for(user=request.user, pk=pk)
-    preset = presets.PRESETS.get(artwork.params.get("style_preset") or "")
+    versions = list(artwork.model_versions.order_by("kind", "slot"))
     return render(request, "generator/artwork.html", {
-        "artwork": artwork, "preset_name": _(preset.name) if preset else None,
-        "model_versions": artwork.models.all(),
+        "artwork": artwork, "model_versions": versions, "retired": any(not v.is_active for v in versions),
     })
 
 

@@ -74,3 +74,13 @@ def png_bytes(img: Image.Image, **options) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", **options)
     return buf.getvalue()
+
+
+@pytest.fixture
+def studio_models(db, settings):
+    """The model registry as a fresh studio has it: the shipped networks active, the shipped presets."""
+    from generator import services
+    from tests.shared_weights import SHIPPED
+
+    settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR = SHIPPED
+    return services.models_import_shipped()

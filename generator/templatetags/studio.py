@@ -1,7 +1,7 @@
 from django import template
 from django.utils.translation import gettext
 
-from generator.ml import presets
+from generator.models import Preset
 
 register = template.Library()
 
@@ -9,5 +9,5 @@ register = template.Library()
 @register.filter
 def preset_name(slug: str | None) -> str:
     """A preset's name in the current language; the slug itself when it is not a known preset."""
-    preset = presets.PRESETS.get(slug or "")
-    return gettext(preset.name) if preset else (slug or "")
+    name = Preset.objects.filter(slug=slug).values_list("name", flat=True).first() if slug else None
+    return gettext(name) if name else (slug or "")

@@ -124,7 +124,7 @@ def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_wo
     image = page.locator("#artwork-image")
     expect(image).to_be_visible()
     assert page.evaluate("img => img.complete && img.naturalWidth", image.element_handle()) == 512
-    expect(page.locator("#artwork-models li").first).to_contain_text("multistyle26")
+    expect(page.locator('#artwork-models li[data-kind="multistyle26"]')).to_contain_text("26-style network")
     image_url = image.get_attribute("src")
 
     # Someone else, in a browser of their own, sees none of it.

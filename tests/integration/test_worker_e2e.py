@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from generator.models import Artwork, Job
+from generator.models import Artwork, Job, ModelVersion
 from tests.integration.worker import JOB_TIMEOUT, Worker, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # the worker must see committed rows
@@ -61,8 +61,8 @@ def test_an_uploaded_photo_becomes_an_artwork_in_the_owners_gallery(worker, alic
         assert img.format == "PNG" and max(img.size) == 512 and img.size == (artwork.width, artwork.height)
     with artwork.thumbnail.open("rb") as f, Image.open(f) as thumb:
         assert thumb.format == "WEBP" and max(thumb.size) <= 400
-    versions = list(artwork.models.values_list("name", "sha256"))
-    assert "multistyle26" in {name for name, _ in versions} and all(len(sha) == 64 for _, sha in versions)
+    assert list(artwork.model_versions.values_list("kind", "sha256")) == list(
+        ModelVersion.objects.filter(kind="multistyle26", is_active=True).values_list("kind", "sha256"))
 
     gallery = alice_client.get("/gallery/")
     assert f'data-artwork="{artwork.pk}"' in gallery.content.decode()
@@ -94,5 +94,5 @@ def test_a_quality_job_goes_to_the_gpu_queue_and_shows_previews(worker, alice, a
     job = finished(job, worker)
 
     assert job.attempts == 1 and Artwork.objects.filter(job=job).exists()
-    assert "efficientnet_lite0" in set(job.artwork.models.values_list("name", flat=True))
+    assert "efficientnet_lite0" in set(job.artwork.model_versions.values_list("kind", flat=True))
     assert job.preview  # quality mode saved intermediate pictures for the job page

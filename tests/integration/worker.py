@@ -1,7 +1,7 @@
 """A real Celery worker in a subprocess, against the real Redis and the pytest-django PostgreSQL database.
 
 Shared by tests/integration and tests/browser (their conftest.py files import the fixtures). The worker
-runs exactly the studio's command line, `celery -A artstudio worker -Q gpu,cpu -P prefork -c 1`, with:
+runs exactly the studio's command line, `celery -A artstudio worker -P prefork -c 1` (every queue), with:
 
 - REDIS_URL: a dedicated Redis database (tests.real_services.REDIS_URL), and every broker key under a
   prefix unique to this fixture (ARTSTUDIO_BROKER_KEY_PREFIX), so parallel runs and a studio using the
@@ -60,7 +60,7 @@ class Worker:
     def start(self) -> Worker:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "artstudio", "worker", "-Q", "gpu,cpu", "-P", "prefork",
+                [sys.executable, "-m", "celery", "-A", "artstudio", "worker", "-P", "prefork",
                  "-c", "1", "-l", "info", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h"],
                 cwd=REPO, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: a stuck pool child can be killed with it
@@ -181,8 +181,14 @@ def _forget_connections(app, pools) -> None:
 
 @pytest.fixture
 def worker_media(worker_data_dir: Path, settings) -> Path:
-    """This process writes uploads where the worker reads them (and reads what the worker wrote)."""
+    """This process writes uploads where the worker reads them (and reads what the worker wrote), and the
+    registry holds the shipped models, as after a studio's first start."""
+    from generator import services
+    from tests.shared_weights import SHIPPED
+
     settings.DATA_DIR = worker_data_dir
     settings.MEDIA_ROOT = worker_data_dir / "media"
     settings.STATIC_ROOT = worker_data_dir / "static"
+    settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR = SHIPPED
+    services.models_import_shipped()  # committed: the worker reads the active versions from the database
     return settings.MEDIA_ROOT

@@ -7,10 +7,21 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.ml import engine, weights
-from generator.ml.engine import Blend, stylize
+from generator.ml import engine, registry
+from generator.ml.engine import Blend, Network
 from generator.ml.errors import Cancelled, StyleError
 from generator.ml.imaging import load_image, luminance, resize_tensor, to_tensor
+from generator.ml.nets.transformer_net import TransformerNet
+from generator.ml.registry import ModelSet, Weights
+from generator.ml.weights import save_state
+from tests.shared_weights import shipped_models
+
+CPU = torch.device("cpu")
+
+
+def stylize(*args, models=None, **kwargs):
+    """The engine with the shipped networks, unless a test hands it others."""
+    return engine.stylize(*args, models=models or shipped_models(), **kwargs)
 
 
 def arr(img: Image.Image) -> np.ndarray:
@@ -26,11 +37,11 @@ def test_it_paints_any_size_and_keeps_the_aspect_ratio(chelsea):
 
 
 def test_a_result_records_the_exact_weights_that_made_it(chelsea):
-    manifest = weights.read_manifest()
+    shipped = shipped_models()
     network = stylize(chelsea, "cobalt-strokes", max_side=128)
-    assert [(m.name, m.sha256) for m in network.models] == [("multistyle26", manifest["multistyle26"]["sha256"])]
+    assert [(m.kind, m.sha256) for m in network.models] == [("multistyle26", shipped["multistyle26", ""].sha256)]
     painting = stylize(chelsea, "udnie", max_side=128)
-    assert {m.name for m in painting.models} == {"magenta_predictor", "magenta_transformer"}
+    assert {m.kind for m in painting.models} == {"magenta_predictor", "magenta_transformer"}
     assert painting.device == "cpu" and painting.seconds > 0
 
 
@@ -51,7 +62,7 @@ def test_a_blend_with_one_weight_is_that_style_and_a_mix_differs_from_both(chels
 
 def test_paintings_and_network_styles_blend_together(chelsea, starry):
     result = stylize(chelsea, Blend(((starry, 0.5), ("cobalt-strokes", 0.5))), max_side=160)
-    assert {m.name for m in result.models} >= {"multistyle26", "magenta_predictor", "magenta_transformer"}
+    assert {m.kind for m in result.models} >= {"multistyle26", "magenta_predictor", "magenta_transformer"}
 
 
 def test_lower_strength_stays_closer_to_the_photo(chelsea):
@@ -76,14 +87,50 @@ def test_preserving_colours_keeps_the_photo_s_colours(chelsea):
     assert chroma_gap(kept) < 0.01 < chroma_gap(free)
 
 
-def test_warming_up_loads_every_network_and_caches_the_painting_styles():
-    from generator.ml import registry
-
+def test_warming_up_loads_exactly_the_networks_it_is_given():
+    shipped = shipped_models()
     registry.clear()
-    engine._painting.cache_clear()
-    engine.warm_up("cpu")
-    assert {"multistyle26", "magenta_predictor", "magenta_transformer"} <= {key[0] for key in registry._cache}
-    assert engine._painting.cache_info().currsize >= 1
+    engine.warm_up(ModelSet.of(shipped[k, ""] for k in ("multistyle26", "magenta_predictor", "magenta_transformer")),
+                   "cpu")
+    assert {kind for kind, _, _ in registry.loaded()} == {"multistyle26", "magenta_predictor", "magenta_transformer"}
+
+
+def test_a_run_uses_only_the_networks_it_was_handed(chelsea):
+    only_multistyle = ModelSet.of([shipped_models()["multistyle26", ""]])
+    assert stylize(chelsea, "cobalt-strokes", max_side=96, models=only_multistyle).image.size[0] == 96
+    with pytest.raises(StyleError, match="No arbitrary-style predictor is available"):
+        stylize(chelsea, "starry-night", max_side=96, models=only_multistyle)
+
+
+@pytest.fixture(scope="module")
+def single_style(tmp_path_factory) -> ModelSet:
+    """The shipped networks plus a single-style network (random weights) in the slot "mosaic"."""
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("single") / "mosaic.safetensors"
+    sha = save_state(TransformerNet().state_dict(), path)
+    mosaic = Weights("transformer_net", path, sha, "mosaic")
+    return ModelSet({**shipped_models(), ("transformer_net", "mosaic"): mosaic})
+
+
+def test_a_single_style_network_paints_alone_and_is_recorded_with_its_slot(chelsea, single_style):
+    result = stylize(chelsea, Network("transformer_net", slot="mosaic"), max_side=200, models=single_style)
+    assert result.image.size == (200, 133)
+    assert [(m.kind, m.slot) for m in result.models] == [("transformer_net", "mosaic")]
+    photo = arr(Image.open(chelsea).convert("RGB").resize((200, 133), Image.Resampling.LANCZOS))
+    weaker = stylize(chelsea, Network("transformer_net", slot="mosaic"), max_side=200, strength=0.3,
+                     models=single_style)
+    assert np.abs(arr(weaker.image) - photo).mean() < np.abs(arr(result.image) - photo).mean()
+
+
+def test_a_single_style_network_blends_with_a_painting(chelsea, starry, single_style):
+    result = stylize(chelsea, Blend(((Network("transformer_net", slot="mosaic"), 0.5), (starry, 0.5))),
+                     max_side=128, models=single_style)
+    assert {(m.kind, m.slot) for m in result.models} >= {("transformer_net", "mosaic"), ("magenta_predictor", "")}
+
+
+def test_a_single_style_network_not_in_the_set_is_a_clear_error(chelsea, single_style):
+    with pytest.raises(StyleError, match="single-style network “waves”"):
+        stylize(chelsea, Network("transformer_net", slot="waves"), max_side=96, models=single_style)
 
 
 def test_brush_sets_the_scale_the_network_paints_at(chelsea):
@@ -147,7 +194,7 @@ def test_quality_mode_refines_the_fast_result_and_shows_previews(chelsea):
     fast = stylize(chelsea, "starry-night", max_side=160)
     good = stylize(chelsea, "starry-night", max_side=160, mode="quality", quality_steps=12,
                    progress=lambda f, p: previews.append((f, p)))
-    assert "efficientnet_lite0" in {m.name for m in good.models}
+    assert "efficientnet_lite0" in {m.kind for m in good.models}
     assert good.image.size == fast.image.size
     assert np.abs(arr(good.image) - arr(fast.image)).mean() > 0.005
     assert any(p is not None for _, p in previews) and previews[-1][0] == 1.0
@@ -160,10 +207,10 @@ def test_quality_mode_refines_the_fast_result_and_shows_previews(chelsea):
 def test_quality_mode_never_moves_the_style_away_from_the_painting(chelsea, starry):
     def distance(img: Image.Image) -> float:
         with torch.inference_mode():
-            return float((engine.style_vector(img, torch.device("cpu"))[0] - painting).norm())
+            return float((engine.style_vector(img, CPU, shipped_models())[0] - painting).norm())
 
     with torch.inference_mode():
-        painting = engine.style_vector(load_image(starry), torch.device("cpu"))[0]
+        painting = engine.style_vector(load_image(starry), CPU, shipped_models())[0]
     fast = stylize(chelsea, starry, max_side=192).image
     good = stylize(chelsea, starry, max_side=192, mode="quality", quality_steps=16).image
     assert distance(good) <= distance(fast)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from generator.ml import metrics, quality, registry
+from generator.ml import metrics, quality
 from generator.ml.errors import Cancelled
 from generator.ml.imaging import fit_long_side, load_image, resize_tensor, to_tensor
+from tests.shared_weights import shipped_models
 
 CPU = torch.device("cpu")
 # ImageNet classes 281..285: tabby, tiger cat, Persian, Siamese, Egyptian cat
@@ -18,7 +19,7 @@ COFFEE = {504, 967, 968}
 
 @pytest.fixture(scope="module")
 def effnet():
-    return registry.get("efficientnet_lite0", CPU)[0]
+    return shipped_models().get_net("efficientnet_lite0", CPU)[0]
 
 
 def picture(path, side: int = 224) -> torch.Tensor:

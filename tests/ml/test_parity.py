@@ -11,8 +11,9 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.ml import registry, weights
+from generator.ml import weights
 from tests.conftest import PAINTINGS, PHOTOS
+from tests.shared_weights import shipped_models
 
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is a test dependency")
 CPU = torch.device("cpu")
@@ -45,7 +46,7 @@ def onnx_vectors():
 
 @torch.inference_mode()
 def test_multistyle_network_matches_onnxruntime():
-    net, _ = registry.get("multistyle26", CPU)
+    net, _ = shipped_models().get_net("multistyle26", CPU)
     graph = session("multistyle26")
     for photo, mix in zip(PHOTOS, ({3: 1.0}, {7: 1.0}, {25: 1.0}, {0: 0.3, 16: 0.7}), strict=True):
         x = square(photo, 256).transpose(0, 3, 1, 2).copy()
@@ -59,7 +60,7 @@ def test_multistyle_network_matches_onnxruntime():
 
 @torch.inference_mode()
 def test_magenta_transformer_matches_onnxruntime(onnx_vectors):
-    net, _ = registry.get("magenta_transformer", CPU)
+    net, _ = shipped_models().get_net("magenta_transformer", CPU)
     graph = session("arbitrary_transform")
     content, style = (i.name for i in graph.get_inputs())
     diffs = []
@@ -82,8 +83,8 @@ def test_magenta_predictor_matches_onnxruntime(onnx_vectors):
     (Painted by our float transformer: the int8 graph rounds its style input to a coarse grid,
     which would measure the rounding rather than the predictor.)
     """
-    net, _ = registry.get("magenta_predictor", CPU)
-    painter, _ = registry.get("magenta_transformer", CPU)
+    net, _ = shipped_models().get_net("magenta_predictor", CPU)
+    painter, _ = shipped_models().get_net("magenta_transformer", CPU)
     x = nchw(square(PHOTOS[0], 384))
     for painting in PAINTINGS:
         expected = torch.from_numpy(onnx_vectors[painting.name].reshape(1, 100))
@@ -94,8 +95,8 @@ def test_magenta_predictor_matches_onnxruntime(onnx_vectors):
 
 @torch.inference_mode()
 def test_the_networks_take_any_size_not_just_the_graphs():
-    net, _ = registry.get("magenta_transformer", CPU)
+    net, _ = shipped_models().get_net("magenta_transformer", CPU)
     out = net(torch.rand(1, 3, 200, 520), torch.randn(1, 100))
     assert out.shape == (1, 3, 200, 520)
-    predictor, _ = registry.get("magenta_predictor", CPU)
+    predictor, _ = shipped_models().get_net("magenta_predictor", CPU)
     assert predictor(torch.rand(1, 3, 300, 180)).shape == (1, 100)

@@ -31,7 +31,7 @@ def test_every_preset_has_a_shipped_thumbnail():
             assert max(thumb.size) == 256
 
 
-def test_thumbnails_are_rendered_on_the_reference_photo(tmp_path):
-    (path,) = presets.render_thumbnails(tmp_path, side=96, slugs=["woven-bricks"])
+def test_thumbnails_are_rendered_on_the_reference_photo(tmp_path, models):
+    (path,) = presets.render_thumbnails(tmp_path, models, side=96, slugs=["woven-bricks"])
     with Image.open(path) as thumb:
         assert thumb.format == "WEBP" and thumb.size == (96, 96)  # the astronaut photo is square

@@ -1,57 +1,72 @@
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from generator.ml import registry, weights
 from generator.ml.errors import StyleError
+from generator.ml.registry import ModelSet, Weights
 
 ROOT = Path(__file__).resolve().parents[2]
+CPU = torch.device("cpu")
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("weights")
-    weights.import_weights(directory, names=["multistyle26", "magenta_transformer"])
-    return directory
+def exported(tmp_path_factory) -> ModelSet:
+    return weights.shipped(tmp_path_factory.mktemp("weights"), kinds=["multistyle26", "magenta_transformer"])
 
 
-def test_import_writes_safetensors_whose_sha256_the_manifest_records(imported):
-    manifest = json.loads((imported / "manifest.json").read_text())
-    assert set(manifest) == {"multistyle26", "magenta_transformer"}
-    for entry in manifest.values():
-        assert weights.file_sha256(imported / entry["file"]) == entry["sha256"]
-    assert manifest["multistyle26"]["parameters"] == 166_104
-    assert not list(imported.glob("*.part")), "an import leaves no partial files"
+def test_export_writes_safetensors_whose_sha256_the_model_set_records(exported):
+    assert set(exported) == {("multistyle26", ""), ("magenta_transformer", "")}
+    for w in exported.values():
+        assert weights.file_sha256(w.path) == w.sha256
+    state = weights.load_state(exported["multistyle26", ""].path, exported["multistyle26", ""].sha256)
+    assert sum(t.numel() for t in state.values()) == 166_104
+    assert not list(exported["multistyle26", ""].path.parent.glob("*.part")), "an export leaves no partial files"
 
 
-def test_a_tampered_weights_file_is_refused(imported, tmp_path):
-    for f in imported.iterdir():
-        (tmp_path / f.name).write_bytes(f.read_bytes())
+def test_the_export_is_the_same_file_every_time(exported, tmp_path):
+    again = weights.export("multistyle26", tmp_path / "again.safetensors")
+    assert again.sha256 == exported["multistyle26", ""].sha256
+
+
+def test_a_tampered_weights_file_is_refused(exported, tmp_path):
+    source = exported["multistyle26", ""]
     target = tmp_path / "multistyle26.safetensors"
-    data = bytearray(target.read_bytes())
+    data = bytearray(source.path.read_bytes())
     data[-1] ^= 0xFF
     target.write_bytes(bytes(data))
+    registry.clear()  # a network already loaded is not read again
     with pytest.raises(StyleError, match="sha256"):
-        weights.load_state("multistyle26", tmp_path)
+        registry.load(Weights("multistyle26", target, source.sha256), CPU)
+    with pytest.raises(StyleError, match="missing"):
+        registry.load(Weights("multistyle26", tmp_path / "gone.safetensors", source.sha256), CPU)
 
 
-def test_missing_weights_are_imported_on_first_use(tmp_path):
-    state, sha = weights.load_state("multistyle26", tmp_path)
-    assert "contract.0.conv.conv.weight" in state
-    assert sha == weights.read_manifest(tmp_path)["multistyle26"]["sha256"]
-
-
-def test_models_load_once_per_process_and_are_keyed_by_sha256():
-    cpu = registry.resolve_device("cpu")
-    first, ref = registry.get("multistyle26", cpu)
-    again, ref_again = registry.get("multistyle26", cpu)
+def test_models_load_once_per_process_and_a_new_sha256_is_a_new_network(exported, tmp_path):
+    first, ref = exported.get_net("multistyle26", CPU)
+    again, ref_again = exported.get_net("multistyle26", CPU)
     assert first is again and ref == ref_again
-    assert ref.sha256 == weights.read_manifest()["multistyle26"]["sha256"]
+    assert ref.sha256 == exported["multistyle26", ""].sha256
+    # Another version of the same kind (different bytes, so a different sha) loads beside it
+    state = weights.load_state(exported["multistyle26", ""].path, ref.sha256)
+    state = {k: v * 1.01 for k, v in state.items()}
+    other = Weights("multistyle26", tmp_path / "v2.safetensors", weights.save_state(state, tmp_path / "v2.safetensors"))
+    second = registry.load(other, CPU)
+    assert second is not first and registry.load(other, CPU) is second
+    assert {("multistyle26", ref.sha256, "cpu"), ("multistyle26", other.sha256, "cpu")} <= set(registry.loaded())
+
+
+def test_the_cache_forgets_the_oldest_networks_past_its_size(exported, monkeypatch):
+    monkeypatch.setattr(registry, "CACHE_SIZE", 1)
+    registry.clear()
+    exported.get_net("multistyle26", CPU)
+    exported.get_net("magenta_transformer", CPU)
+    assert [kind for kind, _, _ in registry.loaded()] == ["magenta_transformer"]
 
 
 def test_asking_for_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
@@ -78,12 +93,27 @@ def test_the_engine_never_imports_django():
     assert out.strip() == "False"
 
 
-def test_stylizing_needs_neither_onnx_nor_onnxruntime():
-    weights.ensure_weights()  # the import step, which does read the ONNX files, happens first
+def test_the_kinds_table_imports_no_torch():
+    # The web process reads it for its choices; it must stay light.
+    assert _run("import sys, generator.ml.kinds; print('torch' in sys.modules)").strip() == "False"
+
+
+def test_the_engine_reads_no_environment_variable():
+    for path in (ROOT / "generator" / "ml").rglob("*.py"):
+        assert "os.environ" not in path.read_text() and "getenv" not in path.read_text(), path
+
+
+def test_stylizing_needs_neither_onnx_nor_onnxruntime(exported):
+    from tests.shared_weights import SHIPPED, shipped_models
+
+    shipped_models()  # the export, which does read the ONNX files, happens first
     out = _run(
         "import sys\n"
+        "from pathlib import Path\n"
         "from generator.ml.engine import stylize\n"
-        "stylize('generator/ml/assets/photos/chelsea.png', 'starry-night', max_side=128)\n"
+        "from generator.ml.weights import shipped\n"
+        f"models = shipped(Path({str(SHIPPED)!r}))\n"
+        "stylize('generator/ml/assets/photos/chelsea.png', 'starry-night', models=models, max_side=128)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('onnx', 'onnxruntime')))"
     )
     assert out.strip() == "[]"

@@ -96,7 +96,7 @@ def test_redis_and_postgres_persist_in_volumes(config: dict):
 def test_migrations_run_once_before_web_and_workers_start(config: dict):
     migrate = config["services"]["migrate"]
 
-    assert migrate["command"] == ["python", "-m", "django", "migrate", "--noinput"]
+    assert migrate["command"] == ["sh", "-c", "python -m django migrate --noinput && python -m django models import"]
     assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
     for name in APP_SERVICES - {"migrate"}:
         depends = config["services"][name]["depends_on"]

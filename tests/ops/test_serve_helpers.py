@@ -64,7 +64,7 @@ def test_it_creates_the_state_folder_private_with_its_subfolders(tmp_path: Path)
     serve.prepare_data_dir(folder)
 
     assert mode(folder) == 0o700
-    assert {p.name for p in folder.iterdir()} == {"media", "static", "weights", "valkey"}
+    assert {p.name for p in folder.iterdir()} == {"media", "static", "valkey"}
 
 
 # -- configuration ------------------------------------------------------------------------------------
@@ -178,7 +178,8 @@ def test_worker_listens_to_both_queues_with_prefork(config: Config):
     argv = serve.worker_command(3)
 
     assert argv[:3] == [sys.executable, "-m", "celery"]
-    assert argv[3:] == ["-A", "artstudio", "worker", "-Q", "gpu,cpu", "-P", "prefork", "-c", "3", "-l", "info"]
+    # no -Q: the worker consumes every queue settings.CELERY_TASK_QUEUES defines
+    assert argv[3:] == ["-A", "artstudio", "worker", "-P", "prefork", "-c", "3", "-l", "info"]
 
 
 def test_web_server_is_gunicorn_on_the_configured_address_logging_to_the_terminal(config: Config):
@@ -189,12 +190,12 @@ def test_web_server_is_gunicorn_on_the_configured_address_logging_to_the_termina
     assert argv[argv.index("--access-logfile") + 1] == "-"
 
 
-def test_setup_migrates_imports_weights_and_collects_static_in_that_order():
+def test_setup_migrates_imports_the_shipped_models_and_collects_static_in_that_order():
     steps = serve.setup_commands()
 
-    assert [name for name, _ in steps] == ["migrate", "weights", "static"]
+    assert [name for name, _ in steps] == ["migrate", "models", "static"]
     assert steps[0][1][1:] == ["-m", "django", "migrate", "--noinput"]
-    assert steps[1][1][1:] == ["-m", "generator.ml.weights", "import"]
+    assert steps[1][1][1:] == ["-m", "django", "models", "import"]
     assert steps[2][1][1:4] == ["-m", "django", "collectstatic"] and "--noinput" in steps[2][1]
 
 

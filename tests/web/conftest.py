@@ -19,14 +19,20 @@ def data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_data(data_dir, settings, monkeypatch, tmp_path) -> Path:
-    """Each test gets its own MEDIA_ROOT, so it can check exactly which files were written."""
+    """Each test gets its own MEDIA_ROOT, so it can check exactly which files were written (the model
+    registry's weights files included)."""
     media = tmp_path / "media"
     settings.DATA_DIR = data_dir
     settings.MEDIA_ROOT = media
     settings.STATIC_ROOT = data_dir / "static"
     settings.STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing folder
-    monkeypatch.setenv("ARTSTUDIO_DATA_DIR", str(data_dir))  # the engine reads it at call time
     return media
+
+
+@pytest.fixture(autouse=True)
+def registry_ready(studio_models):
+    """Every web test starts from a studio whose shipped models and presets are imported."""
+    return studio_models
 
 
 @pytest.fixture

@@ -67,4 +67,33 @@ def make_job(owner, **overrides) -> Job:
 
 
 def files_under(path: Path) -> list[Path]:
-    return sorted(p for p in path.rglob("*") if p.is_file()) if path.exists() else []
+    """The artists' files under a media folder (the model registry's models/ and presets/ aside)."""
+    users = path / "users"
+    return sorted(p for p in users.rglob("*") if p.is_file()) if users.exists() else []
+
+
+def transformer_net_checkpoint(path: Path, *, seed: int = 0, old_format: bool = False) -> Path:
+    """A single-style checkpoint saved the way pytorch/examples' fast_neural_style saves one.
+
+    `old_format`: the legacy (non-zip) serialisation, with the InstanceNorm running_mean / running_var
+    keys that checkpoints from older PyTorch versions carry.
+    """
+    import torch
+
+    from generator.ml.nets.transformer_net import TransformerNet
+
+    torch.manual_seed(seed)
+    state = TransformerNet().state_dict()
+    # A freshly initialised network paints near-black (validation refuses it as untrained); these
+    # weights stand in for trained ones: the last layer spreads its output over the 0..255 range.
+    state["deconv3.conv2d.weight"] *= 300.0
+    state["deconv3.conv2d.bias"] += 127.0
+    if old_format:
+        for key in [k for k in state if k.split(".")[-2].startswith("in") and k.endswith(".weight")]:
+            channels = state[key].shape[0]
+            state[key[:-len("weight")] + "running_mean"] = torch.zeros(channels)
+            state[key[:-len("weight")] + "running_var"] = torch.ones(channels)
+        torch.save(state, path, _use_new_zipfile_serialization=False)
+    else:
+        torch.save(state, path)
+    return path

@@ -13,6 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 from artstudio import settings as project_settings
 from generator.ml import presets
 from generator.preset_names import PRESET_NAMES
+from generator.queues import Queue
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,9 +25,10 @@ def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-def test_the_web_stack_never_imports_torch():
+def test_the_web_stack_never_imports_torch(tmp_path):
     result = run_python(
         "import django, sys; django.setup()\n"
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
         "import artstudio.urls, artstudio.wsgi, artstudio.celery\n"
         "import generator.views, generator.services, generator.selectors, generator.tasks, generator.forms\n"
         "import generator.admin\n"
@@ -35,7 +37,7 @@ def test_the_web_stack_never_imports_torch():
         "assert client.get('/healthz').status_code in (200, 503)\n"
         "assert client.get('/').status_code == 200\n"
         "print('torch' in sys.modules)",
-        DJANGO_SETTINGS_MODULE="artstudio.settings", DJANGO_DEBUG="true", ARTSTUDIO_DATA_DIR="/tmp/artstudio-probe",
+        DJANGO_SETTINGS_MODULE="artstudio.settings", DJANGO_DEBUG="true", ARTSTUDIO_DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "False"
@@ -95,4 +97,4 @@ def test_the_celery_settings_keep_long_jobs_safe():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
     assert conf.task_ignore_result
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit > conf.task_soft_time_limit
-    assert {q.name for q in conf.task_queues} == {"gpu", "cpu"}
+    assert [q.name for q in conf.task_queues] == Queue.values == ["gpu", "cpu"]  # one list of queues

@@ -12,16 +12,15 @@ from factories import make_job, photo
 from PIL import Image
 
 from generator import services
-from generator.ml import presets
 from generator.ml.errors import Cancelled, StyleError
-from generator.models import Artwork, Job, ModelVersion
+from generator.models import Artwork, Job, ModelVersion, Preset
 
 pytestmark = pytest.mark.django_db
 
 
 def test_it_paints_the_picture_and_keeps_the_artwork_with_its_model_versions(alice):
     job = make_job(alice, style_preset="pop-outline", max_side=512)
-    assert presets.PRESETS["pop-outline"].kind == "network"
+    assert Preset.objects.get(slug="pop-outline").kind == Preset.Kind.NETWORK
 
     artwork = services.job_run(job_id=job.pk, worker="test:1")
 
@@ -35,16 +34,16 @@ def test_it_paints_the_picture_and_keeps_the_artwork_with_its_model_versions(ali
         assert img.size == (512, 341)  # the asked-for long side, the photo's proportions
     with artwork.thumbnail.open("rb") as f, Image.open(f) as thumb:
         assert thumb.format == "WEBP" and max(thumb.size) <= services.THUMBNAIL_SIDE
-    names = set(artwork.models.values_list("name", flat=True))
-    assert "multistyle26" in names
-    assert all(len(v.sha256) == 64 for v in ModelVersion.objects.all())
+    # exactly the active version of the one network it needed, on the job and on the artwork
+    active = ModelVersion.objects.get(kind="multistyle26", is_active=True)
+    assert list(artwork.model_versions.all()) == [active] == list(job.model_versions.all())
 
 
 def test_a_painting_upload_is_used_as_the_style(alice):
     job = make_job(alice, style_preset=None, style_image=photo("painting.png", size=(80, 80)), strength=0.6)
     artwork = services.job_run(job_id=job.pk)
     assert artwork is not None
-    assert {"magenta_predictor", "magenta_transformer"} <= set(artwork.models.values_list("name", flat=True))
+    assert set(artwork.model_versions.values_list("kind", flat=True)) == {"magenta_predictor", "magenta_transformer"}
     assert artwork.title == ""
 
 
@@ -203,15 +202,19 @@ def test_the_task_hands_the_id_to_the_service(alice, monkeypatch):
     assert ran == [str(job.pk)]
 
 
-def test_each_worker_child_warms_the_engine_once_on_its_device(monkeypatch, settings):
+def test_each_worker_child_warms_the_active_versions_its_queues_use(monkeypatch, settings):
     from generator import tasks
     from generator.ml import engine
 
     settings.ARTSTUDIO_DEVICE = "cpu"
     calls = []
-    monkeypatch.setattr(engine, "warm_up", lambda device: calls.append(device))
+    monkeypatch.setattr(engine, "warm_up", lambda models, device: calls.append(({k for k, _ in models}, device)))
+    monkeypatch.setattr(tasks, "_worker_queues", ["cpu"])
     tasks.warm_engine()
-    assert calls == ["cpu"]
+    assert calls == [({"multistyle26", "magenta_predictor", "magenta_transformer"}, "cpu")]
+    monkeypatch.setattr(tasks, "_worker_queues", ["gpu"])  # quality mode runs there: the perceptual network too
+    tasks.warm_engine()
+    assert calls[-1][0] == {"multistyle26", "magenta_predictor", "magenta_transformer", "efficientnet_lite0"}
     settings.ARTSTUDIO_WARM_ENGINE = False
     tasks.warm_engine()
-    assert calls == ["cpu"]
+    assert len(calls) == 2

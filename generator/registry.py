@@ -1,0 +1,147 @@
+"""The seam between the model registry (the database) and the engine (generator/ml).
+
+The database chooses: the active ``ModelVersion`` of each kind (and slot) is what paints. This
+module turns those rows into the explicit files and hashes the engine takes (an ``ml`` ModelSet);
+the engine caches networks per process by (kind, sha256, device), so a newly activated version
+loads on the next job without a restart, and a job already running keeps what it started with.
+Nothing here imports torch at module level: the web process imports this module too.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from generator.ml.kinds import KINDS
+from generator.models import Job, Mode, ModelKind, ModelVersion, Preset, PresetKind
+
+
+class NoActiveVersion(Exception):
+    """A job needs a kind of network that has no active version; the message is for the artist."""
+
+
+def active_versions() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(is_active=True, status=ModelVersion.Status.READY)
+
+
+def visible_presets() -> QuerySet[Preset]:
+    """The studio's preset grid: not hidden, and a single-style preset only while its network is active."""
+    active_single = active_versions().filter(kind=ModelKind.transformer_net, slot=OuterRef("slug"))
+    return (Preset.objects.filter(hidden=False)
+            .filter(~Q(kind=PresetKind.SINGLE_STYLE) | Q(Exists(active_single)))
+            .order_by("position", "name"))
+
+
+@dataclass(frozen=True)
+class JobModels:
+    """What a job paints with: the engine's style argument and the exact versions behind it."""
+
+    style: object  # an ml Network, or the painting's bytes
+    versions: tuple[ModelVersion, ...]
+
+    def model_set(self):
+        from generator.ml.registry import ModelSet
+
+        return ModelSet.of(weights_of(v) for v in self.versions)
+
+    def version_for(self, kind: str, sha256: str, slot: str = "") -> ModelVersion | None:
+        return next((v for v in self.versions if (v.kind, v.sha256, v.slot) == (kind, sha256, slot)), None)
+
+
+def needed(*, preset: Preset | None, mode: str) -> list[tuple[str, str]]:
+    """The (kind, slot) of every network a job with this style and mode runs."""
+    if preset is not None and preset.kind == PresetKind.NETWORK:
+        keys = [(ModelKind.multistyle26, "")]
+    elif preset is not None and preset.kind == PresetKind.SINGLE_STYLE:
+        keys = [(ModelKind.transformer_net, preset.model_slot)]
+    else:  # a painting: a preset's or the artist's own
+        keys = [(ModelKind.magenta_predictor, ""), (ModelKind.magenta_transformer, "")]
+    if mode == Mode.QUALITY:
+        keys.append((ModelKind.efficientnet_lite0, ""))
+    return keys
+
+
+def for_job(job: Job) -> JobModels:
+    """The style and the active versions that `job` paints with, read now (at the job's start)."""
+    from generator.ml.engine import Network
+
+    slug = job.params.get("style_preset")
+    preset = Preset.objects.filter(slug=slug).first() if slug else None
+    if slug and preset is None:
+        raise NoActiveVersion(_("The style “%(slug)s” was removed from the studio. Pick another style.")
+                              % {"slug": slug})
+    if preset is None:
+        style = _read(job.style_image)
+    elif preset.kind == PresetKind.NETWORK:
+        style = Network(ModelKind.multistyle26, index=preset.network_index)
+    elif preset.kind == PresetKind.SINGLE_STYLE:
+        style = Network(ModelKind.transformer_net, slot=preset.model_slot)
+    else:
+        style = _read(preset.painting)
+    keys = needed(preset=preset, mode=job.params.get("mode", Mode.FAST))
+    return JobModels(style, tuple(_active(keys)))
+
+
+def _active(keys: list[tuple[str, str]]) -> list[ModelVersion]:
+    found = {(v.kind, v.slot): v for v in active_versions().filter(kind__in={k for k, _ in keys})}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        kind, slot = missing[0]
+        raise NoActiveVersion(_("The studio has no active %(kind)s%(slot)s, so this picture cannot be painted. "
+                                "An admin needs to activate one in Model versions.")
+                              % {"kind": str(ModelKind(kind).label).lower(), "slot": f" “{slot}”" if slot else ""})
+    return [found[key] for key in keys]
+
+
+def weights_of(version: ModelVersion):
+    """The engine's handle on a version: a local file path and the sha256 it must have."""
+    from generator.ml.registry import Weights
+
+    return Weights(version.kind, local_path(version), version.sha256, version.slot)
+
+
+def local_path(version: ModelVersion) -> Path:
+    """A path this process can open: the storage's own on a file system, else a copy cached by sha256."""
+    try:
+        return Path(version.weights.path)
+    except NotImplementedError:  # remote storage: keep a local copy, named by content
+        cached = settings.DATA_DIR / "cache" / "weights" / f"{version.sha256}.safetensors"
+        if not cached.exists():
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            part = cached.with_suffix(".part")
+            with version.weights.open("rb") as src, open(part, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            part.replace(cached)
+        return cached
+
+
+def local_upload_path(version: ModelVersion, scratch: Path) -> Path:
+    """An uploaded (not yet validated) weights file as a local path, copied into `scratch` if need be."""
+    try:
+        return Path(version.weights.path)
+    except NotImplementedError:
+        target = scratch / Path(version.weights.name).name
+        with version.weights.open("rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return target
+
+
+def _read(field) -> bytes:
+    with field.open("rb") as f:
+        return f.read()
+
+
+def warm_up(*, queues: list[str] | tuple[str, ...], device: str) -> list[ModelVersion]:
+    """Load the active versions the given queues' jobs use, and paint tiny pictures with them."""
+    from generator.ml import engine
+    from generator.ml.registry import ModelSet
+
+    wanted = {k.value for k in KINDS.values() if set(k.warm_on) & set(queues)}
+    versions = list(active_versions().filter(kind__in=wanted, slot=""))
+    engine.warm_up(ModelSet.of(weights_of(v) for v in versions), device)
+    return versions

@@ -1,0 +1,223 @@
+"""What the workers are doing, from Celery's own remote control (no home-made heartbeats).
+
+Two halves share this module:
+
+- the worker side: the ``artstudio_device`` inspect command. It runs in the worker's main process
+  (the prefork parent), which must never import torch or touch CUDA (a CUDA context does not survive
+  ``fork()``), so it asks ``nvidia-smi`` instead. artstudio/celery.py imports this module, which is
+  what registers the command; keep the imports here light (no models, no admin) for that reason;
+- the web side: ``workers_overview``, ``queue_lengths`` and ``dashboard_context`` for the admin's
+  worker dashboard (the view is in generator/admin_views.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from celery.worker.control import inspect_command
+from kombu.exceptions import OperationalError
+from kombu.utils.url import maybe_sanitize_url
+
+if TYPE_CHECKING:
+    from celery import Celery
+    from kombu import Connection
+
+logger = logging.getLogger(__name__)
+
+DEVICE_COMMAND = "artstudio_device"
+DEVICE_CACHE_SECONDS = 10.0
+NVIDIA_SMI_TIMEOUT = 3.0  # the command blocks the worker's event loop while it waits: keep it short
+NVIDIA_SMI_QUERY = ["--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"]
+START_COMMAND = "celery -A artstudio worker -Q gpu,cpu -P prefork -c 1 -l info"
+
+
+class BrokerUnavailable(Exception):
+    """The broker (Redis) could not be reached, so nothing can be said about the workers."""
+
+
+# --- The worker side ---------------------------------------------------------------------------------
+
+_device_cache: tuple[float, dict[str, Any]] | None = None  # (monotonic time, answer)
+
+
+@inspect_command(name=DEVICE_COMMAND)
+def artstudio_device(state, **_kwargs) -> dict[str, Any]:
+    """The engine device setting and the GPUs nvidia-smi sees (never torch: this is the fork parent)."""
+    global _device_cache
+    now = time.monotonic()
+    if _device_cache is None or now - _device_cache[0] > DEVICE_CACHE_SECONDS:
+        from django.conf import settings  # read on demand: Django is configured by the time a command arrives
+
+        _device_cache = now, {"setting": settings.ARTSTUDIO_DEVICE, "gpus": gpus_from_nvidia_smi()}
+    return _device_cache[1]
+
+
+def gpus_from_nvidia_smi() -> list[dict[str, Any]]:
+    """[{name, memory_total_mib, memory_used_mib}, ...]; [] without nvidia-smi or when it fails."""
+    executable = shutil.which("nvidia-smi")
+    if executable is None:
+        return []
+    try:
+        done = subprocess.run([executable, *NVIDIA_SMI_QUERY], capture_output=True, text=True,
+                              timeout=NVIDIA_SMI_TIMEOUT, check=True)
+    except (OSError, subprocess.SubprocessError) as exc:  # a wedged driver, a GPU-less container ...
+        logger.warning("nvidia-smi failed: %s", exc)
+        return []
+    gpus = []
+    for line in filter(str.strip, done.stdout.splitlines()):
+        try:
+            name, total, used = (part.strip() for part in line.rsplit(",", 2))  # the name comes first
+            gpus.append({"name": name, "memory_total_mib": int(total), "memory_used_mib": int(used)})
+        except ValueError:  # "[N/A]" memory on some boards, or a line that is not a GPU
+            logger.warning("Could not read nvidia-smi line %r", line)
+    return gpus
+
+
+def device_text(reply: object) -> str:
+    """One line for the dashboard: "cpu", "cuda: NVIDIA H200 (140 GiB, 3 GiB used)", or what went wrong.
+
+    Mirrors how the engine picks its device (generator/ml/registry.py): "cpu" means cpu; "auto" and
+    "cuda" mean the GPU when there is one; "cuda" without one makes every job fail.
+    """
+    if not isinstance(reply, dict) or "setting" not in reply:
+        return "unknown"  # a worker that predates the command answers {"error": ...}, or nothing
+    setting, gpus = reply["setting"], reply.get("gpus") or []
+    if setting == "cpu":
+        return "cpu"
+    if gpus:
+        return "cuda: " + "; ".join(
+            f"{gpu['name']} ({gpu['memory_total_mib'] / 1024:.0f} GiB, {gpu['memory_used_mib'] / 1024:.0f} GiB used)"
+            for gpu in gpus)
+    if setting == "cuda":
+        return "cuda asked for, but no GPU found"
+    return "cpu"
+
+
+# --- The web side ------------------------------------------------------------------------------------
+
+@dataclass
+class WorkerInfo:
+    name: str  # the node name, e.g. "celery@studio"
+    queues: list[str] = field(default_factory=list)
+    pool: str = ""  # "prefork", "threads", "solo" ...
+    concurrency: int | None = None
+    processes: list[int] = field(default_factory=list)  # the pool's pids
+    uptime: float | None = None  # seconds
+    device: str = "unknown"
+    active: list[dict[str, Any]] = field(default_factory=list)  # {id, name, args, started, worker_pid}
+    tasks_run: int = 0  # tasks accepted since the worker started
+
+    @property
+    def up_since(self) -> datetime | None:
+        return None if self.uptime is None else datetime.now(UTC) - timedelta(seconds=self.uptime)
+
+
+def _default_app(app: Celery | None) -> Celery:
+    if app is not None:
+        return app
+    from artstudio.celery import app as studio_app  # not at import time: that module imports this one
+
+    return studio_app
+
+
+@contextlib.contextmanager
+def _broker(app: Celery, *, write: bool, timeout: float) -> Iterator[Connection]:
+    """A broker connection that fails within about `timeout` seconds instead of retrying for long.
+
+    The app's own options (the global_keyprefix among them) still apply: Celery merges these into
+    broker_transport_options.
+    """
+    factory = app.connection_for_write if write else app.connection_for_read
+    options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_connect_timeout": timeout}
+    conn = factory(connect_timeout=timeout, transport_options=options)
+    try:
+        with conn:
+            yield conn
+    except (OperationalError, *conn.connection_errors) as exc:
+        where = maybe_sanitize_url(conn.as_uri(include_password=True))  # as_uri() masks even a missing password
+        raise BrokerUnavailable(f"The broker at {where} cannot be reached: {exc}") from exc
+
+
+def workers_overview(app: Celery | None = None, *, timeout: float = 1.0) -> list[WorkerInfo]:
+    """Every worker that answers within `timeout`, sorted by name; [] when none is online."""
+    app = _default_app(app)
+    with _broker(app, write=True, timeout=max(timeout, 1.0)) as conn:
+        inspect = app.control.inspect(timeout=timeout, connection=conn)
+        stats = inspect.stats() or {}
+        if not stats:
+            return []
+        # A broadcast waits out the whole timeout unless it knows how many replies to expect: now it does,
+        # so the other three calls return as soon as these workers have answered.
+        inspect.destination, inspect.limit = sorted(stats), len(stats)
+        active = inspect.active() or {}
+        queues = inspect.active_queues() or {}
+        devices = inspect._request(DEVICE_COMMAND) or {}  # how `celery inspect` itself asks a custom command
+    return sorted((_worker_info(name, stats[name], active.get(name), queues.get(name), devices.get(name))
+                   for name in stats), key=lambda worker: worker.name)
+
+
+def _worker_info(name: str, stats: dict, active: list | None, queues: list | None, device: object) -> WorkerInfo:
+    pool = stats.get("pool") or {}
+    implementation = pool.get("implementation", "")  # "celery.concurrency.prefork:TaskPool"
+    return WorkerInfo(
+        name=name,
+        queues=[queue["name"] for queue in queues or ()],
+        pool=implementation.partition(":")[0].rpartition(".")[2],
+        concurrency=pool.get("max-concurrency"),
+        processes=list(pool.get("processes") or ()),
+        uptime=stats.get("uptime"),
+        device=device_text(device),
+        active=[_active_task(task) for task in active or ()],
+        tasks_run=sum((stats.get("total") or {}).values()),
+    )
+
+
+def _active_task(info: dict) -> dict[str, Any]:
+    started = info.get("time_start")  # seconds since the epoch, or None before the pool accepted it
+    return {
+        "id": info.get("id"),
+        "name": info.get("name"),
+        "args": info.get("args") or [],
+        "started": datetime.fromtimestamp(started, UTC) if started else None,
+        "worker_pid": info.get("worker_pid"),
+    }
+
+
+def queue_lengths(app: Celery | None = None, queues: list[str] | None = None, *,
+                  timeout: float = 2.0) -> dict[str, int]:
+    """How many messages wait in each queue (default: the task_queues); a queue not declared yet has 0."""
+    app = _default_app(app)
+    if queues is None:
+        queues = [queue.name for queue in app.conf.task_queues or ()] or [app.conf.task_default_queue]
+    lengths = {}
+    with _broker(app, write=False, timeout=timeout) as conn:
+        # On Redis a queue is a list (one per priority step) and a missing list is an empty one, so there
+        # a plain declare is the count: it creates nothing and reads the lengths through the channel, which
+        # applies the global_keyprefix. A passive declare would be wrong there: kombu (5.7) checks with an
+        # EXISTS that its prefixing client leaves unprefixed, so under a prefix no queue ever "exists".
+        passive = conn.transport.driver_type != "redis"
+        for name in queues:
+            with conn.channel() as channel:  # one each: on AMQP a failed passive declare closes its channel
+                try:
+                    lengths[name] = channel.queue_declare(queue=name, passive=passive).message_count
+                except conn.channel_errors:  # NOT_FOUND: nothing was ever sent there
+                    lengths[name] = 0
+    return lengths
+
+
+def dashboard_context(app: Celery | None = None) -> dict[str, Any]:
+    """{"workers": [WorkerInfo], "queues": [(name, waiting)], "error": str | None} for the template."""
+    try:
+        workers = workers_overview(app)
+        queues = list(queue_lengths(app).items())
+    except BrokerUnavailable as exc:
+        return {"workers": [], "queues": [], "error": str(exc), "start_command": START_COMMAND}
+    return {"workers": workers, "queues": queues, "error": None, "start_command": START_COMMAND}
