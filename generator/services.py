@@ -26,6 +26,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -598,8 +599,9 @@ def _accept(version: ModelVersion, checked) -> ModelVersion:
     upload_name = version.weights.name
     sample = _webp(checked.sample) if checked.sample is not None else None
     with _files_removed_on_error() as written, transaction.atomic():
-        with open(checked.weights.path, "rb") as f:
-            _save_file(version.weights, "weights.safetensors", f.read(), written)
+        with open(checked.weights.path, "rb") as f:  # streamed: weights can be large
+            version.weights.save("weights.safetensors", File(f), save=False)
+            written.append(version.weights)
         if sample is not None:
             _save_file(version.sample, "sample.webp", sample, written)
         version.sha256 = checked.weights.sha256

@@ -178,3 +178,25 @@ def test_the_command_line_says_why_an_upload_was_refused(tmp_path):
     assert not Path(tmp_path / "missing.pth").exists()
     with pytest.raises(CommandError, match="Cannot read"):
         run("upload", str(tmp_path / "missing.pth"), "--kind", "multistyle26")
+
+
+def test_only_a_staff_members_weights_upload_may_exceed_the_picture_limit(admin_client, alice_client, settings,
+                                                                          tmp_path, monkeypatch):
+    monkeypatch.setattr("generator.tasks.validate_model_version.apply_async", lambda *a, **k: None)
+    settings.ARTSTUDIO_MAX_UPLOAD_BYTES = 10_000  # far below a checkpoint's 6.7 MB
+    checkpoint = transformer_net_checkpoint(tmp_path / "candy.pth").read_bytes()
+    admin_client.post(reverse("admin:generator_modelversion_add"), {
+        "kind": "transformer_net", "slot": "candy", "label": "Candy",
+        "weights_file": SimpleUploadedFile("candy.pth", checkpoint),
+    })
+    version = ModelVersion.objects.get(slot="candy")
+    assert version.size == len(checkpoint) and version.weights.size == len(checkpoint)  # kept whole
+
+    from generator.uploads import TruncatingUploadHandler
+
+    seen = []
+    real = TruncatingUploadHandler.receive_data_chunk
+    monkeypatch.setattr(TruncatingUploadHandler, "receive_data_chunk",
+                        lambda self, data, start: seen.append(r := real(self, data, start)) or r)
+    alice_client.post(reverse("generator:studio"), {"weights_file": SimpleUploadedFile("x.pth", checkpoint)})
+    assert sum(len(chunk) for chunk in seen if chunk) == settings.ARTSTUDIO_MAX_UPLOAD_BYTES + 1
