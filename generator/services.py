@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Literal
 from pathlib import Path, PurePath
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -531,12 +532,12 @@ def model_version_upload(
     credit: str = "",
     notes: str = "",
     by: AbstractBaseUser | None = None,
-    validate: str = "queue",
+    validate: Literal["queue", "now", "later"] = "queue",
 ) -> ModelVersion:
     """Keep an admin's weights file as a version in "validating" and have it checked.
 
     validate="queue" checks it in a `cpu` worker after the commit; "now" checks it in this process
-    (the management command); "later" leaves it (tests). Nothing is read before the size is checked.
+    (the command line); "later" leaves it to the caller. Nothing is read before the size is checked.
     """
     suffix = check_model_upload(kind=kind, slot=slot, upload=upload)
     version = ModelVersion(kind=kind, slot=slot, label=label.strip() or upload.name, licence=licence, credit=credit,
@@ -593,9 +594,14 @@ def model_version_validate(*, version_id: int, progress=None) -> ModelVersion | 
     return None
 
 
-def _accept(version: ModelVersion, checked) -> ModelVersion:
+def _accept(version: ModelVersion, checked) -> ModelVersion | None:
     from generator.ml.kinds import KINDS
 
+    same = ModelVersion.objects.filter(kind=version.kind, slot=version.slot, sha256=checked.weights.sha256).first()
+    if same is not None:  # two rows for one set of weights would split its jobs and artworks
+        _reject(version.pk, _("These weights are the same as version %(pk)s (“%(label)s”), which the studio "
+                              "already has.") % {"pk": same.pk, "label": same.label})
+        return None
     upload_name = version.weights.name
     sample = _webp(checked.sample) if checked.sample is not None else None
     with _files_removed_on_error() as written, transaction.atomic():

@@ -259,12 +259,18 @@ def _normalise_blend(style: object) -> list[tuple[object, float]]:
     return [(s, w / total) for s, w in resolved if w > 0]
 
 
+PAINTING_NETWORKS = ("multistyle26", "transformer_net")  # the kinds a Network style may name
+
+
 def _resolve(spec: object) -> object:
     """A shipped preset's slug or a Preset becomes what paints it: a Network or the painting's file."""
     if isinstance(spec, str) and not _looks_like_path(spec):
         spec = presets.get(spec)
     if isinstance(spec, presets.Preset):
         return Network("multistyle26", index=spec.index) if spec.kind == "network" else spec.painting_path
+    if isinstance(spec, Network) and spec.kind not in PAINTING_NETWORKS:
+        raise StyleError(f"A {spec.kind!r} network does not paint by itself; "
+                         f"use one of {', '.join(PAINTING_NETWORKS)}.")
     return spec
 
 

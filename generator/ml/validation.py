@@ -60,7 +60,7 @@ def validate(kind: str, upload: Path, target: Path, *, max_bytes: int, slot: str
     seconds = time.perf_counter() - started
     sample = _check_output(spec, out, photo)
     progress("saving")
-    sha = save_state(state, Path(target), metadata={"kind": kind})
+    sha = save_state(state, Path(target))
     return Validated(Weights(kind, Path(target), sha, slot), sum(t.numel() for t in state.values()), seconds, sample)
 
 

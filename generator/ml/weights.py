@@ -199,15 +199,19 @@ SOURCES: dict[str, Source] = {
 # -- files ----------------------------------------------------------------------------------------
 
 
-def save_state(state: dict[str, torch.Tensor], target: Path, *, metadata: dict[str, str] | None = None) -> str:
-    """Write tensors as safetensors; the file appears whole or not at all. Returns its sha256."""
+def save_state(state: dict[str, torch.Tensor], target: Path) -> str:
+    """Write tensors as safetensors; the file appears whole or not at all. Returns its sha256.
+
+    No metadata: the same tensors always make the same bytes, so equal sha256 means equal weights
+    (where a file came from is the registry's business, on its row).
+    """
     from safetensors.torch import save_file
 
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
     os.close(fd)
     try:
-        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, tmp, metadata=metadata)
+        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, tmp)
         sha = file_sha256(Path(tmp))
         os.replace(tmp, target)
     finally:
@@ -221,7 +225,7 @@ def export(kind: str, target: Path) -> Weights:
     source = SOURCES.get(kind)
     if source is None:
         raise StyleError(f"No package ships weights for {kind!r}; shipped: {', '.join(SOURCES)}.")
-    sha = save_state(source.build(), target, metadata={"origin": source.origin})
+    sha = save_state(source.build(), target)
     return Weights(kind, target, sha)
 
 

@@ -229,6 +229,8 @@ def test_quality_mode_never_moves_the_style_away_from_the_painting(chelsea, star
         ({"style": Blend((("udnie", 0.0),))}, "weight above zero"),
         ({"style": Blend((("udnie", -1.0),))}, "zero or more"),
         ({"device": "tpu"}, "Unknown device"),
+        ({"style": Network("magenta_predictor")}, "does not paint by itself"),
+        ({"style": Network("multistyle26", index=26)}, "styles 0 to 25"),
     ],
 )
 def test_bad_options_raise_one_clear_error(chelsea, options, message):

@@ -102,3 +102,12 @@ def test_the_celery_settings_keep_long_jobs_safe():
     assert conf.task_ignore_result
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit > conf.task_soft_time_limit
     assert [q.name for q in conf.task_queues] == Queue.values == ["gpu", "cpu"]  # one list of queues
+
+
+def test_kinds_and_queues_each_have_one_source():
+    from generator.ml.kinds import KINDS
+    from generator.models import Job, ModelKind
+
+    assert set(ModelKind.values) == set(KINDS)  # the registry's choices are the engine's table
+    assert {queue for kind in KINDS.values() for queue in kind.warm_on} <= set(Queue.values)
+    assert Job._meta.get_field("queue").choices == Queue.choices

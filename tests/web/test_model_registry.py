@@ -315,3 +315,19 @@ def test_the_model_dashboard_counts_jobs_failures_and_times_per_version(alice, m
     assert (row.jobs, row.failures, row.artworks) == (4, 1, 3)
     assert 0 < row.p50 <= row.p95 and row.last_used is not None
     assert Artwork.objects.filter(model_versions=row.version).count() == 3
+
+
+def test_the_database_refuses_a_job_on_a_queue_that_does_not_exist(alice):
+    job = make_job(alice)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Job.objects.filter(pk=job.pk).update(queue="tpu")
+
+
+def test_uploading_weights_the_studio_already_has_is_refused_naming_the_version(studio_models):
+    shipped = ModelVersion.objects.get(kind="multistyle26", is_active=True)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        again = services.model_version_upload(kind="multistyle26", label="again", validate="now",
+                                              upload=weights_upload(Path(shipped.weights.path)))
+    again.refresh_from_db()
+    assert again.status == ModelVersion.Status.REJECTED and f"same as version {shipped.pk}" in again.reason
+    assert not again.weights
