@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
 from pathlib import Path, PurePath
+from typing import Literal
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings

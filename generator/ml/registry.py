@@ -20,6 +20,7 @@ from torch import nn
 
 from . import kinds
 from .errors import StyleError
+from .files import load_state
 
 CACHE_SIZE = 24  # networks kept per process; old versions fall out after a few activations
 
@@ -86,8 +87,6 @@ _lock = threading.Lock()
 
 def load(weights: Weights, device: torch.device) -> nn.Module:
     """The network with these weights on `device`, loaded once per process."""
-    from .weights import load_state
-
     key = (weights.kind, weights.sha256, str(device))
     with _lock:
         model = _cache.get(key)

@@ -18,10 +18,10 @@ from PIL import Image
 
 from . import kinds, registry
 from .checkpoints import CheckpointError, fit_state_dict, read_state_dict
+from .files import save_state
 from .imaging import load_image, resize_long_side, to_image, to_tensor
 from .presets import REFERENCE_PHOTO
 from .registry import Weights
-from .weights import save_state
 
 SMOKE_SIDE = 256  # the fixed photo's long side for the smoke inference; also the preset thumbnail
 # A painting network whose picture varies less than this (0..1 units, ~2.5 of 255) paints one flat

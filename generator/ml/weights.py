@@ -12,11 +12,8 @@ registry imports these files as versions, and the engine loads whatever path and
 from __future__ import annotations
 
 import argparse
-import hashlib
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -26,16 +23,8 @@ import numpy as np
 import torch
 
 from .errors import StyleError
+from .files import file_sha256, save_state
 from .registry import ModelSet, Weights
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
 
 # -- reading ONNX initializers ------------------------------------------------------------------
 
@@ -196,28 +185,7 @@ SOURCES: dict[str, Source] = {
 }
 
 
-# -- files ----------------------------------------------------------------------------------------
-
-
-def save_state(state: dict[str, torch.Tensor], target: Path) -> str:
-    """Write tensors as safetensors; the file appears whole or not at all. Returns its sha256.
-
-    No metadata: the same tensors always make the same bytes, so equal sha256 means equal weights
-    (where a file came from is the registry's business, on its row).
-    """
-    from safetensors.torch import save_file
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    os.close(fd)
-    try:
-        save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, tmp)
-        sha = file_sha256(Path(tmp))
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return sha
+# -- the shipped files ------------------------------------------------------------------------------
 
 
 def export(kind: str, target: Path) -> Weights:
@@ -239,19 +207,6 @@ def shipped(directory: Path, kinds: Iterable[str] | None = None) -> ModelSet:
         path = Path(directory) / f"{kind}.safetensors"
         found.append(Weights(kind, path, file_sha256(path)) if path.exists() else export(kind, path))
     return ModelSet.of(found)
-
-
-def load_state(path: Path, sha256: str) -> dict[str, torch.Tensor]:
-    """A weights file's tensors, after checking the file is the one its sha256 names."""
-    from safetensors.torch import load_file
-
-    try:
-        actual = file_sha256(Path(path))
-    except FileNotFoundError:
-        raise StyleError(f"The weights file {path} is missing; re-import the model version.") from None
-    if actual != sha256:
-        raise StyleError(f"The weights file {path} does not match its recorded sha256; re-import the model version.")
-    return load_file(str(path))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,7 +12,7 @@ from PIL import Image
 from safetensors.torch import load_file
 
 from generator import services
-from generator.ml import weights
+from generator.ml import files
 from generator.models import Artwork, Job, ModelVersion
 from tests.integration.worker import JOB_TIMEOUT, Worker, wait_until
 
@@ -110,7 +110,7 @@ def retrained(tmp_path: Path) -> ModelVersion:
     """A second version of the 26-style network (every weight scaled), uploaded and validated."""
     active = ModelVersion.objects.get(kind="multistyle26", is_active=True)
     path = tmp_path / "multistyle-v2.safetensors"
-    weights.save_state({k: v * 1.02 for k, v in load_file(active.weights.path).items()}, path)
+    files.save_state({k: v * 1.02 for k, v in load_file(active.weights.path).items()}, path)
     with open(path, "rb") as f:
         upload_file = File(f, name=path.name)
         upload_file.size = path.stat().st_size

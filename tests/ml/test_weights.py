@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator.ml import registry, weights
+from generator.ml import files, registry, weights
 from generator.ml.errors import StyleError
 from generator.ml.registry import ModelSet, Weights
 
@@ -23,8 +23,8 @@ def exported(tmp_path_factory) -> ModelSet:
 def test_export_writes_safetensors_whose_sha256_the_model_set_records(exported):
     assert set(exported) == {("multistyle26", ""), ("magenta_transformer", "")}
     for w in exported.values():
-        assert weights.file_sha256(w.path) == w.sha256
-    state = weights.load_state(exported["multistyle26", ""].path, exported["multistyle26", ""].sha256)
+        assert files.file_sha256(w.path) == w.sha256
+    state = files.load_state(exported["multistyle26", ""].path, exported["multistyle26", ""].sha256)
     assert sum(t.numel() for t in state.values()) == 166_104
     assert not list(exported["multistyle26", ""].path.parent.glob("*.part")), "an export leaves no partial files"
 
@@ -53,9 +53,9 @@ def test_models_load_once_per_process_and_a_new_sha256_is_a_new_network(exported
     assert first is again and ref == ref_again
     assert ref.sha256 == exported["multistyle26", ""].sha256
     # Another version of the same kind (different bytes, so a different sha) loads beside it
-    state = weights.load_state(exported["multistyle26", ""].path, ref.sha256)
+    state = files.load_state(exported["multistyle26", ""].path, ref.sha256)
     state = {k: v * 1.01 for k, v in state.items()}
-    other = Weights("multistyle26", tmp_path / "v2.safetensors", weights.save_state(state, tmp_path / "v2.safetensors"))
+    other = Weights("multistyle26", tmp_path / "v2.safetensors", files.save_state(state, tmp_path / "v2.safetensors"))
     second = registry.load(other, CPU)
     assert second is not first and registry.load(other, CPU) is second
     assert {("multistyle26", ref.sha256, "cpu"), ("multistyle26", other.sha256, "cpu")} <= set(registry.loaded())

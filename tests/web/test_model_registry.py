@@ -17,7 +17,7 @@ from factories import make_job, transformer_net_checkpoint
 from safetensors.torch import load_file
 
 from generator import registry, services
-from generator.ml import weights
+from generator.ml import files, weights
 from generator.models import Artwork, Job, ModelVersion, Preset
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def another_multistyle(tmp_path: Path, factor: float = 1.02) -> Path:
     active = ModelVersion.objects.get(kind="multistyle26", is_active=True)
     state = {k: v * factor for k, v in load_file(active.weights.path).items()}
     path = tmp_path / "multistyle-v2.safetensors"
-    weights.save_state(state, path)
+    files.save_state(state, path)
     return path
 
 
@@ -57,7 +57,7 @@ def test_the_first_start_imports_every_shipped_network_as_the_active_version(stu
     assert sorted(active.values_list("kind", flat=True)) == sorted(weights.SOURCES)
     for version in active:
         assert version.source == ModelVersion.Source.PACKAGE and version.status == ModelVersion.Status.READY
-        assert weights.file_sha256(Path(version.weights.path)) == version.sha256 and version.licence
+        assert files.file_sha256(Path(version.weights.path)) == version.sha256 and version.licence
     assert Preset.objects.filter(shipped=True).count() == 31
     # A second start changes nothing
     assert [v.pk for v in services.models_import_shipped()] == [v.pk for v in studio_models]
@@ -174,7 +174,7 @@ def test_a_pytorch_examples_checkpoint_becomes_a_preset_that_paints(alice, tmp_p
 
     assert version.status == ModelVersion.Status.READY and version.is_active, version.reason
     stored = Path(version.weights.path)
-    assert stored.suffix == ".safetensors" and weights.file_sha256(stored) == version.sha256
+    assert stored.suffix == ".safetensors" and files.file_sha256(stored) == version.sha256
     assert version.metrics["parameters"] == 1_679_235 and version.metrics["smoke_seconds"] > 0
     assert version.sample and model_files(isolated_data) == sorted(
         p for p in model_files(isolated_data) if p.suffix in (".safetensors", ".webp"))  # the .pth upload is gone
