@@ -209,6 +209,9 @@ def main() -> None:
               f"p95 {nearest_rank(engine_timed, 0.95):.2f} s")
         print(f"the rest (queue, database, files, polling)  p50 {nearest_rank(rest, 0.5):.2f} s  "
               f"p95 {nearest_rank(rest, 0.95):.2f} s")
+    with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
+        devices = db.execute("SELECT device, count(*) FROM generator_artwork GROUP BY device").fetchall()
+    print("painted on: " + ", ".join(f"{device} {count}" for device, count in devices))
     for kind, sha, count in versions_used(data_dir):
         print(f"model version {kind} {sha}: {count} artworks")
     print(f"p50 <= {TARGET_P50:g} s: {'PASS' if p50 <= TARGET_P50 else 'FAIL'}")
