@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from generator.ml.kinds import KINDS
@@ -27,14 +27,6 @@ class NoActiveVersion(Exception):
 
 def active_versions() -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(is_active=True, status=ModelVersion.Status.READY)
-
-
-def visible_presets() -> QuerySet[Preset]:
-    """The studio's preset grid: not hidden, and a single-style preset only while its network is active."""
-    active_single = active_versions().filter(kind=ModelKind.transformer_net, slot=OuterRef("slug"))
-    return (Preset.objects.filter(hidden=False)
-            .filter(~Q(kind=PresetKind.SINGLE_STYLE) | Q(Exists(active_single)))
-            .order_by("position", "name"))
 
 
 @dataclass(frozen=True)

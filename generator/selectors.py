@@ -8,10 +8,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from generator.models import Artwork, Job, ModelVersion
+from generator.models import Artwork, Job, ModelKind, ModelVersion, Preset, PresetKind
+
+
+def visible_presets() -> QuerySet[Preset]:
+    """The studio's preset grid: not hidden, and a single-style preset only while its network is active."""
+    active_single = ModelVersion.objects.filter(kind=ModelKind.transformer_net, slot=OuterRef("slug"), is_active=True)
+    return (Preset.objects.filter(hidden=False)
+            .filter(~Q(kind=PresetKind.SINGLE_STYLE) | Q(Exists(active_single)))
+            .order_by("position", "name"))
 
 
 def gallery_for(*, user: AbstractBaseUser) -> QuerySet[Artwork]:

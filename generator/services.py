@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from generator import registry
+from generator import registry, selectors
 from generator.models import Artwork, Job, Mode, ModelVersion, Preset
 from generator.queues import Queue
 from generator.uploads import MODEL_FIELD
@@ -181,7 +181,7 @@ def job_create(
     if bool(style_preset) == bool(style_image):
         errors["style_preset"] = _("Pick one of the styles or upload a painting, not both.") if style_preset \
             else _("Pick one of the styles or upload a painting.")
-    elif style_preset and not registry.visible_presets().filter(slug=style_preset).exists():
+    elif style_preset and not selectors.visible_presets().filter(slug=style_preset).exists():
         errors["style_preset"] = _("There is no style called “%(slug)s”.") % {"slug": style_preset}
     if not 0.0 <= strength <= 1.0:
         errors["strength"] = _("Strength goes from 0 to 1.")

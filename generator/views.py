@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from generator import registry, selectors, services
+from generator import selectors, services
 from generator.forms import SignupForm, StudioForm
 from generator.models import Job, Preset
 
@@ -40,7 +40,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("generator:studio")
-    return render(request, "generator/home.html", {"presets": _preset_cards(registry.visible_presets()[:8])})
+    return render(request, "generator/home.html", {"presets": _preset_cards(selectors.visible_presets()[:8])})
 
 
 def signup(request: HttpRequest) -> HttpResponse:
@@ -75,7 +75,7 @@ def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
 
 @login_required
 def studio(request: HttpRequest) -> HttpResponse:
-    presets = list(registry.visible_presets())
+    presets = list(selectors.visible_presets())
     form = StudioForm(request.POST or None, request.FILES or None, presets=presets)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

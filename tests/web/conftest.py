@@ -57,3 +57,13 @@ def no_broker(monkeypatch):
     monkeypatch.setattr("generator.tasks.stylize_job.apply_async",
                         lambda args, queue, **kw: sent.append((args[0], queue)))
     return sent
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Each test starts in English: a request in another language leaves it active in the thread."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()

@@ -16,7 +16,7 @@ from django.test import TestCase
 from factories import make_job, transformer_net_checkpoint
 from safetensors.torch import load_file
 
-from generator import registry, services
+from generator import registry, selectors, services
 from generator.ml import files, weights
 from generator.models import Artwork, Job, ModelVersion, Preset
 
@@ -180,7 +180,7 @@ def test_a_pytorch_examples_checkpoint_becomes_a_preset_that_paints(alice, tmp_p
         p for p in model_files(isolated_data) if p.suffix in (".safetensors", ".webp"))  # the .pth upload is gone
     preset = Preset.objects.get(slug="mosaic")
     assert preset.kind == Preset.Kind.SINGLE_STYLE and preset.name == "Mosaic" and preset.thumbnail
-    assert registry.visible_presets().filter(slug="mosaic").exists()
+    assert selectors.visible_presets().filter(slug="mosaic").exists()
 
     artwork = services.job_run(job_id=make_job(alice, style_preset="mosaic").pk)
     assert artwork is not None and artwork.title == "Mosaic"
@@ -331,3 +331,11 @@ def test_uploading_weights_the_studio_already_has_is_refused_naming_the_version(
     again.refresh_from_db()
     assert again.status == ModelVersion.Status.REJECTED and f"same as version {shipped.pk}" in again.reason
     assert not again.weights
+
+
+def test_a_single_style_preset_leaves_the_grid_while_its_style_has_no_active_version(tmp_path):
+    version = upload(transformer_net_checkpoint(tmp_path / "mosaic.pth"))
+    assert selectors.visible_presets().filter(slug="mosaic").exists()
+    ModelVersion.objects.filter(pk=version.pk).update(is_active=False)
+    assert not selectors.visible_presets().filter(slug="mosaic").exists()
+    assert Preset.objects.filter(slug="mosaic").exists()  # kept, for the artworks that name it
