@@ -24,7 +24,7 @@ from generator import selectors, services
 from generator.admin_views import workers_view
 from generator.models import Artwork, Job, ModelVersion, Preset
 from generator.uploads import MODEL_FIELD
-from generator.views import _send
+from generator.views import send_file
 
 
 class ModelVersionUploadForm(forms.ModelForm):
@@ -188,7 +188,7 @@ class ModelVersionAdmin(CreatedByService):
         return TemplateResponse(request, "admin/generator/model_dashboard.html", context)
 
     def sample_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return _send(get_object_or_404(ModelVersion, pk=pk).sample)
+        return send_file(get_object_or_404(ModelVersion, pk=pk).sample)
 
 
 class PresetPaintingForm(forms.ModelForm):

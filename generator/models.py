@@ -20,10 +20,14 @@ from generator.ml.kinds import KINDS
 from generator.queues import Queue
 
 
+def _random_name(folder: str, filename: str) -> str:
+    """A random name in `folder`; only the (lower-cased) suffix of the upload is kept."""
+    return f"{folder}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+
+
 def _user_path(instance: Job | Artwork, folder: str, filename: str) -> str:
-    """A random name in the owner's own folder; only the (lower-cased) suffix of the upload is kept."""
-    suffix = PurePath(filename).suffix.lower()
-    return f"users/{instance.owner_id}/{folder}/{uuid.uuid4().hex}{suffix}"
+    """A random name in the owner's own folder."""
+    return _random_name(f"users/{instance.owner_id}/{folder}", filename)
 
 
 def photo_upload_to(instance: Job, filename: str) -> str:
@@ -73,11 +77,11 @@ class ModelStatus(models.TextChoices):
 
 
 def weights_upload_to(instance: ModelVersion, filename: str) -> str:
-    return f"models/{instance.kind}/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+    return _random_name(f"models/{instance.kind}", filename)
 
 
 def model_sample_upload_to(instance: ModelVersion, filename: str) -> str:
-    return f"models/{instance.kind}/samples/{uuid.uuid4().hex}.webp"
+    return _random_name(f"models/{instance.kind}/samples", filename)
 
 
 class ModelVersion(models.Model):
@@ -146,7 +150,7 @@ class PresetKind(models.TextChoices):
 
 
 def preset_upload_to(instance: Preset, filename: str) -> str:
-    return f"presets/{uuid.uuid4().hex}{PurePath(filename).suffix.lower()}"
+    return _random_name("presets", filename)
 
 
 class Preset(models.Model):

@@ -68,13 +68,13 @@ def for_job(job: Job) -> JobModels:
         raise NoActiveVersion(_("The style “%(slug)s” was removed from the studio. Pick another style.")
                               % {"slug": slug})
     if preset is None:
-        style = _read(job.style_image)
+        style = read_file(job.style_image)
     elif preset.kind == PresetKind.NETWORK:
         style = Network(ModelKind.multistyle26, index=preset.network_index)
     elif preset.kind == PresetKind.SINGLE_STYLE:
         style = Network(ModelKind.transformer_net, slot=preset.model_slot)
     else:
-        style = _read(preset.painting)
+        style = read_file(preset.painting)
     keys = needed(preset=preset, mode=job.params.get("mode", Mode.FAST))
     return JobModels(style, tuple(_active(keys)))
 
@@ -98,32 +98,31 @@ def weights_of(version: ModelVersion):
 
 
 def local_path(version: ModelVersion) -> Path:
-    """A path this process can open: the storage's own on a file system, else a copy cached by sha256."""
-    try:
-        return Path(version.weights.path)
-    except NotImplementedError:  # remote storage: keep a local copy, named by content
-        cached = settings.DATA_DIR / "cache" / "weights" / f"{version.sha256}.safetensors"
-        if not cached.exists():
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            part = cached.with_suffix(".part")
-            with version.weights.open("rb") as src, open(part, "wb") as dst:
-                shutil.copyfileobj(src, dst)
-            part.replace(cached)
-        return cached
+    """A path this process can open for a version's weights (a remote storage's copy is named by sha256)."""
+    return _on_disk(version.weights, settings.DATA_DIR / "cache" / "weights" / f"{version.sha256}.safetensors")
 
 
 def local_upload_path(version: ModelVersion, scratch: Path) -> Path:
     """An uploaded (not yet validated) weights file as a local path, copied into `scratch` if need be."""
+    return _on_disk(version.weights, scratch / Path(version.weights.name).name)
+
+
+def _on_disk(field, copy_to: Path) -> Path:
+    """The storage's own path on a file system; otherwise a local copy at `copy_to`, made once, whole."""
     try:
-        return Path(version.weights.path)
+        return Path(field.path)
     except NotImplementedError:
-        target = scratch / Path(version.weights.name).name
-        with version.weights.open("rb") as src, open(target, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        return target
+        if not copy_to.exists():
+            copy_to.parent.mkdir(parents=True, exist_ok=True)
+            part = copy_to.with_suffix(".part")
+            with field.open("rb") as src, open(part, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            part.replace(copy_to)
+        return copy_to
 
 
-def _read(field) -> bytes:
+def read_file(field) -> bytes:
+    """A stored file's bytes, for the engine (which never sees storages)."""
     with field.open("rb") as f:
         return f.read()
 

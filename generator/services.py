@@ -343,20 +343,11 @@ class _Reporter:
         return self._cancelled
 
     def _save_preview(self, image: Image.Image) -> None:
-        small = image.copy()
-        small.thumbnail((PREVIEW_SIDE, PREVIEW_SIDE), Image.Resampling.LANCZOS)
-        buf = io.BytesIO()
-        small.save(buf, format="WEBP", quality=80)
         old = self.job.preview.name
-        self.job.preview.save("preview.webp", ContentFile(buf.getvalue()), save=False)
+        self.job.preview.save("preview.webp", ContentFile(_webp(image, side=PREVIEW_SIDE, quality=80)), save=False)
         Job.objects.filter(pk=self.job.pk).update(preview=self.job.preview.name)
         if old:
             self.job.preview.storage.delete(old)
-
-
-def _read(field: FieldFile) -> bytes:
-    with field.open("rb") as f:
-        return f.read()
 
 
 def _finish(job_id: uuid.UUID | str, status: str, error: str = "") -> None:
@@ -386,7 +377,7 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Artwork | 
     job.model_versions.set(chosen.versions)
     try:
         result = stylize(
-            _read(job.photo),
+            registry.read_file(job.photo),
             chosen.style,
             models=chosen.model_set(),
             strength=params["strength"],
@@ -421,10 +412,6 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
     image: Image.Image = result.image
     full = io.BytesIO()
     image.save(full, format="PNG", optimize=False, compress_level=6)
-    thumb_image = image.copy()
-    thumb_image.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
-    thumb = io.BytesIO()
-    thumb_image.save(thumb, format="WEBP", quality=82, method=4)
 
     artwork = Artwork(
         owner_id=job.owner_id, job=job, params=dict(job.params), device=result.device,
@@ -440,7 +427,7 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
         if not done:
             return None
         _save_file(artwork.image, "artwork.png", full.getvalue(), written)
-        _save_file(artwork.thumbnail, "thumbnail.webp", thumb.getvalue(), written)
+        _save_file(artwork.thumbnail, "thumbnail.webp", _webp(image), written)
         artwork.save()
         # Exactly the versions the engine reports it used, each one of those the job was given
         artwork.model_versions.set(chosen.version_for(ref.kind, ref.sha256, ref.slot) for ref in result.models)
@@ -632,8 +619,7 @@ def _single_style_preset(version: ModelVersion, thumbnail: bytes | None) -> None
     preset = Preset.objects.filter(slug=version.slot).first()
     if preset is None:
         preset = Preset(slug=version.slot, name=version.label, kind=Preset.Kind.SINGLE_STYLE, credit=version.credit,
-                        position=(Preset.objects.order_by("-position").values_list("position", flat=True).first()
-                                  or 0) + 1)
+                        position=_next_position())
         if thumbnail is not None:
             preset.thumbnail.save("thumbnail.webp", ContentFile(thumbnail), save=False)
         preset.save()
@@ -652,12 +638,18 @@ def _reject(version_id: int, reason: str) -> None:
         transaction.on_commit(lambda: _delete_files(files))
 
 
-def _webp(image: Image.Image, *, side: int = THUMBNAIL_SIDE) -> bytes:
+def _webp(image: Image.Image, *, side: int = THUMBNAIL_SIDE, quality: int = 82, method: int = 4) -> bytes:
+    """A WebP of `image` fitted within side x side: thumbnails, previews, samples."""
     small = image.copy()
     small.thumbnail((side, side), Image.Resampling.LANCZOS)
     buf = io.BytesIO()
-    small.save(buf, format="WEBP", quality=82, method=4)
+    small.save(buf, format="WEBP", quality=quality, method=method)
     return buf.getvalue()
+
+
+def _next_position() -> int:
+    """After every preset: where a new one joins the grid."""
+    return (Preset.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
 
 
 def models_import_shipped(*, progress=None) -> list[ModelVersion]:
@@ -728,9 +720,8 @@ def preset_add_painting(*, name: str, painting: UploadedFile, credit: str = "", 
     slug = check_preset_slug(slug or slugify(name)[:64])
     with Image.open(io.BytesIO(checked.data)) as img:
         thumbnail = _webp(ImageOps.exif_transpose(img).convert("RGB"), side=256)
-    position = (Preset.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
     preset = Preset(slug=slug, name=name, credit=credit, description=description, kind=Preset.Kind.PAINTING,
-                    position=position)
+                    position=_next_position())
     with _files_removed_on_error() as written, transaction.atomic():
         _save_file(preset.painting, "painting" + checked.suffix, checked.data, written)
         _save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)

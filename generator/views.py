@@ -68,7 +68,7 @@ def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
     """A preset's thumbnail; public, like the home page that shows some of them."""
     presets = Preset.objects.all() if request.user.is_staff else Preset.objects.filter(hidden=False)
     preset = get_object_or_404(presets, slug=slug)
-    response = _send(preset.thumbnail)
+    response = send_file(preset.thumbnail)
     response["Cache-Control"] = "public, max-age=3600"
     return response
 
@@ -178,7 +178,7 @@ def artwork_delete(request: HttpRequest, pk) -> HttpResponse:
     return redirect("generator:gallery")
 
 
-def _send(field, *, download_name: str | None = None) -> FileResponse:
+def send_file(field, *, download_name: str | None = None) -> FileResponse:
     if not field:
         raise Http404
     try:
@@ -197,7 +197,7 @@ def job_file(request: HttpRequest, pk, kind: str) -> FileResponse:
     """A job's photo, style painting or preview, for its owner only."""
     job = selectors.job_for(user=request.user, pk=pk)
     field = {"photo": job.photo, "style": job.style_image, "preview": job.preview}[kind]
-    response = _send(field)
+    response = send_file(field)
     if kind == "preview":
         response["Cache-Control"] = "no-store"  # it changes while the job runs
     return response
@@ -207,6 +207,6 @@ def job_file(request: HttpRequest, pk, kind: str) -> FileResponse:
 def artwork_file(request: HttpRequest, pk, kind: str) -> FileResponse:
     artwork = selectors.artwork_for(user=request.user, pk=pk)
     if kind == "thumbnail":
-        return _send(artwork.thumbnail)
+        return send_file(artwork.thumbnail)
     download = f"artstudio-{str(artwork.pk)[:8]}.png" if request.GET.get("download") else None
-    return _send(artwork.image, download_name=download)
+    return send_file(artwork.image, download_name=download)

@@ -56,7 +56,7 @@ def validate(kind: str, upload: Path, target: Path, *, max_bytes: int, slot: str
     photo = to_tensor(resize_long_side(load_image(REFERENCE_PHOTO), SMOKE_SIDE, multiple=4))
     started = time.perf_counter()
     with torch.inference_mode():
-        out = _smoke(spec.smoke, net, photo)
+        out = _smoke(kind, spec.smoke, net, photo)
     seconds = time.perf_counter() - started
     sample = _check_output(spec, out, photo)
     progress("saving")
@@ -64,32 +64,22 @@ def validate(kind: str, upload: Path, target: Path, *, max_bytes: int, slot: str
     return Validated(Weights(kind, Path(target), sha, slot), sum(t.numel() for t in state.values()), seconds, sample)
 
 
-def _smoke(how: str, net: torch.nn.Module, photo: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
+# What each conditioned painting network is given for the smoke test (the others take None)
+_SMOKE_CONDITIONS = {
+    "multistyle26": lambda: torch.eye(26)[:1],  # the first of its 26 styles
+    "magenta_transformer": lambda: torch.zeros(1, 100),  # the neutral style: only the norms' own shifts
+}
+
+
+def _smoke(kind: str, how: str, net: torch.nn.Module, photo: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
     if how == "paint":
-        condition = None
-        if isinstance(net, _multistyle()):
-            condition = torch.zeros(1, 26)
-            condition[0, 0] = 1.0
-        elif isinstance(net, _magenta_transformer()):
-            condition = torch.zeros(1, 100)  # the neutral style: only the norms' own shifts
+        condition = _SMOKE_CONDITIONS.get(kind, lambda: None)()
         return net(photo, condition)
     if how == "predict":
         return net(photo)
     if how == "features":
         return net.features(photo)
     raise ValueError(f"unknown smoke test {how!r}")
-
-
-def _multistyle():
-    from .nets.multistyle import MultiStyleNet
-
-    return MultiStyleNet
-
-
-def _magenta_transformer():
-    from .nets.magenta import StyleTransformer
-
-    return StyleTransformer
 
 
 def _check_output(spec: kinds.Kind, out, photo: torch.Tensor) -> Image.Image | None:
