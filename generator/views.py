@@ -98,6 +98,8 @@ def studio(request: HttpRequest) -> HttpResponse:
             return redirect(job)
     status = 400 if request.method == "POST" else 200
     selected = form["style_preset"].value() or "starry-night"
+    if request.method == "GET" and request.GET.get("style") in {p.slug for p in presets}:
+        selected = request.GET["style"]  # the assistant's suggestions open the studio on a style
     context = {
         "form": form,
         "presets": _preset_cards(presets),
@@ -168,6 +170,14 @@ def artwork_detail(request: HttpRequest, pk) -> HttpResponse:
     return render(request, "generator/artwork.html", {
         "artwork": artwork, "model_versions": versions, "retired": any(not v.is_active for v in versions),
     })
+
+
+@login_required
+@require_POST
+def artwork_retitle(request: HttpRequest, pk) -> HttpResponse:
+    services.artwork_retitle(artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user,
+                             title=request.POST.get("title", ""))
+    return redirect("generator:artwork", pk=pk)
 
 
 @login_required

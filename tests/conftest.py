@@ -80,7 +80,8 @@ def png_bytes(img: Image.Image, **options) -> bytes:
 def studio_models(db, settings):
     """The model registry as a fresh studio has it: the shipped networks active, the shipped presets."""
     from generator import services
+    from generator.ml.kinds import STUDIO_KINDS
     from tests.shared_weights import SHIPPED
 
     settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR = SHIPPED
-    return services.models_import_shipped()
+    return services.models_import_shipped(kinds=STUDIO_KINDS)

@@ -14,28 +14,47 @@ from dataclasses import dataclass
 class Kind:
     value: str  # stored in the database; never rename one that has rows
     label: str
-    network: str  # "module:Class" under generator.ml.nets, built lazily (no torch import here)
-    # How a validation smoke test runs it: "paint" (photo -> picture), "predict" (photo -> style
-    # vector) or "features" (photo -> feature maps).
+    # "package.module:Class", imported lazily (no torch import here). A class with a ``from_state(state,
+    # metadata)`` classmethod is built from its file (its size, labels or tokenizer are in the metadata).
+    network: str
+    # How a validation smoke test runs an upload: "paint" (photo -> picture), "predict" (photo -> style
+    # vector) or "features" (photo -> feature maps); "" where the kind's versions come only from a
+    # package or from our own training (the assistant's text models), never from an upload.
     smoke: str
     warm_on: tuple[str, ...] = ()  # queues whose worker processes load it before their first job
     slotted: bool = False  # many models of the kind side by side, one per slot (e.g. per style)
     ignore: tuple[str, ...] = ()  # regexes of checkpoint keys dropped when an upload is fitted
+    studio: bool = True  # paints (generator); False for the creative assistant's text models
 
+    @property
+    def uploadable(self) -> bool:
+        return bool(self.smoke)
+
+
+_NETS = "generator.ml.nets"
 
 KINDS: dict[str, Kind] = {
     k.value: k
     for k in (
-        Kind("magenta_predictor", "Arbitrary-style predictor", "magenta:StylePredictor", "predict",
+        Kind("magenta_predictor", "Arbitrary-style predictor", f"{_NETS}.magenta:StylePredictor", "predict",
              warm_on=("cpu", "gpu")),
-        Kind("magenta_transformer", "Arbitrary-style transformer", "magenta:StyleTransformer", "paint",
+        Kind("magenta_transformer", "Arbitrary-style transformer", f"{_NETS}.magenta:StyleTransformer", "paint",
              warm_on=("cpu", "gpu")),
-        Kind("multistyle26", "26-style network", "multistyle:MultiStyleNet", "paint", warm_on=("cpu", "gpu")),
+        Kind("multistyle26", "26-style network", f"{_NETS}.multistyle:MultiStyleNet", "paint", warm_on=("cpu", "gpu")),
         # pytorch/examples' fast_neural_style checkpoints; older ones carry InstanceNorm running stats
-        Kind("transformer_net", "Single-style network", "transformer_net:TransformerNet", "paint", slotted=True,
+        Kind("transformer_net", "Single-style network", f"{_NETS}.transformer_net:TransformerNet", "paint",
+             slotted=True,
              ignore=(r"(^|\.)in\d+\.running_(mean|var)$", r"(^|\.)in\d+\.num_batches_tracked$")),
-        Kind("efficientnet_lite0", "Perceptual network", "efficientnet:EfficientNetLite0", "features",
+        # Quality mode's perceptual network; the assistant also reads its ImageNet classes off a picture
+        Kind("efficientnet_lite0", "Perceptual network", f"{_NETS}.efficientnet:EfficientNetLite0", "features",
              warm_on=("gpu",)),
+        # The creative assistant (assistant/ml): one sentence encoder, a classifier head per slot
+        # (subject, movement, mood) trained on its embeddings, and the small language model that writes.
+        Kind("sentence_encoder", "Sentence encoder", "assistant.ml.encoder:SentenceEncoder", "",
+             warm_on=("cpu", "text"), studio=False),
+        Kind("text_head", "Classifier head", "assistant.ml.heads:Head", "", slotted=True, warm_on=("cpu",),
+             studio=False),
+        Kind("text_generator", "Text generator", "assistant.ml.writer:Writer", "", warm_on=("text",), studio=False),
     )
 }
 
@@ -45,3 +64,6 @@ def get(value: str) -> Kind:
         return KINDS[value]
     except KeyError:
         raise ValueError(f"Unknown model kind {value!r}; known: {', '.join(KINDS)}.") from None
+
+
+STUDIO_KINDS = tuple(k for k, spec in KINDS.items() if spec.studio)

@@ -18,6 +18,14 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 REFERENCE_PHOTO = ASSETS / "photos" / "astronaut.png"
 
 
+def preset_texts() -> dict[str, dict]:
+    """Each shipped preset's description and example ideas (for the assistant), by slug."""
+    import json
+
+    path = ASSETS / "preset_texts.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 @dataclass(frozen=True)
 class Preset:
     slug: str

@@ -20,7 +20,7 @@ from torch import nn
 
 from . import kinds
 from .errors import StyleError
-from .files import load_state
+from .files import load_state, load_state_with_metadata
 
 CACHE_SIZE = 24  # networks kept per process; old versions fall out after a few activations
 
@@ -75,10 +75,23 @@ class ModelSet(Mapping):
         return load(found, device), ModelRef(kind, found.sha256, slot)
 
 
+def network_class(kind: str) -> type[nn.Module]:
+    module, _, name = kinds.get(kind).network.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
 def build(kind: str) -> nn.Module:
     """A freshly initialised network of the kind's architecture."""
-    module, _, name = kinds.get(kind).network.partition(":")
-    return getattr(importlib.import_module(f"{__package__}.nets.{module}"), name)()
+    return network_class(kind)()
+
+
+def _from_file(weights: Weights) -> nn.Module:
+    cls = network_class(weights.kind)
+    if hasattr(cls, "from_state"):  # its shape, labels or tokenizer travel in the file's metadata
+        return cls.from_state(*load_state_with_metadata(weights.path, weights.sha256))
+    model = cls()
+    model.load_state_dict(load_state(weights.path, weights.sha256))
+    return model
 
 
 _cache: OrderedDict[tuple[str, str, str], nn.Module] = OrderedDict()
@@ -94,10 +107,10 @@ def load(weights: Weights, device: torch.device) -> nn.Module:
             # Built outside inference mode even when the first caller is in it: its parameters
             # must stay ordinary tensors, usable where gradients flow to an input (quality mode).
             with torch.inference_mode(False):
-                model = build(weights.kind)
-                model.load_state_dict(load_state(weights.path, weights.sha256))
-                # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU
-                model = model.requires_grad_(False).eval().to(device, memory_format=torch.channels_last)
+                model = _from_file(weights).requires_grad_(False).eval()
+                # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU (and
+                # leaves the text models, which have no 4-D weights, as they are)
+                model = model.to(device, memory_format=torch.channels_last)
             _cache[key] = model
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)

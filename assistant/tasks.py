@@ -1,0 +1,42 @@
+"""Celery tasks: take an idea's id, call a service. No torch at module level (see generator/tasks.py)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from assistant import services
+
+logger = logging.getLogger(__name__)
+
+_TRANSIENT = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "max_retries": 5}
+
+
+def _an_id(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        logger.warning("got %r, which is not an idea id; dropping it", value)
+        return False
+    return True
+
+
+@shared_task(name="assistant.analyse_idea", **_TRANSIENT)
+def analyse_idea(idea_id: str) -> None:
+    if _an_id(idea_id):
+        services.idea_analyse(idea_id=idea_id)
+
+
+@shared_task(name="assistant.suggest_for_artwork", **_TRANSIENT)
+def suggest_for_artwork(artwork_id: str) -> None:
+    if _an_id(artwork_id):
+        services.artwork_suggest(artwork_id=artwork_id)
+
+
+@shared_task(name="assistant.write_idea", **_TRANSIENT)
+def write_idea(idea_id: str) -> None:
+    if _an_id(idea_id):
+        services.idea_write(idea_id=idea_id)

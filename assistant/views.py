@@ -1,0 +1,82 @@
+"""The assistant's pages: ask, watch the answer arrive, keep the ideas worth keeping."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from assistant import selectors, services
+from assistant.forms import IdeaForm
+from generator.models import Preset
+from generator.views import send_file
+
+
+@login_required
+def ask(request: HttpRequest) -> HttpResponse:
+    form = IdeaForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.idea_create(owner=request.user, text=form.cleaned_data["text"],
+                                        picture=form.cleaned_data["picture"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if request.headers.get("HX-Request"):  # the studio's panel: answer in place
+                return render(request, "assistant/_answer.html", _answer_context(idea))
+            return redirect(idea)
+    status = 400 if request.method == "POST" else 200
+    if status == 400 and request.headers.get("HX-Request"):
+        return render(request, "assistant/_ask_form.html", {"form": form, "panel": True}, status=400)
+    context = {"form": form, "saved": selectors.saved_ideas(user=request.user)[:20]}
+    return render(request, "assistant/ask.html", context, status=status)
+
+
+def _answer_context(idea) -> dict:
+    slugs = [s["slug"] for s in idea.analysis.get("styles", [])]
+    thumbs = {p.slug: bool(p.thumbnail) for p in Preset.objects.filter(slug__in=slugs)}
+    styles = [{**s, "thumbnail": reverse("generator:preset-thumbnail", args=[s["slug"]]) if thumbs.get(s["slug"])
+               else "", "studio": reverse("generator:studio") + f"?style={s['slug']}"}
+              for s in idea.analysis.get("styles", [])]
+    return {"idea": idea, "styles": styles, "analysis": idea.analysis, "writing": idea.writing,
+            "notes": services.notes_for(idea.analysis)}
+
+
+@login_required
+def idea_detail(request: HttpRequest, pk) -> HttpResponse:
+    idea = selectors.idea_for(user=request.user, pk=pk)
+    return render(request, "assistant/idea.html", {**_answer_context(idea), "form": IdeaForm()})
+
+
+@login_required
+@require_GET
+def idea_status(request: HttpRequest, pk) -> HttpResponse:
+    idea = selectors.idea_for(user=request.user, pk=pk)
+    return render(request, "assistant/_answer.html", _answer_context(idea))
+
+
+@login_required
+@require_POST
+def idea_save(request: HttpRequest, pk) -> HttpResponse:
+    idea = selectors.idea_for(user=request.user, pk=pk)
+    services.idea_save(idea=idea, by=request.user, saved=request.POST.get("saved", "1") == "1")
+    if request.headers.get("HX-Request"):
+        return render(request, "assistant/_answer.html", _answer_context(idea))
+    return redirect(idea)
+
+
+@login_required
+@require_POST
+def idea_delete(request: HttpRequest, pk) -> HttpResponse:
+    services.idea_delete(idea=selectors.idea_for(user=request.user, pk=pk), by=request.user)
+    return redirect("assistant:ask")
+
+
+@login_required
+@require_GET
+def idea_picture(request: HttpRequest, pk) -> HttpResponse:
+    return send_file(selectors.idea_for(user=request.user, pk=pk).picture)

