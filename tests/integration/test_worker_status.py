@@ -261,7 +261,7 @@ def test_the_overview_lists_the_running_worker(worker):
     [info] = workers_overview(timeout=2.0)
 
     assert info.name == node_name(worker)
-    assert set(info.queues) == {"gpu", "cpu"}
+    assert set(info.queues) == {"gpu", "cpu", "text"}  # no -Q: every queue the settings define
     assert info.pool == "prefork" and info.concurrency == 1 and len(info.processes) == 1
     assert info.device.startswith("cpu"), info.device  # no GPU on the machines that run this suite
     assert info.uptime is not None and info.uptime >= 0 and info.active == [] and info.tasks_run >= 0
@@ -281,7 +281,7 @@ def test_queue_lengths_count_the_messages_nobody_consumes_yet(worker):
     try:
         assert queue_lengths(queues=[idle, "never-declared"]) == {idle: 3, "never-declared": 0}
         lengths = queue_lengths()
-        assert set(lengths) == {"gpu", "cpu"} and all(n >= 0 for n in lengths.values())
+        assert set(lengths) == {"gpu", "cpu", "text"} and all(n >= 0 for n in lengths.values())
         # The messages sit under the fixture's key prefix, which queue_lengths went through kombu to honour.
         prefix = app.conf.broker_transport_options["global_keyprefix"]
         with redis.Redis.from_url(redis_url()) as client:
