@@ -168,23 +168,24 @@ def idea_create(*, owner: AbstractBaseUser, text: str = "", picture: UploadedFil
 def _enqueue_analysis(idea_id: uuid.UUID) -> None:
     from assistant.tasks import analyse_idea
 
-    try:
-        analyse_idea.delay(str(idea_id))
-    except Exception:
-        logger.exception("Could not queue idea %s", idea_id)
-        _fail(idea_id, _("The studio's task queue is not answering, so the assistant could not start. "
-                         "Please try again in a minute."))
+    _enqueue(analyse_idea, idea_id, _("The studio's task queue is not answering, so the assistant could not start. "
+                                      "Please try again in a minute."))
 
 
 def _enqueue_writing(idea_id: uuid.UUID) -> None:
     from assistant.tasks import write_idea
 
+    _enqueue(write_idea, idea_id, _("The studio's task queue is not answering, so the assistant could not write. "
+                                    "Please try again in a minute."))
+
+
+def _enqueue(task, idea_id: uuid.UUID, unreachable: str) -> None:
+    """Send the idea on; runs after the commit. A broker that cannot be reached fails the idea visibly."""
     try:
-        write_idea.delay(str(idea_id))
+        task.delay(str(idea_id))
     except Exception:
-        logger.exception("Could not queue the writing of idea %s", idea_id)
-        _fail(idea_id, _("The studio's task queue is not answering, so the assistant could not write. "
-                         "Please try again in a minute."))
+        logger.exception("Could not queue %s for idea %s", task.name, idea_id)
+        _fail(idea_id, unreachable)
 
 
 def _fail(idea_id, message: str) -> None:
