@@ -37,6 +37,9 @@ from .healthcheck import healthz_status
 # generator.queues.Queue but the assistant's "text" (the launcher imports no Django; a test keeps them equal)
 STYLE_QUEUES = ("gpu", "cpu")
 TEXT_QUEUE = "text"
+# The writer's torch threads (ARTSTUDIO_TORCH_THREADS, unless set): a 135M model writing one token at a time
+# is faster on one thread, and leaves the other cores to the paintings (bench/assistant.py --beside-painting).
+WRITER_THREADS = 1
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_REDIS_PORT = 6390
@@ -249,6 +252,11 @@ def worker_command(concurrency: int, queues: tuple[str, ...] = STYLE_QUEUES, nam
         sys.executable, "-m", "celery", "-A", "artstudio", "worker", "-Q", ",".join(queues), "-n", f"{name}@%h",
         "-P", "prefork", "-c", str(concurrency), "-l", "info",
     ]  # fmt: skip
+
+
+def writer_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The writer worker's environment: WRITER_THREADS torch threads, unless the person set a number."""
+    return {"ARTSTUDIO_TORCH_THREADS": str(WRITER_THREADS), **env}
 
 
 def web_command(config: Config) -> list[str]:
@@ -626,7 +634,7 @@ def _serve(sup: Supervisor, config: Config, environ: dict[str, str], broker: lis
         return f"port {config.port} is taken; set ARTSTUDIO_PORT to another port"
     sup.spawn("worker", worker_command(config.worker_concurrency), env)
     # One process: the language model is ~0.5 GB and a second generation would only share the same cores
-    sup.spawn("writer", worker_command(1, (TEXT_QUEUE,), "writer"), env)
+    sup.spawn("writer", worker_command(1, (TEXT_QUEUE,), "writer"), writer_env(env))
     sup.spawn("web", web_command(config), env)
 
     healthy = False

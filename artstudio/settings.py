@@ -245,6 +245,9 @@ if ARTSTUDIO_DEVICE not in ("auto", "cpu", "cuda"):
 # Queue policy (generator.services.queue_for): quality mode, or an output side above this, goes to "gpu".
 ARTSTUDIO_CPU_MAX_SIDE = env_int("ARTSTUDIO_CPU_MAX_SIDE", 1024, minimum=64)
 ARTSTUDIO_WARM_ENGINE = env_bool("ARTSTUDIO_WARM_ENGINE", True)  # load networks when a worker child starts
+# CPU threads for torch in each worker child; 0 leaves torch's default (one per core). The launcher gives the
+# assistant's writer fewer, so that writing beside a painting shares the cores instead of fighting over them.
+ARTSTUDIO_TORCH_THREADS = env_int("ARTSTUDIO_TORCH_THREADS", 0, minimum=0)
 ARTSTUDIO_PROGRESS_EVERY = 0.5  # seconds between progress writes and cancel-flag reads while a job runs
 # The model registry: an admin's weights upload is refused above this size, before it is read.
 ARTSTUDIO_MAX_MODEL_BYTES = env_int("ARTSTUDIO_MAX_MODEL_BYTES", 1024 * 1024 * 1024, minimum=1)

@@ -127,6 +127,18 @@ def similar_index_build(*, limit: int | None = None, progress=None):
     return index, target
 
 
+LABEL_KEYS = ("movements", "subjects", "moods")
+
+
+def ranker(helper, text: str):
+    """Candidates -> their similarity to `text` in the encoder's reading: how the writer's titles are re-ranked."""
+    def rank(candidates: list[str]) -> list[float]:
+        vectors = helper.encoder.encode([text, *candidates])
+        return (vectors[1:] @ vectors[0]).tolist()
+
+    return rank
+
+
 def writer(device: str = "cpu"):
     from generator.ml.registry import load, resolve_device
 
@@ -270,12 +282,8 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
         return None
     text = idea.seen.get("idea", "") + (f". {idea.text}" if idea.seen and idea.text else "") if idea.seen \
         else idea.text
-    labels = {key: [item["label"] for item in idea.analysis.get(key, [])] for key in ("movements", "subjects",
-                                                                                        "moods")}
-
-    def rank(candidates: list[str]) -> list[float]:
-        vectors = helper.encoder.encode([text, *candidates])
-        return (vectors[1:] @ vectors[0]).tolist()
+    labels = {key: [item["label"] for item in idea.analysis.get(key, [])] for key in LABEL_KEYS}
+    rank = ranker(helper, text)
 
     writing: dict = {"expansions": [], "titles": [], "description": ""}
     draft, last = "", 0.0
@@ -332,17 +340,12 @@ def artwork_suggest(*, artwork_id) -> dict | None:
     preset = Preset.objects.filter(slug=artwork.params.get("style_preset") or "").first()
     style = f", painted in the style of {preset.name}: {preset.description}" if preset else ", as a painting"
     text = seen["idea"] + style
-    analysis = helper.classify(text)
+    # What it shows comes from the picture alone; its movement and mood from the picture and the style together.
+    shown, analysis = helper.classify_many([seen["idea"], text])
+    analysis.subjects = shown.subjects
     tags = [m for m, c in analysis.movements[:1]] + [s for s, _ in analysis.subjects[:3]] + \
         [m for m, _ in analysis.moods[:1]] + [w for w, _ in seen["subjects"][:2] if seen["confident"]]
-    labels = {"movements": [m for m, _ in analysis.movements], "subjects": [s for s, _ in analysis.subjects],
-              "moods": [m for m, _ in analysis.moods]}
-
-    def rank(candidates: list[str]) -> list[float]:
-        vectors = helper.encoder.encode([text, *candidates])
-        return (vectors[1:] @ vectors[0]).tolist()
-
-    titles = ml_writer.titles(model, seen["idea"], labels, n=3, rank=rank)
+    titles = ml_writer.titles(model, seen["idea"], analysis.labels(), n=3, rank=ranker(helper, text))
     suggestions = {"titles": titles, "tags": list(dict.fromkeys(tags)),
                    "versions": [v.pk for v in [*versions, picture_version, writer_version]]}
     Artwork.objects.filter(pk=artwork.pk, suggestions={}).update(suggestions=suggestions)

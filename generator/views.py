@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from assistant.forms import IdeaForm
 from generator import selectors, services
 from generator.forms import SignupForm, StudioForm
 from generator.models import Job, Preset
@@ -105,6 +106,7 @@ def studio(request: HttpRequest) -> HttpResponse:
         "presets": _preset_cards(presets),
         "selected_preset": selected,
         "recent_jobs": selectors.recent_jobs_for(user=request.user),
+        "idea_form": IdeaForm(),  # the assistant's panel
     }
     return render(request, "generator/studio.html", context, status=status)
 

@@ -29,6 +29,11 @@ class Analysis:
     codes: list[str] = field(default_factory=list)  # the same, as codes the web pages translate
     english: bool = True
 
+    def labels(self) -> dict[str, list[str]]:
+        """The labels alone, best first, as the writer's instructions take them."""
+        return {"movements": [m for m, _ in self.movements], "subjects": [s for s, _ in self.subjects],
+                "moods": [m for m, _ in self.moods]}
+
     def as_json(self) -> dict:
         def labelled(items):
             return [{"label": label, "confidence": round(float(conf), 3)} for label, conf in items]

@@ -163,3 +163,26 @@ def read_eval_prompts(path: Path) -> list[EvalPrompt]:
             row = json.loads(line)
             out.append(EvalPrompt(row["text"], tuple(row.get("movements") or ()), tuple(row.get("moods") or ())))
     return out
+
+
+# -- titles for the writer's fine-tuning ------------------------------------------------------------------
+
+TITLE_MAX_WORDS = 8
+
+
+def title_pairs(records: Iterable[Record], *, max_subjects: int = 4) -> list[tuple[str, str]]:
+    """(subject words, title) for the works whose title describes the picture, in the records' order.
+
+    The narrowest subject terms first ("lighthouse, storm, sea, coast"), as an idea names what it
+    shows; titles that are placeholders, catalogue numbers or longer than TITLE_MAX_WORDS are left
+    out, and so are works with no subjects.
+    """
+    pairs = []
+    for record in records:
+        title = record.text
+        if not title or len(title.split()) > TITLE_MAX_WORDS:
+            continue
+        terms = list(dict.fromkeys(t for level in reversed(record.subjects) for t in level))[:max_subjects]
+        if terms:
+            pairs.append((", ".join(terms), title))
+    return pairs

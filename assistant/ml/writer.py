@@ -285,7 +285,7 @@ class Writer(nn.Module):
                     break
                 made.append(token)
                 run.new_tokens = len(made)
-                text = self.tokenizer.decode(made, skip_special_tokens=True)
+                text = _CONTROL.sub("", self.tokenizer.decode(made, skip_special_tokens=True))
                 cut = min((i for i in (text.find(s) for s in stops) if i >= 0), default=-1)
                 if cut >= 0:
                     run.stopped, text = "stop", text[:cut]
@@ -338,8 +338,12 @@ class Writer(nn.Module):
         # Inference mode around each step, never around the generator: a generator paused at a yield
         # would leave it switched on in the caller's code. logits_to_keep=1: the prompt's other
         # positions' logits (T x 49152 numbers) are never read.
-        out = self.model(input_ids=input_ids, past_key_values=cache, use_cache=True, logits_to_keep=1)
+        out = self.model(input_ids=input_ids, cache=cache, use_cache=True, logits_to_keep=1)
         return out.logits[0, -1]
+
+
+# Bytes a model can decode to but no page or database should hold (a NUL ends a PostgreSQL text); lines stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _messages(system: str, examples: Sequence[tuple[str, str]]) -> list[dict]:
@@ -726,6 +730,32 @@ def title_for_subjects(writer: Writer, subjects: str | Sequence[str], *, max_new
     """One title, greedy, for the skill `finetune_titles` teaches (first line of the answer, cleaned)."""
     raw = writer.complete(subjects_instruction(subjects), max_new_tokens=max_new_tokens, stop=("\n",))
     return clean(raw, title=True)
+
+
+def judge_titles(writer: Writer, pairs: Sequence[tuple[str, str]],
+                 encode: Callable[[list[str]], torch.Tensor]) -> dict:
+    """How near the titles the writer gives subject words come to the works' real titles, by meaning.
+
+    Not the loss `finetune_titles` lowers: the sentence encoder (`encode`: texts -> unit vectors) reads
+    the written and the real title, and the mean cosine is set beside the same mean against a real
+    title of another work (the pairs rotated by one), the level that any plausible title reaches. An
+    empty or junk title counts as no similarity. Also the share of titles written empty and the share
+    that are distinct (a model that gives every work the same title is not titling).
+    """
+    if len(pairs) < 2:
+        raise ValueError("judge_titles needs at least two (subjects, title) pairs.")
+    written = [title_for_subjects(writer, subjects) for subjects, _ in pairs]
+    real = [title for _, title in pairs]
+    vectors = encode([w or "-" for w in written] + real)
+    mine, theirs = vectors[:len(pairs)], vectors[len(pairs):]
+    present = torch.tensor([1.0 if w else 0.0 for w in written])
+    same = ((mine * theirs).sum(1) * present).mean()
+    other = ((mine * theirs.roll(1, dims=0)).sum(1) * present).mean()
+    return {"title_similarity": round(float(same), 4), "title_similarity_other_work": round(float(other), 4),
+            "title_empty_share": round(1 - float(present.mean()), 4),
+            "title_distinct_share": round(len(set(written)) / len(written), 4),
+            "examples": [{"subjects": s, "real": t, "written": w}
+                         for (s, t), w in zip(pairs[:8], written[:8], strict=True)]}
 
 
 def finetune_titles(writer: Writer, pairs: Sequence[tuple[str, str]], *, held_out: Sequence[tuple[str, str]] = (),

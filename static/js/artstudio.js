@@ -65,5 +65,19 @@
       radio.addEventListener("change", sync);
     });
     sync();
+
+    // A style the assistant's panel suggests is picked in the form below, keeping the chosen photo.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest("#assistant-panel a.style-suggestion[data-slug]");
+      var radio = link && document.getElementById("preset-" + link.dataset.slug);
+      if (!radio) return;  // a style the grid does not show: the link opens the studio on it
+      event.preventDefault();
+      radio.checked = true;
+      var preset = document.getElementById("style-source-preset");
+      if (preset) preset.checked = true;
+      sync();
+      radio.closest(".preset").scrollIntoView({ behavior: "smooth", block: "center" });
+      radio.focus({ preventScroll: true });
+    });
   }
 })();

@@ -398,3 +398,23 @@ def test_the_real_model_streams_and_stops_at_the_end_of_its_turn(smollm):
     assert pieces and "".join(pieces).strip()
     assert smollm.last_stats.stopped == "end"
     assert "<|im_end|>" not in "".join(pieces)
+
+
+def test_what_it_writes_holds_no_control_characters_but_keeps_its_lines():
+    tiny = tiny_writer()
+    plain = tiny.complete("Suggest a title", max_new_tokens=20)
+
+    class Noisy:  # a tokenizer whose decoding carries bytes no page or database may hold
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def decode(self, ids, **options):
+            return "\x00" + self.inner.decode(ids, **options).replace(" ", " \x1b\x7f") + "\n\x07"
+
+    tiny.tokenizer = Noisy(tiny.tokenizer)
+    noisy = "".join(tiny.stream("Suggest a title", max_new_tokens=20))
+
+    assert noisy == plain + "\n"

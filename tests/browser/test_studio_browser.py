@@ -8,12 +8,11 @@ installs it). Without Chromium, Redis or PostgreSQL the test skips, and under CI
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
+from tests.browser.people import sign_up
 from tests.integration.worker import JOB_TIMEOUT
-from tests.real_services import chromium, require
 
 pytestmark = [
     pytest.mark.slow,
@@ -21,54 +20,6 @@ pytestmark = [
     # the finders anyway (htmx, CSS), so WhiteNoise's note about the default folder does not matter here.
     pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
-
-PASSWORD = "a-long-password-1"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    path = chromium()
-    require(path is not None, "needs Chromium (/usr/bin/chromium): run .ci/ensure-chromium")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API keeps an event loop running in this thread, which makes Django refuse ORM calls
-    # here (such as the database flush after each test) although they run synchronously as ever.
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=str(path), headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def new_page(browser, live_server, worker_media):
-    """A page in a fresh browser context (its own cookies: a different person) on the live server."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(base_url=live_server.url, locale="en-US")
-        context.set_default_timeout(30_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def sign_up(page, username: str) -> None:
-    from playwright.sync_api import expect
-
-    page.goto("/")
-    page.click("#home-signup")
-    page.fill("#id_username", username)
-    page.fill("#id_email", f"{username}@example.com")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
-    page.click("#signup-submit")
-    expect(page).to_have_url(re.compile(r"/studio/$"))
-    expect(page.locator("#nav-account")).to_have_text(username)
-
 
 def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_worker, chelsea):
     from playwright.sync_api import expect

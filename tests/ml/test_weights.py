@@ -34,6 +34,19 @@ def test_the_export_is_the_same_file_every_time(exported, tmp_path):
     assert again.sha256 == exported["multistyle26", ""].sha256
 
 
+def test_a_committed_head_is_copied_afresh_so_a_retrained_one_is_never_hidden_by_an_old_copy(tmp_path):
+    stale = tmp_path / "text_head-mood.safetensors"
+    stale.write_bytes(b"an older head")
+    exports = weights.shipped(tmp_path, kinds=["multistyle26", "text_head"])
+
+    committed = files.file_sha256(weights.HEADS_DIR / "mood.safetensors")
+    assert exports["text_head", "mood"].sha256 == committed == files.file_sha256(stale)
+    kept = tmp_path / "multistyle26.safetensors"
+    written = kept.stat().st_mtime_ns
+    weights.shipped(tmp_path, kinds=["multistyle26"])
+    assert kept.stat().st_mtime_ns == written  # a wheel's export is kept: it never changes
+
+
 def test_a_tampered_weights_file_is_refused(exported, tmp_path):
     source = exported["multistyle26", ""]
     target = tmp_path / "multistyle26.safetensors"

@@ -184,6 +184,29 @@ def test_the_painting_worker_listens_to_every_queue_but_the_writers_with_prefork
     assert serve.worker_command(1, ("text",), "writer")[3:8] == ["-A", "artstudio", "worker", "-Q", "text"]
 
 
+def test_the_writer_runs_on_one_torch_thread_unless_the_person_set_a_number():
+    assert serve.writer_env({"REDIS_URL": "redis://x"}) == {"ARTSTUDIO_TORCH_THREADS": "1", "REDIS_URL": "redis://x"}
+    assert serve.writer_env({"ARTSTUDIO_TORCH_THREADS": "4"})["ARTSTUDIO_TORCH_THREADS"] == "4"
+
+
+def test_a_worker_child_takes_its_torch_thread_count_from_the_settings(settings):
+    import torch
+
+    from generator import tasks
+
+    before = torch.get_num_threads()
+    try:
+        settings.ARTSTUDIO_TORCH_THREADS = 1
+        tasks.limit_threads()
+        assert torch.get_num_threads() == 1
+        settings.ARTSTUDIO_TORCH_THREADS = 0  # torch's own default: left alone
+        torch.set_num_threads(2)
+        tasks.limit_threads()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_web_server_is_gunicorn_on_the_configured_address_logging_to_the_terminal(config: Config):
     argv = serve.web_command(config)
 

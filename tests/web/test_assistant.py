@@ -218,3 +218,171 @@ def test_classify_without_an_idea_says_how_to_call_it(assistant_models):
 def test_the_text_models_cannot_be_uploaded_as_weights():
     with pytest.raises(ValidationError, match="manage.py assistant train"):
         check_model_upload(kind="text_head", slot="movement", upload=photo())
+
+
+# --- the language model: a tiny random one stands in for SmolLM2 (seconds, not minutes) ----------------
+
+
+@pytest.fixture
+def tiny_writer_active(assistant_models, tmp_path):
+    """A 2-layer random Llama as the active text generator, registered the way a trained version is."""
+    from assistant.ml import writer as ml_writer
+    from assistant.training import register_trained
+    from tests.assistant.writer_fixtures import tiny_writer
+
+    path = tmp_path / "tiny-writer.safetensors"
+    sha = ml_writer.save(tiny_writer(), path)
+    return register_trained(ModelVersion(kind="text_generator", sha256=sha, label="Tiny writer", licence="test"),
+                            path, activate=True)
+
+
+def tiny_tate(path, *, per_part: int = 12):
+    """An artworks.jsonl.gz with `per_part` works in each part of the fixed split, titled in the tiny
+    tokenizer's words."""
+    import gzip
+
+    from assistant.ml.tate import split_of
+    from tests.assistant.writer_fixtures import SUBJECT_TITLES
+
+    counts, rows, work_id = {"train": 0, "validation": 0, "test": 0}, [], 0
+    while min(counts.values()) < per_part:
+        work_id += 1
+        part = split_of(work_id)
+        if counts[part] < per_part:
+            subjects, title = SUBJECT_TITLES[work_id % len(SUBJECT_TITLES)]
+            terms = subjects.split(", ")
+            rows.append({"id": work_id, "title": title, "artist": "A. Painter", "date": "1900",
+                         "subjects0": ["nature"], "subjects1": terms[:1], "subjects2": terms[1:]})
+            counts[part] += 1
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+    return path
+
+
+def test_finetune_titles_registers_a_new_writer_version_judged_by_a_measure_it_did_not_train_on(
+        tiny_writer_active, tmp_path):
+    from assistant.ml import writer as ml_writer
+    from generator import registry
+
+    tate = tiny_tate(tmp_path / "artworks.jsonl.gz")
+    out, err = StringIO(), StringIO()
+    call_command("assistant", "finetune-titles", "--tate", str(tate), "--pairs", "12", "--held-out", "12",
+                 "--steps", "40", "--lr", "3e-2", stdout=out, stderr=err)
+
+    version = ModelVersion.objects.exclude(pk=tiny_writer_active.pk).get(kind="text_generator")
+    assert version.source == ModelVersion.Source.TRAINING and version.status == ModelVersion.Status.READY
+    assert not version.is_active  # --activate was not given: the writer in use stays
+    assert ModelVersion.objects.get(pk=tiny_writer_active.pk).is_active
+    metrics = version.metrics
+    assert metrics["base_version"] == tiny_writer_active.pk and metrics["pairs"] == 12 and metrics["steps"] == 40
+    assert metrics["held_out_loss_after"] < metrics["held_out_loss_before"]
+    for when in ("before", "after"):
+        assert -1 <= metrics[when]["title_similarity"] <= 1 and 0 <= metrics[when]["title_distinct_share"] <= 1
+    assert f"version {version.pk}" in out.getvalue() and "step 40/40" in err.getvalue()
+    tuned = ml_writer.Writer.from_file(registry.local_path(version), version.sha256)  # a whole, loadable file
+    assert not torch_equal(tuned.weights(), ml_writer.Writer.from_file(
+        registry.local_path(tiny_writer_active), tiny_writer_active.sha256).weights())
+
+
+def torch_equal(a: dict, b: dict) -> bool:
+    import torch
+
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_finetune_titles_activate_makes_it_the_writer_and_bad_numbers_are_refused(tiny_writer_active, tmp_path):
+    tate = tiny_tate(tmp_path / "artworks.jsonl.gz")
+    with pytest.raises(CommandError, match="at least 1 pair, 2 held-out"):
+        call_command("assistant", "finetune-titles", "--tate", str(tate), "--held-out", "1", stdout=StringIO())
+    assert ModelVersion.objects.filter(kind="text_generator").count() == 1
+
+    call_command("assistant", "finetune-titles", "--tate", str(tate), "--pairs", "4", "--held-out", "4",
+                 "--steps", "2", "--activate", stdout=StringIO(), stderr=StringIO())
+
+    active = ModelVersion.objects.get(kind="text_generator", is_active=True)
+    assert active.pk != tiny_writer_active.pk and active.metrics["base_version"] == tiny_writer_active.pk
+
+
+def test_writing_fills_the_idea_section_by_section_and_records_the_writer(alice, queued, tiny_writer_active):
+    idea = services.idea_create(owner=alice, text="a lighthouse in a storm at dusk")
+    services.idea_analyse(idea_id=idea.pk)
+
+    written = services.idea_write(idea_id=idea.pk)
+
+    assert written.status == Idea.Status.DONE and written.draft
+    assert set(written.writing) == {"expansions", "titles", "description"}
+    assert tiny_writer_active in written.model_versions.all()
+    assert services.idea_write(idea_id=idea.pk) is None  # delivered twice: written once
+
+
+def test_writing_without_a_text_generator_fails_the_idea_and_keeps_its_labels(alice, queued, assistant_models):
+    idea = services.idea_create(owner=alice, text="a lighthouse in a storm at dusk")
+    services.idea_analyse(idea_id=idea.pk)
+
+    services.idea_write(idea_id=idea.pk)
+
+    idea.refresh_from_db()
+    assert idea.status == Idea.Status.FAILED and "no active text generator" in idea.error
+    assert idea.analysis["movements"]
+
+
+def test_a_new_artwork_gets_suggested_tags_and_titles_once(alice_client, alice, no_broker, tiny_writer_active):
+    from factories import make_job
+
+    from generator import services as studio
+
+    artwork = studio.job_run(job_id=make_job(alice).pk)
+
+    suggestions = services.artwork_suggest(artwork_id=artwork.pk)
+
+    assert suggestions["tags"] and len(suggestions["tags"]) == len(set(suggestions["tags"]))
+    assert isinstance(suggestions["titles"], list) and len(suggestions["titles"]) <= 3
+    kinds = set(ModelVersion.objects.filter(pk__in=suggestions["versions"]).values_list("kind", flat=True))
+    assert kinds == {"sentence_encoder", "text_head", "efficientnet_lite0", "text_generator"}
+    assert services.artwork_suggest(artwork_id=artwork.pk) is None  # a message delivered twice
+    page = alice_client.get(artwork.get_absolute_url()).content.decode()
+    assert all(tag in page for tag in suggestions["tags"])
+
+
+def test_an_artist_can_take_a_suggested_title_and_nobody_else_can_retitle(alice_client, bob_client, alice, no_broker):
+    from factories import make_job
+
+    from generator import services as studio
+
+    artwork = studio.job_run(job_id=make_job(alice).pk)
+    url = reverse("generator:artwork-retitle", args=[artwork.pk])
+
+    assert bob_client.post(url, {"title": "Mine now"}).status_code == 404
+    assert alice_client.post(url, {"title": "  Last Light  "}).status_code == 302
+    artwork.refresh_from_db()
+    assert artwork.title == "Last Light"
+
+
+# --- the studio's panel ----------------------------------------------------------------------------------
+
+
+def test_the_studio_has_the_assistants_panel_and_it_answers_in_place(alice_client, queued, assistant_models):
+    studio = alice_client.get(reverse("generator:studio")).content.decode()
+    assert 'id="assistant-panel"' in studio and 'hx-target="#assistant-panel-answer"' in studio
+
+    response = alice_client.post(ASK, {"text": "a fox asleep in the snow"}, HTTP_HX_REQUEST="true")
+
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="idea-answer"' in page
+    assert 'hx-swap-oob="true"' in page and "a fox asleep in the snow</textarea>" in page  # the form, clean
+    assert Idea.objects.get().text == "a fox asleep in the snow"
+
+
+def test_the_panels_form_comes_back_with_its_error_in_place(alice_client, queued):
+    response = alice_client.post(ASK, {"text": ""}, HTTP_HX_REQUEST="true")
+
+    assert response.status_code == 400 and "Type an idea" in response.content.decode()
+    assert response["HX-Retarget"] == "#idea-form" and response["HX-Reswap"] == "outerHTML"
+    assert Idea.objects.count() == 0
+
+
+def test_a_confidence_too_small_to_show_reads_under_one_percent_not_zero():
+    from assistant.templatetags.assistant import confidence
+
+    assert [confidence(x) for x in (0.996, 0.512, 0.01, 0.004, 0.0)] == ["100%", "51%", "1%", "<1%", "<1%"]
+    assert confidence(None) == ""

@@ -5,6 +5,7 @@
     manage.py assistant write "a lighthouse in a storm at dusk"
     manage.py assistant index                             # the similar-artworks index (once, a few minutes)
     manage.py assistant train [--no-baseline] [--activate] # new classifier-head versions from the Tate data
+    manage.py assistant finetune-titles [--steps N] [--activate] # a text-generator version that titles works
 """
 
 from __future__ import annotations
@@ -39,11 +40,20 @@ class Command(BaseCommand):
         train.add_argument("--activate", action="store_true", help="make the new heads the active versions")
         train.add_argument("--seed", type=int, default=0)
         train.add_argument("--ship", action="store_true", help="also write the heads the studio ships (developers)")
+        titles = sub.add_parser("finetune-titles", help="fine-tune the text generator to title works from their "
+                                "subjects (Tate) and register it as a new version")
+        titles.add_argument("--tate", type=Path, default=None, help="artworks.jsonl.gz (default: the shared data)")
+        titles.add_argument("--pairs", type=int, default=2000, help="training titles (default 2000)")
+        titles.add_argument("--held-out", type=int, default=100, help="held-out titles it is judged on (default 100)")
+        titles.add_argument("--steps", type=int, default=300, help="optimiser steps of 8 titles (default 300)")
+        titles.add_argument("--lr", type=float, default=5e-5)
+        titles.add_argument("--seed", type=int, default=0)
+        titles.add_argument("--activate", action="store_true", help="make the new version the active writer")
 
     def handle(self, *args, action: str, **options) -> None:
         try:
-            getattr(self, f"_{action}")(**options)
-        except services.NotInstalled as exc:
+            getattr(self, f"_{action.replace('-', '_')}")(**options)
+        except (services.NotInstalled, ValueError) as exc:
             raise CommandError(str(exc)) from None
 
     def _classify(self, *, text: str | None, as_json: bool, batch: Path | None, **_options) -> None:
@@ -80,14 +90,7 @@ class Command(BaseCommand):
         if not analysis.english:
             raise CommandError(" ".join(analysis.notes))
         model, _version = services.writer(settings.ARTSTUDIO_DEVICE)
-        labels = {"movements": [m for m, _ in analysis.movements], "subjects": [s for s, _ in analysis.subjects],
-                  "moods": [m for m, _ in analysis.moods]}
-
-        def rank(candidates: list[str]) -> list[float]:
-            vectors = helper.encoder.encode([text, *candidates])
-            return (vectors[1:] @ vectors[0]).tolist()
-
-        for section, piece in ml_writer.write_all(model, text, labels, rank=rank):
+        for section, piece in ml_writer.write_all(model, text, analysis.labels(), rank=services.ranker(helper, text)):
             if section == "draft":
                 self.stdout.write(piece, ending="")
                 self.stdout.flush()
@@ -115,6 +118,23 @@ class Command(BaseCommand):
         for version in versions:
             self.stdout.write(f"{version.kind} {version.slot}: version {version.pk} {version.sha256[:12]} "
                               f"{'active' if version.is_active else 'ready'}  {_dump(version.metrics)}")
+
+    def _finetune_titles(self, *, tate: Path | None, pairs: int, held_out: int, steps: int, lr: float, seed: int,
+                         activate: bool, **_options) -> None:
+        from assistant import training
+
+        version = training.finetune_titles_and_register(
+            tate=tate, pairs=pairs, held_out=held_out, steps=steps, lr=lr, seed=seed, activate=activate,
+            progress=lambda message: self.stderr.write(message))
+        before, after = version.metrics["before"], version.metrics["after"]
+        self.stdout.write(f"{version.kind}: version {version.pk} {version.sha256[:12]} "
+                          f"{'active' if version.is_active else 'ready'}")
+        loss = version.metrics["held_out_loss_before"], version.metrics["held_out_loss_after"]
+        self.stdout.write(f"title similarity to the real titles {before['title_similarity']:.3f} -> "
+                          f"{after['title_similarity']:.3f} (another work's title: "
+                          f"{after['title_similarity_other_work']:.3f}); held-out loss {loss[0]:.3f} -> {loss[1]:.3f}")
+        for example in version.metrics["examples"]:
+            self.stdout.write(f"  {example['subjects']}: {example['written']!r} (real: {example['real']!r})")
 
 
 def _read_lines(path: Path) -> list[str]:
