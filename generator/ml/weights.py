@@ -251,8 +251,8 @@ def shipped(directory: Path, kinds: Iterable[str] = STUDIO_KINDS) -> ModelSet:
         if kind not in kinds:
             continue
         path = Path(directory) / (f"{kind}-{slot}.safetensors" if slot else f"{kind}.safetensors")
-        fresh = source.cached and path.exists()
-        found.append(Weights(kind, path, file_sha256(path), slot) if fresh else export(kind, path, slot))
+        reuse = source.cached and path.exists()
+        found.append(Weights(kind, path, file_sha256(path), slot) if reuse else export(kind, path, slot))
     return ModelSet.of(found)
 
 

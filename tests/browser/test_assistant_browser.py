@@ -64,7 +64,8 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
         new MutationObserver(() => {
             const s = document.querySelector('#idea-answer')?.dataset.status;
             if (s && window.seen.statuses.at(-1) !== s) window.seen.statuses.push(s);
-            if (document.querySelector('[data-testid=idea-draft]')?.textContent.trim().length > 1) window.seen.draft = true;
+            const draft = document.querySelector('[data-testid=idea-draft]');
+            if (draft?.textContent.trim().length > 1) window.seen.draft = true;
         }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
     }""")
     navigations = []
