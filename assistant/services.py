@@ -139,13 +139,19 @@ def ranker(helper, text: str):
     return rank
 
 
-def writer(device: str = "cpu"):
-    from generator.ml.registry import load, resolve_device
-
+def writer_version() -> ModelVersion:
+    """The active text generator's version (nothing loaded), or NotInstalled saying what an admin can do."""
     version = next(iter(active([WRITER])), None)
     if version is None:
         raise NotInstalled(_("The assistant has no active text generator, so it cannot write. An admin can import "
                              "the shipped one with `manage.py models import`."))
+    return version
+
+
+def writer(device: str = "cpu"):
+    from generator.ml.registry import load, resolve_device
+
+    version = writer_version()
     return load(registry.weights_of(version), resolve_device(device)), version
 
 

@@ -23,8 +23,12 @@ from generator.services import model_version_activate
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
-def default_tate() -> Path:
-    return Path(settings.ARTSTUDIO_TATE_PATH)
+def tate_path(given: Path | None = None) -> Path:
+    """The Tate data to train on: `given`, or the studio's copy; NotInstalled when it is not there."""
+    tate = Path(given or settings.ARTSTUDIO_TATE_PATH)
+    if not tate.exists():
+        raise services.NotInstalled(f"The Tate data is not at {tate}; pass --tate PATH (artworks.jsonl.gz).")
+    return tate
 
 
 def train_and_register(*, tate: Path | None = None, baseline: bool = True, activate: bool = False, seed: int = 0,
@@ -40,9 +44,7 @@ def train_and_register(*, tate: Path | None = None, baseline: bool = True, activ
 
     helper, versions = services.assistant(settings.ARTSTUDIO_DEVICE)
     encoder_version = next(v for v in versions if v.kind == services.ENCODER)
-    tate = Path(tate or default_tate())
-    if not tate.exists():
-        raise services.NotInstalled(f"The Tate data is not at {tate}; pass --tate PATH (artworks.jsonl.gz).")
+    tate = tate_path(tate)
     cache = Path(settings.DATA_DIR) / "cache" / "embeddings"
     trained = training.train_all(tate, DATA_DIR, helper.encoder, cache_dir=cache, seed=seed, baseline=baseline,
                                  progress=progress)
@@ -91,10 +93,8 @@ def finetune_titles_and_register(*, tate: Path | None = None, pairs: int = 2000,
     if pairs < 1 or held_out < 2 or steps < 1:
         raise ValueError("Fine-tuning needs at least 1 pair, 2 held-out works and 1 step.")
     helper, _versions = services.assistant(settings.ARTSTUDIO_DEVICE)
-    _shared, base = services.writer(settings.ARTSTUDIO_DEVICE)
-    tate = Path(tate or default_tate())
-    if not tate.exists():
-        raise services.NotInstalled(f"The Tate data is not at {tate}; pass --tate PATH (artworks.jsonl.gz).")
+    base = services.writer_version()  # read into a copy of its own below; the shared one is never loaded
+    tate = tate_path(tate)
     parts = ml_tate.by_part(ml_tate.read_records(tate))
     rng = random.Random(seed)
     train = ml_tate.title_pairs(parts["train"])

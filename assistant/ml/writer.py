@@ -739,7 +739,7 @@ def judge_titles(writer: Writer, pairs: Sequence[tuple[str, str]],
     Not the loss `finetune_titles` lowers: the sentence encoder (`encode`: texts -> unit vectors) reads
     the written and the real title, and the mean cosine is set beside the same mean against a real
     title of another work (the pairs rotated by one), the level that any plausible title reaches. An
-    empty or junk title counts as no similarity. Also the share of titles written empty and the share
+    empty title counts as no similarity. Also the share of titles written empty and the share
     that are distinct (a model that gives every work the same title is not titling).
     """
     if len(pairs) < 2:
