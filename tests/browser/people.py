@@ -1,4 +1,4 @@
-"""What a person does first in the browser tests: sign up."""
+"""What the browser tests do again and again: sign up, and wait for a picture to arrive."""
 
 from __future__ import annotations
 
@@ -19,3 +19,10 @@ def sign_up(page, username: str) -> None:
     page.click("#signup-submit")
     expect(page).to_have_url(re.compile(r"/studio/$"))
     expect(page.locator("#nav-account")).to_have_text(username)
+
+
+def loaded_width(page, img) -> int:
+    """The picture's natural width once the browser has it: visible is not yet loaded, so wait for that."""
+    handle = img.element_handle() if hasattr(img, "element_handle") else img
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=handle)
+    return page.evaluate("img => img.naturalWidth", handle)

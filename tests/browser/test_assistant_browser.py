@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.people import sign_up
+from tests.browser.people import loaded_width, sign_up
 from tests.integration.worker import JOB_TIMEOUT
 
 pytestmark = [
@@ -90,7 +90,7 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
     assert all(re.fullmatch(r"https://www\.tate\.org\.uk/art/artworks/[\w-]+", works.nth(i).get_attribute("href"))
                for i in range(works.count()))
     for img in page.locator("[data-testid=style-suggestion] img").element_handles():
-        assert page.evaluate("img => img.complete && img.naturalWidth > 0", img)
+        assert loaded_width(page, img) > 0
     page.screenshot(path=str(shots / "assistant-answer.png"), full_page=True)
 
     page.click("#idea-save")

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from tests.browser.people import sign_up
+from tests.browser.people import loaded_width, sign_up
 from tests.integration.worker import JOB_TIMEOUT
 
 pytestmark = [
@@ -61,7 +61,7 @@ def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_wo
     assert navigations == [] and page.url == job_url  # htmx swapped the status in place
     result = page.locator("#job-result")
     expect(result).to_be_visible()
-    assert page.evaluate("img => img.complete && img.naturalWidth", result.element_handle()) == 512
+    assert loaded_width(page, result) == 512
     artwork_url = page.locator("#artwork-link").get_attribute("href")
 
     # The gallery shows it, and it opens.
@@ -74,7 +74,7 @@ def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_wo
     expect(page).to_have_url(re.compile(re.escape(artwork_url) + "$"))
     image = page.locator("#artwork-image")
     expect(image).to_be_visible()
-    assert page.evaluate("img => img.complete && img.naturalWidth", image.element_handle()) == 512
+    assert loaded_width(page, image) == 512
     expect(page.locator('#artwork-models li[data-kind="multistyle26"]')).to_contain_text("26-style network")
     image_url = image.get_attribute("src")
 
