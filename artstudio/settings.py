@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
@@ -110,12 +112,17 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "csp",
+    "axes",
+    "django_ratelimit",
     "generator",
     "assistant",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -124,6 +131,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: it answers a locked-out login with the lockout page
+]
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out login before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "artstudio.urls"
@@ -218,6 +231,46 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True  # only the server reads it (the language form posts to set_language)
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Content-Security-Policy (django-csp): every script and style comes from the studio's own static files;
+# no inline code, no other origin. htmx's own indicator <style> is switched off in base.html's htmx-config.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],  # blob: the studio previews the chosen photo before upload
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Permissions-Policy (django-permissions-policy): the studio uses none of these browser features.
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
+    "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb", "xr-spatial-tracking",
+)}
+
+# The client's address, for login lockout and per-address limits. X-Forwarded-For is believed only when
+# the connection comes from one of these proxies (artstudio/client_ip.py); otherwise anyone could send one.
+ARTSTUDIO_TRUSTED_PROXIES = env_list("ARTSTUDIO_TRUSTED_PROXIES", "")
+
+# Login throttling and lockout (django-axes): after this many wrong passwords for one account from one
+# address, that account is locked for that address until the cool-off has passed. Many accounts tried
+# from one address are throttled by ARTSTUDIO_RATE_LOGIN below.
+AXES_FAILURE_LIMIT = env_int("ARTSTUDIO_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ARTSTUDIO_LOGIN_COOLOFF_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "artstudio.client_ip.client_ip"
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
@@ -233,9 +286,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    "loggers": {"axes": {"level": "WARNING"}},  # it logs every login at INFO; lockouts are warnings
 }
 
 # --- The studio ---------------------------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")  # Celery's broker and the shared cache
 ARTSTUDIO_MAX_UPLOAD_BYTES = env_int("ARTSTUDIO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1)
 ARTSTUDIO_MAX_PIXELS = env_int("ARTSTUDIO_MAX_PIXELS", 40_000_000, minimum=1)
 ARTSTUDIO_MIN_SIDE = 32  # the engine's own minimum
@@ -257,8 +312,32 @@ ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
 ARTSTUDIO_TATE_PATH = Path(os.environ.get("ARTSTUDIO_TATE_PATH",
                                           BASE_DIR / "assistant" / "data" / "tate_artworks.jsonl.gz"))
 
+# Per-person rate limits (django-ratelimit), as "count/period" (s, m, h or d, e.g. "20/m", "100/h").
+# Signed-in artists are counted by account, visitors by address.
+ARTSTUDIO_RATE_JOBS = env_str("ARTSTUDIO_RATE_JOBS", "20/m")  # studio uploads, new jobs and retries
+ARTSTUDIO_RATE_ASSISTANT = env_str("ARTSTUDIO_RATE_ASSISTANT", "30/m")  # ideas and pictures for the assistant
+ARTSTUDIO_RATE_LOGIN = env_str("ARTSTUDIO_RATE_LOGIN", "30/h")  # login, sign-up and reset posts per address
+RATELIMIT_IP_META_KEY = "artstudio.client_ip.client_ip"
+# What artists may use, unless an admin sets other numbers for one of them (generator.models.Quota).
+ARTSTUDIO_QUOTA_ACTIVE_JOBS = env_int("ARTSTUDIO_QUOTA_ACTIVE_JOBS", 20, minimum=1)  # queued or running at once
+ARTSTUDIO_QUOTA_JOBS_PER_DAY = env_int("ARTSTUDIO_QUOTA_JOBS_PER_DAY", 200, minimum=1)
+ARTSTUDIO_QUOTA_STORAGE_MB = env_int("ARTSTUDIO_QUOTA_STORAGE_MB", 2048, minimum=1)  # uploads and pictures
+
+# The cache holds the rate limits' counters: it must be shared by every web process, so it lives in
+# Redis (the broker's server, under its own key prefix). Tests count in memory.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if TESTING else {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("ARTSTUDIO_BROKER_KEY_PREFIX", "") + "artstudio-cache",
+        "TIMEOUT": 3600,
+    },
+}
+# django-ratelimit lists django-redis, not Django's own Redis cache, as supported; Django's counts with
+# Redis INCR, which is what the limits need (W001). In tests the cache is one process's memory (E003).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] + (["django_ratelimit.E003"] if TESTING else [])
+
 # --- Celery (read by artstudio/celery.py through the CELERY_ namespace) --------------------------
-REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True  # the Job row is the source of truth, not a result backend

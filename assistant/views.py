@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assistant import selectors, services
 from assistant.forms import IdeaForm
+from generator.limits import over_limit, wait_message
 from generator.models import Preset
 from generator.views import send_file
 
@@ -18,7 +20,12 @@ from generator.views import send_file
 @login_required
 def ask(request: HttpRequest) -> HttpResponse:
     form = IdeaForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    rate = settings.ARTSTUDIO_RATE_ASSISTANT
+    limited = request.method == "POST" and over_limit(request, group="assistant", rate=rate)
+    if limited:
+        form.is_valid()
+        form.add_error(None, wait_message(rate))
+    elif request.method == "POST" and form.is_valid():
         try:
             idea = services.idea_create(owner=request.user, text=form.cleaned_data["text"],
                                         picture=form.cleaned_data["picture"])
@@ -31,9 +38,9 @@ def ask(request: HttpRequest) -> HttpResponse:
                 return render(request, "assistant/_panel_answer.html",
                               {**_answer_context(idea), "form": fresh, "panel": True, "oob": True})
             return redirect(idea)
-    status = 400 if request.method == "POST" else 200
-    if status == 400 and request.headers.get("HX-Request"):  # the panel's form comes back with its errors
-        response = render(request, "assistant/_ask_form.html", {"form": form, "panel": True}, status=400)
+    status = 429 if limited else 400 if request.method == "POST" else 200
+    if status != 200 and request.headers.get("HX-Request"):  # the panel's form comes back with its errors
+        response = render(request, "assistant/_ask_form.html", {"form": form, "panel": True}, status=status)
         response["HX-Retarget"], response["HX-Reswap"] = "#idea-form", "outerHTML"
         return response
     context = {"form": form, "saved": selectors.saved_ideas(user=request.user)[:20]}

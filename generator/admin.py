@@ -9,10 +9,13 @@ from pathlib import PurePath
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -22,7 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from generator import selectors, services
 from generator.admin_views import workers_view
-from generator.models import Artwork, Job, ModelVersion, Preset
+from generator.models import Artwork, Job, ModelVersion, Preset, Quota
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
 
@@ -299,3 +302,33 @@ class ArtworkAdmin(admin.ModelAdmin):
     search_fields = ("id", "title", "owner__username")
     readonly_fields = ("id", "job", "created", "model_versions")
     list_select_related = ("owner",)
+
+
+class QuotaInline(admin.StackedInline):
+    """An artist's own limits, on their user page; blank numbers take the studio's defaults."""
+
+    model = Quota
+    can_delete = False
+    max_num = 1
+    verbose_name_plural = gettext_lazy("Quota (blank: the studio's default)")
+    readonly_fields = ["in_use"]
+    fields = ["active_jobs", "jobs_per_day", "storage_mb", "in_use"]
+
+    @admin.display(description=gettext_lazy("in use now"))
+    def in_use(self, quota: Quota) -> str:
+        if not quota.user_id:
+            return "—"
+        usage = selectors.usage_for(user=quota.user)
+        return _("%(active)s of %(active_limit)s jobs waiting or running · %(today)s of %(day_limit)s jobs today · "
+                 "%(stored)s of %(storage_limit)s") % {
+            "active": usage.active_jobs.used, "active_limit": usage.active_jobs.limit,
+            "today": usage.jobs_today.used, "day_limit": usage.jobs_today.limit,
+            "stored": filesizeformat(usage.storage.used), "storage_limit": filesizeformat(usage.storage.limit)}
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class ArtistAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, QuotaInline]

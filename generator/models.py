@@ -232,6 +232,7 @@ class Job(models.Model):
     started = models.DateTimeField(_("started"), null=True, blank=True)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
     worker = models.CharField(_("worker"), max_length=200, blank=True)  # "hostname:pid" of the claim
+    stored_bytes = models.PositiveBigIntegerField(_("bytes stored"), default=0)  # the uploads, for the quota
     device = models.CharField(_("device"), max_length=16, blank=True)
     # The versions the worker was told to paint with, recorded when it claims the job.
     model_versions = models.ManyToManyField(ModelVersion, related_name="jobs", blank=True,
@@ -288,6 +289,7 @@ class Artwork(models.Model):
     params = models.JSONField(_("parameters"), default=dict)
     device = models.CharField(_("device"), max_length=16)
     seconds = models.FloatField(_("seconds"))
+    stored_bytes = models.PositiveBigIntegerField(_("bytes stored"), default=0)  # picture and thumbnail
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))
     created = models.DateTimeField(_("created"), auto_now_add=True)
@@ -312,3 +314,37 @@ class Artwork(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("generator:artwork", args=[self.pk])
+
+
+class Quota(models.Model):
+    """What one artist may use, where an admin has set it; a blank number takes the studio's default
+    (ARTSTUDIO_QUOTA_* settings). Read through ``selectors.usage_for``."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="quota", verbose_name=_("artist"))
+    active_jobs = models.PositiveIntegerField(_("jobs queued or running at once"), null=True, blank=True)
+    jobs_per_day = models.PositiveIntegerField(_("jobs per day"), null=True, blank=True)
+    storage_mb = models.PositiveIntegerField(_("storage (MB)"), null=True, blank=True,
+                                             help_text=_("Uploads and finished pictures together."))
+
+    class Meta:
+        verbose_name = _("quota")
+        verbose_name_plural = _("quotas")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class DailyUsage(models.Model):
+    """Jobs started per artist and day. A count kept apart from the jobs, so that deleting pictures
+    does not give back the day's work already done."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    jobs = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="one_usage_row_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}: {self.jobs}"

@@ -7,11 +7,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from generator.models import Artwork, Job, ModelKind, ModelVersion, Preset, PresetKind
+from generator.models import Artwork, DailyUsage, Job, ModelKind, ModelVersion, Preset, PresetKind, Quota
 
 
 def visible_presets() -> QuerySet[Preset]:
@@ -29,6 +31,51 @@ def gallery_for(*, user: AbstractBaseUser) -> QuerySet[Artwork]:
 
 def recent_jobs_for(*, user: AbstractBaseUser, limit: int = 5) -> QuerySet[Job]:
     return Job.objects.filter(owner=user).select_related("artwork").order_by("-created")[:limit]
+
+
+@dataclass(frozen=True)
+class Allowance:
+    used: int
+    limit: int
+
+    @property
+    def reached(self) -> bool:
+        return self.used >= self.limit
+
+    @property
+    def near(self) -> bool:  # the studio warns from four fifths on
+        return self.used * 5 >= self.limit * 4
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used / self.limit))
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What an artist uses against their quota (an admin's numbers, or the studio's defaults)."""
+
+    active_jobs: Allowance  # queued or running now
+    jobs_today: Allowance  # started today, retries included, deleted ones too
+    storage: Allowance  # bytes: uploads and finished pictures
+
+    @property
+    def near(self) -> bool:
+        return any(a.near for a in (self.active_jobs, self.jobs_today, self.storage))
+
+
+def usage_for(*, user: AbstractBaseUser) -> Usage:
+    quota = Quota.objects.filter(user=user).first() or Quota(user_id=user.pk)
+    stored = ((Job.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0)
+              + (Artwork.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0))
+    today = DailyUsage.objects.filter(user=user, day=timezone.localdate()).values_list("jobs", flat=True).first()
+    return Usage(
+        active_jobs=Allowance(
+            Job.objects.filter(owner=user, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).count(),
+            quota.active_jobs or settings.ARTSTUDIO_QUOTA_ACTIVE_JOBS),
+        jobs_today=Allowance(today or 0, quota.jobs_per_day or settings.ARTSTUDIO_QUOTA_JOBS_PER_DAY),
+        storage=Allowance(stored, (quota.storage_mb or settings.ARTSTUDIO_QUOTA_STORAGE_MB) * 2**20),
+    )
 
 
 def queue_position(*, job: Job) -> int | None:

@@ -34,19 +34,26 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.db.models.fields.files import FieldFile
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 from generator import registry, selectors
-from generator.models import Artwork, Job, Mode, ModelVersion, Preset
+from generator.models import Artwork, DailyUsage, Job, Mode, ModelVersion, Preset
 from generator.queues import Queue
 from generator.uploads import MODEL_FIELD
 
 logger = logging.getLogger(__name__)
 
-ALLOWED_FORMATS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp"}  # by content, never by file name
+# By content, never by file name. A camera's multi-picture JPEG (MPO) is a JPEG with more pictures behind
+# the first; WebP is kept as lossless PNG, so what is stored is exactly what was decoded.
+STORED_AS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "PNG"}
+SUFFIXES = {"JPEG": ".jpg", "PNG": ".png"}
 OUTPUT_SIDES = (512, 1024, 2048, 4096)
+# The longest picture the engine can paint: at the smallest output size its short side must still reach the
+# engine's minimum (512 / 32 = 16:1).
+MAX_ASPECT = OUTPUT_SIDES[0] // settings.ARTSTUDIO_MIN_SIDE
 THUMBNAIL_SIDE = 400
 PREVIEW_SIDE = 1024
 
@@ -56,17 +63,20 @@ PREVIEW_SIDE = 1024
 
 @dataclass(frozen=True)
 class CheckedImage:
-    data: bytes
-    suffix: str  # ".jpg" | ".png" | ".webp", from the content
-    width: int  # upright (EXIF orientation applied)
+    data: bytes  # re-encoded: pixels only, upright, no metadata but the colour profile
+    suffix: str  # ".jpg" | ".png"
+    width: int
     height: int
 
 
 def check_image(upload: UploadedFile, *, field: str) -> CheckedImage:
-    """Read and fully decode an upload; raise ValidationError({field: message}) on anything wrong.
+    """Read and fully decode an upload, and re-encode it; raise ValidationError({field: message}) on
+    anything wrong, before anything is written.
 
-    Every pixel is decoded once here so a truncated file is refused now, not in the worker. The size
-    limits are checked from the header first, so a decompression bomb is never decoded.
+    Every pixel is decoded here so a truncated file is refused now, not in the worker. The sizes are
+    checked from the header first, so a decompression bomb (or a 40×100000 strip) is never decoded.
+    What is kept is a new file made from the pixels alone: the photo's EXIF (GPS position, camera, name), comments and
+    anything hidden after the picture (a ZIP in a JPEG+ZIP polyglot) are gone.
     """
     max_bytes = settings.ARTSTUDIO_MAX_UPLOAD_BYTES
     max_pixels = settings.ARTSTUDIO_MAX_PIXELS
@@ -81,24 +91,33 @@ def check_image(upload: UploadedFile, *, field: str) -> CheckedImage:
     data = upload.read(max_bytes + 1)
     if len(data) > max_bytes:
         raise refuse(too_big)
+    if not data:
+        raise refuse(_("The file is empty. Please choose the picture again."))
     not_a_picture = _("This file is not a picture the studio can read. Please upload a JPEG, PNG or WebP image.")
     try:
         with warnings.catch_warnings():
             # Pillow warns about (and past twice its limit refuses) huge images: both mean "bomb" here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
-                if img.format not in ALLOWED_FORMATS:
-                    raise refuse(not_a_picture)
-                suffix = ALLOWED_FORMATS[img.format]
+                if img.format not in STORED_AS:
+                    raise refuse(_("The studio reads JPEG, PNG and WebP pictures; this one is %(format)s. Please "
+                                   "save it as JPEG or PNG and upload it again.") % {"format": img.format})
                 width, height = img.size
                 if width * height > max_pixels:
                     raise refuse(_("The picture is %(w)s×%(h)s pixels (%(mp)s megapixels); the limit is %(limit)s "
                                    "megapixels. Please resize it and try again.")
                                  % {"w": width, "h": height, "mp": f"{width * height / 1e6:.0f}",
                                     "limit": f"{max_pixels / 1e6:.0f}"})
+                if min(width, height) < settings.ARTSTUDIO_MIN_SIDE:
+                    raise refuse(_("The picture is only %(w)s×%(h)s pixels; both sides need at least %(min)s "
+                                   "pixels.") % {"w": width, "h": height, "min": settings.ARTSTUDIO_MIN_SIDE})
+                if max(width, height) > MAX_ASPECT * min(width, height):
+                    raise refuse(_("The picture is %(w)s×%(h)s pixels, more than %(ratio)s times as long as it is "
+                                   "wide; the studio paints pictures up to %(ratio)s:1. Please crop it and try again.")
+                                 % {"w": width, "h": height, "ratio": MAX_ASPECT})
                 img.load()  # decodes every byte: a truncated or corrupt file raises here
-                upright = ImageOps.exif_transpose(img) if img.getexif() else img
-                width, height = upright.size
+                stored = STORED_AS[img.format]
+                encoded, width, height = _reencode(img, stored)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise refuse(_("The picture declares far more pixels than the %(limit)s-megapixel limit "
                        "(a decompression bomb?). Please upload a smaller picture.")
@@ -107,10 +126,42 @@ def check_image(upload: UploadedFile, *, field: str) -> CheckedImage:
         raise refuse(not_a_picture) from None
     except (OSError, SyntaxError, ValueError, EOFError):
         raise refuse(_("The picture is damaged or cut short and cannot be read. Please upload it again.")) from None
-    if min(width, height) < settings.ARTSTUDIO_MIN_SIDE:
-        raise refuse(_("The picture is only %(w)s×%(h)s pixels; both sides need at least %(min)s pixels.")
-                     % {"w": width, "h": height, "min": settings.ARTSTUDIO_MIN_SIDE})
-    return CheckedImage(data=data, suffix=suffix, width=width, height=height)
+    return CheckedImage(data=encoded, suffix=SUFFIXES[stored], width=width, height=height)
+
+
+def _reencode(img: Image.Image, stored: str) -> tuple[bytes, int, int]:
+    """The decoded picture, upright, as a new JPEG or PNG; only its colour profile is carried over.
+
+    EXIF orientation is applied to the pixels (the new file has no EXIF to say it). An animated picture
+    keeps its first frame. A CMYK JPEG becomes RGB, through its profile when it has one.
+    """
+    icc = img.info.get("icc_profile")
+    sampling = JpegImagePlugin.get_sampling(img) if img.format in ("JPEG", "MPO") else -1
+    upright = ImageOps.exif_transpose(img)
+    # Pillow writes some of .info back when saving (a JPEG's comment, for one): keep only what the pixels need
+    upright.info = {k: v for k, v in upright.info.items() if k == "transparency"}
+    if upright.mode == "CMYK":
+        upright, icc = _cmyk_to_rgb(upright, icc), None
+    out = io.BytesIO()
+    if stored == "JPEG":
+        if upright.mode not in ("L", "RGB"):
+            upright = upright.convert("RGB")
+        # quality 95 at the source's chroma subsampling: a re-encode no one sees (4:4:4 when unknown)
+        upright.save(out, format="JPEG", quality=95, subsampling=max(sampling, 0), icc_profile=icc)
+    else:
+        # fast deflate: a 40-megapixel PNG compresses in about a second instead of ten
+        upright.save(out, format="PNG", compress_level=1, icc_profile=icc)
+    return out.getvalue(), upright.width, upright.height
+
+
+def _cmyk_to_rgb(img: Image.Image, icc: bytes | None) -> Image.Image:
+    if icc:
+        try:
+            return ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
+                                             ImageCms.createProfile("sRGB"), outputMode="RGB")
+        except (ImageCms.PyCMSError, OSError, ValueError):
+            pass  # a broken profile: Pillow's plain conversion below
+    return img.convert("RGB")
 
 
 def queue_for(*, mode: str, max_side: int) -> str:
@@ -217,13 +268,36 @@ def job_create(
             "mode": str(mode),
         },
     )
+    job.stored_bytes = sum(len(c.data) for c in checked.values())
     with _files_removed_on_error() as written, transaction.atomic():
+        _count_against_quota(owner=owner, new_bytes=job.stored_bytes)
         _save_file(job.photo, "photo" + checked["photo"].suffix, checked["photo"].data, written)
         if "style_image" in checked:
             _save_file(job.style_image, "style" + checked["style_image"].suffix, checked["style_image"].data, written)
         job.save()
         transaction.on_commit(lambda: _enqueue(job_id=job.pk, queue=queue))
     return job
+
+
+def _count_against_quota(*, owner: AbstractBaseUser, new_bytes: int = 0) -> None:
+    """Inside the transaction that queues a job: refuse it when the artist's quota is reached, else
+    count it for today. The day's row is locked first, so two submits at once cannot both take the
+    last place (on SQLite the IMMEDIATE transaction already serialises them)."""
+    day, _created = DailyUsage.objects.select_for_update().get_or_create(user=owner, day=timezone.localdate())
+    usage = selectors.usage_for(user=owner)
+    if usage.active_jobs.reached:
+        raise ValidationError({"quota": _(
+            "You already have %(n)s jobs waiting or running, your limit. Please wait for one to finish, "
+            "or cancel one.") % {"n": usage.active_jobs.used}})
+    if usage.jobs_today.reached:
+        raise ValidationError({"quota": _(
+            "You have used all %(n)s of today's jobs. New ones can start tomorrow.") % {"n": usage.jobs_today.limit}})
+    if usage.storage.used + new_bytes > usage.storage.limit:
+        raise ValidationError({"quota": _(
+            "Your pictures and uploads use %(used)s of your %(limit)s. Please delete some pictures from your "
+            "gallery first.") % {"used": filesizeformat(usage.storage.used), "limit": filesizeformat(
+                usage.storage.limit)}})
+    DailyUsage.objects.filter(pk=day.pk).update(jobs=F("jobs") + 1)
 
 
 def _owned(job: Job, by: AbstractBaseUser) -> None:
@@ -244,9 +318,13 @@ def job_cancel(*, job: Job, by: AbstractBaseUser) -> Job:
 
 
 def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
-    """A failed or cancelled job goes back to its queue with the same uploads and parameters."""
+    """A failed or cancelled job goes back to its queue with the same uploads and parameters.
+
+    A retry counts against the owner's quota like a new job: ValidationError when it is reached."""
     _owned(job, by)
     with transaction.atomic():
+        if job.can_retry:
+            _count_against_quota(owner=job.owner)
         old_preview = job.preview.name
         requeued = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
             status=Job.Status.QUEUED, progress=0.0, error="", cancel_requested=False, preview="",
@@ -428,8 +506,10 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
         )
         if not done:
             return None
+        thumbnail = _webp(image)
         _save_file(artwork.image, "artwork.png", full.getvalue(), written)
-        _save_file(artwork.thumbnail, "thumbnail.webp", _webp(image), written)
+        _save_file(artwork.thumbnail, "thumbnail.webp", thumbnail, written)
+        artwork.stored_bytes = len(full.getvalue()) + len(thumbnail)
         artwork.save()
         # Exactly the versions the engine reports it used, each one of those the job was given
         artwork.model_versions.set(chosen.version_for(ref.kind, ref.sha256, ref.slot) for ref in result.models)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import mimetypes
+from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -20,9 +22,13 @@ from django.views.decorators.http import require_GET, require_POST
 from assistant.forms import IdeaForm
 from generator import selectors, services
 from generator.forms import SignupForm, StudioForm
+from generator.limits import over_limit, wait_message
 from generator.models import Job, Preset
 
 GALLERY_PAGE_SIZE = 24
+# A picture opened on its own tab: the browser's image viewer styles it inline, and nothing in it may run
+# or load anything (sandbox), whatever the file turned out to be.
+FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 @require_GET
@@ -44,13 +50,28 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "generator/home.html", {"presets": _preset_cards(selectors.visible_presets()[:8])})
 
 
+def throttled(view):
+    """Login, sign-up and password-reset posts, counted per address (ARTSTUDIO_RATE_LOGIN): guessing
+    across many accounts from one address slows down. django-axes locks one account tried too often."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        rate = settings.ARTSTUDIO_RATE_LOGIN
+        if request.method == "POST" and over_limit(request, group="login", rate=rate):
+            return render(request, "registration/throttled.html", {"message": wait_message(rate)}, status=429)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@throttled
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("generator:studio")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # just made: no password check
         messages.success(request, _("Welcome to Artstudio, %(name)s!") % {"name": user.get_username()})
         return redirect("generator:studio")
     return render(request, "registration/signup.html", {"form": form})
@@ -70,7 +91,8 @@ def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
     presets = Preset.objects.all() if request.user.is_staff else Preset.objects.filter(hidden=False)
     preset = get_object_or_404(presets, slug=slug)
     response = send_file(preset.thumbnail)
-    response["Cache-Control"] = "public, max-age=3600"
+    # a hidden preset is for staff only: no shared cache may keep it for everybody
+    response["Cache-Control"] = "private, max-age=3600" if preset.hidden else "public, max-age=3600"
     return response
 
 
@@ -78,7 +100,12 @@ def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
 def studio(request: HttpRequest) -> HttpResponse:
     presets = list(selectors.visible_presets())
     form = StudioForm(request.POST or None, request.FILES or None, presets=presets)
-    if request.method == "POST" and form.is_valid():
+    rate = settings.ARTSTUDIO_RATE_JOBS
+    limited = request.method == "POST" and over_limit(request, group="jobs", rate=rate)
+    if limited:
+        form.is_valid()
+        form.add_error(None, wait_message(rate))
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             job = services.job_create(
@@ -97,7 +124,7 @@ def studio(request: HttpRequest) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             return redirect(job)
-    status = 400 if request.method == "POST" else 200
+    status = 429 if limited else 400 if request.method == "POST" else 200
     selected = form["style_preset"].value() or "starry-night"
     if request.method == "GET" and request.GET.get("style") in {p.slug for p in presets}:
         selected = request.GET["style"]  # the assistant's suggestions open the studio on a style
@@ -106,6 +133,7 @@ def studio(request: HttpRequest) -> HttpResponse:
         "presets": _preset_cards(presets),
         "selected_preset": selected,
         "recent_jobs": selectors.recent_jobs_for(user=request.user),
+        "usage": selectors.usage_for(user=request.user),
         "idea_form": IdeaForm(),  # the assistant's panel
     }
     return render(request, "generator/studio.html", context, status=status)
@@ -147,15 +175,25 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
 @login_required
 @require_POST
 def job_retry(request: HttpRequest, pk) -> HttpResponse:
-    job = services.job_retry(job=selectors.job_for(user=request.user, pk=pk), by=request.user)
+    job = selectors.job_for(user=request.user, pk=pk)
+    if over_limit(request, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS):
+        return _back_to_job(request, job, error=wait_message(settings.ARTSTUDIO_RATE_JOBS), status=429)
+    try:
+        job = services.job_retry(job=job, by=request.user)
+    except ValidationError as exc:  # the quota
+        return _back_to_job(request, job, error=" ".join(exc.messages), status=409)
     if job.status == Job.Status.QUEUED:
         messages.success(request, _("The job is queued again."))
     return _back_to_job(request, job)
 
 
-def _back_to_job(request: HttpRequest, job: Job) -> HttpResponse:
+def _back_to_job(request: HttpRequest, job: Job, *, error: str = "", status: int = 200) -> HttpResponse:
+    """The job's live part for htmx, else its page; an error shows on either."""
     if request.headers.get("HX-Request"):
-        return render(request, "generator/_job_status.html", _job_context(request, job))
+        return render(request, "generator/_job_status.html", {**_job_context(request, job), "error": error},
+                      status=status)
+    if error:
+        messages.error(request, error)
     return redirect(job)
 
 
@@ -197,10 +235,11 @@ def send_file(field, *, download_name: str | None = None) -> FileResponse:
         handle = field.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"  # by our own name for it
     response = FileResponse(handle, content_type=content_type, as_attachment=download_name is not None,
                             filename=download_name or "")
     response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = FILE_POLICY  # django-csp leaves a header that is already set
     return response
 
 

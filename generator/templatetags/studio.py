@@ -1,3 +1,6 @@
+import math
+from datetime import timedelta
+
 from django import template
 from django.utils.translation import gettext
 
@@ -11,3 +14,9 @@ def preset_name(slug: str | None) -> str:
     """A preset's name in the current language; the slug itself when it is not a known preset."""
     name = Preset.objects.filter(slug=slug).values_list("name", flat=True).first() if slug else None
     return gettext(name) if name else (slug or "")
+
+
+@register.filter
+def minutes(delta: timedelta) -> int:
+    """A waiting time in whole minutes, rounded up: "try again in 15 minutes"."""
+    return math.ceil(delta.total_seconds() / 60)

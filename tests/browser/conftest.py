@@ -27,15 +27,23 @@ def browser() -> Iterator:
 
 @pytest.fixture
 def new_page(browser, live_server, worker_media):  # noqa: F811  (the fixture imported above)
-    """A page in a fresh browser context (its own cookies: a different person) on the live server."""
-    contexts = []
+    """A page in a fresh browser context (its own cookies: a different person) on the live server.
+
+    Every test that uses it also proves the pages work under the Content-Security-Policy: Chromium
+    reports each thing the policy blocked (an inline script or style, another origin) on the console,
+    and the test fails with them at its end."""
+    contexts, blocked = [], []
 
     def make():
         context = browser.new_context(base_url=live_server.url, locale="en-US")
         context.set_default_timeout(30_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", lambda message: blocked.append(f"{page.url}: {message.text}")
+                if "Content Security Policy" in message.text else None)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert blocked == [], "the Content-Security-Policy blocked:\n" + "\n".join(blocked)

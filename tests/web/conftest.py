@@ -36,6 +36,17 @@ def registry_ready(studio_models):
 
 
 @pytest.fixture
+def alice_artwork(alice):
+    """A finished artwork of alice's, painted by the real engine at 512 px."""
+    from factories import make_job
+
+    from generator import services
+
+    job = make_job(alice, style_preset="pop-outline")
+    return services.job_run(job_id=job.pk)
+
+
+@pytest.fixture
 def alice_client(client, alice):
     client.force_login(alice)
     return client
@@ -69,3 +80,11 @@ def english():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate-limit counters live in the cache, keyed by user id; ids repeat between tests."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -103,7 +103,8 @@ def test_it_rejects_parameters_out_of_range(alice, isolated_data, field, value):
 def test_it_keeps_an_uploaded_painting_as_the_style(alice):
     job = make_job(alice, style_preset=None, style_image=photo("painting.webp", fmt="WEBP"))
     assert job.params["style_preset"] is None
-    assert job.style_image.name.startswith(f"users/{alice.pk}/styles/") and job.style_image.name.endswith(".webp")
+    # a WebP is kept as the lossless PNG of what was decoded
+    assert job.style_image.name.startswith(f"users/{alice.pk}/styles/") and job.style_image.name.endswith(".png")
 
 
 def test_it_removes_written_files_when_the_row_cannot_be_saved(alice, isolated_data, monkeypatch):

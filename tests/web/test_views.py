@@ -6,7 +6,6 @@ import pytest
 from django.urls import reverse
 from factories import files_under, make_job, noise_bytes, photo, upload
 
-from generator import services
 from generator.models import Artwork, Job
 
 pytestmark = pytest.mark.django_db
@@ -17,12 +16,6 @@ def studio_post(**overrides) -> dict:
             "brush": "1.5", "max_side": "512", "mode": "fast"}
     data.update(overrides)
     return data
-
-
-@pytest.fixture
-def alice_artwork(alice):
-    job = make_job(alice, style_preset="pop-outline")
-    return services.job_run(job_id=job.pk)
 
 
 def test_the_health_check_says_ok(client):

@@ -1,0 +1,663 @@
+"""Who gets what from every URL the studio serves: an authorisation and CSRF matrix.
+
+Every route the URL resolver knows (the admin's included) is described in a table below: who may read it,
+which methods its view serves, and what everybody else gets. Each route is then asked by each persona
+with each method, through the real views, with real ids in the URL. A route missing from the table, or a
+table entry whose route is gone, fails the build: a new page gets its row the day it is added.
+
+The personas: an anonymous visitor; bob, another artist; alice, who owns every object in the URLs; and
+staff (a superuser: nobody's owner on the site itself, and the only one let into the admin).
+
+A new page: add its route to ROUTES (an admin page falls under ADMIN_ROUTES, by the pattern of its name).
+Besides the status, each case checks where a redirect goes, that nothing of alice's shows in anybody
+else's response, that nothing of hers changed unless she asked, and that an answer only some people may
+read is not marked for public caches. Staff are asked for admin pages with GET only: they may change
+anything there, and the admin's own tests cover its forms. A case where the studio is wrong is marked in
+KNOWN_WRONG (strict xfail), so the fix turns it into a failure to remove.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from importlib import import_module
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
+from django.contrib.contenttypes.models import ContentType
+from django.core import mail
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLResolver, get_resolver, reverse
+from django.utils.crypto import get_random_string
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from factories import make_job, photo, picture_bytes
+
+from assistant.models import Idea
+from generator.models import Artwork, Job, ModelVersion, Preset
+
+pytestmark = pytest.mark.django_db
+
+ANON, BOB, ALICE, STAFF = "anonymous", "bob", "alice", "staff"
+PERSONAS = (ANON, BOB, ALICE, STAFF)
+METHODS = ("GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE")
+SAFE = ("GET", "HEAD", "OPTIONS")
+
+# What a view serves; any other method gets 405
+ANY = frozenset(METHODS)  # a plain function view: it answers whatever it is sent
+GET_ONLY = frozenset({"GET"})  # require_GET (which refuses HEAD too)
+POST_ONLY = frozenset({"POST"})  # require_POST
+FORM_VIEW = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT"})  # Django's FormView: PUT is handled as POST
+TEMPLATE_VIEW = frozenset(SAFE)
+LOGOUT_VIEW = frozenset({"POST", "OPTIONS"})  # Django 5's LogoutView: logging out is a POST
+LOGOUTS = ("logout", "admin:logout")
+
+
+# --- The world: alice's things, made once for the whole module ------------------------------------------
+
+SECRET_TITLE = "Harbour at dusk alice-secret-title"
+SECRET_IDEA = "a lighthouse in a storm alice-secret-idea"
+
+
+@dataclass
+class World:
+    alice: object
+    bob: object
+    staff: object
+    artwork: Artwork  # alice's, painted by the engine: its job has the photo, it has image and thumbnail
+    queued_job: Job  # alice's, from an uploaded painting, with a preview; cancelling stops it
+    failed_job: Job  # alice's; retrying queues it again
+    idea: Idea  # alice's, a picture idea
+    preset: Preset  # visible, with a thumbnail
+    hidden_preset: Preset  # hidden: only staff sees its thumbnail
+    version: ModelVersion  # with a sample picture
+    group: object
+    reset_args: dict  # alice's real password-reset link
+    sessions: dict[str, str]  # persona -> session key
+    csrf_cookie: str = ""  # set by a page with a form, for the CSRF tests
+    state: tuple = ()  # alice_state() as every case starts: each one is rolled back to it
+    accounts: int = 0  # how many users there are
+
+    @property
+    def job(self) -> Job:
+        return self.artwork.job
+
+    @property
+    def secrets(self) -> list[str]:
+        """What nobody but alice (and staff, in the admin) may read in a response."""
+        ids = [self.artwork.pk, self.job.pk, self.queued_job.pk, self.failed_job.pk, self.idea.pk]
+        return [*map(str, ids), SECRET_TITLE, SECRET_IDEA, self.alice.email]
+
+    def admin_row(self, model):
+        """The row an admin URL of `model` points at: alice's where she has one."""
+        ours = {"auth.user": self.alice, "auth.group": self.group, "generator.job": self.job,
+                "generator.artwork": self.artwork, "generator.preset": self.preset,
+                "generator.modelversion": self.version, "assistant.idea": self.idea}
+        row = ours.get(model._meta.label_lower) or model._default_manager.order_by("pk").first()
+        assert row is not None, f"the matrix's world has no {model._meta.label}: make one in world()"
+        return row
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, data_dir, tmp_path_factory):
+    """Alice's things, built once: painting the artwork takes a second and there are thousands of cases.
+
+    They live in a transaction rolled back after the module; each case runs in a savepoint inside it
+    (pytest-django's `db`), so whatever one case changes is gone before the next.
+    """
+    from artstudio.celery import app
+    from tests.shared_weights import SHIPPED
+
+    (data_dir / "static").mkdir(exist_ok=True)
+    overrides = override_settings(DATA_DIR=data_dir, MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media"),
+                                  STATIC_ROOT=data_dir / "static", ARTSTUDIO_SHIPPED_WEIGHTS_DIR=SHIPPED,
+                                  # a fast hash: the world and the CSRF tests log in and sign up a few times
+                                  PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    broker = pytest.MonkeyPatch()  # as conftest's no_broker: nothing reaches Redis
+    broker.setattr("generator.tasks.stylize_job.apply_async", lambda *args, **kwargs: None)
+    broker.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
+    broker.setattr("assistant.tasks.analyse_idea.delay", lambda *args, **kwargs: None)
+    broker.setattr("assistant.tasks.write_idea.delay", lambda *args, **kwargs: None)
+    broker.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # the worker dashboard: nobody there
+    overrides.enable()
+    try:
+        with django_db_blocker.unblock(), transaction.atomic():
+            world = _build_world()
+            yield world
+            transaction.set_rollback(True)
+    finally:
+        overrides.disable()
+        broker.undo()
+
+
+def _build_world() -> World:
+    from django.contrib.auth.models import Group
+
+    from assistant import services as assistant_services
+    from generator import services
+    from generator.ml.kinds import STUDIO_KINDS
+
+    services.models_import_shipped(kinds=STUDIO_KINDS)
+    users = get_user_model().objects
+    alice = users.create_user("alice", "alice@example.com", "a-long-password-1")
+    bob = users.create_user("bob", "bob@example.com", "b-long-password-2")
+    staff = users.create_superuser("root", "root@example.com", "a-long-password-9")
+    artwork = services.job_run(job_id=make_job(alice, style_preset="pop-outline").pk)
+    services.artwork_retitle(artwork=artwork, by=alice, title=SECRET_TITLE)
+    artwork.refresh_from_db()
+    queued = make_job(alice, style_preset=None, style_image=photo("painting.jpg", fmt="JPEG"))
+    queued.preview.save("preview.webp", ContentFile(picture_bytes(fmt="WEBP")))  # as a running worker leaves one
+    failed = make_job(alice)
+    Job.objects.filter(pk=failed.pk).update(status=Job.Status.FAILED, error="The photo is too dark to paint.")
+    idea = assistant_services.idea_create(owner=alice, text=SECRET_IDEA, picture=photo())
+    preset, hidden = Preset.objects.filter(hidden=False).exclude(thumbnail="").order_by("slug")[:2]
+    Preset.objects.filter(pk=hidden.pk).update(hidden=True)
+    version = ModelVersion.objects.order_by("pk").first()
+    version.sample.save("sample.webp", ContentFile(picture_bytes(fmt="WEBP")))  # as validation leaves one
+    sessions = {}
+    for persona, user in ((ALICE, alice), (BOB, bob), (STAFF, staff)):
+        client = Client()
+        client.force_login(user)
+        sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    # after the logins: a reset token is only good while alice's last login stays as it is
+    reset_args = {"uidb64": urlsafe_base64_encode(force_bytes(alice.pk)),
+                  "token": default_token_generator.make_token(alice)}
+    world = World(alice, bob, staff, artwork, queued, failed, idea, preset, hidden, version,
+                  Group.objects.create(name="curators"), reset_args, sessions)
+    browser = Client()
+    browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
+    world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
+    _login_lockout_rows()
+    world.state, world.accounts = alice_state(world), users.count()
+    return world
+
+
+def _login_lockout_rows() -> None:
+    """Rows for the admin's login-lockout pages (django-axes), made as logins make them."""
+    if not apps.is_installed("axes"):
+        return
+    Client().post(reverse("login"), {"username": "alice", "password": "not-her-password"})
+    failures = apps.get_model("axes", "AccessFailureLog")
+    if not failures.objects.exists():  # only written when AXES_ENABLE_ACCESS_FAILURE_LOG is on
+        failures.objects.create(username="alice", ip_address="127.0.0.1", user_agent="matrix", http_accept="*/*",
+                                path_info=reverse("login"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_data(world):
+    """Instead of conftest's media folder for each test: the world's files are in the module's own."""
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def registry_ready(world):
+    """Instead of conftest's model import for each test: the world imported the shipped models once."""
+    return world
+
+
+def alice_state(world: World) -> tuple:
+    """Everything of alice's that a request by somebody else must leave as it was."""
+    user = get_user_model().objects.values_list("password", "email", "is_active", "is_staff").get(pk=world.alice.pk)
+    jobs = Job.objects.filter(owner=world.alice).values_list("pk", "status", "cancel_requested", "queued_at",
+                                                             "artwork__pk", "artwork__title")  # one-to-one
+    ideas = Idea.objects.filter(owner=world.alice).values_list("pk", "saved")
+    return user, sorted(jobs), sorted(ideas)
+
+
+# --- What a response may be, and who a route is for ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    to: str | None = None  # where a redirect goes: LOGIN, ADMIN_LOGIN or a URL name
+
+    def __str__(self) -> str:
+        return f"{self.status}" + (f" to {self.to}" if self.to else "")
+
+
+LOGIN, ADMIN_LOGIN = "<the login page>", "<the admin's login page>"
+OK = Answer(200)
+REDIRECT = Answer(302)  # where the view chooses (after a cancel, the job's page, and so on)
+TO_LOGIN = Answer(302, LOGIN)
+TO_ADMIN_LOGIN = Answer(302, ADMIN_LOGIN)
+FORBIDDEN = Answer(403)
+NOT_FOUND = Answer(404)
+NOT_ALLOWED = Answer(405)
+
+PUBLIC = "public"  # everybody
+MEMBERS = "members"  # signed-in people; anonymous visitors are sent to log in
+OWNER = "owner"  # alice: her object is in the URL; to anybody else it does not exist (404)
+ADMIN = "admin"  # staff; anybody else is sent to the admin's login, whatever the method
+
+
+@dataclass(frozen=True)
+class Route:
+    audience: str
+    methods: frozenset[str]  # what the view serves
+    args: Callable[[World], dict] = lambda world: {}  # the URL's arguments
+    ok: Answer | dict[str, Answer] = OK  # what a reader gets (per method, where it differs)
+    readers: tuple[str, ...] | None = None  # who may read it, if not the whole audience
+    signed_in: Answer | None = None  # a public page that sends signed-in people elsewhere
+    strangers: Answer = TO_ADMIN_LOGIN  # admin pages: what people without staff rights get
+    special: dict[tuple[str, str], Answer] = field(default_factory=dict)  # (persona, method) -> answer
+    changes: bool = False  # alice's POST changes her things (and nobody else's request may)
+    post: Callable[[World], dict] | None = None  # form data that would do something, for the CSRF tests
+    poster: str | None = None  # who posts in the CSRF tests, if not the audience's usual persona
+    label: str = ""  # which variant of a route this is
+
+    def who_reads(self) -> tuple[str, ...]:
+        if self.readers is not None:
+            return self.readers
+        return {PUBLIC: PERSONAS, MEMBERS: (BOB, ALICE, STAFF), OWNER: (ALICE,), ADMIN: (STAFF,)}[self.audience]
+
+    def expected(self, persona: str, method: str) -> Answer:
+        if (persona, method) in self.special:
+            return self.special[persona, method]
+        if self.audience in (MEMBERS, OWNER) and persona == ANON:
+            return TO_LOGIN  # login_required comes first, whatever the method
+        if self.audience == ADMIN and persona != STAFF:
+            return self.strangers  # admin_view comes first, whatever the method
+        if method not in self.methods:
+            return NOT_ALLOWED  # checked before the object is looked up: it tells nobody whether it exists
+        if self.signed_in and persona != ANON:
+            return self.signed_in
+        if persona not in self.who_reads():
+            return NOT_FOUND
+        return self.ok.get(method, OK) if isinstance(self.ok, dict) else self.ok
+
+
+def pk(attribute: str) -> Callable[[World], dict]:
+    return lambda world: {"pk": getattr(world, attribute).pk}
+
+
+# --- The tables ------------------------------------------------------------------------------------------
+
+ROUTES: dict[str, Route | tuple[Route, ...]] = {
+    "healthz": Route(PUBLIC, GET_ONLY),  # require_GET: a HEAD probe gets 405 (the launcher's check sends GET)
+    "set_language": Route(PUBLIC, ANY, ok=REDIRECT, post=lambda world: {"language": "zh-hans", "next": "/"}),
+    "signup": Route(PUBLIC, ANY, signed_in=Answer(302, "generator:studio"),
+                    post=lambda world: {"username": "carol", "email": "carol@example.com",
+                                        "password1": "paint-me-a-river-42", "password2": "paint-me-a-river-42"}),
+    "login": Route(PUBLIC, FORM_VIEW, post=lambda world: {"username": "alice", "password": "a-long-password-1"}),
+    "logout": Route(PUBLIC, LOGOUT_VIEW, ok={"POST": Answer(302, "generator:home")}, poster=ALICE),
+    "password_change": Route(MEMBERS, FORM_VIEW, post=lambda world: {
+        "old_password": "a-long-password-1", "new_password1": "a-new-long-password-7",
+        "new_password2": "a-new-long-password-7"}),
+    "password_change_done": Route(MEMBERS, TEMPLATE_VIEW),
+    "password_reset": Route(PUBLIC, FORM_VIEW, post=lambda world: {"email": "alice@example.com"}),
+    "password_reset_done": Route(PUBLIC, TEMPLATE_VIEW),
+    # a valid link sends whoever follows it on to its set-password page (the token moves into the session)
+    "password_reset_confirm": Route(PUBLIC, ANY, args=lambda world: world.reset_args, ok=REDIRECT),
+    "password_reset_complete": Route(PUBLIC, TEMPLATE_VIEW),
+    "generator:home": Route(PUBLIC, ANY, signed_in=Answer(302, "generator:studio")),
+    # an empty POST is a form with errors (400); PUT, PATCH and DELETE just show the page again
+    "generator:studio": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {
+        "photo": photo(), "style_source": "preset", "style_preset": world.preset.slug, "strength": "0.8",
+        "brush": "1.5", "max_side": "512", "mode": "fast"}),
+    "generator:gallery": Route(MEMBERS, ANY),
+    # staff are nobody's owner here: alice's pages are a 404 to them too (the admin is where they look)
+    "generator:job": Route(OWNER, ANY, args=pk("job")),
+    "generator:job-status": Route(OWNER, ANY, args=pk("job")),
+    # the jobs these act on are ones the POST would change: a queued one to cancel, a failed one to retry
+    "generator:job-cancel": Route(OWNER, POST_ONLY, args=pk("queued_job"), ok=REDIRECT, changes=True),
+    "generator:job-retry": Route(OWNER, POST_ONLY, args=pk("failed_job"), ok=REDIRECT, changes=True),
+    "generator:job-photo": Route(OWNER, ANY, args=pk("job")),
+    "generator:job-style": Route(OWNER, ANY, args=pk("queued_job")),
+    "generator:job-preview": Route(OWNER, ANY, args=pk("queued_job")),
+    "generator:preset-thumbnail": (
+        Route(PUBLIC, GET_ONLY, args=lambda world: {"slug": world.preset.slug}, label="visible"),
+        Route(PUBLIC, GET_ONLY, args=lambda world: {"slug": world.hidden_preset.slug}, readers=(STAFF,),
+              label="hidden"),
+    ),
+    "generator:artwork": Route(OWNER, ANY, args=pk("artwork")),
+    "generator:artwork-delete": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True),
+    "generator:artwork-retitle": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True,
+                                       post=lambda world: {"title": "A title somebody forged"}),
+    "generator:artwork-image": Route(OWNER, ANY, args=pk("artwork")),
+    "generator:artwork-thumbnail": Route(OWNER, ANY, args=pk("artwork")),
+    "assistant:ask": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {"text": "a fox in the snow"}),
+    "assistant:idea": Route(OWNER, ANY, args=pk("idea")),
+    "assistant:idea-status": Route(OWNER, GET_ONLY, args=pk("idea")),
+    "assistant:idea-save": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True,
+                                 post=lambda world: {"saved": "1"}),
+    "assistant:idea-delete": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True),
+    "assistant:idea-picture": Route(OWNER, GET_ONLY, args=pk("idea")),
+}
+
+# The admin, by pattern of the route's name (the first rule that matches wins). All of it is for staff
+# only but its login page; the rules differ only in what staff get. Each route is still asked concretely.
+ADMIN_ROUTES: list[tuple[str, Route]] = [
+    (r"admin:login", Route(PUBLIC, FORM_VIEW, special={(STAFF, "GET"): Answer(302, "admin:index")})),
+    # the admin sends people without staff rights from its logout to its index (and so to its login)
+    (r"admin:logout", Route(ADMIN, LOGOUT_VIEW, strangers=Answer(302, "admin:index"))),
+    (r"admin:autocomplete", Route(ADMIN, TEMPLATE_VIEW, ok=FORBIDDEN)),  # asked without its query
+    (r"admin:view_on_site", Route(ADMIN, ANY, ok=REDIRECT)),
+    (r"admin:\(admin/\w+/\w+/<path:object_id>/\)", Route(ADMIN, ANY, ok=REDIRECT)),  # old links to change pages
+    (r"admin:\(admin/\(\?P<url>.*\)\$\)", Route(ADMIN, ANY, ok=NOT_FOUND)),  # the catch-all
+    # refused to staff as well: presets and versions in use are never deleted, ideas come from artists,
+    # and the lockout logs are written by logins only
+    (r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add)",
+     Route(ADMIN, ANY, ok=FORBIDDEN)),
+    (r"admin:.*", Route(ADMIN, ANY)),
+]
+
+
+# --- Every route, and one or more concrete URLs for each ----------------------------------------------------
+
+
+def walk(resolver: URLResolver | None = None, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, str]]:
+    """(full name, full pattern) of every route; one without a name is named by its pattern, in parentheses."""
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            yield from walk(entry, prefix + str(entry.pattern), ":".join(filter(None, [namespace, entry.namespace])))
+        else:
+            name = entry.name or f"({prefix}{entry.pattern})"
+            yield (f"{namespace}:{name}" if namespace else name), prefix + str(entry.pattern)
+
+
+def served_routes() -> dict[str, str]:
+    """Full name -> pattern. A name defined twice is one route: the throttled login and password-reset
+    views come before django.contrib.auth.urls' own, and the first pattern is the one that answers."""
+    routes: dict[str, str] = {}
+    for name, pattern in walk():
+        routes.setdefault(name, pattern)
+    return routes
+
+
+def routes_for(name: str) -> tuple[Route, ...]:
+    if name in ROUTES:
+        found = ROUTES[name]
+        return found if isinstance(found, tuple) else (found,)
+    for rule, route in ADMIN_ROUTES:
+        if re.fullmatch(rule, name):
+            return (route,)
+    return ()
+
+
+@dataclass(frozen=True)
+class Place:
+    """One concrete URL of a route."""
+
+    name: str
+    pattern: str
+    route: Route
+    app_label: str = ""  # the admin's app index lists its apps in its pattern: one URL for each
+
+    @property
+    def id(self) -> str:
+        return self.name + "".join(f"({x})" for x in (self.route.label, self.app_label) if x)
+
+    def url(self, world: World) -> str:
+        if not self.name.startswith("admin:"):
+            return reverse(self.name, kwargs=self.route.args(world))
+        if self.app_label:
+            return reverse("admin:app_list", kwargs={"app_label": self.app_label})
+        if "(?P<url>" in self.pattern:
+            return reverse("admin:index") + "no-such-page/"
+        values: dict[str, object] = {}
+        if self.name == "admin:view_on_site":
+            values = {"content_type_id": ContentType.objects.get_for_model(Artwork).pk, "object_id": world.artwork.pk}
+        elif model := self.model():
+            row = world.admin_row(model)
+            values = {"object_id": row.pk, "id": row.pk, "pk": row.pk}
+        return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), self.pattern)
+
+    def model(self):
+        owner = re.match(r"admin/(\w+)/(\w+)/", self.pattern)
+        try:
+            return apps.get_model(*owner.groups()) if owner else None
+        except LookupError:  # admin/password_change/done/
+            return None
+
+
+def all_places() -> list[Place]:
+    places = []
+    for name, pattern in served_routes().items():
+        listed = re.search(r"\(\?P<app_label>([\w|]+)\)", pattern)
+        app_labels = listed[1].split("|") if listed else [""]
+        places += [Place(name, pattern, route, label) for route in routes_for(name) for label in app_labels]
+    return places
+
+
+PLACES = all_places()
+
+
+def client_for(world: World, persona: str, **options) -> Client:
+    client = Client(**options)
+    if persona != ANON:
+        client.cookies[settings.SESSION_COOKIE_NAME] = world.sessions[persona]
+    return client
+
+
+def send(client: Client, method: str, url: str, **extra):
+    return getattr(client, method.lower())(url, **extra)
+
+
+def body_of(response) -> bytes:
+    # Not response.close() afterwards: the test client closes a file response once it is read, and a
+    # second close would send request_finished, on which Django closes the connection (and the world).
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def location_for(answer: Answer, url: str) -> str | None:
+    if answer.to in (LOGIN, ADMIN_LOGIN):
+        login = reverse("login" if answer.to == LOGIN else "admin:login")
+        return f"{login}?{urlencode({'next': url}, safe='/')}"
+    return reverse(answer.to) if answer.to else None
+
+
+def signed_in_as(client: Client) -> str | None:
+    key = client.cookies.get(settings.SESSION_COOKIE_NAME)
+    if not (key and key.value):
+        return None
+    return import_module(settings.SESSION_ENGINE).SessionStore(session_key=key.value).get("_auth_user_id")
+
+
+# --- The tables are complete -------------------------------------------------------------------------------
+
+
+def test_the_matrix_describes_every_route_the_site_serves():
+    undescribed = sorted(name for name in served_routes() if not routes_for(name))
+    assert not undescribed, f"describe these routes in ROUTES ({__file__}): {undescribed}"
+
+
+def test_the_matrix_names_no_route_that_is_gone():
+    served = served_routes()
+    gone = sorted(set(ROUTES) - set(served))
+    gone += [rule for rule, _ in ADMIN_ROUTES if not any(re.fullmatch(rule, name) for name in served)]
+    assert not gone, f"no such route any more: {gone}"
+
+
+def test_the_admin_rules_let_nobody_without_staff_rights_in():
+    """Whatever the rules say staff get, everybody else is sent away from every admin page but its login."""
+    for place in PLACES:
+        if place.name.startswith("admin:") and place.name != "admin:login":
+            assert place.route.audience == ADMIN and place.route.strangers.status == 302, place.id
+
+
+def test_the_owners_pages_show_what_the_leak_checks_look_for(world):
+    """Otherwise "none of alice's secrets in bob's page" would prove nothing."""
+    client = client_for(world, ALICE)
+    pages = {reverse("generator:artwork", args=[world.artwork.pk]): SECRET_TITLE,
+             reverse("generator:gallery"): str(world.artwork.pk),
+             reverse("generator:job", args=[world.job.pk]): str(world.artwork.pk),
+             reverse("assistant:idea", args=[world.idea.pk]): SECRET_IDEA}
+    for url, secret in pages.items():
+        assert secret in client.get(url).content.decode(), url
+
+
+# --- The matrix ------------------------------------------------------------------------------------------
+
+# Where the studio does not do what the table says: (place id, persona, method) -> what is wrong.
+# An entry: ("generator:job-cancel", BOB, "POST"): "job_cancel answers 200 to another artist's job".
+KNOWN_WRONG: dict[tuple[str, str, str], str] = {}
+
+
+def matrix_cases() -> list:
+    cases = []
+    for place in PLACES:
+        for persona in PERSONAS:
+            if place.route.audience == ADMIN and persona != STAFF:
+                continue  # test_the_admin_sends_everybody_without_staff_rights_to_its_login
+            for method in METHODS:
+                if place.route.audience == ADMIN and method != "GET":
+                    continue  # staff may do anything there: the admin's own tests cover its forms
+                wrong = KNOWN_WRONG.get((place.id, persona, method))
+                marks = [pytest.mark.xfail(strict=True, reason=wrong)] if wrong else []
+                cases.append(pytest.param(place, persona, method, id=f"{place.id}-{persona}-{method}", marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize(("place", "persona", "method"), matrix_cases())
+def test_each_persona_gets_exactly_what_the_table_says(world, place, persona, method):
+    url = place.url(world)
+    expected = place.route.expected(persona, method)
+
+    response = send(client_for(world, persona), method, url)
+
+    body = body_of(response)
+    assert response.status_code == expected.status, f"{method} {url} as {persona}: expected {expected}"
+    if (where := location_for(expected, url)) is not None:
+        assert response["Location"] == where
+    if response.status_code == 200 and place.route.who_reads() != PERSONAS:
+        # a cache between the studio and its visitors (a proxy, a CDN) may keep a public answer for anybody
+        assert "public" not in response.get("Cache-Control", ""), "only some may read this, but it is public"
+    # What might write is checked for what it wrote (reads skip it: it costs queries, thousands of times)
+    if method not in SAFE or place.route.changes:
+        if persona == ALICE and method == "POST" and place.route.changes:
+            assert alice_state(world) != world.state, "alice's own POST did nothing"
+        else:
+            assert alice_state(world) == world.state, f"{method} {url} as {persona} changed alice's things"
+    if place.name in LOGOUTS and (persona, method) != (ALICE, "POST"):
+        assert signed_in_as(client_for(world, ALICE)) == str(world.alice.pk), "alice was signed out"
+    if persona != ALICE and place.route.audience != ADMIN:
+        leaked = [secret for secret in world.secrets if secret.encode() in body]
+        assert not leaked, f"{method} {url} as {persona} shows alice's {leaked}"
+
+
+def lockout_cases() -> list:
+    return [pytest.param(place, persona, id=f"{place.id}-{persona}") for place in PLACES
+            if place.route.audience == ADMIN for persona in (ANON, BOB, ALICE)]
+
+
+@pytest.mark.parametrize(("place", "persona"), lockout_cases())
+def test_the_admin_sends_everybody_without_staff_rights_to_its_login(world, place, persona):
+    """One case per page and persona, every method in it: the answer never depends on the method."""
+    url = place.url(world)
+    expected = place.route.expected(persona, "GET")
+    client = client_for(world, persona)
+
+    for method in METHODS:
+        response = send(client, method, url)
+
+        assert (response.status_code, response.get("Location")) == (expected.status, location_for(expected, url)), \
+            f"{method} {url} as {persona}"
+        assert body_of(response) == b"", f"{method} {url} as {persona} rendered a page"
+    assert alice_state(world) == world.state
+    assert signed_in_as(client_for(world, ALICE)) == str(world.alice.pk)
+
+
+@pytest.mark.parametrize(("name", "persona", "data"), [
+    ("login", ANON, {"username": "alice", "password": "a-long-password-1"}),
+    ("admin:login", ANON, {"username": "root", "password": "a-long-password-9"}),
+    ("set_language", ALICE, {"language": "zh-hans"}),
+    ("logout", ALICE, {}),
+])
+def test_no_form_sends_anybody_to_another_site(world, name, persona, data):
+    """A `next` pointing elsewhere (a link in a phishing mail) is ignored: the answer stays on the studio."""
+    response = client_for(world, persona).post(reverse(name), {**data, "next": "https://evil.example/"})
+
+    assert response.status_code == 302 and response["Location"].startswith("/"), response.get("Location")
+    assert not response["Location"].startswith("//")
+
+
+def test_another_artists_object_looks_exactly_like_a_missing_one(world):
+    """Bob learns nothing from the 404, not even that alice's object exists."""
+    client = client_for(world, BOB)
+    for place in PLACES:
+        if place.route.audience != OWNER:
+            continue
+        real = place.url(world)
+        missing = real.replace(str(place.route.args(world)["pk"]), str(uuid.uuid4()))
+        for method in ("GET", "POST"):
+            mine, nobodys = send(client, method, real), send(client, method, missing)
+            assert (mine.status_code, body_of(mine)) == (nobodys.status_code, body_of(nobodys)), (place.id, method)
+
+
+# --- CSRF ----------------------------------------------------------------------------------------------------
+
+
+def csrf_cases(kinds: tuple[str, ...]) -> list:
+    """Every route whose view serves a POST, posted by one who may: a visitor on a public page, alice on
+    hers, staff in the admin. (A route with variants is posted to once.)"""
+    cases, seen = [], set()
+    for place in PLACES:
+        if "POST" not in place.route.methods or (place.name, place.app_label) in seen:
+            continue
+        seen.add((place.name, place.app_label))
+        persona = place.route.poster or {PUBLIC: ANON, MEMBERS: ALICE, OWNER: ALICE, ADMIN: STAFF}[place.route.audience]
+        cases += [pytest.param(place, persona, kind, id=f"{place.id}-{persona}-{kind}") for kind in kinds]
+    return cases
+
+
+def csrf_client(world: World, persona: str) -> Client:
+    """A browser that was shown a form (it has the CSRF cookie), and whose POSTs are checked."""
+    client = client_for(world, persona, enforce_csrf_checks=True)
+    client.cookies[settings.CSRF_COOKIE_NAME] = world.csrf_cookie
+    return client
+
+
+def observe(world: World, client: Client) -> tuple:
+    """What any of the POSTs could change: alice's things, the accounts, the mail, the browser's login
+    and language."""
+    language = client.cookies.get(settings.LANGUAGE_COOKIE_NAME)
+    return (alice_state(world), get_user_model().objects.count(), len(mail.outbox), signed_in_as(client),
+            language.value if language else None)
+
+
+def observed_at_start(world: World, persona: str) -> tuple:
+    """observe() as every case starts, known without asking the database: each case is rolled back to it."""
+    user = {ALICE: world.alice, BOB: world.bob, STAFF: world.staff}.get(persona)
+    return world.state, world.accounts, len(mail.outbox), str(user.pk) if user else None, None
+
+
+@pytest.mark.parametrize(("place", "persona", "kind"), csrf_cases(("no-token", "forged-token")))
+def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(world, place, persona, kind):
+    url = place.url(world)
+    client = csrf_client(world, persona)
+    data = place.route.post(world) if place.route.post else {}
+    if kind == "forged-token":
+        data["csrfmiddlewaretoken"] = get_random_string(64)  # well formed, but not the cookie's
+    before = observed_at_start(world, persona)
+
+    response = client.post(url, data)
+
+    assert response.status_code == 403 and b"CSRF verification failed" in response.content
+    assert observe(world, client) == before
+
+
+@pytest.mark.parametrize(("place", "persona", "kind"), csrf_cases(("valid-token",)))
+def test_a_post_with_the_csrf_token_gets_through(world, place, persona, kind):
+    url = place.url(world)
+    client = csrf_client(world, persona)
+    before = observed_at_start(world, persona)
+
+    if place.route.post:  # in the form, as a browser sends it
+        response = client.post(url, {**place.route.post(world), "csrfmiddlewaretoken": world.csrf_cookie})
+    else:  # in the header, as htmx sends it
+        response = client.post(url, headers={"X-CSRFToken": world.csrf_cookie})
+
+    assert b"CSRF verification failed" not in body_of(response)
+    if place.route.audience != ADMIN:  # some admin pages refuse staff a POST (403) on purpose
+        assert response.status_code != 403
+    if place.route.post or place.route.changes or place.name in LOGOUTS:
+        assert observe(world, client) != before, "the POST got through but did nothing"
