@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assistant import selectors, services
 from assistant.forms import IdeaForm
-from generator.limits import over_limit, wait_message
+from generator.limits import form_over_limit
 from generator.models import Preset
 from generator.views import send_file
 
@@ -20,12 +20,8 @@ from generator.views import send_file
 @login_required
 def ask(request: HttpRequest) -> HttpResponse:
     form = IdeaForm(request.POST or None, request.FILES or None)
-    rate = settings.ARTSTUDIO_RATE_ASSISTANT
-    limited = request.method == "POST" and over_limit(request, group="assistant", rate=rate)
-    if limited:
-        form.is_valid()
-        form.add_error(None, wait_message(rate))
-    elif request.method == "POST" and form.is_valid():
+    limited = form_over_limit(request, form, group="assistant", rate=settings.ARTSTUDIO_RATE_ASSISTANT)
+    if not limited and request.method == "POST" and form.is_valid():
         try:
             idea = services.idea_create(owner=request.user, text=form.cleaned_data["text"],
                                         picture=form.cleaned_data["picture"])

@@ -31,3 +31,13 @@ def wait_message(rate: str) -> str:
     unit = rate.rstrip()[-1:]
     wait = {"s": _("a few seconds"), "m": _("a minute"), "h": _("an hour"), "d": _("a day")}.get(unit, _("a while"))
     return _("That was a lot of requests in a short time. Please wait %(wait)s and try again.") % {"wait": wait}
+
+
+def form_over_limit(request: HttpRequest, form, *, group: str, rate: str) -> bool:
+    """For a page whose form posts: count the POST, and when it is over the rate, the form carries the
+    message (shown where its other errors are) and the view answers 429."""
+    if request.method != "POST" or not over_limit(request, group=group, rate=rate):
+        return False
+    form.is_valid()  # errors can be added to a form only once it is cleaned
+    form.add_error(None, wait_message(rate))
+    return True

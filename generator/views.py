@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from assistant.forms import IdeaForm
 from generator import selectors, services
 from generator.forms import SignupForm, StudioForm
-from generator.limits import over_limit, wait_message
+from generator.limits import form_over_limit, over_limit, wait_message
 from generator.models import Job, Preset
 
 GALLERY_PAGE_SIZE = 24
@@ -100,12 +100,8 @@ def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
 def studio(request: HttpRequest) -> HttpResponse:
     presets = list(selectors.visible_presets())
     form = StudioForm(request.POST or None, request.FILES or None, presets=presets)
-    rate = settings.ARTSTUDIO_RATE_JOBS
-    limited = request.method == "POST" and over_limit(request, group="jobs", rate=rate)
-    if limited:
-        form.is_valid()
-        form.add_error(None, wait_message(rate))
-    elif request.method == "POST" and form.is_valid():
+    limited = form_over_limit(request, form, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS)
+    if not limited and request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             job = services.job_create(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -47,3 +49,11 @@ def new_page(browser, live_server, worker_media):  # noqa: F811  (the fixture im
     for context in contexts:
         context.close()
     assert blocked == [], "the Content-Security-Policy blocked:\n" + "\n".join(blocked)
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where a test keeps its screenshots: ARTSTUDIO_SCREENSHOTS=DIR, to look at them afterwards."""
+    folder = Path(os.environ.get("ARTSTUDIO_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -9,10 +9,8 @@ are photographed: ARTSTUDIO_SCREENSHOTS=DIR keeps the pictures there.
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -34,13 +32,6 @@ def assistant_registry(worker_media):
     versions = services.models_import_shipped(kinds=["sentence_encoder", "text_head", "text_generator"])
     assistant.similar_index_build(limit=2000)  # the first 2,000 Tate works: seconds, where all take minutes
     return versions
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("ARTSTUDIO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_suggestion(

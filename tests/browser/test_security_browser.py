@@ -4,9 +4,6 @@ does block what it should."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from tests.browser.people import PASSWORD
@@ -49,13 +46,6 @@ def test_the_policy_blocks_an_inline_script(browser, live_server):
     assert page.evaluate("() => window.pwned") is None
     assert any("Content Security Policy" in text for text in blocked)
     context.close()
-
-
-@pytest.fixture
-def shots(tmp_path) -> Path:
-    folder = Path(os.environ.get("ARTSTUDIO_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def test_an_artist_sees_their_quota_before_reaching_it_and_a_lockout_says_what_to_do(
