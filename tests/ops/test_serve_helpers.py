@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from artstudio import serve
-from artstudio.serve import Config, LaunchError
+from artstudio.serve import MAX_RESTARTS, RESTART_WINDOW, Config, LaunchError, Restarts, port_is_free
 
 
 @pytest.fixture
@@ -263,3 +264,33 @@ def test_the_banner_advises_a_plain_manage_py_createsuperuser(config: Config):
     assert here.endswith("manage.py createsuperuser") and "DATA_DIR" not in here
     assert elsewhere == f"ARTSTUDIO_DATA_DIR={config.data_dir} {here}"
     assert elsewhere in serve.banner(config)
+
+
+def test_a_dying_process_waits_longer_each_time_and_is_given_up_after_too_many_deaths():
+    restarts = Restarts()
+    delays = [restarts.delay("web", now=10.0 * n) for n in range(MAX_RESTARTS + 1)]
+    assert delays == [1.0, 2.0, 4.0, 8.0, 16.0, None]
+    assert restarts.delay("worker", now=60.0) == 1.0  # each process on its own count
+
+
+def test_deaths_long_ago_are_forgiven():
+    restarts = Restarts()
+    for n in range(MAX_RESTARTS):
+        restarts.delay("web", now=float(n))
+    assert restarts.delay("web", now=RESTART_WINDOW + 10.0) == 1.0
+
+
+def test_a_port_waiting_out_time_wait_is_free_again():
+    """After a stop the old connections linger in TIME_WAIT for a minute; the studio must start at once."""
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        served, _ = listener.accept()
+        served.close()  # the server closes first: its side of the connection goes to TIME_WAIT
+        client.close()
+    with socket.socket() as plain, pytest.raises(OSError):  # what the launcher's check did before
+        plain.bind(("127.0.0.1", port))
+    assert port_is_free(port)
