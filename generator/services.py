@@ -180,13 +180,23 @@ def queue_for(*, mode: str, max_side: int) -> str:
 
 
 @contextmanager
-def _files_removed_on_error() -> Iterator[list[FieldFile]]:
-    """Yields a list; files appended to it are deleted if the block raises (the row never existed)."""
+def _atomic_with_files() -> Iterator[list[FieldFile]]:
+    """A transaction that yields a list: files appended to it are deleted if the transaction does not
+    commit (the row never existed).
+
+    Once it has committed the files stay, even if what runs on commit raises afterwards (a broker that
+    stalls until the web server's timeout kills the request): the row exists and needs them. The first
+    on-commit callback marks the commit, before the ones the block registers run.
+    """
     written: list[FieldFile] = []
+    committed: list[bool] = []
     try:
-        yield written
+        with transaction.atomic():
+            transaction.on_commit(lambda: committed.append(True))
+            yield written
     except BaseException:
-        _delete_files([(f.storage, f.name) for f in written])
+        if not committed:
+            _delete_files([(f.storage, f.name) for f in written])
         raise
 
 
@@ -269,7 +279,7 @@ def job_create(
         },
     )
     job.stored_bytes = sum(len(c.data) for c in checked.values())
-    with _files_removed_on_error() as written, transaction.atomic():
+    with _atomic_with_files() as written:
         _count_against_quota(owner=owner, new_bytes=job.stored_bytes)
         _save_file(job.photo, "photo" + checked["photo"].suffix, checked["photo"].data, written)
         if "style_image" in checked:
@@ -498,7 +508,7 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
         seconds=round(result.seconds, 3), width=image.width, height=image.height,
         title=_style_title(job),
     )
-    with _files_removed_on_error() as written, transaction.atomic():
+    with _atomic_with_files() as written:
         # The status change and the artwork commit together: a job is never "succeeded" without its
         # picture, and a job cancelled or taken over meanwhile does not get one.
         done = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
@@ -632,7 +642,7 @@ def model_version_upload(
     version = ModelVersion(kind=kind, slot=slot, label=label.strip() or upload.name, licence=licence, credit=credit,
                            notes=notes, source=ModelVersion.Source.UPLOAD, size=upload.size, created_by=by,
                            status=ModelVersion.Status.VALIDATING)
-    with _files_removed_on_error() as written, transaction.atomic():
+    with _atomic_with_files() as written:
         version.weights.save("upload" + suffix, upload, save=False)
         written.append(version.weights)
         version.save()
@@ -693,7 +703,7 @@ def _accept(version: ModelVersion, checked) -> ModelVersion | None:
         return None
     upload_name = version.weights.name
     sample = _webp(checked.sample) if checked.sample is not None else None
-    with _files_removed_on_error() as written, transaction.atomic():
+    with _atomic_with_files() as written:
         with open(checked.weights.path, "rb") as f:  # streamed: weights can be large
             version.weights.save("weights.safetensors", File(f), save=False)
             written.append(version.weights)
@@ -778,7 +788,7 @@ def models_import_shipped(*, kinds: Iterable[str] | None = None, progress=None) 
             version.licence, version.credit, version.notes = source.licence, source.credit, source.origin
             version.metrics = version.metrics or _shipped_metrics(w)
             version.status = ModelVersion.Status.READY
-            with _files_removed_on_error() as written, transaction.atomic(), open(w.path, "rb") as f:
+            with _atomic_with_files() as written, open(w.path, "rb") as f:
                 _save_file(version.weights, w.path.name, f, written)
                 version.size = version.weights.size
                 version.save()
@@ -811,7 +821,7 @@ def _shipped_presets(presets) -> None:
                         kind=Preset.Kind.NETWORK if p.kind == "network" else Preset.Kind.PAINTING,
                         network_index=p.index, description=words.get("description", ""),
                         prompts=words.get("prompts", []))
-        with _files_removed_on_error() as written, transaction.atomic():
+        with _atomic_with_files() as written:
             if p.painting_path:
                 _save_file(preset.painting, p.painting_path.name, p.painting_path.read_bytes(), written)
             thumbnail = static / f"{p.slug}.webp"
@@ -840,7 +850,7 @@ def preset_add_painting(*, name: str, painting: UploadedFile, credit: str = "", 
         thumbnail = _webp(ImageOps.exif_transpose(img).convert("RGB"), side=256)
     preset = Preset(slug=slug, name=name, credit=credit, description=description, kind=Preset.Kind.PAINTING,
                     prompts=prompts or [], position=_next_position())
-    with _files_removed_on_error() as written, transaction.atomic():
+    with _atomic_with_files() as written:
         _save_file(preset.painting, "painting" + checked.suffix, checked.data, written)
         _save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)
         preset.save()

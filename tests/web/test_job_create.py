@@ -118,12 +118,25 @@ def test_it_removes_written_files_when_the_row_cannot_be_saved(alice, isolated_d
     assert_nothing_written(isolated_data)
 
 
+@pytest.mark.django_db(transaction=True)  # a real commit, and what runs after it
+def test_a_committed_job_keeps_its_files_when_queueing_it_is_killed(alice, isolated_data, monkeypatch):
+    def killed(*args, **kwargs):
+        raise SystemExit(1)  # what gunicorn's timeout raises in a request stuck on a stalled broker
+
+    monkeypatch.setattr("generator.tasks.stylize_job.apply_async", killed)
+    with pytest.raises(SystemExit):
+        make_job(alice, style_preset=None, style_image=photo("painting.png"))
+    job = Job.objects.get()
+    assert sorted(files_under(isolated_data)) == sorted([isolated_data / job.photo.name,
+                                                         isolated_data / job.style_image.name])
+
+
 def test_it_enqueues_only_after_the_transaction_commits(alice, no_broker, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         job = make_job(alice)
     assert no_broker == []  # nothing sent while the row was not yet visible to a worker
-    assert len(callbacks) == 1
-    callbacks[0]()
+    for callback in callbacks:
+        callback()
     assert no_broker == [(str(job.pk), "cpu")]
 
 
