@@ -291,6 +291,8 @@ LOGGING = {
 
 # --- The studio ---------------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")  # Celery's broker and the shared cache
+# A prefix for every key the studio keeps in Redis, so several studios (or test runs) can share one database.
+REDIS_KEY_PREFIX = env_str("ARTSTUDIO_BROKER_KEY_PREFIX", "")
 ARTSTUDIO_MAX_UPLOAD_BYTES = env_int("ARTSTUDIO_MAX_UPLOAD_BYTES", 20 * 1024 * 1024, minimum=1)
 ARTSTUDIO_MAX_PIXELS = env_int("ARTSTUDIO_MAX_PIXELS", 40_000_000, minimum=1)
 ARTSTUDIO_MIN_SIDE = 32  # the engine's own minimum
@@ -329,7 +331,7 @@ CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if TESTING else {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": env_str("ARTSTUDIO_BROKER_KEY_PREFIX", "") + "artstudio-cache",
+        "KEY_PREFIX": REDIS_KEY_PREFIX + "artstudio-cache",
         "TIMEOUT": 3600,
     },
 }
@@ -350,8 +352,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
 # limit, or a long job still running would be handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
 # Put every broker key under a prefix, so several studios (or test runs) can share one Redis database.
-if _broker_prefix := env_str("ARTSTUDIO_BROKER_KEY_PREFIX", ""):
-    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = _broker_prefix
+if REDIS_KEY_PREFIX:
+    CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = REDIS_KEY_PREFIX
 # Each queue on its own direct exchange: a worker started with -Q gpu declares exactly what the web publishes to.
 CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in WorkerQueue.values)
 CELERY_TASK_DEFAULT_QUEUE = WorkerQueue.CPU.value
