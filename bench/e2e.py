@@ -54,7 +54,7 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
 class Client:
     def __init__(self, base: str):
         self.base = base.rstrip("/")
-        jar = http.cookiejar.CookieJar()
+        self.jar = jar = http.cookiejar.CookieJar()
         self.follow = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
         self.stay = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
 
@@ -91,11 +91,12 @@ class Client:
             return answer.headers["Location"]
 
 
-def start_studio(data_dir: Path, port: int) -> tuple[subprocess.Popen, Path]:
+def start_studio(data_dir: Path, port: int, settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
+    """The launcher on `data_dir`, with the environment of a fresh machine plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_", "CELERY_"))}
     env.pop("REDIS_URL", None)  # the embedded Valkey, as on a fresh machine
     env.pop("DATABASE_URL", None)  # SQLite in the state folder
-    env.update(ARTSTUDIO_DATA_DIR=str(data_dir), ARTSTUDIO_PORT=str(port), ARTSTUDIO_REDIS_PORT="0")
+    env.update(ARTSTUDIO_DATA_DIR=str(data_dir), ARTSTUDIO_PORT=str(port), ARTSTUDIO_REDIS_PORT="0", **(settings or {}))
     log = data_dir / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "artstudio.serve"], cwd=ROOT, env=env,

@@ -119,6 +119,24 @@ def main() -> int:
         if diff.mean() > 0.02:
             failures.append(f"{label}: the {dev} picture differs from the CPU's by {diff.mean():.3f} on average")
 
+    if dev == "cuda":  # a job too big for the card: the engine paints again in smaller tiles
+        torch.cuda.empty_cache()
+        _free, total = torch.cuda.mem_get_info()
+        cap = (torch.cuda.memory_allocated() + (1 << 30)) / total  # what this process holds now, plus 1 GiB
+        torch.cuda.set_per_process_memory_fraction(cap)
+        try:
+            t = time.perf_counter()
+            big = paint("cobalt-strokes", 4096, dev, memory_budget=64 << 30)  # told it all fits in one pass
+            print(f"\nout of memory at 4096 px with a 1 GiB cap: painted in {big.tiles} tiles after retrying, "
+                  f"{time.perf_counter() - t:.1f} s")
+            if big.tiles < 2:
+                failures.append("the capped 4096 px job did not fall back to tiles")
+        except Exception as exc:  # noqa: BLE001 (a check: report whatever it was)
+            failures.append(f"the capped 4096 px job failed instead of tiling: {exc}")
+        finally:
+            torch.cuda.set_per_process_memory_fraction(1.0)
+            torch.cuda.empty_cache()
+
     t = time.perf_counter()
     quality = paint(painting, args.quality_side, dev, mode="quality")
     print(f"\nquality mode, painting, {args.quality_side} px on {quality.device}: {time.perf_counter() - t:.1f} s")

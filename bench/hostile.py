@@ -58,7 +58,7 @@ def main() -> None:
     # A job must never reach the broker here: accepted files are saved, and the queueing is skipped.
     from generator import tasks
 
-    tasks.stylize_job.apply_async = lambda *a, **k: None
+    tasks.run_next_job.apply_async = lambda *a, **k: None
 
     manifest = json.loads((CORPUS / "manifest.json").read_text())
     refused, accepted, wrong = [], [], []

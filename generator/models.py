@@ -232,6 +232,7 @@ class Job(models.Model):
     started = models.DateTimeField(_("started"), null=True, blank=True)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
     worker = models.CharField(_("worker"), max_length=200, blank=True)  # "hostname:pid" of the claim
+    heartbeat = models.DateTimeField(_("last sign of life"), null=True, blank=True)  # stamped while it runs
     stored_bytes = models.PositiveBigIntegerField(_("bytes stored"), default=0)  # the uploads, for the quota
     device = models.CharField(_("device"), max_length=16, blank=True)
     # The versions the worker was told to paint with, recorded when it claims the job.
@@ -242,7 +243,8 @@ class Job(models.Model):
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
         ordering = ["-created"]
-        indexes = [models.Index(fields=["status", "queue", "queued_at"], name="job_queue_order")]
+        indexes = [models.Index(fields=["status", "queue", "queued_at"], name="job_queue_order"),
+                   models.Index(fields=["owner", "started"], name="job_owner_last_started")]  # the fair order
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1), name="job_progress_0_to_1"),
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_valid"),

@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from generator import scheduler
 from generator.models import Artwork, DailyUsage, Job, ModelKind, ModelVersion, Preset, PresetKind, Quota
 
 
@@ -79,10 +80,9 @@ def usage_for(*, user: AbstractBaseUser) -> Usage:
 
 
 def queue_position(*, job: Job) -> int | None:
-    """How many queued jobs are ahead of this one in its queue; None when it is not queued."""
-    if job.status != Job.Status.QUEUED:
-        return None
-    return Job.objects.filter(status=Job.Status.QUEUED, queue=job.queue, queued_at__lt=job.queued_at).count()
+    """How many jobs the worker will start before this one, over every queue it serves (in the scheduler's
+    fair order, not first come first served); None when it is not queued."""
+    return scheduler.jobs_ahead(job)
 
 
 def job_for(*, user: AbstractBaseUser, pk: uuid.UUID | str) -> Job:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import socket
 import tempfile
 import time
 import uuid
@@ -20,7 +18,6 @@ import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path, PurePath
 from typing import Literal
 
@@ -32,14 +29,15 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.fields.files import FieldFile
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
-from generator import registry, selectors
+from generator import registry, scheduler, selectors
 from generator.models import Artwork, DailyUsage, Job, Mode, ModelVersion, Preset
 from generator.queues import Queue
 from generator.uploads import MODEL_FIELD
@@ -206,21 +204,6 @@ def _save_file(field: FieldFile, filename: str, data: bytes | io.BufferedReader,
     written.append(field)
 
 
-def _enqueue(*, job_id: uuid.UUID, queue: str) -> None:
-    """Send the job to its queue; runs after the commit, so the worker always finds the row."""
-    from generator.tasks import stylize_job  # the tasks module imports services: import it late
-
-    try:
-        stylize_job.apply_async(args=[str(job_id)], queue=queue)
-    except Exception:
-        # The row is committed but the broker is unreachable: say so, and let the person retry.
-        logger.exception("Could not enqueue job %s on %s", job_id, queue)
-        Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(
-            status=Job.Status.FAILED, finished=timezone.now(),
-            error=_("The job could not be queued because the task queue is unreachable. Please retry in a moment."),
-        )
-
-
 # --- Jobs --------------------------------------------------------------------------------------
 
 
@@ -285,7 +268,9 @@ def job_create(
         if "style_image" in checked:
             _save_file(job.style_image, "style" + checked["style_image"].suffix, checked["style_image"].data, written)
         job.save()
-        transaction.on_commit(lambda: _enqueue(job_id=job.pk, queue=queue))
+        # Only now may a worker look for it; if the broker does not answer, the job waits in the database
+        # and the workers' tick sends its token later (generator/scheduler.py).
+        transaction.on_commit(lambda: scheduler.send_tokens(queue))
     return job
 
 
@@ -311,7 +296,9 @@ def _count_against_quota(*, owner: AbstractBaseUser, new_bytes: int = 0) -> None
 
 
 def _owned(job: Job, by: AbstractBaseUser) -> None:
-    if job.owner_id != by.pk and not by.is_staff:
+    """Only the owner changes a job or its artwork: the same rule as the pages' reads (selectors.job_for),
+    staff included (they are artists like any other in the studio; the admin has its own permissions)."""
+    if job.owner_id != by.pk:
         raise PermissionDenied
 
 
@@ -337,13 +324,13 @@ def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
             _count_against_quota(owner=job.owner)
         old_preview = job.preview.name
         requeued = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
-            status=Job.Status.QUEUED, progress=0.0, error="", cancel_requested=False, preview="",
-            started=None, finished=None, worker="", queued_at=timezone.now(),  # joins the back of the queue
+            status=Job.Status.QUEUED, progress=0.0, error="", cancel_requested=False, preview="", attempts=0,
+            started=None, finished=None, worker="", heartbeat=None, queued_at=timezone.now(),  # the back of the queue
         )
         if requeued:
             if old_preview:
                 transaction.on_commit(lambda: job.preview.storage.delete(old_preview))
-            transaction.on_commit(lambda: _enqueue(job_id=job.pk, queue=job.queue))
+            transaction.on_commit(lambda: scheduler.send_tokens(job.queue))
     job.refresh_from_db()
     return job
 
@@ -368,42 +355,9 @@ def _delete_files(files) -> None:
             logger.warning("Could not remove %s", name, exc_info=True)
 
 
-def _this_worker() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _claim(job_id: uuid.UUID | str, worker: str) -> bool:
-    """Take the job for this worker; False when another worker has it or it is no longer queued.
-
-    A conditional UPDATE is atomic in every database, so of two deliveries of one message exactly
-    one gets count 1. A RUNNING job is taken over only when its worker is certainly gone: a child
-    process on this host that no longer exists (the broker re-delivered after the child died), or a
-    claim older than the hard time limit (no live worker can still be running it).
-    """
-    now = timezone.now()
-    claim = {"status": Job.Status.RUNNING, "started": now, "attempts": F("attempts") + 1, "worker": worker,
-             "progress": 0.0, "error": "", "finished": None}
-    if Job.objects.filter(pk=job_id, status=Job.Status.QUEUED).update(**claim):
-        return True
-    row = Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).values("worker", "started").first()
-    if row is None:
-        return False
-    host, _sep, pid = row["worker"].rpartition(":")
-    stale = row["started"] is None or row["started"] < now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
-    dead_here = host == socket.gethostname() and pid.isdigit() and not _pid_alive(int(pid))
-    if not (stale or dead_here):
-        return False
-    return bool(Job.objects.filter(Q(pk=job_id, status=Job.Status.RUNNING, worker=row["worker"])).update(**claim))
+def _mine(job: Job):
+    """The job, while this claim still holds it: a job the reaper gave to another worker meanwhile is not."""
+    return Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING, worker=job.worker)
 
 
 class _Reporter:
@@ -423,7 +377,7 @@ class _Reporter:
         if fraction < 1.0 and now - self._last_write < self.every:
             return
         self._last_write = now
-        Job.objects.filter(pk=self.job.pk, status=Job.Status.RUNNING).update(progress=min(max(fraction, 0.0), 1.0))
+        _mine(self.job).update(progress=min(max(fraction, 0.0), 1.0), heartbeat=timezone.now())
 
     def cancel(self) -> bool:
         now = time.monotonic()
@@ -440,21 +394,35 @@ class _Reporter:
             self.job.preview.storage.delete(old)
 
 
-def _finish(job_id: uuid.UUID | str, status: str, error: str = "") -> None:
-    Job.objects.filter(pk=job_id, status=Job.Status.RUNNING).update(
-        status=status, error=error, finished=timezone.now()
-    )
+def _finish(job: Job, status: str, error: str = "") -> None:
+    _mine(job).update(status=status, error=error, finished=timezone.now())
 
 
 def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Artwork | None:
-    """Claim the job, paint it, save the Artwork; None when there was nothing to do or it did not succeed."""
+    """Claim this job and paint it; None when there was nothing to do (taken, cancelled, deleted) or it did
+    not succeed. The workers call job_run_next, which chooses the job."""
+    if not scheduler.claim(job_id, worker or scheduler.this_worker()):
+        logger.info("Job %s is not queued (taken, cancelled or deleted): nothing to do", job_id)
+        return None
+    return _paint(Job.objects.get(pk=job_id))
+
+
+def job_run_next(*, queue: str, worker: str | None = None) -> Artwork | None:
+    """What a worker does with a token: return the jobs of dead workers to the queue, then claim the fairest
+    queued job of `queue` and paint it. None when no job was waiting (a surplus token) or it did not succeed."""
+    scheduler.reap()
+    job = scheduler.claim_next(queue=queue, worker=worker or scheduler.this_worker())
+    if job is None:
+        logger.info("No job waits on %s: nothing to do", queue)
+        return None
+    return _paint(job)
+
+
+def _paint(job: Job) -> Artwork | None:
+    """Paint a job this worker has claimed, and save its Artwork."""
     from generator.ml.engine import stylize  # torch: worker processes only
     from generator.ml.errors import Cancelled, StyleError
 
-    if not _claim(job_id, worker or _this_worker()):
-        logger.info("Job %s is not queued (taken, cancelled or deleted): nothing to do", job_id)
-        return None
-    job = Job.objects.get(pk=job_id)
     params = job.params
     reporter = _Reporter(job, every=settings.ARTSTUDIO_PROGRESS_EVERY)
     try:
@@ -462,40 +430,49 @@ def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Artwork | 
         # activated meanwhile; the job records them before it starts.
         chosen = registry.for_job(job)
     except registry.NoActiveVersion as exc:
-        _finish(job.pk, Job.Status.FAILED, str(exc))
+        _finish(job, Job.Status.FAILED, str(exc))
         return None
     job.model_versions.set(chosen.versions)
     try:
-        result = stylize(
-            registry.read_file(job.photo),
-            chosen.style,
-            models=chosen.model_set(),
-            strength=params["strength"],
-            preserve_colors=params["preserve_colors"],
-            max_side=params["max_side"],
-            brush=params["brush"],
-            mode=params["mode"],
-            device=settings.ARTSTUDIO_DEVICE,
-            progress=reporter.progress,
-            cancel=reporter.cancel,
-        )
+        with scheduler.Heartbeat(job.pk, job.worker):
+            result = stylize(
+                registry.read_file(job.photo),
+                chosen.style,
+                models=chosen.model_set(),
+                strength=params["strength"],
+                preserve_colors=params["preserve_colors"],
+                max_side=params["max_side"],
+                brush=params["brush"],
+                mode=params["mode"],
+                device=settings.ARTSTUDIO_DEVICE,
+                progress=reporter.progress,
+                cancel=reporter.cancel,
+            )
     except StyleError as exc:
-        _finish(job.pk, Job.Status.FAILED, str(exc))  # the engine's messages are written for people
+        _finish(job, Job.Status.FAILED, str(exc))  # the engine's messages are written for people
         return None
     except Cancelled:
-        _finish(job.pk, Job.Status.CANCELLED)
+        _finish(job, Job.Status.CANCELLED)
         return None
     except SoftTimeLimitExceeded:
-        _finish(job.pk, Job.Status.FAILED,
-                _("The picture took longer than the time limit. Try a smaller output size or fast mode."))
+        _finish(job, Job.Status.FAILED, _(
+            "Timed out: the picture took longer than the studio's limit of %(limit)s. Try a smaller output size "
+            "or fast mode.") % {"limit": _duration(settings.CELERY_TASK_SOFT_TIME_LIMIT)})
         return None
     except Exception:
         logger.exception("Job %s failed", job.pk)
-        _finish(job.pk, Job.Status.FAILED,
+        _finish(job, Job.Status.FAILED,
                 _("Something went wrong while painting this picture. Please try again; if it keeps failing, "
                   "try another photo or style."))
         return None
     return _artwork_save(job=job, result=result, chosen=chosen)
+
+
+def _duration(seconds: int) -> str:
+    """"90 seconds", "59 minutes": whole minutes from two minutes on."""
+    if seconds < 120:
+        return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+    return ngettext("%(n)s minute", "%(n)s minutes", seconds // 60) % {"n": seconds // 60}
 
 
 def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | None:
@@ -511,7 +488,7 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
     with _atomic_with_files() as written:
         # The status change and the artwork commit together: a job is never "succeeded" without its
         # picture, and a job cancelled or taken over meanwhile does not get one.
-        done = Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+        done = _mine(job).update(
             status=Job.Status.SUCCEEDED, progress=1.0, finished=timezone.now(), device=result.device, error=""
         )
         if not done:

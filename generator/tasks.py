@@ -9,41 +9,51 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
+import threading
 
 from celery import shared_task
 from celery.signals import celeryd_after_setup, worker_process_init
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection, connections
 
-from generator import registry, services
+from generator import registry, scheduler, services
 from generator.queues import Queue
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(
-    bind=True,
-    name="generator.stylize_job",
+    name="generator.run_next_job",
     # Only transient database trouble is worth another try; the claim makes a retry harmless.
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
     retry_backoff_max=60,
     max_retries=5,
 )
-def stylize_job(self, job_id: str) -> None:
-    try:
-        uuid.UUID(str(job_id))
-    except ValueError:
-        logger.warning("stylize_job got %r, which is not a job id; dropping it", job_id)
+def run_next_job(queue: str) -> None:
+    """A token: run the fairest job waiting on `queue` (generator/scheduler.py says why no job id)."""
+    if queue not in Queue.values:
+        logger.warning("run_next_job got %r, which is not a queue; dropping it", queue)
         return
-    services.job_run(job_id=job_id)  # records "<host>:<pid>", which a later claim uses to spot a dead child
+    services.job_run_next(queue=queue)  # records "<host>:<pid>", which the reaper uses to spot a dead child
 
 
 @shared_task(name="generator.validate_model_version", acks_late=True)
 def validate_model_version(version_id: int) -> None:
     """Check an admin's weights upload: it loads into its kind's network and paints a fixed photo."""
     services.model_version_validate(version_id=version_id)
+
+
+def tick() -> None:
+    """The scheduler's tick, in the worker's main process (artstudio/celery.py, JobTick). Its database
+    connection is closed before returning: the pool forks new children from this process, and a child must
+    never inherit an open connection."""
+    try:
+        scheduler.tick()
+    except Exception:  # the next tick tries again; a worker must not die of a database blip
+        logger.exception("The job scheduler's tick failed")
+    finally:
+        connections.close_all()
 
 
 # The queues this worker consumes, learnt in the main process before the pool forks its children.
@@ -65,14 +75,31 @@ def limit_threads(**_kwargs) -> None:
 
 
 @worker_process_init.connect
-def warm_engine(**_kwargs) -> None:
-    """Load the active versions this worker's queues use, once per worker child, before the first job.
+def warm_engine(**_kwargs) -> threading.Thread | None:
+    """Load the active versions this worker's queues use, once per worker child, in a thread of the child.
 
-    Runs in the child right after the fork; only in a child is torch imported.
+    In a thread, because Celery kills a child that does not report ready within worker_proc_alive_timeout
+    (4 s): on a busy machine the warm-up takes longer than that, and blocking here had children killed in a
+    loop. A job that arrives meanwhile waits for the network it needs on the registry's lock instead of
+    loading it a second time. Runs in the child right after the fork; only in a child is torch imported.
     """
     if not settings.ARTSTUDIO_WARM_ENGINE:
-        return
+        return None
+    thread = threading.Thread(target=_in_own_connection, args=(_warm_up,), name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_up() -> None:
     try:
         registry.warm_up(queues=_worker_queues or Queue.values, device=settings.ARTSTUDIO_DEVICE)
     except Exception:  # a cold start is slower, not broken: the job loads what it needs
         logger.exception("Could not warm the style engine in worker process %s", os.getpid())
+
+
+def _in_own_connection(work) -> None:
+    """A thread's work; the database connection Django opened for the thread is closed after it."""
+    try:
+        work()
+    finally:
+        connection.close()

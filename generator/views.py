@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from assistant.forms import IdeaForm
 from generator import selectors, services
@@ -31,7 +31,7 @@ GALLERY_PAGE_SIZE = 24
 FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
-@require_GET
+@require_safe
 @never_cache
 def healthz(request: HttpRequest) -> HttpResponse:
     """200 "ok" when the database answers; 503 otherwise. For the launcher and container checks."""
@@ -85,7 +85,7 @@ def _preset_cards(presets) -> list[dict]:
     ]
 
 
-@require_GET
+@require_safe
 def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
     """A preset's thumbnail; public, like the home page that shows some of them."""
     presets = Preset.objects.all() if request.user.is_staff else Preset.objects.filter(hidden=False)

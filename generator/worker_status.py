@@ -129,14 +129,20 @@ def _default_app(app: Celery | None) -> Celery:
 
 
 @contextlib.contextmanager
-def _broker(app: Celery, *, write: bool, timeout: float) -> Iterator[Connection]:
-    """A broker connection that fails within about `timeout` seconds instead of retrying for long.
+def broker(app: Celery | None = None, *, write: bool, timeout: float,
+           socket_timeout: float | None = None) -> Iterator[Connection]:
+    """A broker connection that fails within about `timeout` seconds instead of retrying for long; with a
+    `socket_timeout`, also when the broker accepts the connection and then never answers (a stalled server).
+    Not for broadcasts: their replies are read with blocking pops that a short socket timeout would cut.
 
     The app's own options (the global_keyprefix among them) still apply: Celery merges these into
     broker_transport_options.
     """
+    app = _default_app(app)
     factory = app.connection_for_write if write else app.connection_for_read
     options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_connect_timeout": timeout}
+    if socket_timeout is not None:
+        options["socket_timeout"] = socket_timeout
     conn = factory(connect_timeout=timeout, transport_options=options)
     try:
         with conn:
@@ -149,7 +155,7 @@ def _broker(app: Celery, *, write: bool, timeout: float) -> Iterator[Connection]
 def workers_overview(app: Celery | None = None, *, timeout: float = 1.0) -> list[WorkerInfo]:
     """Every worker that answers within `timeout`, sorted by name; [] when none is online."""
     app = _default_app(app)
-    with _broker(app, write=True, timeout=max(timeout, 1.0)) as conn:
+    with broker(app, write=True, timeout=max(timeout, 1.0)) as conn:
         inspect = app.control.inspect(timeout=timeout, connection=conn)
         stats = inspect.stats() or {}
         if not stats:
@@ -198,7 +204,7 @@ def queue_lengths(app: Celery | None = None, queues: list[str] | None = None, *,
     if queues is None:
         queues = [queue.name for queue in app.conf.task_queues or ()] or [app.conf.task_default_queue]
     lengths = {}
-    with _broker(app, write=False, timeout=timeout) as conn:
+    with broker(app, write=False, timeout=timeout, socket_timeout=timeout) as conn:
         # On Redis a queue is a list (one per priority step) and a missing list is an empty one, so there
         # a plain declare is the count: it creates nothing and reads the lengths through the channel, which
         # applies the global_keyprefix. A passive declare would be wrong there: kombu (5.7) checks with an

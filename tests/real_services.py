@@ -3,9 +3,12 @@ a test that needs one skips with a reason when it is absent, except under CI=tru
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -67,3 +70,37 @@ def chromium() -> Path | None:
         if candidate and os.access(candidate, os.X_OK):
             return Path(candidate)
     return None
+
+
+@contextlib.contextmanager
+def broker_under_prefix() -> Iterator[str]:
+    """This process's Celery app sends to the test Redis, every key under a prefix of its own (yielded),
+    so parallel runs and a studio on the same server never see each other's messages; the keys are
+    deleted afterwards. Needs Redis: skips (fails under CI=true) without it."""
+    require(redis_reachable(), f"needs Redis at {redis_url()} (set ARTSTUDIO_TEST_REDIS_URL)")
+    import redis
+    from kombu import pools
+
+    from artstudio.celery import app
+
+    prefix = f"artstudio-test-{uuid.uuid4().hex[:12]}:"
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url = redis_url()
+    app.conf.broker_transport_options = {**saved[1], "global_keyprefix": prefix}
+    _forget_connections(app, pools)
+    try:
+        yield prefix
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        _forget_connections(app, pools)
+        with redis.Redis.from_url(redis_url()) as client:
+            keys = list(client.scan_iter(match=f"{prefix}*"))
+            if keys:
+                client.delete(*keys)
+
+
+def _forget_connections(app, pools) -> None:
+    """Drop the app's cached broker connections so the next send uses the current broker settings."""
+    pools.reset()
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -15,6 +15,8 @@ How a picture is made:
 
 from __future__ import annotations
 
+import functools
+import gc
 import math
 import time
 from collections.abc import Callable, Iterator
@@ -51,6 +53,7 @@ FINE_DETAIL = 1.0  # how much of the fine pass's texture goes onto the coarse st
 PREDICT_SIDE = 256  # the style predictor's training size
 STATS_SIDE = 1024  # the whole-picture pass that tiles share their statistics with
 TILE_OVERLAP = 64
+MIN_TILE = 128  # the smallest tile an out-of-memory retry goes down to
 # Bytes of activations per painted pixel, measured on the CPU (multi-style net, float32)
 BYTES_PER_PIXEL = 700
 DEFAULT_CPU_BUDGET = 3 << 30
@@ -96,6 +99,21 @@ class _Plan:
     goal: torch.Tensor | None = None  # the paintings' own (1, 100) style vector, before calibration
 
 
+def _gives_memory_back(paint):
+    """On a GPU, what a job held goes back to the device when it ends: for the next job, and the other
+    processes on the card (the caching allocator would keep it otherwise)."""
+    @functools.wraps(paint)
+    def painting(*args, **kwargs):
+        try:
+            return paint(*args, **kwargs)
+        finally:
+            if torch.cuda.is_initialized():
+                _release(torch.device("cuda"))
+
+    return painting
+
+
+@_gives_memory_back
 def stylize(
     content: ImageSource,
     style: object,
@@ -361,7 +379,46 @@ def _default_budget(dev: torch.device) -> int:
 
 
 def _paint(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int, stopped, report) -> tuple[torch.Tensor, int]:
-    """Run the network over x (1, 3, H, W), in tiles when a single pass would not fit."""
+    """Run the network over x (1, 3, H, W), in tiles when a single pass would not fit.
+
+    The budget is an estimate; when the device runs out of memory all the same (another process took
+    some, or the estimate was off for this network), it paints again in tiles of half the side, down to
+    MIN_TILE, before it gives up with a message.
+    """
+    stats_side = STATS_SIDE
+    while True:
+        try:
+            return _paint_within(net, x, condition, budget=budget, stats_side=stats_side, stopped=stopped,
+                                 report=report)
+        except (torch.OutOfMemoryError, RuntimeError) as exc:
+            if not _out_of_memory(exc):
+                raise
+        _release(x.device)
+        if _tile_side(budget) <= MIN_TILE:
+            raise StyleError("This picture is too large for the memory of the machine painting it. "
+                             "Please choose a smaller output size.")
+        budget = min(budget, x.shape[-2] * x.shape[-1] * BYTES_PER_PIXEL) // 4  # tiles of half the side
+        # the tiles' shared statistics come from one pass over the whole picture: it must fit as well
+        stats_side = min(stats_side, max(2 * _tile_side(budget), 2 * MIN_TILE))
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """CUDA's OutOfMemoryError, or the CPU allocator's RuntimeError ("not enough memory")."""
+    return isinstance(exc, torch.OutOfMemoryError) or "not enough memory" in str(exc)
+
+
+def _release(dev: torch.device) -> None:
+    """Give back what a failed or finished pass held, so the next one (or the next job) can have it."""
+    gc.collect()
+    if dev.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _tile_side(budget: int) -> int:
+    return max(MIN_TILE, int(math.sqrt(budget / BYTES_PER_PIXEL)) // 4 * 4)
+
+
+def _paint_within(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int, stats_side: int, stopped, report):
     _, _, h, w = x.shape
     x = x.contiguous(memory_format=torch.channels_last)
     if h * w * BYTES_PER_PIXEL <= budget:
@@ -370,11 +427,11 @@ def _paint(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int, stoppe
         out = net(x, condition)
         report(1.0)
         return out, 1
-    tile = max(128, int(math.sqrt(budget / BYTES_PER_PIXEL)) // 4 * 4)
+    tile = _tile_side(budget)
     step = tile - TILE_OVERLAP
     ys = _starts(h, tile, step)
     xs = _starts(w, tile, step)
-    small = resize_tensor(x, _fit4(h, w, STATS_SIDE))
+    small = resize_tensor(x, _fit4(h, w, stats_side))
     out = torch.zeros(1, 3, h, w, device=x.device)
     weight = torch.zeros(1, 1, h, w, device=x.device)
     with shared_stats(net, lambda: net(small, condition)):

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from generator import services
 from generator.ml import files
 from generator.models import Artwork, Job, ModelVersion
-from tests.integration.worker import JOB_TIMEOUT, Worker, wait_until
+from tests.integration.worker import JOB_TIMEOUT, Worker, finished, upload, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # the worker must see committed rows
 
@@ -28,29 +28,6 @@ def worker(start_worker) -> Worker:
 def alice_client(client, alice, worker_media):
     client.force_login(alice)
     return client
-
-
-def upload(client, photo: Path, *, preset: str = "pop-outline", mode: str = "fast") -> Job:
-    """Post the studio form as a browser would; the job page is where it sends the person."""
-    with open(photo, "rb") as f:
-        response = client.post("/studio/", {
-            "photo": f, "style_source": "preset", "style_preset": preset, "strength": "1", "brush": "1",
-            "max_side": "512", "mode": mode,
-        })
-    assert response.status_code == 302, response.content.decode()[:2000]
-    job = Job.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
-    assert response["Location"] == job.get_absolute_url()
-    return job
-
-
-def finished(job: Job, worker: Worker) -> Job:
-    def done():
-        job.refresh_from_db()
-        return job.is_finished
-
-    wait_until(done, timeout=JOB_TIMEOUT, what=f"job {job.pk} to finish", diagnose=worker.tail)
-    assert job.status == Job.Status.SUCCEEDED, f"{job.status}: {job.error}\n{worker.tail()}"
-    return job
 
 
 def test_an_uploaded_photo_becomes_an_artwork_in_the_owners_gallery(worker, alice, alice_client, chelsea):
@@ -78,13 +55,13 @@ def test_an_uploaded_photo_becomes_an_artwork_in_the_owners_gallery(worker, alic
 
 
 def test_a_message_delivered_twice_runs_the_job_once(worker, alice, alice_client, chelsea):
-    from generator.tasks import stylize_job
+    from generator.tasks import run_next_job
 
-    job = upload(alice_client, chelsea)  # its message is sent when the row commits
-    stylize_job.apply_async(args=[str(job.pk)], queue=job.queue)  # and the same message again, as a redelivery
+    job = upload(alice_client, chelsea)  # its token is sent when the row commits
+    run_next_job.apply_async(args=[job.queue], queue=job.queue)  # and the same message again, as a redelivery
 
     job = finished(job, worker)
-    wait_until(lambda: f"Job {job.pk} is not queued" in worker.output(), timeout=JOB_TIMEOUT,
+    wait_until(lambda: f"No job waits on {job.queue}" in worker.output(), timeout=JOB_TIMEOUT,
                what="the worker to take the second delivery", diagnose=worker.tail)
 
     job.refresh_from_db()

@@ -20,6 +20,7 @@ from celery import Celery
 
 from generator import worker_status
 from generator.admin_views import workers_view
+from generator.models import Job
 from generator.worker_status import (
     BrokerUnavailable,
     WorkerInfo,
@@ -162,13 +163,13 @@ def test_no_worker_online_is_an_empty_list(monkeypatch):
 
 def test_the_overview_reads_one_inspect_object(monkeypatch):
     started = time.time() - 5
-    stats = {"uptime": 75, "total": {"generator.stylize_job": 4, "celery.ping": 1},
+    stats = {"uptime": 75, "total": {"generator.run_next_job": 4, "celery.ping": 1},
              "pool": {"implementation": "celery.concurrency.prefork:TaskPool", "max-concurrency": 2,
                       "processes": [101, 102]}}
     job_id = str(uuid.uuid4())
     app, made = app_answering(monkeypatch, {
         "stats": {"zeta@box": stats, "alpha@box": {**stats, "uptime": None, "total": {}}},
-        "active": {"zeta@box": [{"id": "t-1", "name": "generator.stylize_job", "args": [job_id],
+        "active": {"zeta@box": [{"id": "t-1", "name": "generator.run_next_job", "args": [job_id],
                                  "time_start": started, "worker_pid": 101}]},
         "active_queues": {"zeta@box": [{"name": "gpu"}, {"name": "cpu"}], "alpha@box": [{"name": "cpu"}]},
         "artstudio_device": {"zeta@box": {"setting": "auto", "gpus": [
@@ -204,10 +205,12 @@ def test_an_unreachable_broker_says_so_quickly():
 
 @pytest.mark.django_db
 def test_the_page_shows_what_a_busy_worker_runs(rf, sam, monkeypatch):
-    job_id = str(uuid.uuid4())
+    # the task names only its queue; the job is the one pool child 7 claimed
+    job_id = str(Job.objects.create(owner=sam, photo="users/x/photo.png", status=Job.Status.RUNNING,
+                                    worker="studio:7").pk)
     worker = WorkerInfo(name="celery@studio", queues=["gpu", "cpu"], pool="prefork", concurrency=1,
                         processes=[7], uptime=3600, device="cuda: NVIDIA H200 (140 GiB, 3 GiB used)",
-                        active=[{"id": "task-1", "name": "generator.stylize_job", "args": [job_id],
+                        active=[{"id": "task-1", "name": "generator.run_next_job", "args": ["gpu"],
                                  "started": datetime.now().astimezone(), "worker_pid": 7}], tasks_run=12)
     monkeypatch.setattr("generator.admin_views.dashboard_context",
                         lambda: {"workers": [worker], "queues": [("gpu", 2), ("cpu", 0)], "error": None,
@@ -277,7 +280,7 @@ def test_queue_lengths_count_the_messages_nobody_consumes_yet(worker):
 
     idle = f"dashboard-idle-{uuid.uuid4().hex[:8]}"  # a queue the worker does not consume
     for _ in range(3):
-        app.send_task("generator.stylize_job", args=["not-a-uuid"], queue=idle)
+        app.send_task("generator.run_next_job", args=["not-a-queue"], queue=idle)
     try:
         assert queue_lengths(queues=[idle, "never-declared"]) == {idle: 3, "never-declared": 0}
         lengths = queue_lengths()

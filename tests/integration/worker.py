@@ -23,12 +23,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pytest
 
-from tests.real_services import postgres_url, redis_reachable, redis_url, require
+from tests.real_services import broker_under_prefix, postgres_url, redis_url, require
 from tests.shared_weights import data_dir_sharing_weights
+
+if TYPE_CHECKING:
+    from generator.models import Job
 
 REPO = Path(__file__).resolve().parents[2]
 READY_TIMEOUT = 180  # Django setup, then the pool child loads the networks, on a busy 2-core machine
@@ -52,22 +56,36 @@ def wait_until(condition: Callable[[], object], *, timeout: float, what: str, ev
 class Worker:
     """One `celery worker` process; its output goes to a log file the tests read."""
 
-    def __init__(self, env: dict[str, str], log: Path):
+    def __init__(self, env: dict[str, str], log: Path, queues: tuple[str, ...] = ()):
         self.env = env
         self.log = log
+        self.queues = queues  # none: every queue
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Worker:
+        """Start the process (again, after a kill: the same queues and log) and wait until it is ready."""
+        since = len(self.output())
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "celery", "-A", "artstudio", "worker", "-P", "prefork",
-                 "-c", "1", "-l", "info", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h"],
+                 "-c", "1", "-l", "info", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
+                 *(["-Q", ",".join(self.queues)] if self.queues else [])],
                 cwd=REPO, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: a stuck pool child can be killed with it
             )
-        wait_until(lambda: self._check_alive() and " ready." in self.output(), timeout=READY_TIMEOUT,
+        wait_until(lambda: self._check_alive() and " ready." in self.output()[since:], timeout=READY_TIMEOUT,
                    what="the worker to be ready", diagnose=self.tail)
         return self
+
+    def children(self) -> set[int]:
+        """The pids of its pool children now (from /proc: the processes whose parent it is)."""
+        pids = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError):
+                fields = stat.read_text().rpartition(")")[2].split()
+                if self.proc is not None and int(fields[1]) == self.proc.pid:
+                    pids.add(int(stat.parent.name))
+        return pids
 
     def output(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -128,14 +146,11 @@ def start_worker(django_db_setup, django_db_blocker, worker_data_dir: Path, tmp_
     with django_db_blocker.unblock():
         vendor = connection.vendor
     require(vendor == "postgresql", f"needs PostgreSQL at {postgres_url()} (set ARTSTUDIO_TEST_POSTGRES_URL)")
-    require(redis_reachable(), f"needs Redis at {redis_url()} (set ARTSTUDIO_TEST_REDIS_URL)")
+    with broker_under_prefix() as prefix:
+        yield from _workers(prefix, connection, worker_data_dir, tmp_path_factory)
 
-    import redis
-    from kombu import pools
 
-    from artstudio.celery import app
-
-    prefix = f"artstudio-test-{uuid.uuid4().hex[:12]}:"
+def _workers(prefix: str, connection, worker_data_dir: Path, tmp_path_factory) -> Iterator:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("DJANGO_", "ARTSTUDIO_", "CELERY_")) and k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(
@@ -147,15 +162,12 @@ def start_worker(django_db_setup, django_db_blocker, worker_data_dir: Path, tmp_
         ARTSTUDIO_DATA_DIR=str(worker_data_dir),
         PYTHONUNBUFFERED="1",
     )
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = redis_url()
-    app.conf.broker_transport_options = {**saved[1], "global_keyprefix": prefix}
-    _forget_connections(app, pools)
     logs = tmp_path_factory.mktemp("worker-logs")
     workers: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(env, logs / f"worker-{len(workers)}.log")
+    def start(queues: tuple[str, ...] = (), **settings: str) -> Worker:
+        """A new worker process on `queues` (default: all), with extra ARTSTUDIO_* `settings`."""
+        worker = Worker({**env, **settings}, logs / f"worker-{len(workers)}.log", queues)
         workers.append(worker)
         return worker.start()
 
@@ -164,19 +176,6 @@ def start_worker(django_db_setup, django_db_blocker, worker_data_dir: Path, tmp_
     for worker in workers:
         code = worker.stop()
         assert code == 0, f"the worker did not shut down cleanly ({code})\n{worker.tail()}"
-    app.conf.broker_url, app.conf.broker_transport_options = saved
-    _forget_connections(app, pools)
-    with redis.Redis.from_url(redis_url()) as client:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-
-
-def _forget_connections(app, pools) -> None:
-    """Drop the app's cached broker connections so the next send uses the current broker settings."""
-    pools.reset()
-    app._pool = None
-    app.amqp._producer_pool = None
 
 
 @pytest.fixture
@@ -194,3 +193,32 @@ def worker_media(worker_data_dir: Path, settings) -> Path:
     # committed: the worker reads the active versions from the database
     services.models_import_shipped(kinds=STUDIO_KINDS)
     return settings.MEDIA_ROOT
+
+
+# --- what the tests do with a worker ----------------------------------------------------------
+
+
+def upload(client, photo: Path, *, preset: str = "pop-outline", mode: str = "fast", max_side: int = 512) -> Job:
+    """Post the studio form as a browser would; the job page is where it sends the person."""
+    from generator.models import Job
+
+    with open(photo, "rb") as f:
+        response = client.post("/studio/", {
+            "photo": f, "style_source": "preset", "style_preset": preset, "strength": "1", "brush": "1",
+            "max_side": str(max_side), "mode": mode,
+        })
+    assert response.status_code == 302, response.content.decode()[:2000]
+    job = Job.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert response["Location"] == job.get_absolute_url()
+    return job
+
+
+def finished(job: Job, worker: Worker, *, status: str = "succeeded") -> Job:
+    """Wait until the job has finished, and check it ended as `status`."""
+    def done():
+        job.refresh_from_db()
+        return job.is_finished
+
+    wait_until(done, timeout=JOB_TIMEOUT, what=f"job {job.pk} to finish", diagnose=worker.tail)
+    assert job.status == status, f"{job.status}: {job.error}\n{worker.tail()}"
+    return job

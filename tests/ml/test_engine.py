@@ -180,6 +180,73 @@ def test_a_picture_too_big_for_memory_is_painted_in_tiles_without_seams(chelsea)
     assert cols.max() < 4 * np.median(cols)
 
 
+class Cramped(torch.nn.Module):
+    """A network on a device with little memory: a pass over more than `pixels` pixels runs out of it, the
+    way CUDA (torch.OutOfMemoryError) or the CPU allocator (RuntimeError) says so."""
+
+    def __init__(self, net: torch.nn.Module, pixels: int, error: type[Exception]):
+        super().__init__()
+        self.net, self.pixels, self.error, self.refused = net, pixels, error, 0
+
+    def forward(self, x, *condition):
+        if x.shape[-2] * x.shape[-1] > self.pixels:
+            self.refused += 1
+            raise self.error("CUDA out of memory" if self.error is torch.OutOfMemoryError else
+                             "DefaultCPUAllocator: not enough memory: you tried to allocate 3221225472 bytes.")
+        return self.net(x, *condition)
+
+
+@pytest.mark.parametrize("error", [torch.OutOfMemoryError, RuntimeError])
+def test_a_pass_that_runs_out_of_memory_is_painted_again_in_smaller_tiles(chelsea, monkeypatch, error):
+    whole = stylize(chelsea, "pop-outline", max_side=600)
+    cramped = []
+
+    def get_net(self, kind, device, slot=""):
+        net, ref = real_get_net(self, kind, device, slot)
+        cramped.append(Cramped(net, pixels=260 * 260, error=error))
+        return cramped[-1], ref
+
+    real_get_net = ModelSet.get_net
+    monkeypatch.setattr(ModelSet, "get_net", get_net)
+    painted = stylize(chelsea, "pop-outline", max_side=600)  # the budget says one pass: the device says no
+
+    assert painted.tiles > 1 and sum(net.refused for net in cramped) >= 1
+    assert painted.image.size == whole.image.size
+    # the tiles share statistics taken at a lower size than usual (that pass had to fit too): close, not equal
+    a, b = arr(whole.image), arr(painted.image)
+    assert np.abs(a - b).mean() < 0.08
+    # and no seams: no column boundary much sharper than the same one in the painting made in one pass
+    sharp_a, sharp_b = (np.abs(np.diff(img, axis=1)).mean(axis=(0, 2)) for img in (a, b))
+    assert (sharp_b - sharp_a).max() < np.median(sharp_a)
+
+
+def test_a_picture_too_big_even_for_the_smallest_tiles_fails_with_a_message(chelsea, monkeypatch):
+    real_get_net = ModelSet.get_net
+
+    def get_net(self, kind, device, slot=""):
+        net, ref = real_get_net(self, kind, device, slot)
+        if kind == "magenta_predictor":  # it reads the painting at 256 px: let it, and starve the painter
+            return net, ref
+        return Cramped(net, pixels=64 * 64, error=torch.OutOfMemoryError), ref
+
+    monkeypatch.setattr(ModelSet, "get_net", get_net)
+    with pytest.raises(StyleError, match="too large for the memory"):
+        stylize(chelsea, "pop-outline", max_side=600)
+
+
+def test_other_runtime_errors_are_not_mistaken_for_memory(chelsea, monkeypatch):
+    real_get_net = ModelSet.get_net
+
+    class Broken(torch.nn.Module):
+        def forward(self, x, *condition):
+            raise RuntimeError("Given groups=1, weight of size [32, 3, 9, 9], expected input to have 3 channels")
+
+    monkeypatch.setattr(ModelSet, "get_net", lambda self, kind, device, slot="": (
+        Broken(), real_get_net(self, kind, device, slot)[1]))
+    with pytest.raises(RuntimeError, match="expected input"):
+        stylize(chelsea, "pop-outline", max_side=600)
+
+
 def test_progress_runs_from_start_to_one_and_cancel_stops_the_run(chelsea):
     seen = []
     stylize(chelsea, "udnie", max_side=300, memory_budget=120 * 120 * engine.BYTES_PER_PIXEL,

@@ -142,3 +142,9 @@ def test_env_example_documents_every_variable_settings_reads():
     exempt = {"ARTSTUDIO_DATA_DIR", "REDIS_URL", "DATABASE_URL", "ARTSTUDIO_DEVICE", "DJANGO_STATIC_MANIFEST"}
 
     assert {name for name in read - exempt if name not in example} == set()
+
+
+def test_the_job_page_counts_the_queues_the_compose_workers_serve_together(config: dict):
+    # a worker each for gpu and cpu; with CPU_WORKER_QUEUES=gpu,cpu (no GPU) the one worker serves both
+    environment = config["services"]["web"]["environment"]
+    assert environment["ARTSTUDIO_SHARED_QUEUES"] == "cpu" == environment.get("CPU_WORKER_QUEUES", "cpu")

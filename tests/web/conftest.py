@@ -63,10 +63,10 @@ def bob_client(alice, bob):
 
 @pytest.fixture
 def no_broker(monkeypatch):
-    """Record the jobs sent to the queue instead of reaching Redis."""
+    """Record the tokens sent to the queues (the queue each named) instead of reaching Redis."""
     sent = []
-    monkeypatch.setattr("generator.tasks.stylize_job.apply_async",
-                        lambda args, queue, **kw: sent.append((args[0], queue)))
+    monkeypatch.setattr("generator.tasks.run_next_job.apply_async",
+                        lambda args, queue, **kw: sent.append(queue) if args == [queue] else sent.append(args))
     # the assistant's suggestions for a new artwork: tests/web/test_assistant.py covers them
     monkeypatch.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
     return sent

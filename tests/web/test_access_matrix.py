@@ -53,7 +53,7 @@ SAFE = ("GET", "HEAD", "OPTIONS")
 
 # What a view serves; any other method gets 405
 ANY = frozenset(METHODS)  # a plain function view: it answers whatever it is sent
-GET_ONLY = frozenset({"GET"})  # require_GET (which refuses HEAD too)
+READ_ONLY = frozenset({"GET", "HEAD"})  # require_safe: a HEAD is a GET without the body
 POST_ONLY = frozenset({"POST"})  # require_POST
 FORM_VIEW = frozenset({"GET", "HEAD", "OPTIONS", "POST", "PUT"})  # Django's FormView: PUT is handled as POST
 TEMPLATE_VIEW = frozenset(SAFE)
@@ -122,7 +122,7 @@ def world(django_db_setup, django_db_blocker, data_dir, tmp_path_factory):
                                   # a fast hash: the world and the CSRF tests log in and sign up a few times
                                   PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
     broker = pytest.MonkeyPatch()  # as conftest's no_broker: nothing reaches Redis
-    broker.setattr("generator.tasks.stylize_job.apply_async", lambda *args, **kwargs: None)
+    broker.setattr("generator.tasks.run_next_job.apply_async", lambda *args, **kwargs: None)
     broker.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
     broker.setattr("assistant.tasks.analyse_idea.delay", lambda *args, **kwargs: None)
     broker.setattr("assistant.tasks.write_idea.delay", lambda *args, **kwargs: None)
@@ -282,7 +282,7 @@ def pk(attribute: str) -> Callable[[World], dict]:
 # --- The tables ------------------------------------------------------------------------------------------
 
 ROUTES: dict[str, Route | tuple[Route, ...]] = {
-    "healthz": Route(PUBLIC, GET_ONLY),  # require_GET: a HEAD probe gets 405 (the launcher's check sends GET)
+    "healthz": Route(PUBLIC, READ_ONLY),  # a HEAD probe (load balancers send them) is answered too
     "set_language": Route(PUBLIC, ANY, ok=REDIRECT, post=lambda world: {"language": "zh-hans", "next": "/"}),
     "signup": Route(PUBLIC, ANY, signed_in=Answer(302, "generator:studio"),
                     post=lambda world: {"username": "carol", "email": "carol@example.com",
@@ -314,8 +314,8 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "generator:job-style": Route(OWNER, ANY, args=pk("queued_job")),
     "generator:job-preview": Route(OWNER, ANY, args=pk("queued_job")),
     "generator:preset-thumbnail": (
-        Route(PUBLIC, GET_ONLY, args=lambda world: {"slug": world.preset.slug}, label="visible"),
-        Route(PUBLIC, GET_ONLY, args=lambda world: {"slug": world.hidden_preset.slug}, readers=(STAFF,),
+        Route(PUBLIC, READ_ONLY, args=lambda world: {"slug": world.preset.slug}, label="visible"),
+        Route(PUBLIC, READ_ONLY, args=lambda world: {"slug": world.hidden_preset.slug}, readers=(STAFF,),
               label="hidden"),
     ),
     "generator:artwork": Route(OWNER, ANY, args=pk("artwork")),
@@ -326,11 +326,11 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "generator:artwork-thumbnail": Route(OWNER, ANY, args=pk("artwork")),
     "assistant:ask": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {"text": "a fox in the snow"}),
     "assistant:idea": Route(OWNER, ANY, args=pk("idea")),
-    "assistant:idea-status": Route(OWNER, GET_ONLY, args=pk("idea")),
+    "assistant:idea-status": Route(OWNER, READ_ONLY, args=pk("idea")),
     "assistant:idea-save": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True,
                                  post=lambda world: {"saved": "1"}),
     "assistant:idea-delete": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True),
-    "assistant:idea-picture": Route(OWNER, GET_ONLY, args=pk("idea")),
+    "assistant:idea-picture": Route(OWNER, READ_ONLY, args=pk("idea")),
 }
 
 # The admin, by pattern of the route's name (the first rule that matches wins). All of it is for staff

@@ -1,0 +1,171 @@
+"""Worker faults and fair scheduling, with real worker processes, the real Redis and the real PostgreSQL:
+a killed pool child, a killed worker started again, a poison job, the soft time limit, a submit while the
+broker is unreachable, one artist's long queue beside another's single job, and two workers on two queues.
+
+The worker here ticks every second (ARTSTUDIO_TICK_SECONDS=1) and has a 40 s time limit (soft: 30 s).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+
+import pytest
+
+from generator.models import Artwork, Job
+from tests.integration.worker import JOB_TIMEOUT, Worker, finished, upload, wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # the workers must see committed rows
+
+FAULTS = {"ARTSTUDIO_TICK_SECONDS": "1", "ARTSTUDIO_TASK_TIME_LIMIT": "40"}
+
+
+@pytest.fixture(scope="module")
+def worker(start_worker) -> Worker:
+    return start_worker(**FAULTS)
+
+
+@pytest.fixture
+def alice_client(client, alice, worker_media):
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob, worker_media):
+    from django.test import Client
+
+    c = Client()
+    c.force_login(bob)
+    return c
+
+
+def slow_upload(client, photo) -> Job:
+    """A job that paints for several seconds on this CPU: quality mode at 512 px."""
+    return upload(client, photo, preset="udnie", mode="quality")
+
+
+def running_on(job: Job, worker: Worker, *, other_than: str = "") -> int:
+    """Wait until a worker child has claimed the job (a claim other than `other_than`); its pid."""
+    def claimed():
+        job.refresh_from_db()
+        return job.status == Job.Status.RUNNING and job.worker and job.worker != other_than and job.progress > 0
+
+    wait_until(claimed, timeout=JOB_TIMEOUT, every=0.05, what=f"job {job.pk} to be painting", diagnose=worker.tail)
+    host, _sep, pid = job.worker.rpartition(":")
+    assert host == socket.gethostname()
+    return int(pid)
+
+
+def test_a_pool_child_killed_mid_job_is_replaced_and_the_job_completes_once(worker, alice, alice_client, chelsea):
+    job = slow_upload(alice_client, chelsea)
+    pid = running_on(job, worker)
+    claim = job.worker
+    os.kill(pid, signal.SIGKILL)
+
+    job = finished(job, worker)
+
+    assert job.attempts == 2 and job.worker != claim
+    assert Artwork.objects.filter(job=job).count() == 1
+
+
+def test_a_killed_worker_started_again_completes_the_job_once(worker, alice, alice_client, chelsea):
+    job = slow_upload(alice_client, chelsea)
+    running_on(job, worker)
+    worker.kill()  # the whole worker: its message stays unacknowledged in Redis for the visibility timeout
+    job.refresh_from_db()
+    assert job.status == Job.Status.RUNNING  # the studio thinks it still runs
+
+    worker.start()  # its first tick sees the dead claim, puts the job back, and sends the missing token
+    job = finished(job, worker)
+
+    assert job.attempts == 2
+    assert Artwork.objects.filter(job=job).count() == 1
+
+
+def test_a_job_that_kills_its_process_is_tried_three_times_then_fails_with_a_message(worker, alice, alice_client,
+                                                                                   chelsea, settings):
+    job = slow_upload(alice_client, chelsea)
+    claim = ""
+    for _ in range(settings.ARTSTUDIO_MAX_ATTEMPTS):  # what a picture that crashes the engine does to it
+        pid = running_on(job, worker, other_than=claim)
+        claim = job.worker
+        os.kill(pid, signal.SIGKILL)
+
+    job = finished(job, worker, status=Job.Status.FAILED)
+
+    assert job.attempts == settings.ARTSTUDIO_MAX_ATTEMPTS
+    assert "stopped while working on this picture 3 times" in job.error
+    assert not Artwork.objects.filter(job=job).exists()
+    finished(upload(alice_client, chelsea), worker)  # and the worker takes the next job
+
+
+def test_a_job_past_the_soft_time_limit_shows_timed_out_and_the_worker_takes_the_next(worker, alice, alice_client,
+                                                                                    chelsea, monkeypatch):
+    from generator.tasks import run_next_job
+
+    # Celery puts the sender's time limits in the message, and the web and the workers share their settings
+    # in a studio; here the sender is this process, so it sends the worker's.
+    monkeypatch.setattr(run_next_job, "time_limit", int(FAULTS["ARTSTUDIO_TASK_TIME_LIMIT"]))
+    monkeypatch.setattr(run_next_job, "soft_time_limit", int(FAULTS["ARTSTUDIO_TASK_TIME_LIMIT"]) - 10)
+    job = upload(alice_client, chelsea, preset="udnie", mode="quality", max_side=4096)  # minutes on this CPU
+
+    job = finished(job, worker, status=Job.Status.FAILED)
+
+    assert job.error.startswith("Timed out") and "30 seconds" in job.error
+    page = alice_client.get(job.get_absolute_url()).content.decode()
+    assert "Timed out" in page and 'data-status="failed"' in page
+    finished(upload(alice_client, chelsea), worker)
+
+
+def test_a_job_submitted_while_the_broker_is_unreachable_runs_when_it_is_back(worker, alice, alice_client, chelsea,
+                                                                              monkeypatch):
+    from kombu import pools
+
+    from artstudio.celery import app
+
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens: refused at once
+    pools.reset()
+    job = upload(alice_client, chelsea)  # saved; the token could not be sent
+    monkeypatch.undo()
+    pools.reset()
+    job.refresh_from_db()
+    assert job.status == Job.Status.QUEUED
+
+    finished(job, worker)  # the worker's tick found a waiting job without a token, and sent one
+
+
+def test_one_job_of_a_second_artist_waits_for_no_more_than_the_job_running_now(worker, alice, bob, alice_client,
+                                                                             bob_client, chelsea):
+    alices = [upload(alice_client, chelsea) for _ in range(6)]
+    (bobs,) = [upload(bob_client, chelsea)]
+
+    for job in [*alices, bobs]:
+        finished(job, worker)
+
+    bobs.refresh_from_db()
+    jumped = Job.objects.filter(pk__in=[j.pk for j in alices], started__gt=bobs.queued_at, started__lt=bobs.started)
+    assert not jumped.exists()  # none of alice's started between bob's submit and bob's start
+
+
+@pytest.fixture(scope="module")
+def two_workers(start_worker) -> tuple[Worker, Worker]:
+    """The shape of adding a machine: one worker takes only "cpu", the other "gpu" and "cpu"."""
+    return start_worker(("cpu",)), start_worker(("gpu", "cpu"))
+
+
+def test_two_workers_on_two_queues_share_the_jobs(worker, two_workers, alice, alice_client, chelsea):
+    worker.stop()  # only the two new workers now
+    cpu_only, both = two_workers
+    fast = [upload(alice_client, chelsea) for _ in range(6)]
+    quality = upload(alice_client, chelsea, preset="udnie", mode="quality")
+
+    ran_on: dict[str, str] = {}
+    for job in [*fast, quality]:
+        finished(job, both)
+        ran_on[job.pk] = "cpu_only" if int(job.worker.rpartition(":")[2]) in cpu_only.children() else "both"
+
+    assert ran_on[quality.pk] == "both"  # only that one takes "gpu"
+    assert set(ran_on.values()) == {"cpu_only", "both"}, ran_on  # both machines painted
+    assert Artwork.objects.filter(job__in=[*fast, quality]).count() == 7  # each job once
