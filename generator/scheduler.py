@@ -15,7 +15,10 @@
   ARTSTUDIO_MAX_ATTEMPTS starts that ended in a dead process it fails it instead (a poison job).
 
 Celery's own routing and priorities cannot do this: the broker orders messages when they are sent, but
-fairness is a question about who is waiting when a worker frees up.
+fairness is a question about who is waiting when a worker frees up. The heartbeat is a column rather than
+Celery's remote control (`inspect ping`), because a broadcast waits out its timeout for every worker that
+does not answer, and it would be asked on every tick of every worker; and a live worker does not say which
+job its child holds.
 """
 
 from __future__ import annotations

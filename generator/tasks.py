@@ -67,7 +67,14 @@ def remember_queues(sender, instance, **_kwargs) -> None:
 
 @worker_process_init.connect
 def limit_threads(**_kwargs) -> None:
-    """ARTSTUDIO_TORCH_THREADS, in the child (connected first, so the warm-up below runs with it)."""
+    """ARTSTUDIO_TORCH_THREADS, in the child (connected first, so the warm-up below runs with it).
+
+    And OpenMP threads that sleep when they wait instead of spinning (unless the person chose otherwise),
+    set before the child first imports torch. A painting's threads spin-waiting for a core that the
+    writer's worker holds made every painting beside a piece of writing 8x slower: engine p50 5.2 s
+    instead of 0.69 s in bench/e2e.py on 2 cores (0.56 s with the writer idle, either way).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if settings.ARTSTUDIO_TORCH_THREADS:
         import torch
 

@@ -214,3 +214,15 @@ def test_the_warm_up_runs_beside_the_child_start_so_it_never_delays_the_ready_si
     assert not thread.is_alive()
     settings.ARTSTUDIO_WARM_ENGINE = False
     assert tasks.warm_engine() is None
+
+
+def test_a_worker_childs_openmp_threads_sleep_while_they_wait_unless_told_otherwise(monkeypatch, settings):
+    from generator import tasks
+
+    settings.ARTSTUDIO_TORCH_THREADS = 0
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    tasks.limit_threads()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # a spinning painting starves the writer beside it
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    tasks.limit_threads()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
