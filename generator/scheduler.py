@@ -162,7 +162,10 @@ def send_tokens(queue: str, count: int = 1) -> bool:
         timeout = settings.ARTSTUDIO_BROKER_SEND_TIMEOUT
         with broker(write=True, timeout=timeout, socket_timeout=timeout) as conn:
             for _n in range(count):
-                run_next_job.apply_async(args=[queue], queue=queue, connection=conn, retry=False)
+                # No time limits in the message (Celery would put the sender's there): each worker applies its own
+                # ARTSTUDIO_TASK_TIME_LIMIT, which a GPU worker may set longer than a CPU one.
+                run_next_job.apply_async(args=[queue], queue=queue, connection=conn, retry=False,
+                                         time_limit=None, soft_time_limit=None)
     except BrokerUnavailable as exc:
         logger.warning("Jobs on %s wait for the broker: %s", queue, exc)
         return False

@@ -190,8 +190,8 @@ def test_a_retry_starts_counting_attempts_again(alice, queued, django_capture_on
 def broker():
     from tests.real_services import broker_under_prefix
 
-    with broker_under_prefix():
-        yield
+    with broker_under_prefix() as prefix:
+        yield prefix
 
 
 def tokens() -> dict[str, int]:
@@ -216,9 +216,19 @@ def test_the_tick_sends_the_tokens_the_waiting_jobs_lack_and_no_more(alice, brok
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_submit_sends_one_token_to_its_queue(alice, broker):
+def test_a_submit_sends_one_token_to_its_queue_and_leaves_the_time_limit_to_the_worker(alice, broker):
+    import json
+
+    import redis
+
+    from tests.real_services import redis_url
+
     make_job(alice, mode="quality")
     assert tokens() == {"gpu": 1, "cpu": 0}
+    with redis.Redis.from_url(redis_url()) as client:
+        message = json.loads(client.lindex(f"{broker}gpu", 0))
+    assert message["headers"]["task"] == "generator.run_next_job"
+    assert message["headers"]["timelimit"] == [None, None]  # not this process's: the worker's own applies
 
 
 @pytest.mark.django_db(transaction=True)
@@ -258,3 +268,12 @@ def test_a_submit_while_the_broker_is_frozen_is_saved_at_once_and_its_token_sent
     finally:
         pools.reset()
         supervisor.stop_all(10)
+
+
+def test_a_rolled_back_transaction_sends_no_token(alice, no_broker, django_capture_on_commit_callbacks):
+    from django.db import transaction
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
+        make_job(alice)
+        raise RuntimeError("the view failed after the job was made")
+    assert no_broker == [] and not Job.objects.exists()
