@@ -1,4 +1,4 @@
-"""What the workers are doing, from Celery's own remote control (no home-made heartbeats).
+"""What the workers are doing, from Celery's own remote control (the dashboard asks the workers themselves).
 
 Two halves share this module:
 
