@@ -5,7 +5,7 @@ other in rounds A B C A B C ..., and the table gives medians and ratios against 
 TransformerNet baseline measured alongside:
   ours (preset)       the full fast-mode `stylize` call with a built-in network style (cobalt-strokes)
   ours (painting)     the full fast-mode `stylize` call with a painting (Magenta: style vector,
-                      calibration, coarse and fine passes)
+                      calibration, the paint pass, palette, guided upsampling)
   ours (network)      the Magenta transformer alone, one forward pass at the output size
   TransformerNet      Johnson et al.'s network (pytorch/examples' fast_neural_style), random
                       weights, one forward pass at the output size

@@ -2,15 +2,19 @@
 
 How a picture is made:
 1. The photo is read (EXIF-rotated, alpha flattened) and scaled to the output size.
-2. The network paints twice. A coarse pass at the *brush size* (384 px on the long side,
-   divided by ``brush``) lays down the strokes: their size relative to the picture is the same
-   for a 512 px preview and a 4096 px print, instead of shrinking to noise as the output grows.
-   A fine pass at the output size (at most 2048 px) gives crisp edges and fine texture: its
-   detail above the coarse scale is added onto the scaled-up coarse painting.
-3. Past 2048 px the photo's own fine detail is added back, so edges stay sharp at full size.
-4. A paint pass too big for the memory budget runs in overlapping tiles with feathered seams;
+2. The network paints once, at the *brush size* (384 px on the long side, divided by
+   ``brush``): its strokes keep their size relative to the picture for a 512 px preview and a
+   4096 px print. A network asked to paint at print size paints its own texture at its own pixel
+   scale instead, a dense crackle of 1-2 px squiggles that no painting has.
+3. A painting's colours: the painting's colours are moved onto the painting's palette
+   (``imaging.match_palette``), so the photo's content cannot pull them into a cast that is in
+   neither. With ``preserve_colors`` the photo's colours are kept instead.
+4. The painting is enlarged to the output size with the photo as the guide
+   (``imaging.guided_upsample``): the photo's contours come back sharp wherever the painting follows
+   them, and no texture is invented.
+5. A paint pass too big for the memory budget runs in overlapping tiles with feathered seams;
    every tile reuses the normalisation statistics of the whole picture, so no seam shows.
-5. Quality mode then refines the result by optimisation (``quality.refine``).
+6. Quality mode then refines the result by optimisation (``quality.refine``).
 """
 
 from __future__ import annotations
@@ -31,9 +35,11 @@ from .errors import Cancelled, StyleError
 from .imaging import (
     MAX_SIDE,
     ImageSource,
+    Palette,
+    guided_upsample,
     keep_colors,
     load_image,
-    luminance,
+    match_palette,
     resize_long_side,
     resize_tensor,
     to_image,
@@ -42,14 +48,13 @@ from .imaging import (
 from .nets.layers import shared_stats
 from .registry import ModelRef, ModelSet
 
-BRUSH_SIDE = 384  # the coarse pass at brush 1.0: the arbitrary graph's own size, strokes as its authors intended
-FINE_SIDE = 2048  # the fine pass never paints beyond this; past it the photo's detail is used
+BRUSH_SIDE = 384  # the paint pass at brush 1.0: the arbitrary graph's own size, strokes as its authors intended
+PALETTE_SIDE = 512  # a painting's palette is read at this size
 # Calibration of a painting's style vector: 3 Adam steps on the photo at 256 px. 6 steps at 384 px
 # won 20/20 pairs of the quality benchmark instead of 17/20, at twice the time of a fast picture.
 CALIBRATION_SIDE = 256
 CALIBRATION_STEPS = 3
 CALIBRATION_RATE = 0.04
-FINE_DETAIL = 1.0  # how much of the fine pass's texture goes onto the coarse strokes
 PREDICT_SIDE = 256  # the style predictor's training size
 STATS_SIDE = 1024  # the whole-picture pass that tiles share their statistics with
 TILE_OVERLAP = 64
@@ -140,9 +145,7 @@ def stylize(
     photo = load_image(content, what="photo")
     full = resize_long_side(photo, max_side)
     coarse_side = max(64, min(max_side, round(BRUSH_SIDE / brush)))
-    fine_side = min(max_side, FINE_SIDE)
     coarse = resize_long_side(photo, coarse_side, multiple=4)
-    fine = resize_long_side(photo, fine_side, multiple=4)
     fast_share = 0.15 if mode == "quality" else 1.0
 
     with torch.inference_mode(), _precision(dev):
@@ -161,16 +164,13 @@ def stylize(
         plan.models.append(ref)
         budget = memory_budget or _default_budget(dev)
         out, tiles = _paint(net, to_tensor(coarse).to(dev), plan.condition, budget=budget, stopped=stopped,
-                            report=lambda f: report(fast_share * (0.05 + 0.1 * f), None))
-        if fine.size != coarse.size:
-            x = to_tensor(fine).to(dev)
-            detailed, tiles = _paint(net, x, plan.condition, budget=budget, stopped=stopped,
-                                     report=lambda f: report(fast_share * (0.15 + 0.8 * f), None))
-            out = resize_tensor(out.float(), x.shape[-2:]) + FINE_DETAIL * _detail(detailed.float(), out.shape[-2:])
+                            report=lambda f: report(fast_share * (0.05 + 0.85 * f), None))
+        out = out.float()
+        if plan.paintings and not preserve_colors:
+            out = _in_the_paintings_colours(out, plan.paintings, share=strength)
         target = to_tensor(full).to(dev)
-        out = resize_tensor(out.float(), target.shape[-2:])
-        if full.size != fine.size:  # past the fine pass's size, the photo's own detail keeps edges sharp
-            out = out + luminance(_detail(target, (fine.height, fine.width)))
+        if full.size != coarse.size:
+            out = guided_upsample(out, target)
         out = out.clamp(0, 1)
 
     if mode == "quality":
@@ -474,13 +474,18 @@ def _feather(h: int, w: int, *, top: bool, left: bool, bottom: bool, right: bool
     return (ramp(h, top, bottom)[:, None] * ramp(w, left, right)[None, :])[None, None]
 
 
-def _detail(source: torch.Tensor, scale: tuple[int, int]) -> torch.Tensor:
-    """What `source` holds above the scale `scale`: itself minus its round trip through that size.
+def _in_the_paintings_colours(out: torch.Tensor, paintings: list[tuple[Image.Image, float]], *,
+                              share: float) -> torch.Tensor:
+    """The picture's colours moved onto its paintings' palette (their weighted mix, for a blend).
 
-    Exactly the band a rendering at `scale` lacks, so adding it to one restores crisp edges
-    and fine texture without changing the coarser strokes.
+    Calibration and the photo's own content pull the transformer's colours away from the
+    painting's, at times into a green or teal cast that is in neither. `share` is the part of the
+    style that is the paintings' (a blend with a network keeps the network's colours for its part).
     """
-    return source - resize_tensor(resize_tensor(source, scale), source.shape[-2:])
+    palette = Palette.mix([(Palette.of(to_tensor(resize_long_side(image, PALETTE_SIDE)).to(out.device)), w)
+                           for image, w in paintings])
+    matched = match_palette(out, palette)
+    return out + share * sum(w for _, w in paintings) * (matched - out)
 
 
 def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, report, stopped, lo: float) -> torch.Tensor:

@@ -11,6 +11,7 @@ import io
 import os
 import tempfile
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -139,6 +140,104 @@ def keep_colors(stylized: torch.Tensor, photo: torch.Tensor) -> torch.Tensor:
     """The stylized picture's light and shade in the photo's colours (luminance transfer)."""
     # Shifting every channel by the luminance difference keeps the photo's chroma exactly.
     return (photo + (luminance(stylized) - luminance(photo))).clamp(0, 1)
+
+
+_RGB_TO_XYZ = torch.tensor([[0.4124564, 0.3575761, 0.1804375],
+                            [0.2126729, 0.7151522, 0.0721750],
+                            [0.0193339, 0.1191920, 0.9503041]])
+_WHITE = torch.tensor([0.95047, 1.0, 1.08883])  # D65
+
+
+def srgb_to_lab(x: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) sRGB in 0..1 -> CIELAB (D65): L in 0..100, a and b about -100..100."""
+    x = x.float().clamp(0, 1)
+    linear = torch.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    xyz = torch.einsum("ij,njhw->nihw", _RGB_TO_XYZ.to(x), linear) / _WHITE.to(x)[None, :, None, None]
+    f = torch.where(xyz > (6 / 29) ** 3, xyz.clamp_min(1e-12) ** (1 / 3), xyz / (3 * (6 / 29) ** 2) + 4 / 29)
+    return torch.stack([116 * f[:, 1] - 16, 500 * (f[:, 0] - f[:, 1]), 200 * (f[:, 1] - f[:, 2])], dim=1)
+
+
+def lab_to_srgb(lab: torch.Tensor) -> torch.Tensor:
+    """CIELAB (D65) -> (N, 3, H, W) sRGB in 0..1; colours outside sRGB are clipped."""
+    fy = (lab[:, 0] + 16) / 116
+    f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], dim=1)
+    xyz = torch.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE.to(lab)[None, :, None, None]
+    linear = torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB_TO_XYZ).to(lab), xyz).clamp(0, 1)
+    return torch.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055)
+
+
+@dataclass(frozen=True)
+class Palette:
+    """A picture's colours as a Gaussian in CIELAB: the mean (3,) and covariance (3, 3)."""
+
+    mean: torch.Tensor
+    cov: torch.Tensor
+
+    @classmethod
+    def of(cls, img: torch.Tensor) -> Palette:
+        lab = srgb_to_lab(img)[0].reshape(3, -1).double()
+        return cls(lab.mean(dim=1), torch.cov(lab))
+
+    @classmethod
+    def mix(cls, parts: list[tuple[Palette, float]]) -> Palette:
+        """The palette of a blend: the moments of the weighted mixture."""
+        total = sum(w for _, w in parts)
+        mean = sum(w * p.mean for p, w in parts) / total
+        second = sum(w * (p.cov + torch.outer(p.mean, p.mean)) for p, w in parts) / total
+        return cls(mean, second - torch.outer(mean, mean))
+
+
+def _sqrtm(c: torch.Tensor) -> torch.Tensor:
+    values, vectors = torch.linalg.eigh(c)
+    return vectors @ torch.diag(values.clamp_min(0).sqrt()) @ vectors.T
+
+
+def match_palette(img: torch.Tensor, palette: Palette) -> torch.Tensor:
+    """img's colours moved onto `palette` by the linear optimal-transport map between the two Gaussians.
+
+    The Monge-Kantorovich solution (Pitié and Kokaram 2007): the smallest change of every colour
+    that gives the picture the palette's mean and covariance, so light and shade, and the order of
+    the colours, stay where they were.
+    """
+    lab = srgb_to_lab(img)
+    flat = lab[0].reshape(3, -1).double()
+    mean, cov = flat.mean(dim=1), torch.cov(flat)
+    ridge = 1e-2 * torch.eye(3, dtype=cov.dtype, device=cov.device)  # a flat picture has no spread to map
+    root = _sqrtm(cov + ridge)
+    inverse = torch.linalg.inv(root)
+    transport = inverse @ _sqrtm(root @ (palette.cov.to(cov) + ridge) @ root) @ inverse
+    moved = transport @ (flat - mean[:, None]) + palette.mean.to(mean)[:, None]
+    return lab_to_srgb(moved.to(lab.dtype).reshape_as(lab[0])[None])
+
+
+def _box(x: torch.Tensor, radius: int) -> torch.Tensor:
+    pad = min(radius, x.shape[-2] - 1, x.shape[-1] - 1)
+    return F.avg_pool2d(F.pad(x, (pad,) * 4, mode="replicate"), 2 * pad + 1, stride=1)
+
+
+def guided_upsample(painted: torch.Tensor, photo: torch.Tensor, *, radius: int = 2, eps: float = 1e-4) -> torch.Tensor:
+    """Enlarge a painting of the photo to the photo's size, with the photo's own edges and detail.
+
+    painted (1, 3, h, w) is a painting of photo (1, 3, H, W) at a smaller size. Within each
+    small window of the painting a guided filter (He, Sun and Tang 2013) fits every channel as a
+    linear function of the photo's luminance; its slope says how strongly the painting follows
+    the photo's light and shade there. The photo's luminance detail above the painting's scale is
+    added with that slope: a contour the painting follows comes back sharp, in the painting's
+    colours, and where the painting ignores the photo (a flat painted sky, a stroke across a
+    texture) nothing is added. No detail is invented and the painting's strokes are kept as
+    painted. eps is the luminance variance below which a window counts as flat (noise, not edges).
+    """
+    h, w = painted.shape[-2:]
+    big = photo.shape[-2:]
+    guide = luminance(photo.float())
+    small = resize_tensor(guide, (h, w))
+    mean_g, mean_p = _box(small, radius), _box(painted, radius)
+    cov = _box(small * painted, radius) - mean_g * mean_p
+    var = _box(small * small, radius) - mean_g * mean_g
+    slope = _box(cov / (var + eps), radius)  # (1, 3, h, w)
+    slope = F.interpolate(slope, size=big, mode="bilinear", align_corners=False)
+    detail = guide - resize_tensor(small, big)
+    return resize_tensor(painted, big) + slope * detail
 
 
 def save_image(img: Image.Image, path: str | os.PathLike, **options) -> Path:

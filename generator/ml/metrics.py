@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .imaging import fit_long_side, luminance, resize_tensor
+from .imaging import fit_long_side, luminance, resize_tensor, srgb_to_lab
 from .nets.efficientnet import EfficientNetLite0
 
 
@@ -100,3 +100,85 @@ def sharpness(img: torch.Tensor) -> float:
     y = luminance(img.float()) * 255.0
     kernel = y.new_tensor([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]).view(1, 1, 3, 3)
     return float(F.conv2d(y, kernel).var())
+
+
+# -- measures the engine never optimises (bench/quality.py) ---------------------------------------
+
+FINE_BAND = (0.15, 0.5)  # cycles per pixel: 1-2 px squiggles, the crackle an upscaled network invents
+COARSE_BAND = (0.01, 0.05)  # 20-100 px: the picture's strokes and shapes
+
+
+@torch.no_grad()
+def fine_share(img: torch.Tensor) -> float:
+    """log10 of the luminance's spectral power at 0.15-0.5 cycles/px over its power at 0.01-0.05.
+
+    How much of a picture's contrast sits in its finest detail, independent of its overall
+    contrast. Compare two pictures at the same size (``fine_share_against``): the number moves
+    with the scale at which a picture is looked at.
+    """
+    y = luminance(img.float())[0, 0]
+    y = y - y.mean()
+    h, w = y.shape
+    window = torch.outer(torch.hann_window(h, periodic=False, dtype=y.dtype, device=y.device),
+                         torch.hann_window(w, periodic=False, dtype=y.dtype, device=y.device))
+    power = torch.fft.rfft2(y * window).abs().square()
+    fy = torch.fft.fftfreq(h, device=y.device)[:, None]
+    fx = torch.fft.rfftfreq(w, device=y.device)[None, :]
+    radius = torch.sqrt(fy * fy + fx * fx)
+
+    def band(lo: float, hi: float) -> torch.Tensor:
+        return power[(radius >= lo) & (radius < hi)].sum()
+
+    return float(torch.log10(band(*FINE_BAND).clamp_min(1e-12) / band(*COARSE_BAND).clamp_min(1e-12)))
+
+
+@torch.no_grad()
+def fine_share_against(result: torch.Tensor, reference: torch.Tensor) -> float:
+    """fine_share(result) - fine_share(reference), with the reference brought to the result's size.
+
+    Detail is judged at print size: a painting enlarged to the result's size holds no finer
+    detail than it has, so whatever fine texture a picture holds beyond that was invented (or
+    came from the photo). 0 means the reference's share of fine detail; +1 ten times its share.
+    """
+    return fine_share(result) - fine_share(resize_tensor(reference, tuple(result.shape[-2:])))
+
+
+def _lab_samples(img: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+    """Up to n pixels of img in CIELAB, (n, 3), drawn without replacement."""
+    lab = srgb_to_lab(img)[0].reshape(3, -1).T
+    if lab.shape[0] <= n:
+        return lab
+    return lab[torch.randperm(lab.shape[0], generator=generator, device="cpu")[:n].to(lab.device)]
+
+
+@torch.no_grad()
+def palette_distance(a: torch.Tensor, b: torch.Tensor, *, samples: int = 65536, directions: int = 64,
+                     seed: int = 0) -> float:
+    """Sliced Wasserstein-1 distance between the colours of two pictures in CIELAB (about ΔE units).
+
+    Every pixel is a point in Lab; the distance is the mean, over random directions, of the
+    1-D optimal-transport distance between the two clouds projected on that direction. It
+    looks at the whole palette (how much of each colour), not the layout: 0 for the same
+    colours in any arrangement, a few units for a near match, 10 or more for a cast.
+    """
+    g = torch.Generator().manual_seed(seed)
+    pa, pb = _lab_samples(a, samples, g), _lab_samples(b, samples, g)
+    d = torch.randn(3, directions, generator=g).to(pa)
+    d = d / d.norm(dim=0, keepdim=True)
+    qs = torch.linspace(0, 1, 1024, device=pa.device)
+    qa, qb = torch.quantile(pa @ d, qs, dim=0), torch.quantile(pb @ d, qs, dim=0)
+    return float((qa - qb).abs().mean())
+
+
+@torch.no_grad()
+def stray_colours(result: torch.Tensor, *sources: torch.Tensor, far: float = 10.0,
+                  samples: int = 8192, seed: int = 0) -> float:
+    """Share of the result's pixels whose colour is in none of the sources (ΔE76 > `far` to all).
+
+    A cast shows here as a large share: colours that neither the painting nor the photo holds.
+    """
+    g = torch.Generator().manual_seed(seed)
+    mine = _lab_samples(result, samples, g)
+    theirs = torch.cat([_lab_samples(s, samples, g) for s in sources])
+    nearest = torch.cat([torch.cdist(chunk, theirs).amin(dim=1) for chunk in mine.split(1024)])
+    return float((nearest > far).float().mean())
