@@ -165,6 +165,7 @@ def stylize(
         budget = memory_budget or _default_budget(dev)
         out, tiles = _paint(net, to_tensor(coarse).to(dev), plan.condition, budget=budget, stopped=stopped,
                             report=lambda f: report(fast_share * (0.05 + 0.85 * f), None))
+    with torch.inference_mode():  # colour and upsampling arithmetic in float32, also on a GPU
         out = out.float()
         if plan.paintings and not preserve_colors:
             out = _in_the_paintings_colours(out, plan.paintings, share=strength)
