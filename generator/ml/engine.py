@@ -6,7 +6,7 @@ How a picture is made:
    ``brush``): its strokes keep their size relative to the picture for a 512 px preview and a
    4096 px print. A network asked to paint at print size paints its own texture at its own pixel
    scale instead, a dense crackle of 1-2 px squiggles that no painting has.
-3. A painting's colours: the painting's colours are moved onto the painting's palette
+3. With a painting's style, the picture's colours are moved onto the painting's palette
    (``imaging.match_palette``), so the photo's content cannot pull them into a cast that is in
    neither. With ``preserve_colors`` the photo's colours are kept instead.
 4. The painting is enlarged to the output size with the photo as the guide
@@ -99,7 +99,7 @@ class _Plan:
     network: str  # "multistyle26" | "magenta_transformer" | "transformer_net"
     condition: torch.Tensor | None  # (1, 26) style weights, (1, 100) style vector, or None
     slot: str = ""  # which single-style network
-    paintings: list[tuple[Image.Image, float]] = field(default_factory=list)  # for strength and quality mode
+    paintings: list[tuple[Image.Image, float]] = field(default_factory=list)  # palette and quality mode
     models: list[ModelRef] = field(default_factory=list)
     goal: torch.Tensor | None = None  # the paintings' own (1, 100) style vector, before calibration
 
