@@ -145,6 +145,7 @@ def keep_colors(stylized: torch.Tensor, photo: torch.Tensor) -> torch.Tensor:
 _RGB_TO_XYZ = torch.tensor([[0.4124564, 0.3575761, 0.1804375],
                             [0.2126729, 0.7151522, 0.0721750],
                             [0.0193339, 0.1191920, 0.9503041]])
+_XYZ_TO_RGB = torch.linalg.inv(_RGB_TO_XYZ)
 _WHITE = torch.tensor([0.95047, 1.0, 1.08883])  # D65
 
 
@@ -162,7 +163,7 @@ def lab_to_srgb(lab: torch.Tensor) -> torch.Tensor:
     fy = (lab[:, 0] + 16) / 116
     f = torch.stack([fy + lab[:, 1] / 500, fy, fy - lab[:, 2] / 200], dim=1)
     xyz = torch.where(f > 6 / 29, f**3, 3 * (6 / 29) ** 2 * (f - 4 / 29)) * _WHITE.to(lab)[None, :, None, None]
-    linear = torch.einsum("ij,njhw->nihw", torch.linalg.inv(_RGB_TO_XYZ).to(lab), xyz).clamp(0, 1)
+    linear = torch.einsum("ij,njhw->nihw", _XYZ_TO_RGB.to(lab), xyz).clamp(0, 1)
     return torch.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear.clamp_min(1e-12) ** (1 / 2.4) - 0.055)
 
 
@@ -175,7 +176,11 @@ class Palette:
 
     @classmethod
     def of(cls, img: torch.Tensor) -> Palette:
-        lab = srgb_to_lab(img)[0].reshape(3, -1).double()
+        return cls.of_colours(srgb_to_lab(img)[0].reshape(3, -1).double())
+
+    @classmethod
+    def of_colours(cls, lab: torch.Tensor) -> Palette:
+        """From colours as (3, N) CIELAB values."""
         return cls(lab.mean(dim=1), torch.cov(lab))
 
     @classmethod
@@ -201,7 +206,8 @@ def match_palette(img: torch.Tensor, palette: Palette) -> torch.Tensor:
     """
     lab = srgb_to_lab(img)
     flat = lab[0].reshape(3, -1).double()
-    mean, cov = flat.mean(dim=1), torch.cov(flat)
+    own = Palette.of_colours(flat)
+    mean, cov = own.mean, own.cov
     ridge = 1e-2 * torch.eye(3, dtype=cov.dtype, device=cov.device)  # a flat picture has no spread to map
     root = _sqrtm(cov + ridge)
     inverse = torch.linalg.inv(root)
