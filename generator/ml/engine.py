@@ -50,7 +50,6 @@ from .registry import ModelRef, ModelSet
 
 BRUSH_SIDE = 384  # the paint pass at brush 1.0: the arbitrary graph's own size, strokes as its authors intended
 PALETTE_SIDE = 512  # a painting's palette is read at this size
-QUALITY_STYLE_SIDE = 512  # the painting as quality mode reads it: its finest level's size
 # Calibration of a painting's style vector: 3 Adam steps on the photo at 256 px. 6 steps at 384 px
 # won 20/20 pairs of the quality benchmark instead of 17/20, at twice the time of a fast picture.
 CALIBRATION_SIDE = 256
@@ -490,13 +489,13 @@ def _in_the_paintings_colours(out: torch.Tensor, paintings: list[tuple[Image.Ima
 
 def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_colors: bool, strength: float,
             report, stopped, lo: float) -> torch.Tensor:
-    from .quality import refine
+    from .quality import QualityConfig, refine
 
     features, ref = models.get_net("efficientnet_lite0", dev)
     plan.models.append(ref)
     if plan.paintings:
         style_image = max(plan.paintings, key=lambda p: p[1])[0]
-        style = to_tensor(resize_long_side(style_image, QUALITY_STYLE_SIDE)).to(dev)
+        style = to_tensor(resize_long_side(style_image, QualityConfig().top_side)).to(dev)
     else:
         style = out.clone()  # a built-in style's own texture, at the scale it was painted
 
