@@ -267,6 +267,7 @@ def job_create(
         _save_file(job.photo, "photo" + checked["photo"].suffix, checked["photo"].data, written)
         if "style_image" in checked:
             _save_file(job.style_image, "style" + checked["style_image"].suffix, checked["style_image"].data, written)
+        job.queued_at = timezone.now()  # it joins the queue now, after its files: the fair order's first come
         job.save()
         # Only now may a worker look for it; if the broker does not answer, the job waits in the database
         # and the workers' tick sends its token later (generator/scheduler.py).

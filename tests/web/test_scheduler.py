@@ -52,6 +52,18 @@ def test_one_job_of_a_second_artist_goes_before_the_thirty_of_the_first(alice, b
     assert selectors.queue_position(job=alices[1]) == 0
 
 
+def test_a_job_joins_the_queue_when_it_is_saved_not_when_its_upload_began(alice, queued, monkeypatch):
+    # A worker that claims another job while this one's files are written must not see it as waiting longer.
+    stored = []
+    save_file = services._save_file
+    monkeypatch.setattr(services, "_save_file", lambda *args: (save_file(*args), stored.append(timezone.now())))
+
+    (job,) = queued(alice)
+
+    assert stored and job.queued_at >= stored[-1]
+    assert Job.objects.get(pk=job.pk).queued_at == job.queued_at
+
+
 def test_artists_take_turns_and_each_artists_jobs_keep_their_order(alice, bob, carol, queued):
     a = queued(alice, 3)
     b = queued(bob, 2)
