@@ -49,7 +49,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from generator.ml import engine  # noqa: E402
-from generator.ml.imaging import load_image, resize_long_side, srgb_to_lab, to_image, to_tensor  # noqa: E402
+from generator.ml.imaging import (  # noqa: E402
+    load_image,
+    resize_long_side,
+    resize_tensor,
+    srgb_to_lab,
+    to_image,
+    to_tensor,
+)
 from generator.ml.metrics import (  # noqa: E402
     colour_speckle,
     fine_share_against,
@@ -167,6 +174,8 @@ def main() -> int:
             results = paint_all(photo, painting, side, lite, steps)
             scores = {m: measure(m, img, photo, painting, effnet, painting_vec) for m, (img, _) in results.items()}
             scores["photo"]["fine_photo"] = fine_share_against(to_tensor(results["photo"][0]), to_tensor(painting))
+            scores["photo"]["speckle_painting"] = colour_speckle(resize_tensor(to_tensor(painting),
+                                                                              tuple(to_tensor(results["photo"][0]).shape[-2:])))
             if "ours quality" in results:
                 scores["ours quality"]["from_fast"] = viewing_difference(results["ours quality"][0],
                                                                          results["ours fast"][0])
@@ -233,15 +242,24 @@ def quality_targets(side: int, rows: list[tuple[str, dict, dict]]) -> None:
     seconds = [t["ours quality"] for _, _, t in rows]
     budget = QUALITY_SECONDS if side <= 1024 else None
     verdict = "" if budget is None else (" -> PASS" if max(seconds) <= budget else " -> FAIL")
-    print(f"Quality mode at {side} px: median {statistics.median(seconds):.1f} s, slowest {max(seconds):.1f} s"
+    slowest = rows[seconds.index(max(seconds))][0]
+    print(f"Quality mode at {side} px: median {statistics.median(seconds):.1f} s, "
+          f"slowest {max(seconds):.1f} s ({slowest})"
           + (f" (budget {budget} s){verdict}" if budget else ""))
     nearer = count(lambda q, f: q["magenta"] < f["magenta"])
     print(f"  Magenta style vector nearer the painting's than fast mode's: {nearer}")
     print(f"  fine-detail share nearer the painting's: {count(lambda q, f: abs(q['fine']) < abs(f['fine']))}"
           f" (median {statistics.median(s['ours quality']['fine'] for _, s, _ in rows):+.2f},"
           f" fast {statistics.median(s['ours fast']['fine'] for _, s, _ in rows):+.2f})")
-    print(f"  colour speckle no higher than fast mode's: {count(lambda q, f: q['speckle'] <= f['speckle'])}"
+    # Against the photo and the painting printed as large, not against fast mode: fast mode carries the
+    # painting's marks in light and shade, which lowers its ratio without saying anything about colour
+    # noise. Speckle is colour at pixel scale that neither has (a pointillist painting has its own).
+    speckle_free = sum(s["ours quality"]["speckle"] <= max(s["photo"]["speckle"], s["photo"]["speckle_painting"])
+                       for _, s, _ in rows)
+    print(f"  colour speckle no higher than the photo's or the painting's own: {speckle_free}/{len(rows)}"
           f" (median {statistics.median(s['ours quality']['speckle'] for _, s, _ in rows):+.2f},"
+          f" the photo {statistics.median(s['photo']['speckle'] for _, s, _ in rows):+.2f},"
+          f" the painting {statistics.median(s['photo']['speckle_painting'] for _, s, _ in rows):+.2f},"
           f" fast {statistics.median(s['ours fast']['speckle'] for _, s, _ in rows):+.2f})")
     print(f"  stray colours, median: {statistics.median(s['ours quality']['stray'] for _, s, _ in rows):.3f}"
           f" (fast {statistics.median(s['ours fast']['stray'] for _, s, _ in rows):.3f})")

@@ -11,7 +11,10 @@ How a picture is made:
    neither. With ``preserve_colors`` the photo's colours are kept instead.
 4. The painting is enlarged to the output size with the photo as the guide
    (``imaging.guided_upsample``): the photo's contours come back sharp wherever the painting follows
-   them, and no texture is invented.
+   them, and no texture is invented. With a painting's style, the painting's own marks finer than
+   the paint pass (bristles, canvas) are laid over it, each patch where the painting's light and
+   shade match the picture's (``texture.painting_detail``): printed large, the strokes are the
+   painting's, not a small picture enlarged.
 5. A paint pass too big for the memory budget runs in overlapping tiles with feathered seams;
    every tile reuses the normalisation statistics of the whole picture, so no seam shows.
 6. Quality mode then paints the painting's own strokes into it by optimisation (``quality.refine``).
@@ -36,6 +39,7 @@ from .imaging import (
     MAX_SIDE,
     ImageSource,
     Palette,
+    fit_long_side,
     guided_upsample,
     keep_colors,
     load_image,
@@ -47,6 +51,7 @@ from .imaging import (
 )
 from .nets.layers import shared_stats
 from .registry import ModelRef, ModelSet
+from .texture import painting_detail
 
 BRUSH_SIDE = 384  # the paint pass at brush 1.0: the arbitrary graph's own size, strokes as its authors intended
 PALETTE_SIDE = 512  # a painting's palette is read at this size
@@ -170,6 +175,8 @@ def stylize(
         target = to_tensor(full).to(dev)
         if full.size != coarse.size:
             out = guided_upsample(out, target)
+            if plan.paintings:
+                out = _with_the_paintings_marks(out, plan.paintings, paint_side=max(coarse.size), share=strength)
         out = out.clamp(0, 1)
 
     if mode == "quality":
@@ -487,6 +494,15 @@ def _in_the_paintings_colours(out: torch.Tensor, paintings: list[tuple[Image.Ima
     return out + share * sum(w for _, w in paintings) * (matched - out)
 
 
+def _with_the_paintings_marks(out: torch.Tensor, paintings: list[tuple[Image.Image, float]], *, paint_side: int,
+                              share: float) -> torch.Tensor:
+    """The picture, enlarged from the paint pass, with the main painting's own marks finer than that pass
+    (generator/ml/texture.py); `share` as for the palette."""
+    painting = max(paintings, key=lambda p: p[1])[0]
+    detail = painting_detail(out, to_tensor(painting).to(out.device), paint_side=paint_side)
+    return out + share * sum(w for _, w in paintings) * detail
+
+
 def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_colors: bool, strength: float,
             report, stopped, lo: float) -> torch.Tensor:
     from .quality import QualityConfig, refine
@@ -507,5 +523,9 @@ def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_
                      progress=on_progress, cancel=stopped, **kwargs).detach()
     if plan.paintings and not preserve_colors:
         with torch.inference_mode():  # the new strokes' colours onto the palette, as in fast mode
-            refined = _in_the_paintings_colours(refined, plan.paintings, share=strength).clamp(0, 1)
+            # measured at the finest size quality mode paints: the map mixes CIELAB's planes, and applied to
+            # the print's own pixels it turns the painting's fine marks in light and shade into colour speckle
+            small = fit_long_side(refined, min(max(refined.shape[-2:]), QualityConfig().top_side))
+            moved = _in_the_paintings_colours(small, plan.paintings, share=strength) - small
+            refined = (refined + resize_tensor(moved, tuple(refined.shape[-2:]))).clamp(0, 1)
     return refined

@@ -17,6 +17,7 @@ from generator.ml.imaging import (
     srgb_to_lab,
     to_tensor,
 )
+from generator.ml.texture import TextureConfig, painting_detail
 from tests.shared_weights import shipped_models
 
 SHIPWRECK = engine.presets.get("shipwreck").painting_path
@@ -136,3 +137,72 @@ def test_a_painting_s_colours_follow_the_painting_and_preserve_colours_the_photo
     assert metrics.palette_distance(painted, painting) < 0.5 * metrics.palette_distance(target, painting)
     assert metrics.palette_distance(kept, target) < metrics.palette_distance(kept, painting)
     assert metrics.stray_colours(painted, painting, target) < 0.02
+
+
+def two_textures(h: int, w: int, *, dark_left: bool) -> torch.Tensor:
+    """Dark with vertical 4 px stripes on one half, light with horizontal ones on the other."""
+    rows, cols = torch.arange(h)[:, None].expand(h, w), torch.arange(w)[None, :].expand(h, w)
+    vertical, horizontal = ((cols // 2) % 2).float(), ((rows // 2) % 2).float()
+    left = cols < w // 2
+    dark = left if dark_left else ~left
+    plane = torch.where(dark, 0.2 + 0.1 * vertical, 0.7 + 0.1 * horizontal)
+    return plane.expand(1, 3, h, w).clone()
+
+
+def stripes(plane: torch.Tensor) -> tuple[float, float]:
+    """Power of a (H, W) plane's changes across columns (vertical stripes) and across rows (horizontal)."""
+    return float(plane.diff(dim=1).square().mean()), float(plane.diff(dim=0).square().mean())
+
+
+def test_the_painting_s_marks_go_where_its_light_and_shade_match_the_picture_s():
+    painting = two_textures(256, 256, dark_left=True)
+    picture = resize_tensor(resize_tensor(two_textures(256, 256, dark_left=False), (32, 32)), (256, 256))
+
+    detail = painting_detail(picture, painting, paint_side=32)[0, 0]
+
+    dark_v, dark_h = stripes(detail[40:216, 150:216])  # the picture's dark half: the painting's dark marks
+    light_v, light_h = stripes(detail[40:216, 40:106])
+    assert dark_v > 10 * dark_h and light_h > 10 * light_v
+    assert dark_v == pytest.approx(stripes(painting[0, 0, :, :128])[0], rel=0.3)  # at the painting's contrast
+
+
+def test_a_flat_passage_takes_varied_marks_not_one_patch_in_a_grid():
+    g = torch.Generator().manual_seed(0)
+    painting = resize_tensor(torch.rand(1, 3, 64, 64, generator=g), (512, 512)) + 0.1 * torch.rand(
+        1, 3, 512, 512, generator=g)
+    flat = torch.full((1, 3, 256, 256), float(painting.mean()))
+    step = TextureConfig().patch * 3 // 4
+
+    def repeats(cfg: TextureConfig) -> float:
+        d = painting_detail(flat, painting, paint_side=64, cfg=cfg)[0, 0, 16:-40, 16:-40]
+        a, b = d[:, :-step].flatten(), d[:, step:].flatten()
+        return float(torch.corrcoef(torch.stack([a, b]))[0, 1])
+
+    assert repeats(TextureConfig(choices=1)) > 0.9  # the one nearest patch, over and over
+    assert repeats(TextureConfig()) < 0.3
+
+
+def test_a_painting_smaller_than_the_print_gives_no_finer_marks_than_it_holds():
+    g = torch.Generator().manual_seed(1)
+    small = torch.rand(1, 3, 64, 64, generator=g)
+    picture = resize_tensor(torch.rand(1, 3, 32, 32, generator=g), (512, 512))
+
+    detail = painting_detail(picture, small, paint_side=64)[0, 0]
+    as_large = painting_detail(picture, resize_tensor(small, (512, 512)) + 0.2 * torch.rand(
+        1, 3, 512, 512, generator=g), paint_side=64)[0, 0]
+
+    fine = metrics._band_power(detail, [metrics.FINE_BAND])[0]
+    assert fine < 0.05 * metrics._band_power(as_large, [metrics.FINE_BAND])[0]
+    assert torch.equal(painting_detail(picture, small, paint_side=64)[0, 0], detail)  # the same marks every time
+
+
+def test_a_print_carries_the_painting_s_own_marks_in_light_and_shade(chelsea, monkeypatch):
+    photo = load_image(chelsea)
+    painting = to_tensor(load_image(engine.presets.get("starry-night").painting_path))
+    marked = to_tensor(stylize(photo, "starry-night", max_side=1024).image)
+    monkeypatch.setattr(engine, "painting_detail", lambda picture, *a, **k: torch.zeros_like(picture[:, :1]))
+    plain = to_tensor(stylize(photo, "starry-night", max_side=1024).image)
+
+    assert metrics.fine_share_against(plain, painting) < -1  # an enlarged small painting: soft
+    assert abs(metrics.fine_share_against(marked, painting)) < abs(metrics.fine_share_against(plain, painting)) - 0.5
+    assert metrics.colour_speckle(marked) <= metrics.colour_speckle(plain) + 0.05
