@@ -77,8 +77,8 @@ def _coarse(plane: torch.Tensor, shrink: float) -> torch.Tensor:
 
 
 def _cover(length: int, patch: int, step: int) -> int:
-    """Padding so that patches `step` apart cover `length` exactly."""
-    return (patch - length) if length <= patch else (-(length - patch)) % step
+    """Padding so that patches `step` apart cover `length` (at least one patch long) exactly."""
+    return (patch - length) % step
 
 
 def _layouts(plane: torch.Tensor, cfg: TextureConfig, *, stride: int) -> torch.Tensor:
