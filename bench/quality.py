@@ -173,9 +173,9 @@ def main() -> int:
             steps = (args.steps or 0) if args.quality and i == 0 else None
             results = paint_all(photo, painting, side, lite, steps)
             scores = {m: measure(m, img, photo, painting, effnet, painting_vec) for m, (img, _) in results.items()}
-            scores["photo"]["fine_photo"] = fine_share_against(to_tensor(results["photo"][0]), to_tensor(painting))
-            scores["photo"]["speckle_painting"] = colour_speckle(resize_tensor(to_tensor(painting),
-                                                                              tuple(to_tensor(results["photo"][0]).shape[-2:])))
+            unchanged, style = to_tensor(results["photo"][0]), to_tensor(painting)
+            scores["photo"]["fine_photo"] = fine_share_against(unchanged, style)
+            scores["photo"]["speckle_painting"] = colour_speckle(resize_tensor(style, tuple(unchanged.shape[-2:])))
             if "ours quality" in results:
                 scores["ours quality"]["from_fast"] = viewing_difference(results["ours quality"][0],
                                                                          results["ours fast"][0])

@@ -507,11 +507,12 @@ def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_
             report, stopped, lo: float) -> torch.Tensor:
     from .quality import QualityConfig, refine
 
+    cfg = QualityConfig()
     features, ref = models.get_net("efficientnet_lite0", dev)
     plan.models.append(ref)
     if plan.paintings:
         style_image = max(plan.paintings, key=lambda p: p[1])[0]
-        style = to_tensor(resize_long_side(style_image, QualityConfig().top_side)).to(dev)
+        style = to_tensor(resize_long_side(style_image, cfg.top_side)).to(dev)
     else:
         style = out.clone()  # a built-in style's own texture, at the scale it was painted
 
@@ -525,7 +526,7 @@ def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_
         with torch.inference_mode():  # the new strokes' colours onto the palette, as in fast mode
             # measured at the finest size quality mode paints: the map mixes CIELAB's planes, and applied to
             # the print's own pixels it turns the painting's fine marks in light and shade into colour speckle
-            small = fit_long_side(refined, min(max(refined.shape[-2:]), QualityConfig().top_side))
+            small = fit_long_side(refined, min(max(refined.shape[-2:]), cfg.top_side))
             moved = _in_the_paintings_colours(small, plan.paintings, share=strength) - small
             refined = (refined + resize_tensor(moved, tuple(refined.shape[-2:]))).clamp(0, 1)
     return refined
