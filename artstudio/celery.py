@@ -37,8 +37,10 @@ class JobTick(bootsteps.StartStopStep):
 
         from generator.tasks import tick
 
-        self.timers = [worker.timer.call_after(1.0, tick),
-                       worker.timer.call_repeatedly(settings.ARTSTUDIO_TICK_SECONDS, tick)]
+        self.timers = [
+            worker.timer.call_after(1.0, tick),
+            worker.timer.call_repeatedly(settings.ARTSTUDIO_TICK_SECONDS, tick),
+        ]
 
     def stop(self, worker) -> None:
         for timer in self.timers:

@@ -688,8 +688,10 @@ def _serve(sup: Supervisor, config: Config, environ: dict[str, str], broker: lis
             sup.reap(dead)
             delay = restarts.delay(dead.name, now)
             if delay is None:
-                return (f"{dead.name} exited unexpectedly ({dead.proc.returncode}) {MAX_RESTARTS + 1} times in "
-                        f"{RESTART_WINDOW / 60:g} minutes")
+                return (
+                    f"{dead.name} exited unexpectedly ({dead.proc.returncode}) {MAX_RESTARTS + 1} times in "
+                    f"{RESTART_WINDOW / 60:g} minutes"
+                )
             sup.say(f"{dead.name} exited unexpectedly ({dead.proc.returncode}); starting it again in {delay:g}s")
             waiting.append((now + delay, dead))
         for when, child in [w for w in waiting if w[0] <= now]:

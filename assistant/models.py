@@ -43,8 +43,9 @@ class Idea(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=IdeaStatus.choices, default=IdeaStatus.QUEUED)
     error = models.TextField(_("error"), blank=True)
     saved = models.BooleanField(_("saved"), default=False)
-    model_versions = models.ManyToManyField("generator.ModelVersion", blank=True, related_name="ideas",
-                                            verbose_name=_("model versions"))
+    model_versions = models.ManyToManyField(
+        "generator.ModelVersion", blank=True, related_name="ideas", verbose_name=_("model versions")
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -38,17 +38,23 @@ DRAFT_EVERY = 0.4  # seconds between saves of the text being written: a page pol
 # The assistant's models speak English; the pages say the same in the artist's language.
 IDEA_ERRORS = {
     "empty": gettext_lazy("Type an idea (a few words are enough), or drop a picture."),
-    "too_long": gettext_lazy("Keep the idea under %(max)s characters; this one has %(length)s. "
-                             "A sentence or two works best."),
-    "no_words": gettext_lazy("The assistant reads words, and this idea has none (only symbols, digits or emoji). "
-                             "Describe it in a few words."),
+    "too_long": gettext_lazy(
+        "Keep the idea under %(max)s characters; this one has %(length)s. A sentence or two works best."
+    ),
+    "no_words": gettext_lazy(
+        "The assistant reads words, and this idea has none (only symbols, digits or emoji). Describe it in a few words."
+    ),
 }
 NOTES = {
-    "not_english": gettext_lazy("The assistant's models read English only, so they cannot tell movements, subjects "
-                                "or moods from this idea. Write it in English, or drop a picture: the assistant "
-                                "reads pictures in any language."),
-    "no_index": gettext_lazy("Similar artworks are not available yet: the studio's index of Tate works has not "
-                             "been built (an admin runs `manage.py assistant index`)."),
+    "not_english": gettext_lazy(
+        "The assistant's models read English only, so they cannot tell movements, subjects "
+        "or moods from this idea. Write it in English, or drop a picture: the assistant "
+        "reads pictures in any language."
+    ),
+    "no_index": gettext_lazy(
+        "Similar artworks are not available yet: the studio's index of Tate works has not "
+        "been built (an admin runs `manage.py assistant index`)."
+    ),
     "no_heads": gettext_lazy("No classifier heads are active, so the assistant suggests styles only."),
 }
 
@@ -70,8 +76,10 @@ def active(kinds: Iterable[str]) -> list[ModelVersion]:
 
 def style_cards() -> list[StyleCard]:
     """The visible presets as the assistant matches them: their descriptions and example ideas."""
-    return [StyleCard(p.slug, _(p.name), p.description, tuple(p.prompts or ()), tuple(p.tags or ()))
-            for p in selectors.visible_presets()]
+    return [
+        StyleCard(p.slug, _(p.name), p.description, tuple(p.prompts or ()), tuple(p.tags or ()))
+        for p in selectors.visible_presets()
+    ]
 
 
 _lock = threading.Lock()
@@ -86,8 +94,12 @@ def assistant(device: str = "cpu"):
     versions = active([ENCODER, HEAD])
     encoder = next((v for v in versions if v.kind == ENCODER), None)
     if encoder is None:
-        raise NotInstalled(_("The assistant has no active sentence encoder. An admin can import the shipped one "
-                             "with `manage.py models import`."))
+        raise NotInstalled(
+            _(
+                "The assistant has no active sentence encoder. An admin can import the shipped one "
+                "with `manage.py models import`."
+            )
+        )
     cards = style_cards()
     index_file = similar_index_path(encoder.sha256)
     stamp = index_file.stat().st_mtime_ns if index_file.exists() else None
@@ -132,6 +144,7 @@ LABEL_KEYS = ("movements", "subjects", "moods")
 
 def ranker(helper, text: str):
     """Candidates -> their similarity to `text` in the encoder's reading: how the writer's titles are re-ranked."""
+
     def rank(candidates: list[str]) -> list[float]:
         vectors = helper.encoder.encode([text, *candidates])
         return (vectors[1:] @ vectors[0]).tolist()
@@ -143,8 +156,12 @@ def writer_version() -> ModelVersion:
     """The active text generator's version (nothing loaded), or NotInstalled saying what an admin can do."""
     version = next(iter(active([WRITER])), None)
     if version is None:
-        raise NotInstalled(_("The assistant has no active text generator, so it cannot write. An admin can import "
-                             "the shipped one with `manage.py models import`."))
+        raise NotInstalled(
+            _(
+                "The assistant has no active text generator, so it cannot write. An admin can import "
+                "the shipped one with `manage.py models import`."
+            )
+        )
     return version
 
 
@@ -186,15 +203,21 @@ def idea_create(*, owner: AbstractBaseUser, text: str = "", picture: UploadedFil
 def _enqueue_analysis(idea_id: uuid.UUID) -> None:
     from assistant.tasks import analyse_idea
 
-    _enqueue(analyse_idea, idea_id, _("The studio's task queue is not answering, so the assistant could not start. "
-                                      "Please try again in a minute."))
+    _enqueue(
+        analyse_idea,
+        idea_id,
+        _("The studio's task queue is not answering, so the assistant could not start. Please try again in a minute."),
+    )
 
 
 def _enqueue_writing(idea_id: uuid.UUID) -> None:
     from assistant.tasks import write_idea
 
-    _enqueue(write_idea, idea_id, _("The studio's task queue is not answering, so the assistant could not write. "
-                                    "Please try again in a minute."))
+    _enqueue(
+        write_idea,
+        idea_id,
+        _("The studio's task queue is not answering, so the assistant could not write. Please try again in a minute."),
+    )
 
 
 def _enqueue(task, idea_id: uuid.UUID, unreachable: str) -> None:
@@ -240,7 +263,8 @@ def idea_analyse(*, idea_id: uuid.UUID | str) -> Idea | None:
     with transaction.atomic():
         idea.model_versions.set(versions)
         updated = Idea.objects.filter(pk=idea.pk, status=Idea.Status.ANALYSING).update(
-            seen=seen, analysis=analysis, status=Idea.Status.WRITING if english else Idea.Status.DONE)
+            seen=seen, analysis=analysis, status=Idea.Status.WRITING if english else Idea.Status.DONE
+        )
         if updated and english:
             transaction.on_commit(lambda: _enqueue_writing(idea.pk))
     idea.refresh_from_db()
@@ -262,15 +286,24 @@ def _look_at_file(field) -> tuple[dict, ModelVersion]:
 
     version = next(iter(active([PICTURE])), None)
     if version is None:
-        raise NotInstalled(_("The studio has no active perceptual network, so the assistant cannot look at "
-                             "pictures. An admin can import the shipped one with `manage.py models import`."))
+        raise NotInstalled(
+            _(
+                "The studio has no active perceptual network, so the assistant cannot look at "
+                "pictures. An admin can import the shipped one with `manage.py models import`."
+            )
+        )
     net = load(registry.weights_of(version), resolve_device(settings.ARTSTUDIO_DEVICE))
     with field.open("rb") as f, Image.open(io.BytesIO(f.read())) as img:
         facts = picture.describe(img, net)  # describe() turns it upright (EXIF) and RGB itself
-    return {"idea": picture.as_idea(facts), "summary": facts.summary, "confident": facts.confident,
-            "subjects": [[w, round(c, 3)] for w, c in facts.subjects],
-            "palette": [[hex_, round(share, 3)] for hex_, share in facts.palette],
-            "colour_words": facts.colour_words, "brightness": facts.brightness}, version
+    return {
+        "idea": picture.as_idea(facts),
+        "summary": facts.summary,
+        "confident": facts.confident,
+        "subjects": [[w, round(c, 3)] for w, c in facts.subjects],
+        "palette": [[hex_, round(share, 3)] for hex_, share in facts.palette],
+        "colour_words": facts.colour_words,
+        "brightness": facts.brightness,
+    }, version
 
 
 def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
@@ -286,8 +319,7 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
     except NotInstalled as exc:
         _fail(idea.pk, str(exc))
         return None
-    text = idea.seen.get("idea", "") + (f". {idea.text}" if idea.seen and idea.text else "") if idea.seen \
-        else idea.text
+    text = idea.seen.get("idea", "") + (f". {idea.text}" if idea.seen and idea.text else "") if idea.seen else idea.text
     labels = {key: [item["label"] for item in idea.analysis.get(key, [])] for key in LABEL_KEYS}
     rank = ranker(helper, text)
 
@@ -305,13 +337,19 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
                 Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING).update(writing=writing)
     except Exception:
         logger.exception("Idea %s could not be written", idea.pk)
-        _fail(idea.pk, _("Something went wrong while writing for this idea. The labels and styles above still "
-                         "stand; try again for the words."))
+        _fail(
+            idea.pk,
+            _(
+                "Something went wrong while writing for this idea. The labels and styles above still "
+                "stand; try again for the words."
+            ),
+        )
         return None
     with transaction.atomic():
         idea.model_versions.add(version)
         Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING).update(
-            writing=writing, draft=draft, status=Idea.Status.DONE)
+            writing=writing, draft=draft, status=Idea.Status.DONE
+        )
     idea.refresh_from_db()
     return idea
 
@@ -349,11 +387,18 @@ def artwork_suggest(*, artwork_id) -> dict | None:
     # What it shows comes from the picture alone; its movement and mood from the picture and the style together.
     shown, analysis = helper.classify_many([seen["idea"], text])
     analysis.subjects = shown.subjects
-    tags = [m for m, c in analysis.movements[:1]] + [s for s, _ in analysis.subjects[:3]] + \
-        [m for m, _ in analysis.moods[:1]] + [w for w, _ in seen["subjects"][:2] if seen["confident"]]
+    tags = (
+        [m for m, c in analysis.movements[:1]]
+        + [s for s, _ in analysis.subjects[:3]]
+        + [m for m, _ in analysis.moods[:1]]
+        + [w for w, _ in seen["subjects"][:2] if seen["confident"]]
+    )
     titles = ml_writer.titles(model, seen["idea"], analysis.labels(), n=3, rank=ranker(helper, text))
-    suggestions = {"titles": titles, "tags": list(dict.fromkeys(tags)),
-                   "versions": [v.pk for v in [*versions, picture_version, writer_version]]}
+    suggestions = {
+        "titles": titles,
+        "tags": list(dict.fromkeys(tags)),
+        "versions": [v.pk for v in [*versions, picture_version, writer_version]],
+    }
     Artwork.objects.filter(pk=artwork.pk, suggestions={}).update(suggestions=suggestions)
     return suggestions
 

@@ -31,9 +31,15 @@ def tate_path(given: Path | None = None) -> Path:
     return tate
 
 
-def train_and_register(*, tate: Path | None = None, baseline: bool = True, activate: bool = False, seed: int = 0,
-                       ship: bool = False, progress: Callable[[str], None] = lambda message: None
-                       ) -> list[ModelVersion]:
+def train_and_register(
+    *,
+    tate: Path | None = None,
+    baseline: bool = True,
+    activate: bool = False,
+    seed: int = 0,
+    ship: bool = False,
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[ModelVersion]:
     """Train every head on the fixed split; each becomes a ready version (active too, if asked).
 
     `ship` also writes the files where the studio's first start imports them from (for developers:
@@ -46,8 +52,9 @@ def train_and_register(*, tate: Path | None = None, baseline: bool = True, activ
     encoder_version = next(v for v in versions if v.kind == services.ENCODER)
     tate = tate_path(tate)
     cache = Path(settings.DATA_DIR) / "cache" / "embeddings"
-    trained = training.train_all(tate, DATA_DIR, helper.encoder, cache_dir=cache, seed=seed, baseline=baseline,
-                                 progress=progress)
+    trained = training.train_all(
+        tate, DATA_DIR, helper.encoder, cache_dir=cache, seed=seed, baseline=baseline, progress=progress
+    )
     made = []
     with tempfile.TemporaryDirectory() as scratch:
         for slot, result in trained.items():
@@ -60,19 +67,37 @@ def train_and_register(*, tate: Path | None = None, baseline: bool = True, activ
 
                 HEADS_DIR.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(path, HEADS_DIR / f"{slot}.safetensors")
-            made.append(register_trained(
-                ModelVersion(kind=services.HEAD, slot=slot, sha256=sha, metrics=metrics, licence="CC0-1.0",
-                             label=f"Classifier head {slot} (trained)",
-                             credit="Trained on Tate collection metadata (CC0) and the studio's prompts",
-                             notes=f"manage.py assistant train --seed {seed}"),
-                path, activate))
+            made.append(
+                register_trained(
+                    ModelVersion(
+                        kind=services.HEAD,
+                        slot=slot,
+                        sha256=sha,
+                        metrics=metrics,
+                        licence="CC0-1.0",
+                        label=f"Classifier head {slot} (trained)",
+                        credit="Trained on Tate collection metadata (CC0) and the studio's prompts",
+                        notes=f"manage.py assistant train --seed {seed}",
+                    ),
+                    path,
+                    activate,
+                )
+            )
     return made
 
 
-def finetune_titles_and_register(*, tate: Path | None = None, pairs: int = 2000, held_out: int = 100,
-                                 steps: int = 300, lr: float = 5e-5, batch_size: int = 8, seed: int = 0,
-                                 activate: bool = False, progress: Callable[[str], None] = lambda message: None
-                                 ) -> ModelVersion:
+def finetune_titles_and_register(
+    *,
+    tate: Path | None = None,
+    pairs: int = 2000,
+    held_out: int = 100,
+    steps: int = 300,
+    lr: float = 5e-5,
+    batch_size: int = 8,
+    seed: int = 0,
+    activate: bool = False,
+    progress: Callable[[str], None] = lambda message: None,
+) -> ModelVersion:
     """Fine-tune the active text generator to title works from their subjects (Tate: subjects -> title).
 
     It learns from `pairs` works of the training part and is judged on `held_out` works of the test
@@ -110,29 +135,55 @@ def finetune_titles_and_register(*, tate: Path | None = None, pairs: int = 2000,
             return ml_writer.judge_titles(own, judged, helper.encoder.encode)
 
     before = judge()
-    progress(f"before: title similarity {before['title_similarity']:.3f} "
-             f"(another work's title: {before['title_similarity_other_work']:.3f})")
+    progress(
+        f"before: title similarity {before['title_similarity']:.3f} "
+        f"(another work's title: {before['title_similarity_other_work']:.3f})"
+    )
     report = ml_writer.finetune_titles(
-        own, train, held_out=judged, steps=steps, lr=lr, batch_size=batch_size, seed=seed,
-        progress=lambda step, total, loss: progress(f"step {step}/{total} loss {loss:.3f}")
-        if step % 10 == 0 or step == total else None)
+        own,
+        train,
+        held_out=judged,
+        steps=steps,
+        lr=lr,
+        batch_size=batch_size,
+        seed=seed,
+        progress=lambda step, total, loss: (
+            progress(f"step {step}/{total} loss {loss:.3f}") if step % 10 == 0 or step == total else None
+        ),
+    )
     after = judge()
-    progress(f"after: title similarity {after['title_similarity']:.3f} "
-             f"(another work's title: {after['title_similarity_other_work']:.3f})")
-    metrics = {**report, "base_version": base.pk, "base_sha256": base.sha256, "seed": seed, "lr": lr,
-               "judged_by": "sentence-encoder cosine of written and real held-out titles (not the loss trained on)",
-               "before": {k: v for k, v in before.items() if k != "examples"},
-               "after": {k: v for k, v in after.items() if k != "examples"}, "examples": after["examples"]}
+    progress(
+        f"after: title similarity {after['title_similarity']:.3f} "
+        f"(another work's title: {after['title_similarity_other_work']:.3f})"
+    )
+    metrics = {
+        **report,
+        "base_version": base.pk,
+        "base_sha256": base.sha256,
+        "seed": seed,
+        "lr": lr,
+        "judged_by": "sentence-encoder cosine of written and real held-out titles (not the loss trained on)",
+        "before": {k: v for k, v in before.items() if k != "examples"},
+        "after": {k: v for k, v in after.items() if k != "examples"},
+        "examples": after["examples"],
+    }
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "writer.safetensors"
         sha = ml_writer.save(own, path)
         return register_trained(
-            ModelVersion(kind=services.WRITER, sha256=sha, metrics=metrics, licence=base.licence,
-                         label=f"{base.label} + titles from Tate subjects",
-                         credit=f"{base.credit}; fine-tuned on Tate collection metadata (CC0)",
-                         notes=f"manage.py assistant finetune-titles --pairs {pairs} --steps {steps} --seed {seed}, "
-                               f"from version {base.pk}"),
-            path, activate)
+            ModelVersion(
+                kind=services.WRITER,
+                sha256=sha,
+                metrics=metrics,
+                licence=base.licence,
+                label=f"{base.label} + titles from Tate subjects",
+                credit=f"{base.credit}; fine-tuned on Tate collection metadata (CC0)",
+                notes=f"manage.py assistant finetune-titles --pairs {pairs} --steps {steps} --seed {seed}, "
+                f"from version {base.pk}",
+            ),
+            path,
+            activate,
+        )
 
 
 def register_trained(version: ModelVersion, path: Path, activate: bool) -> ModelVersion:

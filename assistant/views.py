@@ -23,16 +23,20 @@ def ask(request: HttpRequest) -> HttpResponse:
     limited = form_over_limit(request, form, group="assistant", rate=settings.ARTSTUDIO_RATE_ASSISTANT)
     if not limited and request.method == "POST" and form.is_valid():
         try:
-            idea = services.idea_create(owner=request.user, text=form.cleaned_data["text"],
-                                        picture=form.cleaned_data["picture"])
+            idea = services.idea_create(
+                owner=request.user, text=form.cleaned_data["text"], picture=form.cleaned_data["picture"]
+            )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
             if request.headers.get("HX-Request"):  # the studio's panel: the answer in place, the form made clean
                 fresh = IdeaForm(initial={"text": idea.text})
-                return render(request, "assistant/_panel_answer.html",
-                              {**_answer_context(idea), "form": fresh, "panel": True, "oob": True})
+                return render(
+                    request,
+                    "assistant/_panel_answer.html",
+                    {**_answer_context(idea), "form": fresh, "panel": True, "oob": True},
+                )
             return redirect(idea)
     status = 429 if limited else 400 if request.method == "POST" else 200
     if status != 200 and request.headers.get("HX-Request"):  # the panel's form comes back with its errors
@@ -46,11 +50,21 @@ def ask(request: HttpRequest) -> HttpResponse:
 def _answer_context(idea) -> dict:
     slugs = [s["slug"] for s in idea.analysis.get("styles", [])]
     thumbs = {p.slug: bool(p.thumbnail) for p in Preset.objects.filter(slug__in=slugs)}
-    styles = [{**s, "thumbnail": reverse("generator:preset-thumbnail", args=[s["slug"]]) if thumbs.get(s["slug"])
-               else "", "studio": reverse("generator:studio") + f"?style={s['slug']}"}
-              for s in idea.analysis.get("styles", [])]
-    return {"idea": idea, "styles": styles, "analysis": idea.analysis, "writing": idea.writing,
-            "notes": services.notes_for(idea.analysis)}
+    styles = [
+        {
+            **s,
+            "thumbnail": reverse("generator:preset-thumbnail", args=[s["slug"]]) if thumbs.get(s["slug"]) else "",
+            "studio": reverse("generator:studio") + f"?style={s['slug']}",
+        }
+        for s in idea.analysis.get("styles", [])
+    ]
+    return {
+        "idea": idea,
+        "styles": styles,
+        "analysis": idea.analysis,
+        "writing": idea.writing,
+        "notes": services.notes_for(idea.analysis),
+    }
 
 
 @login_required

@@ -39,11 +39,16 @@ DATA = ROOT / "assistant" / "data"
 TATE = DATA / "tate_artworks.jsonl.gz"
 # Ideas for the timing runs: short and long, plain and odd (not the evaluation prompts)
 TIMING_IDEAS = [
-    "a lighthouse in a storm at dusk", "my grandmother's kitchen on a sunday morning",
-    "neon city street in the rain, reflections everywhere, a lone cyclist", "two foxes asleep under ferns",
-    "an empty swimming pool in winter", "the moon rising over a wheat field",
-    "a jazz band playing in a smoky cellar, all angles and saxophones", "a bowl of lemons",
-    "children flying kites on a windy hill above the sea, clouds racing", "a crowded market at noon",
+    "a lighthouse in a storm at dusk",
+    "my grandmother's kitchen on a sunday morning",
+    "neon city street in the rain, reflections everywhere, a lone cyclist",
+    "two foxes asleep under ferns",
+    "an empty swimming pool in winter",
+    "the moon rising over a wheat field",
+    "a jazz band playing in a smoky cellar, all angles and saxophones",
+    "a bowl of lemons",
+    "children flying kites on a windy hill above the sea, clouds racing",
+    "a crowded market at noon",
 ]
 
 
@@ -56,8 +61,16 @@ def load():
     device = registry.resolve_device("cpu")
     heads = {slot: registry.load(w, device) for (kind, slot), w in models.items() if kind == "text_head"}
     texts = presets.preset_texts()
-    cards = [StyleCard(p.slug, p.name, texts.get(p.slug, {}).get("description", ""),
-                       tuple(texts.get(p.slug, {}).get("prompts", ())), p.tags) for p in presets.PRESETS.values()]
+    cards = [
+        StyleCard(
+            p.slug,
+            p.name,
+            texts.get(p.slug, {}).get("description", ""),
+            tuple(texts.get(p.slug, {}).get("prompts", ())),
+            p.tags,
+        )
+        for p in presets.PRESETS.values()
+    ]
     encoder = registry.load(models[("sentence_encoder", "")], device)
     return Assistant(encoder, heads, cards), models
 
@@ -74,8 +87,13 @@ def subjects(helper) -> dict:
     vectors = helper.encoder.encode([r.text for r in records])
     chosen = [[label for label, _ in row] for row in ml_heads.predict_set(head, vectors)]
     ranked = [[label for label, _ in row] for row in ml_heads.predict(head, vectors, k=3)]
-    return {"level": level, "labels": len(head.labels), "records": len(records),
-            "micro_f1": ml_heads.micro_f1(chosen, truth), "precision_at_3": ml_heads.precision_at_k(ranked, truth, 3)}
+    return {
+        "level": level,
+        "labels": len(head.labels),
+        "records": len(records),
+        "micro_f1": ml_heads.micro_f1(chosen, truth),
+        "precision_at_3": ml_heads.precision_at_k(ranked, truth, 3),
+    }
 
 
 def _level(labels, records) -> int:
@@ -93,10 +111,12 @@ def prompts(helper) -> dict:
     answers = helper.classify_many([r.text for r in rows])
     movements = [[label for label, _ in a.movements] for a in answers]
     moods = [[label for label, _ in a.moods] for a in answers]
-    return {"prompts": len(rows),
-            "movement_top1": ml_heads.top_k_accuracy(movements, [r.movements for r in rows], 1),
-            "movement_top3": ml_heads.top_k_accuracy(movements, [r.movements for r in rows], 3),
-            "mood_top3": ml_heads.top_k_accuracy(moods, [r.moods for r in rows], 3)}
+    return {
+        "prompts": len(rows),
+        "movement_top1": ml_heads.top_k_accuracy(movements, [r.movements for r in rows], 1),
+        "movement_top3": ml_heads.top_k_accuracy(movements, [r.movements for r in rows], 3),
+        "mood_top3": ml_heads.top_k_accuracy(moods, [r.moods for r in rows], 3),
+    }
 
 
 def baseline() -> dict:
@@ -126,16 +146,20 @@ def generation(models) -> dict:
 
     torch.set_num_threads(WRITER_THREADS)  # as the studio's writer runs
     writer = registry.load(models[("text_generator", "")], registry.resolve_device("cpu"))
-    instruction = ("Write a short paragraph describing a painting of a lighthouse in a storm at dusk, "
-                   "for a gallery label.")
+    instruction = (
+        "Write a short paragraph describing a painting of a lighthouse in a storm at dusk, for a gallery label."
+    )
     for _ in writer.stream(instruction, max_new_tokens=8):
         pass  # warm-up
     runs = []
     for _ in range(3):
         pieces = list(writer.stream(instruction, max_new_tokens=96))
         runs.append(writer.last_stats)
-    ours = {"tokens_per_s": statistics.median(r.tokens_per_s for r in runs),
-            "first_token_s": statistics.median(r.first_token_s for r in runs), "sample": "".join(pieces)[:160]}
+    ours = {
+        "tokens_per_s": statistics.median(r.tokens_per_s for r in runs),
+        "first_token_s": statistics.median(r.first_token_s for r in runs),
+        "sample": "".join(pieces)[:160],
+    }
     return {"ours": ours, "llama.cpp": _llama_cpp(instruction)}
 
 
@@ -167,9 +191,12 @@ def beside_painting(models, seconds: float = 20.0) -> dict:
     from generator.ml import registry
 
     photo = ROOT / "generator" / "ml" / "assets" / "photos" / "chelsea.png"
-    painter = subprocess.Popen([sys.executable, "-c", PAINTER.format(root=str(ROOT), weights=str(WEIGHTS),
-                                                                     photo=str(photo))],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    painter = subprocess.Popen(
+        [sys.executable, "-c", PAINTER.format(root=str(ROOT), weights=str(WEIGHTS), photo=str(photo))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert painter.stdout.readline().strip() == "ready"
 
     def paint(duration: float) -> None:
@@ -198,9 +225,14 @@ def beside_painting(models, seconds: float = 20.0) -> dict:
             while time.perf_counter() - started < seconds - 4:
                 list(writer.stream(instruction, max_new_tokens=64))
                 busy.append(writer.last_stats.tokens_per_s)
-            out["runs"].append({"threads": threads, "quiet_tokens_per_s": statistics.median(quiet),
-                                "beside_tokens_per_s": statistics.median(busy),
-                                "painter_per_s": painted(seconds)})
+            out["runs"].append(
+                {
+                    "threads": threads,
+                    "quiet_tokens_per_s": statistics.median(quiet),
+                    "beside_tokens_per_s": statistics.median(busy),
+                    "painter_per_s": painted(seconds),
+                }
+            )
     finally:
         torch.set_num_threads(default)
         painter.stdin.close()
@@ -239,10 +271,14 @@ def on_gpu(models) -> int:
     peak = torch.cuda.max_memory_allocated() / 2**20
     same = len(os.path.commonprefix([texts[cpu], texts[cuda]]))
     print(f"encoder: worst cosine CPU vs CUDA {cosine:.5f}; one idea p50 {1000 * statistics.median(times):.1f} ms")
-    print(f"writer: {rates[cuda]:.1f} tokens/s on CUDA, {rates[cpu]:.1f} on the CPU ({rates[cuda] / rates[cpu]:.1f}x); "
-          f"peak {peak:.0f} MiB; greedy texts agree for {same} of {len(texts[cpu])} characters")
-    checks = [(cosine >= 0.999, "encoder vectors differ between CPU and CUDA"),
-              (same >= min(20, len(texts[cpu])), "the writer's greedy text departs at once")]
+    print(
+        f"writer: {rates[cuda]:.1f} tokens/s on CUDA, {rates[cpu]:.1f} on the CPU ({rates[cuda] / rates[cpu]:.1f}x); "
+        f"peak {peak:.0f} MiB; greedy texts agree for {same} of {len(texts[cpu])} characters"
+    )
+    checks = [
+        (cosine >= 0.999, "encoder vectors differ between CPU and CUDA"),
+        (same >= min(20, len(texts[cpu])), "the writer's greedy text departs at once"),
+    ]
     failures = [message for ok, message in checks if not ok]
     print("PASS" if not failures else "FAIL:\n- " + "\n- ".join(failures))
     return 1 if failures else 0
@@ -291,8 +327,10 @@ def main() -> int:
         print("| writer threads | tokens/s, quiet | tokens/s, beside the painter | painter's pictures/s (vs alone) |")
         print("|---|---|---|---|")
         for run in shared["runs"]:
-            print(f"| {run['threads']} | {run['quiet_tokens_per_s']:.1f} | {run['beside_tokens_per_s']:.1f} "
-                  f"| {run['painter_per_s']:.2f} ({run['painter_per_s'] / alone:.2f}x) |")
+            print(
+                f"| {run['threads']} | {run['quiet_tokens_per_s']:.1f} | {run['beside_tokens_per_s']:.1f} "
+                f"| {run['painter_per_s']:.2f} ({run['painter_per_s'] / alone:.2f}x) |"
+            )
         return 0
     s = subjects(helper)
     p = prompts(helper)
@@ -307,14 +345,19 @@ def main() -> int:
     print("| measure | heads on MiniLM embeddings | Embedding + LSTM baseline | target |")
     print("|---|---|---|---|")
     b = base or {}
-    print(f"| subject micro-F1 (Tate test titles, level {s['level']}, {s['labels']} labels, n={s['records']}) "
-          f"| {s['micro_f1']:.3f} | {b.get('subject_micro_f1', float('nan')):.3f} | >= 0.6 |")
+    print(
+        f"| subject micro-F1 (Tate test titles, level {s['level']}, {s['labels']} labels, n={s['records']}) "
+        f"| {s['micro_f1']:.3f} | {b.get('subject_micro_f1', float('nan')):.3f} | >= 0.6 |"
+    )
     base_p3 = b.get("subject_precision_at_3", float("nan"))
     print(f"| subject precision@3 | {s['precision_at_3']:.3f} | {base_p3:.3f} | |")
-    print(f"| movement top-1 ({p['prompts']} written prompts) | {pct(p['movement_top1'])} "
-          f"| {pct(b['movement_top1_prompts']) if base else '-'} | |")
-    print(f"| movement top-3 | {pct(p['movement_top3'])} | {pct(b['movement_top3_prompts']) if base else '-'} "
-          f"| >= 90 % |")
+    print(
+        f"| movement top-1 ({p['prompts']} written prompts) | {pct(p['movement_top1'])} "
+        f"| {pct(b['movement_top1_prompts']) if base else '-'} | |"
+    )
+    print(
+        f"| movement top-3 | {pct(p['movement_top3'])} | {pct(b['movement_top3_prompts']) if base else '-'} | >= 90 % |"
+    )
     print(f"| mood top-3 | {pct(p['mood_top3'])} | {pct(b['mood_top3_prompts']) if base else '-'} | |")
     print("\n## Speed (this CPU, in-process)\n")
     print("| measure | ours | peer in the same run | target |")

@@ -74,14 +74,22 @@ class Client:
     def upload(self, path: str, fields: dict[str, str], file_field: str, photo: Path) -> str:
         """POST multipart/form-data; the redirect's Location (the job page)."""
         boundary = uuid.uuid4().hex
-        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-                 for k, v in fields.items()]
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
-                     f'filename="{photo.name}"\r\nContent-Type: image/png\r\n\r\n'.encode()
-                     + photo.read_bytes() + b"\r\n")
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+            for k, v in fields.items()
+        ]
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{file_field}"; '
+            f'filename="{photo.name}"\r\nContent-Type: image/png\r\n\r\n'.encode()
+            + photo.read_bytes()
+            + b"\r\n"
+        )
         parts.append(f"--{boundary}--\r\n".encode())
-        request = urllib.request.Request(self.base + path, data=b"".join(parts), headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": self.base + path})
+        request = urllib.request.Request(
+            self.base + path,
+            data=b"".join(parts),
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}", "Referer": self.base + path},
+        )
         try:
             with self.stay.open(request, timeout=60) as response:
                 raise RuntimeError(f"the studio answered {response.status}, not a redirect to the job")
@@ -110,9 +118,15 @@ def start_studio(data_dir: Path, port: int, settings: dict[str, str] | None = No
     env.update(ARTSTUDIO_DATA_DIR=str(data_dir), ARTSTUDIO_PORT=str(port), ARTSTUDIO_REDIS_PORT="0", **(settings or {}))
     log = data_dir / "serve.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "artstudio.serve"], cwd=ROOT, env=env,
-                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "artstudio.serve"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + START_TIMEOUT
     while True:  # healthy, and the worker (whose child loads the networks first) ready for jobs
         text = log.read_text(errors="replace")
@@ -136,8 +150,15 @@ def stop_studio(proc: subprocess.Popen) -> None:
 
 def run_job(client: Client, token: str, style: str, side: int, poll: float) -> tuple[str, float]:
     """Upload, then poll the status endpoint until succeeded: (job id, seconds from upload to done)."""
-    fields = {"csrfmiddlewaretoken": token, "style_source": "preset", "style_preset": style, "strength": "1",
-              "brush": "1", "max_side": str(side), "mode": "fast"}
+    fields = {
+        "csrfmiddlewaretoken": token,
+        "style_source": "preset",
+        "style_preset": style,
+        "strength": "1",
+        "brush": "1",
+        "max_side": str(side),
+        "mode": "fast",
+    }
     start = time.perf_counter()
     location = client.upload("/studio/", fields, "photo", PHOTO)
     job_id = re.search(r"/jobs/([0-9a-f-]{36})/", location).group(1)
@@ -168,7 +189,8 @@ def versions_used(data_dir: Path) -> list[tuple[str, str, int]]:
     with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
         return db.execute(
             "SELECT v.kind, substr(v.sha256, 1, 12), count(*) FROM generator_artwork_model_versions a "
-            "JOIN generator_modelversion v ON v.id = a.modelversion_id GROUP BY v.id ORDER BY v.kind").fetchall()
+            "JOIN generator_modelversion v ON v.id = a.modelversion_id GROUP BY v.id ORDER BY v.kind"
+        ).fetchall()
 
 
 def main() -> None:
@@ -189,8 +211,16 @@ def main() -> None:
     try:
         client = Client(f"http://127.0.0.1:{port}")
         token = client.csrf("/accounts/signup/")
-        landed = client.post_form("/accounts/signup/", {"csrfmiddlewaretoken": token, "username": "bench",
-                                  "email": "bench@example.com", "password1": PASSWORD, "password2": PASSWORD})
+        landed = client.post_form(
+            "/accounts/signup/",
+            {
+                "csrfmiddlewaretoken": token,
+                "username": "bench",
+                "email": "bench@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
         assert landed.endswith("/studio/"), f"sign-up went to {landed}"
         token = client.csrf("/studio/")  # logging in rotates the CSRF secret
 
@@ -207,16 +237,24 @@ def main() -> None:
     p50, p95 = nearest_rank(latency, 0.5), nearest_rank(latency, 0.95)
 
     cpus = os.cpu_count()
-    print(f"\n{args.jobs} jobs, {args.style}, {args.side} px, fast mode, {PHOTO.name}; polling every "
-          f"{args.poll * 1000:.0f} ms; {cpus} CPUs; SQLite (WAL) + embedded Valkey, 1 worker (prefork, -c 1)")
+    print(
+        f"\n{args.jobs} jobs, {args.style}, {args.side} px, fast mode, {PHOTO.name}; polling every "
+        f"{args.poll * 1000:.0f} ms; {cpus} CPUs; SQLite (WAL) + embedded Valkey, 1 worker (prefork, -c 1)"
+    )
     print(f"first job (warm-up, not counted): {cold:.2f} s, engine {engine.get(cold_id, float('nan')):.2f} s")
-    print(f"upload -> succeeded  p50 {p50:.2f} s  p95 {p95:.2f} s  min {min(latency):.2f} s  "
-          f"max {max(latency):.2f} s  mean {statistics.fmean(latency):.2f} s")
+    print(
+        f"upload -> succeeded  p50 {p50:.2f} s  p95 {p95:.2f} s  min {min(latency):.2f} s  "
+        f"max {max(latency):.2f} s  mean {statistics.fmean(latency):.2f} s"
+    )
     if engine_timed:
-        print(f"engine only (Artwork.seconds)  p50 {nearest_rank(engine_timed, 0.5):.2f} s  "
-              f"p95 {nearest_rank(engine_timed, 0.95):.2f} s")
-        print(f"the rest (queue, database, files, polling)  p50 {nearest_rank(rest, 0.5):.2f} s  "
-              f"p95 {nearest_rank(rest, 0.95):.2f} s")
+        print(
+            f"engine only (Artwork.seconds)  p50 {nearest_rank(engine_timed, 0.5):.2f} s  "
+            f"p95 {nearest_rank(engine_timed, 0.95):.2f} s"
+        )
+        print(
+            f"the rest (queue, database, files, polling)  p50 {nearest_rank(rest, 0.5):.2f} s  "
+            f"p95 {nearest_rank(rest, 0.95):.2f} s"
+        )
     with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:
         devices = db.execute("SELECT device, count(*) FROM generator_artwork GROUP BY device").fetchall()
     print("painted on: " + ", ".join(f"{device} {count}" for device, count in devices))

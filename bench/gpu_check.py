@@ -82,8 +82,11 @@ def main() -> int:
     print(f"torch {torch.__version__}, device {name}")
     models = models_with_a_single_style(ROOT / "var" / "cache" / "shipped-weights")
     photo, painting = load_image(PHOTO), load_image(PAINTING)
-    styles = {"built-in": "cobalt-strokes", "painting": painting, "single-style": Network("transformer_net",
-                                                                                          slot="check")}
+    styles = {
+        "built-in": "cobalt-strokes",
+        "painting": painting,
+        "single-style": Network("transformer_net", slot="check"),
+    }
     failures = []
 
     def paint(style, side, device, **kw):
@@ -128,9 +131,11 @@ def main() -> int:
             t = time.perf_counter()
             # the finest brush paints at 1536 px, about 1.6 GB of activations; told it all fits in one pass
             big = paint("cobalt-strokes", 4096, dev, brush=0.25, memory_budget=64 << 30)
-            print(f"\nout of memory at 4096 px, brush 0.25, with a 1 GiB cap: painted in {big.tiles} tiles "
-                  f"after retrying, "
-                  f"{time.perf_counter() - t:.1f} s")
+            print(
+                f"\nout of memory at 4096 px, brush 0.25, with a 1 GiB cap: painted in {big.tiles} tiles "
+                f"after retrying, "
+                f"{time.perf_counter() - t:.1f} s"
+            )
             if big.tiles < 2:
                 failures.append("the capped 4096 px job did not fall back to tiles")
         except Exception as exc:  # noqa: BLE001 (a check: report whatever it was)

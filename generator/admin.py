@@ -33,8 +33,11 @@ from generator.views import send_file
 class ModelVersionUploadForm(forms.ModelForm):
     weights_file = forms.FileField(  # named as uploads.MODEL_FIELD: the one field whose uploads may be large
         label=gettext_lazy("Weights file"),
-        help_text=gettext_lazy("A .safetensors file, or a .pt / .pth PyTorch checkpoint (read without running any "
-                               "code it may carry). It is checked by a worker before it can be activated."))
+        help_text=gettext_lazy(
+            "A .safetensors file, or a .pt / .pth PyTorch checkpoint (read without running any "
+            "code it may carry). It is checked by a worker before it can be activated."
+        ),
+    )
 
     class Meta:
         model = ModelVersion
@@ -95,14 +98,56 @@ class CreatedByService(admin.ModelAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(CreatedByService):
-    list_display = ("label", "kind", "slot", "status", "is_active", "source", "short_sha", "size_mb",
-                    "smoke_seconds", "created")
+    list_display = (
+        "label",
+        "kind",
+        "slot",
+        "status",
+        "is_active",
+        "source",
+        "short_sha",
+        "size_mb",
+        "smoke_seconds",
+        "created",
+    )
     list_filter = ("kind", "status", "source", "is_active")
     search_fields = ("label", "slot", "sha256", "notes")
-    readonly_fields = ("kind", "slot", "status", "reason", "is_active", "activated_at", "sha256", "size", "source",
-                       "metrics", "sample_picture", "created_by", "created", "artworks_link")
-    fields = ("label", "kind", "slot", "status", "reason", "is_active", "activated_at", "sample_picture", "sha256",
-              "size", "source", "licence", "credit", "notes", "metrics", "created_by", "created", "artworks_link")
+    readonly_fields = (
+        "kind",
+        "slot",
+        "status",
+        "reason",
+        "is_active",
+        "activated_at",
+        "sha256",
+        "size",
+        "source",
+        "metrics",
+        "sample_picture",
+        "created_by",
+        "created",
+        "artworks_link",
+    )
+    fields = (
+        "label",
+        "kind",
+        "slot",
+        "status",
+        "reason",
+        "is_active",
+        "activated_at",
+        "sample_picture",
+        "sha256",
+        "size",
+        "source",
+        "licence",
+        "credit",
+        "notes",
+        "metrics",
+        "created_by",
+        "created",
+        "artworks_link",
+    )
     actions = ("activate", "rollback")
     change_list_template = "admin/generator/modelversion/change_list.html"
 
@@ -121,15 +166,25 @@ class ModelVersionAdmin(CreatedByService):
 
     def create(self, request: HttpRequest, data: dict) -> ModelVersion:
         version = services.model_version_upload(
-            kind=data["kind"], slot=data["slot"], label=data["label"], upload=data[MODEL_FIELD],
-            licence=data["licence"], credit=data["credit"], notes=data["notes"], by=request.user)
+            kind=data["kind"],
+            slot=data["slot"],
+            label=data["label"],
+            upload=data[MODEL_FIELD],
+            licence=data["licence"],
+            credit=data["credit"],
+            notes=data["notes"],
+            by=request.user,
+        )
         messages.info(request, _("The weights are being checked by a worker; this page shows the result."))
         return version
 
     def has_delete_permission(self, request, obj: ModelVersion | None = None) -> bool:
         # Versions are the provenance of artworks: only a rejected upload may go.
-        return obj is not None and obj.status == ModelVersion.Status.REJECTED and super().has_delete_permission(
-            request, obj)
+        return (
+            obj is not None
+            and obj.status == ModelVersion.Status.REJECTED
+            and super().has_delete_permission(request, obj)
+        )
 
     @admin.display(description=gettext_lazy("MB"))
     def size_mb(self, obj: ModelVersion) -> str:
@@ -144,8 +199,9 @@ class ModelVersionAdmin(CreatedByService):
     def sample_picture(self, obj: ModelVersion) -> str:
         if not obj.sample:
             return "-"
-        return format_html('<img src="{}" alt="" width="256">',
-                           reverse("admin:generator_modelversion_sample", args=[obj.pk]))
+        return format_html(
+            '<img src="{}" alt="" width="256">', reverse("admin:generator_modelversion_sample", args=[obj.pk])
+        )
 
     @admin.display(description=gettext_lazy("artworks"))
     def artworks_link(self, obj: ModelVersion) -> str:
@@ -157,14 +213,20 @@ class ModelVersionAdmin(CreatedByService):
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one version to activate."), messages.WARNING)
             return
-        self._run(request, lambda: services.model_version_activate(version=queryset.get(), by=request.user),
-                  _("“%(version)s” is now active; the next job uses it."))
+        self._run(
+            request,
+            lambda: services.model_version_activate(version=queryset.get(), by=request.user),
+            _("“%(version)s” is now active; the next job uses it."),
+        )
 
     @admin.action(description=gettext_lazy("Roll back to the previously active version"))
     def rollback(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
         for kind, slot in sorted(set(queryset.values_list("kind", "slot"))):
-            self._run(request, lambda k=kind, s=slot: services.model_version_rollback(kind=k, slot=s, by=request.user),
-                      _("Rolled back: “%(version)s” is active again."))
+            self._run(
+                request,
+                lambda k=kind, s=slot: services.model_version_rollback(kind=k, slot=s, by=request.user),
+                _("Rolled back: “%(version)s” is active again."),
+            )
 
     def _run(self, request: HttpRequest, action, success: str) -> None:
         try:
@@ -177,17 +239,25 @@ class ModelVersionAdmin(CreatedByService):
 
     def get_urls(self):
         own = [
-            path("dashboard/", self.admin_site.admin_view(self.dashboard_view),
-                 name="generator_modelversion_dashboard"),
+            path(
+                "dashboard/", self.admin_site.admin_view(self.dashboard_view), name="generator_modelversion_dashboard"
+            ),
             path("workers/", self.admin_site.admin_view(workers_view), name="generator_workers"),
-            path("<int:pk>/sample.webp", self.admin_site.admin_view(self.sample_view),
-                 name="generator_modelversion_sample"),
+            path(
+                "<int:pk>/sample.webp",
+                self.admin_site.admin_view(self.sample_view),
+                name="generator_modelversion_sample",
+            ),
         ]
         return own + super().get_urls()
 
     def dashboard_view(self, request: HttpRequest) -> TemplateResponse:
-        context = {**self.admin_site.each_context(request), "title": _("Model dashboard"),
-                   "rows": selectors.model_dashboard(), "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Model dashboard"),
+            "rows": selectors.model_dashboard(),
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/generator/model_dashboard.html", context)
 
     def sample_view(self, request: HttpRequest, pk: int) -> HttpResponse:
@@ -212,9 +282,13 @@ class PromptLinesField(forms.CharField):
 
 
 class PresetForm(forms.ModelForm):
-    prompts = PromptLinesField(label=gettext_lazy("Example ideas"), required=False,
-                               help_text=gettext_lazy("A few ideas this style paints well, one per line; the "
-                                                      "assistant matches artists' ideas against them."))
+    prompts = PromptLinesField(
+        label=gettext_lazy("Example ideas"),
+        required=False,
+        help_text=gettext_lazy(
+            "A few ideas this style paints well, one per line; the assistant matches artists' ideas against them."
+        ),
+    )
 
     class Meta:
         model = Preset
@@ -223,8 +297,9 @@ class PresetForm(forms.ModelForm):
 
 class PresetPaintingForm(forms.ModelForm):
     prompts = PresetForm.base_fields["prompts"]
-    painting_file = forms.FileField(label=gettext_lazy("Painting"),
-                                    help_text=gettext_lazy("A JPEG, PNG or WebP picture of the painting."))
+    painting_file = forms.FileField(
+        label=gettext_lazy("Painting"), help_text=gettext_lazy("A JPEG, PNG or WebP picture of the painting.")
+    )
 
     class Meta:
         model = Preset
@@ -254,8 +329,21 @@ class PresetAdmin(CreatedByService):
     list_filter = ("kind", "hidden", "shipped")
     search_fields = ("name", "slug", "credit", "description")
     readonly_fields = ("slug", "kind", "network_index", "thumbnail_picture", "shipped", "created")
-    fields = ("name", "slug", "kind", "network_index", "thumbnail_picture", "credit", "tags", "description",
-              "prompts", "position", "hidden", "shipped", "created")
+    fields = (
+        "name",
+        "slug",
+        "kind",
+        "network_index",
+        "thumbnail_picture",
+        "credit",
+        "tags",
+        "description",
+        "prompts",
+        "position",
+        "hidden",
+        "shipped",
+        "created",
+    )
     form = PresetForm
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -270,9 +358,14 @@ class PresetAdmin(CreatedByService):
         return () if obj is None else self.readonly_fields
 
     def create(self, request: HttpRequest, data: dict) -> Preset:
-        return services.preset_add_painting(name=data["name"], painting=data["painting_file"], credit=data["credit"],
-                                            slug=data["slug"], description=data["description"],
-                                            prompts=data["prompts"])
+        return services.preset_add_painting(
+            name=data["name"],
+            painting=data["painting_file"],
+            credit=data["credit"],
+            slug=data["slug"],
+            description=data["description"],
+            prompts=data["prompts"],
+        )
 
     def has_delete_permission(self, request, obj: Preset | None = None) -> bool:
         return False  # jobs and artworks name their preset: hide it instead
@@ -281,8 +374,9 @@ class PresetAdmin(CreatedByService):
     def thumbnail_picture(self, obj: Preset) -> str:
         if not obj.thumbnail:
             return "-"
-        return format_html('<img src="{}" alt="" width="64" height="64">',
-                           reverse("generator:preset-thumbnail", args=[obj.slug]))
+        return format_html(
+            '<img src="{}" alt="" width="64" height="64">', reverse("generator:preset-thumbnail", args=[obj.slug])
+        )
 
 
 @admin.register(Job)
@@ -319,11 +413,17 @@ class QuotaInline(admin.StackedInline):
         if not quota.user_id:
             return "—"
         usage = selectors.usage_for(user=quota.user)
-        return _("%(active)s of %(active_limit)s jobs waiting or running · %(today)s of %(day_limit)s jobs today · "
-                 "%(stored)s of %(storage_limit)s") % {
-            "active": usage.active_jobs.used, "active_limit": usage.active_jobs.limit,
-            "today": usage.jobs_today.used, "day_limit": usage.jobs_today.limit,
-            "stored": filesizeformat(usage.storage.used), "storage_limit": filesizeformat(usage.storage.limit)}
+        return _(
+            "%(active)s of %(active_limit)s jobs waiting or running · %(today)s of %(day_limit)s jobs today · "
+            "%(stored)s of %(storage_limit)s"
+        ) % {
+            "active": usage.active_jobs.used,
+            "active_limit": usage.active_jobs.limit,
+            "today": usage.jobs_today.used,
+            "day_limit": usage.jobs_today.limit,
+            "stored": filesizeformat(usage.storage.used),
+            "storage_limit": filesizeformat(usage.storage.limit),
+        }
 
 
 admin.site.unregister(User)

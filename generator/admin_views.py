@@ -24,7 +24,11 @@ def workers_view(request: HttpRequest) -> TemplateResponse:
 def _name_the_jobs(workers: list[WorkerInfo]) -> None:
     """Each active task's job: a task names only its queue (generator/scheduler.py), and the job records the
     "host:pid" of the pool child that claimed it."""
-    tasks = {f"{worker.name.partition('@')[2]}:{task['worker_pid']}": task
-             for worker in workers for task in worker.active if task.get("worker_pid")}
+    tasks = {
+        f"{worker.name.partition('@')[2]}:{task['worker_pid']}": task
+        for worker in workers
+        for task in worker.active
+        if task.get("worker_pid")
+    }
     for claim, pk in Job.objects.filter(status=Job.Status.RUNNING, worker__in=tasks).values_list("worker", "pk"):
         tasks[claim]["job"] = pk

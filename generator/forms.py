@@ -10,8 +10,7 @@ from generator.services import OUTPUT_SIDES
 
 
 class SignupForm(UserCreationForm):
-    email = forms.EmailField(label=_("E-mail"), required=True,
-                             help_text=_("Used only to reset your password."))
+    email = forms.EmailField(label=_("E-mail"), required=True, help_text=_("Used only to reset your password."))
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -23,19 +22,33 @@ class StudioForm(forms.Form):
 
     photo = forms.FileField(label=_("Photo"))
     style_source = forms.ChoiceField(
-        label=_("Style"), choices=[("preset", _("A built-in style")), ("upload", _("My own painting"))],
-        initial="preset", widget=forms.RadioSelect,
+        label=_("Style"),
+        choices=[("preset", _("A built-in style")), ("upload", _("My own painting"))],
+        initial="preset",
+        widget=forms.RadioSelect,
     )
-    style_preset = forms.ChoiceField(label=_("Built-in style"), required=False, initial="starry-night",
-                                     widget=forms.RadioSelect)
+    style_preset = forms.ChoiceField(
+        label=_("Built-in style"), required=False, initial="starry-night", widget=forms.RadioSelect
+    )
     style_image = forms.FileField(label=_("Painting"), required=False)
-    strength = forms.FloatField(label=_("Strength"), min_value=0.0, max_value=1.0, initial=1.0,
-                                widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}))
-    brush = forms.FloatField(label=_("Brush size"), min_value=0.25, max_value=4.0, initial=1.0,
-                             widget=forms.NumberInput(attrs={"type": "range", "step": "0.25"}))
+    strength = forms.FloatField(
+        label=_("Strength"),
+        min_value=0.0,
+        max_value=1.0,
+        initial=1.0,
+        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}),
+    )
+    brush = forms.FloatField(
+        label=_("Brush size"),
+        min_value=0.25,
+        max_value=4.0,
+        initial=1.0,
+        widget=forms.NumberInput(attrs={"type": "range", "step": "0.25"}),
+    )
     preserve_colors = forms.BooleanField(label=_("Keep the photo's colours"), required=False)
-    max_side = forms.TypedChoiceField(label=_("Output size"), coerce=int, initial=1024,
-                                      choices=[(side, f"{side} px") for side in OUTPUT_SIDES])
+    max_side = forms.TypedChoiceField(
+        label=_("Output size"), coerce=int, initial=1024, choices=[(side, f"{side} px") for side in OUTPUT_SIDES]
+    )
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.FAST, widget=forms.RadioSelect)
 
     def __init__(self, *args, presets=(), **kwargs):

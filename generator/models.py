@@ -97,8 +97,12 @@ class ModelVersion(models.Model):
     Status = ModelStatus
 
     kind = models.CharField(_("kind"), max_length=32, choices=ModelKind.choices)
-    slot = models.SlugField(_("slot"), max_length=64, blank=True,
-                            help_text=_("Single-style networks: the style's short name. Other kinds: blank."))
+    slot = models.SlugField(
+        _("slot"),
+        max_length=64,
+        blank=True,
+        help_text=_("Single-style networks: the style's short name. Other kinds: blank."),
+    )
     label = models.CharField(_("label"), max_length=120)
     weights = models.FileField(_("weights file"), upload_to=weights_upload_to, max_length=255, blank=True)
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
@@ -112,8 +116,14 @@ class ModelVersion(models.Model):
     sample = models.FileField(_("sample picture"), upload_to=model_sample_upload_to, max_length=255, blank=True)
     is_active = models.BooleanField(_("active"), default=False)
     activated_at = models.DateTimeField(_("last activated"), null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -124,10 +134,12 @@ class ModelVersion(models.Model):
         constraints = [
             # The database, not the code, guarantees one active version per kind (and slot), even
             # when two admins activate at once. A partial unique index: SQLite and PostgreSQL both have them.
-            models.UniqueConstraint(fields=["kind", "slot"], condition=Q(is_active=True),
-                                    name="one_active_version_per_kind"),
-            models.CheckConstraint(condition=Q(is_active=False) | Q(status=ModelStatus.READY),
-                                   name="only_ready_versions_are_active"),
+            models.UniqueConstraint(
+                fields=["kind", "slot"], condition=Q(is_active=True), name="one_active_version_per_kind"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_active=False) | Q(status=ModelStatus.READY), name="only_ready_versions_are_active"
+            ),
             models.CheckConstraint(condition=Q(kind__in=list(KINDS)), name="model_version_kind_valid"),
             models.CheckConstraint(condition=Q(status__in=ModelStatus.values), name="model_version_status_valid"),
             models.CheckConstraint(condition=Q(source__in=ModelSource.values), name="model_version_source_valid"),
@@ -170,11 +182,17 @@ class Preset(models.Model):
     thumbnail = models.FileField(_("thumbnail"), upload_to=preset_upload_to, max_length=255, blank=True)
     credit = models.CharField(_("credit"), max_length=300, blank=True)
     tags = models.JSONField(_("tags"), default=list, blank=True)
-    description = models.TextField(_("description"), blank=True,
-                                   help_text=_("What the style looks like and what it suits; the assistant matches "
-                                               "ideas against it and shows it as the reason."))
-    prompts = models.JSONField(_("example ideas"), default=list, blank=True,
-                               help_text=_("A few ideas this style paints well, one per line."))
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        help_text=_(
+            "What the style looks like and what it suits; the assistant matches "
+            "ideas against it and shows it as the reason."
+        ),
+    )
+    prompts = models.JSONField(
+        _("example ideas"), default=list, blank=True, help_text=_("A few ideas this style paints well, one per line.")
+    )
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
     hidden = models.BooleanField(_("hidden"), default=False)
     shipped = models.BooleanField(_("shipped with the studio"), default=False, editable=False)
@@ -188,7 +206,8 @@ class Preset(models.Model):
             models.CheckConstraint(condition=Q(kind__in=PresetKind.values), name="preset_kind_valid"),
             models.CheckConstraint(
                 condition=~Q(kind=PresetKind.NETWORK) | Q(network_index__isnull=False, network_index__lt=26),
-                name="network_preset_has_index"),
+                name="network_preset_has_index",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -214,8 +233,9 @@ class Job(models.Model):
     FINISHED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs",
-                              verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs", verbose_name=_("owner")
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(_("progress"), default=0.0)
     queue = models.CharField(_("queue"), max_length=16, choices=Queue.choices, default=Queue.CPU)
@@ -236,15 +256,18 @@ class Job(models.Model):
     stored_bytes = models.PositiveBigIntegerField(_("bytes stored"), default=0)  # the uploads, for the quota
     device = models.CharField(_("device"), max_length=16, blank=True)
     # The versions the worker was told to paint with, recorded when it claims the job.
-    model_versions = models.ManyToManyField(ModelVersion, related_name="jobs", blank=True,
-                                            verbose_name=_("model versions"))
+    model_versions = models.ManyToManyField(
+        ModelVersion, related_name="jobs", blank=True, verbose_name=_("model versions")
+    )
 
     class Meta:
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
         ordering = ["-created"]
-        indexes = [models.Index(fields=["status", "queue", "queued_at"], name="job_queue_order"),
-                   models.Index(fields=["owner", "started"], name="job_owner_last_started")]  # the fair order
+        indexes = [
+            models.Index(fields=["status", "queue", "queued_at"], name="job_queue_order"),
+            models.Index(fields=["owner", "started"], name="job_owner_last_started"),
+        ]  # the fair order
         constraints = [
             models.CheckConstraint(condition=Q(progress__gte=0) & Q(progress__lte=1), name="job_progress_0_to_1"),
             models.CheckConstraint(condition=Q(status__in=JobStatus.values), name="job_status_valid"),
@@ -280,8 +303,9 @@ class Job(models.Model):
 
 class Artwork(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="artworks",
-                              verbose_name=_("owner"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="artworks", verbose_name=_("owner")
+    )
     job = models.OneToOneField(Job, on_delete=models.CASCADE, related_name="artwork", verbose_name=_("job"))
     image = models.FileField(_("image"), upload_to=artwork_upload_to, max_length=255)  # lossless PNG
     thumbnail = models.FileField(_("thumbnail"), upload_to=thumbnail_upload_to, max_length=255)  # WebP
@@ -295,8 +319,9 @@ class Artwork(models.Model):
     width = models.PositiveIntegerField(_("width"))
     height = models.PositiveIntegerField(_("height"))
     created = models.DateTimeField(_("created"), auto_now_add=True)
-    visibility = models.CharField(_("visibility"), max_length=16, choices=Visibility.choices,
-                                  default=Visibility.PRIVATE)
+    visibility = models.CharField(
+        _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
     model_versions = models.ManyToManyField(ModelVersion, related_name="artworks", verbose_name=_("model versions"))
 
     class Meta:
@@ -307,8 +332,7 @@ class Artwork(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(seconds__gte=0), name="artwork_seconds_not_negative"),
             models.CheckConstraint(condition=Q(width__gt=0) & Q(height__gt=0), name="artwork_has_size"),
-            models.CheckConstraint(condition=Q(visibility__in=Visibility.values),
-                                   name="artwork_visibility_valid"),
+            models.CheckConstraint(condition=Q(visibility__in=Visibility.values), name="artwork_visibility_valid"),
         ]
 
     def __str__(self) -> str:
@@ -322,12 +346,18 @@ class Quota(models.Model):
     """What one artist may use, where an admin has set it; a blank number takes the studio's default
     (ARTSTUDIO_QUOTA_* settings). Read through ``selectors.usage_for``."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
-                                related_name="quota", verbose_name=_("artist"))
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="quota",
+        verbose_name=_("artist"),
+    )
     active_jobs = models.PositiveIntegerField(_("jobs queued or running at once"), null=True, blank=True)
     jobs_per_day = models.PositiveIntegerField(_("jobs per day"), null=True, blank=True)
-    storage_mb = models.PositiveIntegerField(_("storage (MB)"), null=True, blank=True,
-                                             help_text=_("Uploads and finished pictures together."))
+    storage_mb = models.PositiveIntegerField(
+        _("storage (MB)"), null=True, blank=True, help_text=_("Uploads and finished pictures together.")
+    )
 
     class Meta:
         verbose_name = _("quota")

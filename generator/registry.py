@@ -65,8 +65,9 @@ def for_job(job: Job) -> JobModels:
     slug = job.params.get("style_preset")
     preset = Preset.objects.filter(slug=slug).first() if slug else None
     if slug and preset is None:
-        raise NoActiveVersion(_("The style “%(slug)s” was removed from the studio. Pick another style.")
-                              % {"slug": slug})
+        raise NoActiveVersion(
+            _("The style “%(slug)s” was removed from the studio. Pick another style.") % {"slug": slug}
+        )
     if preset is None:
         style = read_file(job.style_image)
     elif preset.kind == PresetKind.NETWORK:
@@ -84,9 +85,13 @@ def _active(keys: list[tuple[str, str]]) -> list[ModelVersion]:
     missing = [key for key in keys if key not in found]
     if missing:
         kind, slot = missing[0]
-        raise NoActiveVersion(_("The studio has no active %(kind)s%(slot)s, so this picture cannot be painted. "
-                                "An admin needs to activate one in Model versions.")
-                              % {"kind": str(ModelKind(kind).label).lower(), "slot": f" “{slot}”" if slot else ""})
+        raise NoActiveVersion(
+            _(
+                "The studio has no active %(kind)s%(slot)s, so this picture cannot be painted. "
+                "An admin needs to activate one in Model versions."
+            )
+            % {"kind": str(ModelKind(kind).label).lower(), "slot": f" “{slot}”" if slot else ""}
+        )
     return [found[key] for key in keys]
 
 

@@ -62,12 +62,15 @@ def fair_order(queue: str):
     the job that has waited longest. One pick changes the order: the artist just served goes to the back.
     """
     owners_jobs = Job.objects.filter(owner=OuterRef("owner"))
-    running = (owners_jobs.filter(status=Job.Status.RUNNING).order_by().values("owner")
-               .annotate(n=Count("pk")).values("n"))
+    running = (
+        owners_jobs.filter(status=Job.Status.RUNNING).order_by().values("owner").annotate(n=Count("pk")).values("n")
+    )
     last_started = owners_jobs.filter(started__isnull=False).order_by("-started").values("started")[:1]
-    return (Job.objects.filter(status=Job.Status.QUEUED, queue=queue)
-            .annotate(owner_running=Coalesce(Subquery(running), 0), owner_last_started=Subquery(last_started))
-            .order_by("owner_running", F("owner_last_started").asc(nulls_first=True), "queued_at", "pk"))
+    return (
+        Job.objects.filter(status=Job.Status.QUEUED, queue=queue)
+        .annotate(owner_running=Coalesce(Subquery(running), 0), owner_last_started=Subquery(last_started))
+        .order_by("owner_running", F("owner_last_started").asc(nulls_first=True), "queued_at", "pk")
+    )
 
 
 def claim_next(*, queue: str, worker: str) -> Job | None:
@@ -85,10 +88,18 @@ def claim_next(*, queue: str, worker: str) -> Job | None:
 
 def claim(pk, worker: str, *, now: datetime | None = None) -> bool:
     now = now or timezone.now()
-    return bool(Job.objects.filter(pk=pk, status=Job.Status.QUEUED).update(
-        status=Job.Status.RUNNING, started=now, heartbeat=now, attempts=F("attempts") + 1, worker=worker,
-        progress=0.0, error="", finished=None,
-    ))
+    return bool(
+        Job.objects.filter(pk=pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.RUNNING,
+            started=now,
+            heartbeat=now,
+            attempts=F("attempts") + 1,
+            worker=worker,
+            progress=0.0,
+            error="",
+            finished=None,
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -109,8 +120,11 @@ def jobs_ahead(job: Job) -> int | None:
         return None
     owners = _owners(job.queue)
     mine = owners.get(job.owner_id)
-    k = Job.objects.filter(status=Job.Status.QUEUED, queue=job.queue, owner=job.owner).filter(
-        Q(queued_at__lt=job.queued_at) | Q(queued_at=job.queued_at, pk__lt=job.pk)).count()
+    k = (
+        Job.objects.filter(status=Job.Status.QUEUED, queue=job.queue, owner=job.owner)
+        .filter(Q(queued_at__lt=job.queued_at) | Q(queued_at=job.queued_at, pk__lt=job.pk))
+        .count()
+    )
     ahead = k
     for owner, other in owners.items():
         if owner != job.owner_id:
@@ -122,18 +136,27 @@ def jobs_ahead(job: Job) -> int | None:
 
 
 def _owners(queue: str) -> dict[int, _Owner]:
-    rows = list(Job.objects.filter(status=Job.Status.QUEUED, queue=queue).order_by("queued_at")
-                .values_list("owner_id", "queued_at"))
+    rows = list(
+        Job.objects.filter(status=Job.Status.QUEUED, queue=queue)
+        .order_by("queued_at")
+        .values_list("owner_id", "queued_at")
+    )
     if not rows:
         return {}
     waiting = Counter(owner for owner, _queued in rows)
     first = {}
     for owner, queued in rows:
         first.setdefault(owner, queued)
-    running = Counter(Job.objects.filter(status=Job.Status.RUNNING, owner__in=waiting)
-                      .values_list("owner_id", flat=True))
-    last = dict(Job.objects.filter(owner__in=waiting, started__isnull=False).order_by().values("owner")
-                .annotate(last=Max("started")).values_list("owner", "last"))
+    running = Counter(
+        Job.objects.filter(status=Job.Status.RUNNING, owner__in=waiting).values_list("owner_id", flat=True)
+    )
+    last = dict(
+        Job.objects.filter(owner__in=waiting, started__isnull=False)
+        .order_by()
+        .values("owner")
+        .annotate(last=Max("started"))
+        .values_list("owner", "last")
+    )
     never = datetime.min.replace(tzinfo=timezone.get_current_timezone())
     return {owner: _Owner(n, (running[owner], last.get(owner) or never, first[owner])) for owner, n in waiting.items()}
 
@@ -164,8 +187,9 @@ def send_tokens(queue: str, count: int = 1) -> bool:
             for _n in range(count):
                 # No time limits in the message (Celery would put the sender's there): each worker applies its own
                 # ARTSTUDIO_TASK_TIME_LIMIT, which a GPU worker may set longer than a CPU one.
-                run_next_job.apply_async(args=[queue], queue=queue, connection=conn, retry=False,
-                                         time_limit=None, soft_time_limit=None)
+                run_next_job.apply_async(
+                    args=[queue], queue=queue, connection=conn, retry=False, time_limit=None, soft_time_limit=None
+                )
     except BrokerUnavailable as exc:
         logger.warning("Jobs on %s wait for the broker: %s", queue, exc)
         return False
@@ -180,8 +204,13 @@ def tick() -> None:
     from generator.worker_status import BrokerUnavailable, queue_lengths
 
     reap()
-    waiting = dict(Job.objects.filter(status=Job.Status.QUEUED, queue__in=STYLE_QUEUES).order_by()
-                   .values("queue").annotate(n=Count("pk")).values_list("queue", "n"))
+    waiting = dict(
+        Job.objects.filter(status=Job.Status.QUEUED, queue__in=STYLE_QUEUES)
+        .order_by()
+        .values("queue")
+        .annotate(n=Count("pk"))
+        .values_list("queue", "n")
+    )
     if not waiting:
         return
     try:
@@ -223,8 +252,9 @@ def reap(*, now: datetime | None = None) -> dict[str, int]:
     one that has started ARTSTUDIO_MAX_ATTEMPTS times fails. Returns how many of each."""
     now = now or timezone.now()
     done: Counter = Counter()
-    running = Job.objects.filter(status=Job.Status.RUNNING).values_list("pk", "worker", "heartbeat", "attempts",
-                                                                        "cancel_requested")
+    running = Job.objects.filter(status=Job.Status.RUNNING).values_list(
+        "pk", "worker", "heartbeat", "attempts", "cancel_requested"
+    )
     for pk, worker, heartbeat, attempts, cancel_requested in running:
         if not worker_is_dead(worker, heartbeat, now=now):
             continue
@@ -233,12 +263,19 @@ def reap(*, now: datetime | None = None) -> dict[str, int]:
         if cancel_requested:
             done["cancelled"] += same.update(status=Job.Status.CANCELLED, finished=now)
         elif attempts >= settings.ARTSTUDIO_MAX_ATTEMPTS:
-            done["failed"] += same.update(status=Job.Status.FAILED, finished=now, error=_(
-                "The painting process stopped while working on this picture %(n)s times, so it was not tried "
-                "again. Please try a smaller output size, fast mode, or another photo.") % {"n": attempts})
+            done["failed"] += same.update(
+                status=Job.Status.FAILED,
+                finished=now,
+                error=_(
+                    "The painting process stopped while working on this picture %(n)s times, so it was not tried "
+                    "again. Please try a smaller output size, fast mode, or another photo."
+                )
+                % {"n": attempts},
+            )
         else:
-            done["requeued"] += same.update(status=Job.Status.QUEUED, progress=0.0, worker="", started=None,
-                                            heartbeat=None)
+            done["requeued"] += same.update(
+                status=Job.Status.QUEUED, progress=0.0, worker="", started=None, heartbeat=None
+            )
     if done:
         logger.warning("Jobs of dead workers: %s", dict(done))
     return dict(done)
@@ -267,7 +304,8 @@ class Heartbeat:
             while not self._stop.wait(every):
                 try:
                     Job.objects.filter(pk=self.pk, status=Job.Status.RUNNING, worker=self.worker).update(
-                        heartbeat=timezone.now())
+                        heartbeat=timezone.now()
+                    )
                 except Exception:  # a database blip: the next beat tries again; the reaper allows three misses
                     logger.warning("Could not stamp the heartbeat of job %s", self.pk, exc_info=True)
         finally:

@@ -20,9 +20,11 @@ from generator.models import Artwork, DailyUsage, Job, ModelKind, ModelVersion, 
 def visible_presets() -> QuerySet[Preset]:
     """The studio's preset grid: not hidden, and a single-style preset only while its network is active."""
     active_single = ModelVersion.objects.filter(kind=ModelKind.transformer_net, slot=OuterRef("slug"), is_active=True)
-    return (Preset.objects.filter(hidden=False)
-            .filter(~Q(kind=PresetKind.SINGLE_STYLE) | Q(Exists(active_single)))
-            .order_by("position", "name"))
+    return (
+        Preset.objects.filter(hidden=False)
+        .filter(~Q(kind=PresetKind.SINGLE_STYLE) | Q(Exists(active_single)))
+        .order_by("position", "name")
+    )
 
 
 def gallery_for(*, user: AbstractBaseUser) -> QuerySet[Artwork]:
@@ -67,13 +69,15 @@ class Usage:
 
 def usage_for(*, user: AbstractBaseUser) -> Usage:
     quota = Quota.objects.filter(user=user).first() or Quota(user_id=user.pk)
-    stored = ((Job.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0)
-              + (Artwork.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0))
+    stored = (Job.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0) + (
+        Artwork.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0
+    )
     today = DailyUsage.objects.filter(user=user, day=timezone.localdate()).values_list("jobs", flat=True).first()
     return Usage(
         active_jobs=Allowance(
             Job.objects.filter(owner=user, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).count(),
-            quota.active_jobs or settings.ARTSTUDIO_QUOTA_ACTIVE_JOBS),
+            quota.active_jobs or settings.ARTSTUDIO_QUOTA_ACTIVE_JOBS,
+        ),
         jobs_today=Allowance(today or 0, quota.jobs_per_day or settings.ARTSTUDIO_QUOTA_JOBS_PER_DAY),
         storage=Allowance(stored, (quota.storage_mb or settings.ARTSTUDIO_QUOTA_STORAGE_MB) * 2**20),
     )
@@ -119,13 +123,20 @@ def model_dashboard(*, sample: int = 1000) -> list[VersionUse]:
     ).order_by("kind", "slot", "-is_active", "-created")
     rows = []
     for v in versions:
-        spans = (Job.objects.filter(model_versions=v, status=Job.Status.SUCCEEDED, started__isnull=False,
-                                    finished__isnull=False)
-                 .order_by("-finished").annotate(span=F("finished") - F("started"))
-                 .values_list("span", flat=True)[:sample])
+        spans = (
+            Job.objects.filter(
+                model_versions=v, status=Job.Status.SUCCEEDED, started__isnull=False, finished__isnull=False
+            )
+            .order_by("-finished")
+            .annotate(span=F("finished") - F("started"))
+            .values_list("span", flat=True)[:sample]
+        )
         seconds = sorted(s.total_seconds() for s in spans)
-        rows.append(VersionUse(v, v.n_jobs, v.n_failed, v.n_artworks, _percentile(seconds, 50),
-                               _percentile(seconds, 95), v.last_used))
+        rows.append(
+            VersionUse(
+                v, v.n_jobs, v.n_failed, v.n_artworks, _percentile(seconds, 50), _percentile(seconds, 95), v.last_used
+            )
+        )
     return rows
 
 

@@ -98,28 +98,51 @@ def check_image(upload: UploadedFile, *, field: str) -> CheckedImage:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data)) as img:
                 if img.format not in STORED_AS:
-                    raise refuse(_("The studio reads JPEG, PNG and WebP pictures; this one is %(format)s. Please "
-                                   "save it as JPEG or PNG and upload it again.") % {"format": img.format})
+                    raise refuse(
+                        _(
+                            "The studio reads JPEG, PNG and WebP pictures; this one is %(format)s. Please "
+                            "save it as JPEG or PNG and upload it again."
+                        )
+                        % {"format": img.format}
+                    )
                 width, height = img.size
                 if width * height > max_pixels:
-                    raise refuse(_("The picture is %(w)s×%(h)s pixels (%(mp)s megapixels); the limit is %(limit)s "
-                                   "megapixels. Please resize it and try again.")
-                                 % {"w": width, "h": height, "mp": f"{width * height / 1e6:.0f}",
-                                    "limit": f"{max_pixels / 1e6:.0f}"})
+                    raise refuse(
+                        _(
+                            "The picture is %(w)s×%(h)s pixels (%(mp)s megapixels); the limit is %(limit)s "
+                            "megapixels. Please resize it and try again."
+                        )
+                        % {
+                            "w": width,
+                            "h": height,
+                            "mp": f"{width * height / 1e6:.0f}",
+                            "limit": f"{max_pixels / 1e6:.0f}",
+                        }
+                    )
                 if min(width, height) < settings.ARTSTUDIO_MIN_SIDE:
-                    raise refuse(_("The picture is only %(w)s×%(h)s pixels; both sides need at least %(min)s "
-                                   "pixels.") % {"w": width, "h": height, "min": settings.ARTSTUDIO_MIN_SIDE})
+                    raise refuse(
+                        _("The picture is only %(w)s×%(h)s pixels; both sides need at least %(min)s pixels.")
+                        % {"w": width, "h": height, "min": settings.ARTSTUDIO_MIN_SIDE}
+                    )
                 if max(width, height) > MAX_ASPECT * min(width, height):
-                    raise refuse(_("The picture is %(w)s×%(h)s pixels, more than %(ratio)s times as long as it is "
-                                   "wide; the studio paints pictures up to %(ratio)s:1. Please crop it and try again.")
-                                 % {"w": width, "h": height, "ratio": MAX_ASPECT})
+                    raise refuse(
+                        _(
+                            "The picture is %(w)s×%(h)s pixels, more than %(ratio)s times as long as it is "
+                            "wide; the studio paints pictures up to %(ratio)s:1. Please crop it and try again."
+                        )
+                        % {"w": width, "h": height, "ratio": MAX_ASPECT}
+                    )
                 img.load()  # decodes every byte: a truncated or corrupt file raises here
                 stored = STORED_AS[img.format]
                 encoded, width, height = _reencode(img, stored)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise refuse(_("The picture declares far more pixels than the %(limit)s-megapixel limit "
-                       "(a decompression bomb?). Please upload a smaller picture.")
-                     % {"limit": f"{max_pixels / 1e6:.0f}"}) from None
+        raise refuse(
+            _(
+                "The picture declares far more pixels than the %(limit)s-megapixel limit "
+                "(a decompression bomb?). Please upload a smaller picture."
+            )
+            % {"limit": f"{max_pixels / 1e6:.0f}"}
+        ) from None
     except UnidentifiedImageError:
         raise refuse(not_a_picture) from None
     except (OSError, SyntaxError, ValueError, EOFError):
@@ -155,8 +178,9 @@ def _reencode(img: Image.Image, stored: str) -> tuple[bytes, int, int]:
 def _cmyk_to_rgb(img: Image.Image, icc: bytes | None) -> Image.Image:
     if icc:
         try:
-            return ImageCms.profileToProfile(img, ImageCms.ImageCmsProfile(io.BytesIO(icc)),
-                                             ImageCms.createProfile("sRGB"), outputMode="RGB")
+            return ImageCms.profileToProfile(
+                img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"), outputMode="RGB"
+            )
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken profile: Pillow's plain conversion below
     return img.convert("RGB")
@@ -225,8 +249,11 @@ def job_create(
     """
     errors: dict[str, str] = {}
     if bool(style_preset) == bool(style_image):
-        errors["style_preset"] = _("Pick one of the styles or upload a painting, not both.") if style_preset \
+        errors["style_preset"] = (
+            _("Pick one of the styles or upload a painting, not both.")
+            if style_preset
             else _("Pick one of the styles or upload a painting.")
+        )
     elif style_preset and not selectors.visible_presets().filter(slug=style_preset).exists():
         errors["style_preset"] = _("There is no style called “%(slug)s”.") % {"slug": style_preset}
     if not 0.0 <= strength <= 1.0:
@@ -282,17 +309,32 @@ def _count_against_quota(*, owner: AbstractBaseUser, new_bytes: int = 0) -> None
     day, _created = DailyUsage.objects.select_for_update().get_or_create(user=owner, day=timezone.localdate())
     usage = selectors.usage_for(user=owner)
     if usage.active_jobs.reached:
-        raise ValidationError({"quota": _(
-            "You already have %(n)s jobs waiting or running, your limit. Please wait for one to finish, "
-            "or cancel one.") % {"n": usage.active_jobs.used}})
+        raise ValidationError(
+            {
+                "quota": _(
+                    "You already have %(n)s jobs waiting or running, your limit. Please wait for one to finish, "
+                    "or cancel one."
+                )
+                % {"n": usage.active_jobs.used}
+            }
+        )
     if usage.jobs_today.reached:
-        raise ValidationError({"quota": _(
-            "You have used all %(n)s of today's jobs. New ones can start tomorrow.") % {"n": usage.jobs_today.limit}})
+        raise ValidationError(
+            {
+                "quota": _("You have used all %(n)s of today's jobs. New ones can start tomorrow.")
+                % {"n": usage.jobs_today.limit}
+            }
+        )
     if usage.storage.used + new_bytes > usage.storage.limit:
-        raise ValidationError({"quota": _(
-            "Your pictures and uploads use %(used)s of your %(limit)s. Please delete some pictures from your "
-            "gallery first.") % {"used": filesizeformat(usage.storage.used), "limit": filesizeformat(
-                usage.storage.limit)}})
+        raise ValidationError(
+            {
+                "quota": _(
+                    "Your pictures and uploads use %(used)s of your %(limit)s. Please delete some pictures from your "
+                    "gallery first."
+                )
+                % {"used": filesizeformat(usage.storage.used), "limit": filesizeformat(usage.storage.limit)}
+            }
+        )
     DailyUsage.objects.filter(pk=day.pk).update(jobs=F("jobs") + 1)
 
 
@@ -325,8 +367,17 @@ def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
             _count_against_quota(owner=job.owner)
         old_preview = job.preview.name
         requeued = Job.objects.filter(pk=job.pk, status__in=[Job.Status.FAILED, Job.Status.CANCELLED]).update(
-            status=Job.Status.QUEUED, progress=0.0, error="", cancel_requested=False, preview="", attempts=0,
-            started=None, finished=None, worker="", heartbeat=None, queued_at=timezone.now(),  # the back of the queue
+            status=Job.Status.QUEUED,
+            progress=0.0,
+            error="",
+            cancel_requested=False,
+            preview="",
+            attempts=0,
+            started=None,
+            finished=None,
+            worker="",
+            heartbeat=None,
+            queued_at=timezone.now(),  # the back of the queue
         )
         if requeued:
             if old_preview:
@@ -340,8 +391,9 @@ def artwork_delete(*, artwork: Artwork, by: AbstractBaseUser) -> None:
     """Remove an artwork, the job that made it, and every file of both (photo, painting, result)."""
     job = artwork.job
     _owned(job, by)
-    files = [(f.storage, f.name) for f in (artwork.image, artwork.thumbnail, job.photo, job.style_image, job.preview)
-             if f]
+    files = [
+        (f.storage, f.name) for f in (artwork.image, artwork.thumbnail, job.photo, job.style_image, job.preview) if f
+    ]
     with transaction.atomic():
         job.delete()  # the artwork goes with it (CASCADE)
         # Files go only once the rows are gone for good: a rollback must not leave a row without its file.
@@ -456,21 +508,32 @@ def _paint(job: Job) -> Artwork | None:
         _finish(job, Job.Status.CANCELLED)
         return None
     except SoftTimeLimitExceeded:
-        _finish(job, Job.Status.FAILED, _(
-            "Timed out: the picture took longer than the studio's limit of %(limit)s. Try a smaller output size "
-            "or fast mode.") % {"limit": _duration(settings.CELERY_TASK_SOFT_TIME_LIMIT)})
+        _finish(
+            job,
+            Job.Status.FAILED,
+            _(
+                "Timed out: the picture took longer than the studio's limit of %(limit)s. Try a smaller output size "
+                "or fast mode."
+            )
+            % {"limit": _duration(settings.CELERY_TASK_SOFT_TIME_LIMIT)},
+        )
         return None
     except Exception:
         logger.exception("Job %s failed", job.pk)
-        _finish(job, Job.Status.FAILED,
-                _("Something went wrong while painting this picture. Please try again; if it keeps failing, "
-                  "try another photo or style."))
+        _finish(
+            job,
+            Job.Status.FAILED,
+            _(
+                "Something went wrong while painting this picture. Please try again; if it keeps failing, "
+                "try another photo or style."
+            ),
+        )
         return None
     return _artwork_save(job=job, result=result, chosen=chosen)
 
 
 def _duration(seconds: int) -> str:
-    """"90 seconds", "59 minutes": whole minutes from two minutes on."""
+    """ "90 seconds", "59 minutes": whole minutes from two minutes on."""
     if seconds < 120:
         return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
     return ngettext("%(n)s minute", "%(n)s minutes", seconds // 60) % {"n": seconds // 60}
@@ -482,8 +545,13 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
     image.save(full, format="PNG", optimize=False, compress_level=6)
 
     artwork = Artwork(
-        owner_id=job.owner_id, job=job, params=dict(job.params), device=result.device,
-        seconds=round(result.seconds, 3), width=image.width, height=image.height,
+        owner_id=job.owner_id,
+        job=job,
+        params=dict(job.params),
+        device=result.device,
+        seconds=round(result.seconds, 3),
+        width=image.width,
+        height=image.height,
         title=_style_title(job),
     )
     with _atomic_with_files() as written:
@@ -544,10 +612,14 @@ def model_version_activate(*, version: ModelVersion, by: AbstractBaseUser | None
         list(ModelVersion.objects.select_for_update().filter(kind=version.kind, slot=version.slot))
         current = ModelVersion.objects.get(pk=version.pk)
         if current.status != ModelVersion.Status.READY:
-            raise _refuse("status", _("Only a ready version can be activated; this one is %(status)s.")
-                          % {"status": current.get_status_display().lower()})
-        ModelVersion.objects.filter(kind=version.kind, slot=version.slot, is_active=True).exclude(
-            pk=version.pk).update(is_active=False)
+            raise _refuse(
+                "status",
+                _("Only a ready version can be activated; this one is %(status)s.")
+                % {"status": current.get_status_display().lower()},
+            )
+        ModelVersion.objects.filter(kind=version.kind, slot=version.slot, is_active=True).exclude(pk=version.pk).update(
+            is_active=False
+        )
         ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=timezone.now())
     logger.info("Model version %s activated by %s", version.pk, by)
     version.refresh_from_db()
@@ -556,9 +628,13 @@ def model_version_activate(*, version: ModelVersion, by: AbstractBaseUser | None
 
 def model_version_rollback(*, kind: str, slot: str = "", by: AbstractBaseUser | None = None) -> ModelVersion:
     """Activate again the version of this kind that was active before the current one."""
-    earlier = (ModelVersion.objects.filter(kind=kind, slot=slot, status=ModelVersion.Status.READY, is_active=False,
-                                           activated_at__isnull=False)
-               .order_by("-activated_at").first())
+    earlier = (
+        ModelVersion.objects.filter(
+            kind=kind, slot=slot, status=ModelVersion.Status.READY, is_active=False, activated_at__isnull=False
+        )
+        .order_by("-activated_at")
+        .first()
+    )
     if earlier is None:
         raise _refuse("kind", _("There is no earlier version of this model to roll back to."))
     return model_version_activate(version=earlier, by=by)
@@ -578,19 +654,27 @@ def check_model_upload(*, kind: str, slot: str, upload: UploadedFile) -> str:
     if spec is None:
         raise _refuse("kind", _("Choose one of the model kinds."))
     if not spec.uploadable:
-        raise _refuse("kind", _("%(kind)s versions come from the shipped package or from `manage.py assistant "
-                                "train`, not from an upload.") % {"kind": ModelVersion.Kind(kind).label})
+        raise _refuse(
+            "kind",
+            _(
+                "%(kind)s versions come from the shipped package or from `manage.py assistant "
+                "train`, not from an upload."
+            )
+            % {"kind": ModelVersion.Kind(kind).label},
+        )
     if spec.slotted and not slot:
         raise _refuse("slot", _("A single-style network needs a short name for its style (letters, digits, -)."))
     if slot and not spec.slotted:
         raise _refuse("slot", _("Only single-style networks have a short name; leave it blank for this kind."))
     if slot and Preset.objects.filter(slug=slot).exclude(kind=Preset.Kind.SINGLE_STYLE).exists():
-        raise _refuse("slot", _("A painting or network preset already has the short name “%(slot)s”.")
-                      % {"slot": slot})
+        raise _refuse("slot", _("A painting or network preset already has the short name “%(slot)s”.") % {"slot": slot})
     limit = settings.ARTSTUDIO_MAX_MODEL_BYTES
     if upload.size is None or upload.size > limit:
-        raise _refuse(MODEL_FIELD, _("The file is %(size)s MB; weights files may be at most %(limit)s MB.")
-                      % {"size": f"{(upload.size or 0) / 2**20:,.0f}", "limit": f"{limit / 2**20:,.0f}"})
+        raise _refuse(
+            MODEL_FIELD,
+            _("The file is %(size)s MB; weights files may be at most %(limit)s MB.")
+            % {"size": f"{(upload.size or 0) / 2**20:,.0f}", "limit": f"{limit / 2**20:,.0f}"},
+        )
     if upload.size == 0:
         raise _refuse(MODEL_FIELD, _("The file is empty."))
     suffix = PurePath(upload.name or "").suffix.lower()
@@ -617,9 +701,18 @@ def model_version_upload(
     (the command line); "later" leaves it to the caller. Nothing is read before the size is checked.
     """
     suffix = check_model_upload(kind=kind, slot=slot, upload=upload)
-    version = ModelVersion(kind=kind, slot=slot, label=label.strip() or upload.name, licence=licence, credit=credit,
-                           notes=notes, source=ModelVersion.Source.UPLOAD, size=upload.size, created_by=by,
-                           status=ModelVersion.Status.VALIDATING)
+    version = ModelVersion(
+        kind=kind,
+        slot=slot,
+        label=label.strip() or upload.name,
+        licence=licence,
+        credit=credit,
+        notes=notes,
+        source=ModelVersion.Source.UPLOAD,
+        size=upload.size,
+        created_by=by,
+        status=ModelVersion.Status.VALIDATING,
+    )
     with _atomic_with_files() as written:
         version.weights.save("upload" + suffix, upload, save=False)
         written.append(version.weights)
@@ -639,8 +732,10 @@ def _enqueue_validation(*, version_id: int) -> None:
         validate_model_version.apply_async(args=[version_id], queue=Queue.CPU)
     except Exception:
         logger.exception("Could not enqueue the validation of model version %s", version_id)
-        _reject(version_id, _("The upload could not be checked because the task queue is unreachable. "
-                              "Upload it again in a moment."))
+        _reject(
+            version_id,
+            _("The upload could not be checked because the task queue is unreachable. Upload it again in a moment."),
+        )
 
 
 def model_version_validate(*, version_id: int, progress=None) -> ModelVersion | None:
@@ -658,16 +753,22 @@ def model_version_validate(*, version_id: int, progress=None) -> ModelVersion | 
         return None  # already validated, or deleted
     try:
         with tempfile.TemporaryDirectory(prefix="artstudio-validate-") as tmp:
-            checked = validate(version.kind, registry.local_upload_path(version, Path(tmp)),
-                               Path(tmp) / "weights.safetensors", slot=version.slot,
-                               max_bytes=settings.ARTSTUDIO_MAX_MODEL_BYTES, progress=progress or (lambda s: None))
+            checked = validate(
+                version.kind,
+                registry.local_upload_path(version, Path(tmp)),
+                Path(tmp) / "weights.safetensors",
+                slot=version.slot,
+                max_bytes=settings.ARTSTUDIO_MAX_MODEL_BYTES,
+                progress=progress or (lambda s: None),
+            )
             return _accept(version, checked)
     except StyleError as exc:  # CheckpointError included: its message is written for the admin
         _reject(version.pk, str(exc))
     except Exception:
         logger.exception("Validating model version %s failed", version.pk)
-        _reject(version.pk, _("The weights could not be checked because of an error in the studio; see the "
-                              "worker's log."))
+        _reject(
+            version.pk, _("The weights could not be checked because of an error in the studio; see the worker's log.")
+        )
     return None
 
 
@@ -676,8 +777,11 @@ def _accept(version: ModelVersion, checked) -> ModelVersion | None:
 
     same = ModelVersion.objects.filter(kind=version.kind, slot=version.slot, sha256=checked.weights.sha256).first()
     if same is not None:  # two rows for one set of weights would split its jobs and artworks
-        _reject(version.pk, _("These weights are the same as version %(pk)s (“%(label)s”), which the studio "
-                              "already has.") % {"pk": same.pk, "label": same.label})
+        _reject(
+            version.pk,
+            _("These weights are the same as version %(pk)s (“%(label)s”), which the studio already has.")
+            % {"pk": same.pk, "label": same.label},
+        )
         return None
     upload_name = version.weights.name
     sample = _webp(checked.sample) if checked.sample is not None else None
@@ -689,13 +793,22 @@ def _accept(version: ModelVersion, checked) -> ModelVersion | None:
             _save_file(version.sample, "sample.webp", sample, written)
         version.sha256 = checked.weights.sha256
         version.size = version.weights.size
-        version.metrics = {**version.metrics, "parameters": checked.parameters,
-                           "smoke_seconds": round(checked.seconds, 4)}
+        version.metrics = {
+            **version.metrics,
+            "parameters": checked.parameters,
+            "smoke_seconds": round(checked.seconds, 4),
+        }
         version.status = ModelVersion.Status.READY
         version.reason = ""
         done = ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.VALIDATING).update(
-            weights=version.weights.name, sample=version.sample.name, sha256=version.sha256, size=version.size,
-            metrics=version.metrics, status=version.status, reason="")
+            weights=version.weights.name,
+            sample=version.sample.name,
+            sha256=version.sha256,
+            size=version.size,
+            metrics=version.metrics,
+            status=version.status,
+            reason="",
+        )
         if not done:
             raise RuntimeError("the version changed while it was validated")
         if KINDS[version.kind].slotted:
@@ -708,8 +821,13 @@ def _single_style_preset(version: ModelVersion, thumbnail: bytes | None) -> None
     """A ready single-style network is a preset; the first version of its style paints at once."""
     preset = Preset.objects.filter(slug=version.slot).first()
     if preset is None:
-        preset = Preset(slug=version.slot, name=version.label, kind=Preset.Kind.SINGLE_STYLE, credit=version.credit,
-                        position=_next_position())
+        preset = Preset(
+            slug=version.slot,
+            name=version.label,
+            kind=Preset.Kind.SINGLE_STYLE,
+            credit=version.credit,
+            position=_next_position(),
+        )
         if thumbnail is not None:
             preset.thumbnail.save("thumbnail.webp", ContentFile(thumbnail), save=False)
         preset.save()
@@ -723,8 +841,9 @@ def _reject(version_id: int, reason: str) -> None:
         return
     files = [(f.storage, f.name) for f in (version.weights, version.sample) if f]
     with transaction.atomic():
-        ModelVersion.objects.filter(pk=version_id).update(status=ModelVersion.Status.REJECTED, reason=reason,
-                                                          weights="", sample="", sha256="", is_active=False)
+        ModelVersion.objects.filter(pk=version_id).update(
+            status=ModelVersion.Status.REJECTED, reason=reason, weights="", sample="", sha256="", is_active=False
+        )
         transaction.on_commit(lambda: _delete_files(files))
 
 
@@ -795,10 +914,18 @@ def _shipped_presets(presets) -> None:
         Preset.objects.filter(slug=p.slug, prompts=[]).update(prompts=words.get("prompts", []))
         if Preset.objects.filter(slug=p.slug).exists():
             continue
-        preset = Preset(slug=p.slug, name=p.name, tags=list(p.tags), credit=p.credit, position=position, shipped=True,
-                        kind=Preset.Kind.NETWORK if p.kind == "network" else Preset.Kind.PAINTING,
-                        network_index=p.index, description=words.get("description", ""),
-                        prompts=words.get("prompts", []))
+        preset = Preset(
+            slug=p.slug,
+            name=p.name,
+            tags=list(p.tags),
+            credit=p.credit,
+            position=position,
+            shipped=True,
+            kind=Preset.Kind.NETWORK if p.kind == "network" else Preset.Kind.PAINTING,
+            network_index=p.index,
+            description=words.get("description", ""),
+            prompts=words.get("prompts", []),
+        )
         with _atomic_with_files() as written:
             if p.painting_path:
                 _save_file(preset.painting, p.painting_path.name, p.painting_path.read_bytes(), written)
@@ -812,13 +939,21 @@ def check_preset_slug(slug: str) -> str:
     if not slug:
         raise _refuse("slug", _("Give the preset a short name (letters, digits, -)."))
     if Preset.objects.filter(slug=slug).exists() or ModelVersion.objects.filter(slot=slug).exists():
-        raise _refuse("slug", _("Another style already has the short name “%(slug)s”; choose another.")
-                      % {"slug": slug})
+        raise _refuse(
+            "slug", _("Another style already has the short name “%(slug)s”; choose another.") % {"slug": slug}
+        )
     return slug
 
 
-def preset_add_painting(*, name: str, painting: UploadedFile, credit: str = "", slug: str = "",
-                        description: str = "", prompts: list[str] | None = None) -> Preset:
+def preset_add_painting(
+    *,
+    name: str,
+    painting: UploadedFile,
+    credit: str = "",
+    slug: str = "",
+    description: str = "",
+    prompts: list[str] | None = None,
+) -> Preset:
     """An admin's painting becomes a preset; its thumbnail is the painting itself, made smaller."""
     from django.utils.text import slugify
 
@@ -826,8 +961,15 @@ def preset_add_painting(*, name: str, painting: UploadedFile, credit: str = "", 
     slug = check_preset_slug(slug or slugify(name)[:64])
     with Image.open(io.BytesIO(checked.data)) as img:
         thumbnail = _webp(ImageOps.exif_transpose(img).convert("RGB"), side=256)
-    preset = Preset(slug=slug, name=name, credit=credit, description=description, kind=Preset.Kind.PAINTING,
-                    prompts=prompts or [], position=_next_position())
+    preset = Preset(
+        slug=slug,
+        name=name,
+        credit=credit,
+        description=description,
+        kind=Preset.Kind.PAINTING,
+        prompts=prompts or [],
+        position=_next_position(),
+    )
     with _atomic_with_files() as written:
         _save_file(preset.painting, "painting" + checked.suffix, checked.data, written)
         _save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)

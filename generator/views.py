@@ -79,8 +79,14 @@ def signup(request: HttpRequest) -> HttpResponse:
 
 def _preset_cards(presets) -> list[dict]:
     return [
-        {"slug": p.slug, "name": _(p.name), "tags": p.tags, "kind": p.kind, "credit": p.credit,
-         "thumbnail": reverse("generator:preset-thumbnail", args=[p.slug]) if p.thumbnail else ""}
+        {
+            "slug": p.slug,
+            "name": _(p.name),
+            "tags": p.tags,
+            "kind": p.kind,
+            "credit": p.credit,
+            "thumbnail": reverse("generator:preset-thumbnail", args=[p.slug]) if p.thumbnail else "",
+        }
         for p in presets
     ]
 
@@ -186,8 +192,9 @@ def job_retry(request: HttpRequest, pk) -> HttpResponse:
 def _back_to_job(request: HttpRequest, job: Job, *, error: str = "", status: int = 200) -> HttpResponse:
     """The job's live part for htmx, else its page; an error shows on either."""
     if request.headers.get("HX-Request"):
-        return render(request, "generator/_job_status.html", {**_job_context(request, job), "error": error},
-                      status=status)
+        return render(
+            request, "generator/_job_status.html", {**_job_context(request, job), "error": error}, status=status
+        )
     if error:
         messages.error(request, error)
     return redirect(job)
@@ -203,16 +210,23 @@ def gallery(request: HttpRequest) -> HttpResponse:
 def artwork_detail(request: HttpRequest, pk) -> HttpResponse:
     artwork = selectors.artwork_for(user=request.user, pk=pk)
     versions = list(artwork.model_versions.order_by("kind", "slot"))
-    return render(request, "generator/artwork.html", {
-        "artwork": artwork, "model_versions": versions, "retired": any(not v.is_active for v in versions),
-    })
+    return render(
+        request,
+        "generator/artwork.html",
+        {
+            "artwork": artwork,
+            "model_versions": versions,
+            "retired": any(not v.is_active for v in versions),
+        },
+    )
 
 
 @login_required
 @require_POST
 def artwork_retitle(request: HttpRequest, pk) -> HttpResponse:
-    services.artwork_retitle(artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user,
-                             title=request.POST.get("title", ""))
+    services.artwork_retitle(
+        artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user, title=request.POST.get("title", "")
+    )
     return redirect("generator:artwork", pk=pk)
 
 
@@ -232,8 +246,9 @@ def send_file(field, *, download_name: str | None = None) -> FileResponse:
     except FileNotFoundError:
         raise Http404 from None
     content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"  # by our own name for it
-    response = FileResponse(handle, content_type=content_type, as_attachment=download_name is not None,
-                            filename=download_name or "")
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=download_name is not None, filename=download_name or ""
+    )
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = FILE_POLICY  # django-csp leaves a header that is already set
     return response

@@ -66,8 +66,9 @@ def gpus_from_nvidia_smi() -> list[dict[str, Any]]:
     if executable is None:
         return []
     try:
-        done = subprocess.run([executable, *NVIDIA_SMI_QUERY], capture_output=True, text=True,
-                              timeout=NVIDIA_SMI_TIMEOUT, check=True)
+        done = subprocess.run(
+            [executable, *NVIDIA_SMI_QUERY], capture_output=True, text=True, timeout=NVIDIA_SMI_TIMEOUT, check=True
+        )
     except (OSError, subprocess.SubprocessError) as exc:  # a wedged driver, a GPU-less container ...
         logger.warning("nvidia-smi failed: %s", exc)
         return []
@@ -95,13 +96,15 @@ def device_text(reply: object) -> str:
     if gpus:
         return "cuda: " + "; ".join(
             f"{gpu['name']} ({gpu['memory_total_mib'] / 1024:.0f} GiB, {gpu['memory_used_mib'] / 1024:.0f} GiB used)"
-            for gpu in gpus)
+            for gpu in gpus
+        )
     if setting == "cuda":
         return "cuda asked for, but no GPU found"
     return "cpu"
 
 
 # --- The web side ------------------------------------------------------------------------------------
+
 
 @dataclass
 class WorkerInfo:
@@ -129,8 +132,9 @@ def _default_app(app: Celery | None) -> Celery:
 
 
 @contextlib.contextmanager
-def broker(app: Celery | None = None, *, write: bool, timeout: float,
-           socket_timeout: float | None = None) -> Iterator[Connection]:
+def broker(
+    app: Celery | None = None, *, write: bool, timeout: float, socket_timeout: float | None = None
+) -> Iterator[Connection]:
     """A broker connection that fails within about `timeout` seconds instead of retrying for long; with a
     `socket_timeout`, also when the broker accepts the connection and then never answers (a stalled server).
     Not for broadcasts: their replies are read with blocking pops that a short socket timeout would cut.
@@ -166,8 +170,10 @@ def workers_overview(app: Celery | None = None, *, timeout: float = 1.0) -> list
         active = inspect.active() or {}
         queues = inspect.active_queues() or {}
         devices = inspect._request(DEVICE_COMMAND) or {}  # how `celery inspect` itself asks a custom command
-    return sorted((_worker_info(name, stats[name], active.get(name), queues.get(name), devices.get(name))
-                   for name in stats), key=lambda worker: worker.name)
+    return sorted(
+        (_worker_info(name, stats[name], active.get(name), queues.get(name), devices.get(name)) for name in stats),
+        key=lambda worker: worker.name,
+    )
 
 
 def _worker_info(name: str, stats: dict, active: list | None, queues: list | None, device: object) -> WorkerInfo:
@@ -197,8 +203,9 @@ def _active_task(info: dict) -> dict[str, Any]:
     }
 
 
-def queue_lengths(app: Celery | None = None, queues: list[str] | None = None, *,
-                  timeout: float = 2.0) -> dict[str, int]:
+def queue_lengths(
+    app: Celery | None = None, queues: list[str] | None = None, *, timeout: float = 2.0
+) -> dict[str, int]:
     """How many messages wait in each queue (default: the task_queues); a queue not declared yet has 0."""
     app = _default_app(app)
     if queues is None:

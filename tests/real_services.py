@@ -42,8 +42,14 @@ def postgres_reachable() -> bool:
 
     db = parse(postgres_url())
     try:
-        with psycopg.connect(dbname="postgres", user=db["USER"], password=db["PASSWORD"] or None,
-                             host=db["HOST"], port=db["PORT"] or 5432, connect_timeout=3):
+        with psycopg.connect(
+            dbname="postgres",
+            user=db["USER"],
+            password=db["PASSWORD"] or None,
+            host=db["HOST"],
+            port=db["PORT"] or 5432,
+            connect_timeout=3,
+        ):
             return True
     except psycopg.Error:
         return False

@@ -31,16 +31,25 @@ class Analysis:
 
     def labels(self) -> dict[str, list[str]]:
         """The labels alone, best first, as the writer's instructions take them."""
-        return {"movements": [m for m, _ in self.movements], "subjects": [s for s, _ in self.subjects],
-                "moods": [m for m, _ in self.moods]}
+        return {
+            "movements": [m for m, _ in self.movements],
+            "subjects": [s for s, _ in self.subjects],
+            "moods": [m for m, _ in self.moods],
+        }
 
     def as_json(self) -> dict:
         def labelled(items):
             return [{"label": label, "confidence": round(float(conf), 3)} for label, conf in items]
 
-        return {"movements": labelled(self.movements), "subjects": labelled(self.subjects),
-                "moods": labelled(self.moods), "styles": self.styles, "similar": self.similar,
-                "notes": self.notes, "codes": self.codes}
+        return {
+            "movements": labelled(self.movements),
+            "subjects": labelled(self.subjects),
+            "moods": labelled(self.moods),
+            "styles": self.styles,
+            "similar": self.similar,
+            "notes": self.notes,
+            "codes": self.codes,
+        }
 
 
 class Assistant:
@@ -75,17 +84,22 @@ class Assistant:
                 out[i] = Analysis(notes=[str(exc)], codes=[exc.code], english=False)
                 continue
             if latin_share(t) < 0.5:
-                out[i] = Analysis(english=False, codes=["not_english"], notes=[
-                    "The assistant's models read English only, so they cannot tell movements, subjects or moods "
-                    "from this idea. Write it in English, or drop a picture: the assistant reads pictures in any "
-                    "language."])
+                out[i] = Analysis(
+                    english=False,
+                    codes=["not_english"],
+                    notes=[
+                        "The assistant's models read English only, so they cannot tell movements, subjects or moods "
+                        "from this idea. Write it in English, or drop a picture: the assistant reads pictures in any "
+                        "language."
+                    ],
+                )
                 continue
             readable.append(i)
             cleaned.append(t)
         if cleaned:
             vectors = self.encoder.encode(cleaned)
             for j, i in enumerate(readable):
-                out[i] = self._analyse(vectors[j:j + 1], k)
+                out[i] = self._analyse(vectors[j : j + 1], k)
         return out  # type: ignore[return-value]
 
     def _analyse(self, vector: torch.Tensor, k: int) -> Analysis:
@@ -101,12 +115,16 @@ class Assistant:
             result.subjects = chosen[:5]
         result.styles = self.suggest(vector, result, k=k)
         if self.index is not None:
-            result.similar = [{"title": w.title, "artist": w.artist, "date": w.date, "url": w.url,
-                               "score": round(score, 3)} for w, score in self.index.nearest(vector[0], k=5)]
+            result.similar = [
+                {"title": w.title, "artist": w.artist, "date": w.date, "url": w.url, "score": round(score, 3)}
+                for w, score in self.index.nearest(vector[0], k=5)
+            ]
         else:
             result.codes.append("no_index")
-            result.notes.append("Similar artworks are not available yet: the studio's index of Tate works has not "
-                                "been built (an admin runs `manage.py assistant index`).")
+            result.notes.append(
+                "Similar artworks are not available yet: the studio's index of Tate works has not "
+                "been built (an admin runs `manage.py assistant index`)."
+            )
         if not self.heads:
             result.codes.append("no_heads")
             result.notes.append("No classifier heads are active, so the assistant suggests styles only.")
@@ -125,14 +143,23 @@ class Assistant:
             card = self.cards[i]
             mine = (self.card_owner == i).nonzero().flatten()
             nearest = int(mine[int(torch.argmax(sims[mine]))])
-            out.append({"slug": card.slug, "name": card.name, "confidence": round(float(confidence[i]), 3),
-                        "why": self._why(card, nearest, analysis)})
+            out.append(
+                {
+                    "slug": card.slug,
+                    "name": card.name,
+                    "confidence": round(float(confidence[i]), 3),
+                    "why": self._why(card, nearest, analysis),
+                }
+            )
         return out
 
     def _why(self, card: StyleCard, nearest: int, analysis: Analysis) -> str:
         text = self.card_texts[nearest]
-        shared = [m for m, _ in analysis.movements[:2] if m.lower() in " ".join(card.tags).lower()
-                  or m.lower() in card.description.lower()]
+        shared = [
+            m
+            for m, _ in analysis.movements[:2]
+            if m.lower() in " ".join(card.tags).lower() or m.lower() in card.description.lower()
+        ]
         if text.startswith(f"{card.name}: "):  # the description matched best
             reason = f"{card.description.rstrip('.')}."
         else:

@@ -41,7 +41,7 @@ def build_vocabulary(texts: Sequence[str], *, min_count: int = 2, max_size: int 
     """
     counts = Counter(w for t in texts for w in tokenize(t))
     words = sorted((w for w, n in counts.items() if n >= min_count), key=lambda w: (-counts[w], w))
-    return (PAD, UNK, *words[:max_size - 2])
+    return (PAD, UNK, *words[: max_size - 2])
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,15 @@ class LSTMConfig:
 class LSTMClassifier(nn.Module):
     """(N, T) word ids and (N,) lengths -> (N, n_labels) logits, from the LSTM's last hidden state."""
 
-    def __init__(self, config: LSTMConfig, vocabulary: Sequence[str], labels: Sequence[str], *,
-                 multi_label: bool, threshold: float = 0.5):
+    def __init__(
+        self,
+        config: LSTMConfig,
+        vocabulary: Sequence[str],
+        labels: Sequence[str],
+        *,
+        multi_label: bool,
+        threshold: float = 0.5,
+    ):
         super().__init__()
         self.config = config
         self.vocabulary = tuple(vocabulary)
@@ -73,10 +80,10 @@ class LSTMClassifier(nn.Module):
 
     def encode_texts(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Texts -> (N, T) padded word ids and (N,) lengths; an empty text is one <unk>, as packing needs a word."""
-        rows = [[self.word_id.get(w, 1) for w in tokenize(t)][:self.config.max_tokens] or [1] for t in texts]
+        rows = [[self.word_id.get(w, 1) for w in tokenize(t)][: self.config.max_tokens] or [1] for t in texts]
         ids = torch.zeros(len(rows), max((len(r) for r in rows), default=1), dtype=torch.long)
         for i, row in enumerate(rows):
-            ids[i, :len(row)] = torch.tensor(row)
+            ids[i, : len(row)] = torch.tensor(row)
         return ids, torch.tensor([len(r) for r in rows])
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -91,21 +98,28 @@ class LSTMClassifier(nn.Module):
         self.eval()
         out = []
         for start in range(0, len(texts), batch_size):
-            out.append(torch.softmax(self(*self.encode_texts(texts[start:start + batch_size])), dim=-1))
+            out.append(torch.softmax(self(*self.encode_texts(texts[start : start + batch_size])), dim=-1))
         return torch.cat(out) if out else torch.empty(0, len(self.labels))
 
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-        metadata = {"labels": json.dumps(list(self.labels), ensure_ascii=False),
-                    "vocabulary": json.dumps(list(self.vocabulary), ensure_ascii=False),
-                    "multi_label": json.dumps(self.multi_label), "threshold": json.dumps(self.threshold),
-                    "config": json.dumps(asdict(self.config), sort_keys=True)}
+        metadata = {
+            "labels": json.dumps(list(self.labels), ensure_ascii=False),
+            "vocabulary": json.dumps(list(self.vocabulary), ensure_ascii=False),
+            "multi_label": json.dumps(self.multi_label),
+            "threshold": json.dumps(self.threshold),
+            "config": json.dumps(asdict(self.config), sort_keys=True),
+        }
         return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, metadata
 
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor], metadata: dict[str, str]) -> LSTMClassifier:
-        model = cls(LSTMConfig(**json.loads(metadata["config"])), json.loads(metadata["vocabulary"]),
-                    json.loads(metadata["labels"]), multi_label=json.loads(metadata["multi_label"]),
-                    threshold=json.loads(metadata["threshold"]))
+        model = cls(
+            LSTMConfig(**json.loads(metadata["config"])),
+            json.loads(metadata["vocabulary"]),
+            json.loads(metadata["labels"]),
+            multi_label=json.loads(metadata["multi_label"]),
+            threshold=json.loads(metadata["threshold"]),
+        )
         model.load_state_dict(state)
         return model.eval()
 
@@ -122,11 +136,24 @@ def _soft_ce(logits: torch.Tensor, target: torch.Tensor, weight: torch.Tensor) -
     return (per * weight).sum() / weight.sum().clamp(min=1e-12)
 
 
-def train_lstm(texts: Sequence[str], Y: torch.Tensor, *, labels: Sequence[str], multi_label: bool,
-               texts_val: Sequence[str] | None, Y_val: torch.Tensor | None, sample_weight: torch.Tensor | None = None,
-               vocabulary: Sequence[str] | None = None, epochs: int = 6, lr: float = 3e-3, weight_decay: float = 0.0,
-               seed: int = 0, batch_size: int = 256, config: dict | None = None,
-               progress: Callable[[int, int, float], None] | None = None) -> tuple[LSTMClassifier, dict]:
+def train_lstm(
+    texts: Sequence[str],
+    Y: torch.Tensor,
+    *,
+    labels: Sequence[str],
+    multi_label: bool,
+    texts_val: Sequence[str] | None,
+    Y_val: torch.Tensor | None,
+    sample_weight: torch.Tensor | None = None,
+    vocabulary: Sequence[str] | None = None,
+    epochs: int = 6,
+    lr: float = 3e-3,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    batch_size: int = 256,
+    config: dict | None = None,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> tuple[LSTMClassifier, dict]:
     """Train the baseline; the same seed and data give the same network.
 
     Y as for train_head: (N,) label indices, or (N, L) 0/1 for multi-label (rows without a label carry no
@@ -136,8 +163,9 @@ def train_lstm(texts: Sequence[str], Y: torch.Tensor, *, labels: Sequence[str], 
     generator = torch.Generator().manual_seed(seed)
     labels = tuple(labels)
     vocabulary = tuple(vocabulary) if vocabulary else build_vocabulary(texts)
-    model = LSTMClassifier(LSTMConfig(len(vocabulary), len(labels), **(config or {})), vocabulary, labels,
-                           multi_label=multi_label)
+    model = LSTMClassifier(
+        LSTMConfig(len(vocabulary), len(labels), **(config or {})), vocabulary, labels, multi_label=multi_label
+    )
     target = _targets(Y, multi_label)
     weight = torch.ones(len(texts)) if sample_weight is None else sample_weight.float()
     weight = weight * (target.sum(1) > 0)  # nothing to learn from a row without labels
@@ -153,7 +181,7 @@ def train_lstm(texts: Sequence[str], Y: torch.Tensor, *, labels: Sequence[str], 
         order = torch.randperm(len(texts), generator=generator)
         total = 0.0
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             if float(weight[idx].sum()) == 0:
                 continue
             t = int(lengths[idx].max())

@@ -48,8 +48,11 @@ def export(target: Path) -> str:
             raise StyleError(f"{src / name} is not the file {PACKAGE} ships (sha256 differs); reinstall that version.")
     state = {k: v for k, v in load_file(str(src / "model.safetensors")).items() if k != "embeddings.position_ids"}
     config = json.loads((src / "config.json").read_text())
-    metadata = {"config": json.dumps(config, sort_keys=True), "tokenizer": (src / "tokenizer.json").read_text(),
-                "max_tokens": str(MAX_TOKENS)}
+    metadata = {
+        "config": json.dumps(config, sort_keys=True),
+        "tokenizer": (src / "tokenizer.json").read_text(),
+        "max_tokens": str(MAX_TOKENS),
+    }
     return save_state(state, Path(target), metadata)
 
 
@@ -98,7 +101,7 @@ class SentenceEncoder(nn.Module):
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = torch.empty(len(texts), DIM)
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             enc = self.tokenizer.encode_batch([texts[i] for i in idx])
             ids = torch.tensor([e.ids for e in enc], device=self.device)
             mask = torch.tensor([e.attention_mask for e in enc], device=self.device)

@@ -37,8 +37,13 @@ class Head(nn.Module):
         self.multi_label = multi_label
         self.threshold = float(threshold)  # used by predict_set (multi-label only)
         if config.hidden:
-            self.net = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.dim, config.hidden), nn.GELU(),
-                                     nn.Dropout(config.dropout), nn.Linear(config.hidden, config.n_labels))
+            self.net = nn.Sequential(
+                nn.Dropout(config.dropout),
+                nn.Linear(config.dim, config.hidden),
+                nn.GELU(),
+                nn.Dropout(config.dropout),
+                nn.Linear(config.hidden, config.n_labels),
+            )
         else:
             self.net = nn.Sequential(nn.Dropout(config.dropout), nn.Linear(config.dim, config.n_labels))
 
@@ -52,16 +57,23 @@ class Head(nn.Module):
         return torch.sigmoid(logits) if self.multi_label else torch.softmax(logits, dim=-1)
 
     def to_state(self) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
-        metadata = {"labels": json.dumps(list(self.labels), ensure_ascii=False),
-                    "multi_label": json.dumps(self.multi_label), "threshold": json.dumps(self.threshold),
-                    "config": json.dumps(asdict(self.config), sort_keys=True)}
+        metadata = {
+            "labels": json.dumps(list(self.labels), ensure_ascii=False),
+            "multi_label": json.dumps(self.multi_label),
+            "threshold": json.dumps(self.threshold),
+            "config": json.dumps(asdict(self.config), sort_keys=True),
+        }
         return {k: v.detach().cpu().contiguous() for k, v in self.state_dict().items()}, metadata
 
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor], metadata: dict[str, str]) -> Head:
         """The head a to_state wrote; other metadata keys (its metrics, say) are left alone."""
-        head = cls(HeadConfig(**json.loads(metadata["config"])), json.loads(metadata["labels"]),
-                   multi_label=json.loads(metadata["multi_label"]), threshold=json.loads(metadata["threshold"]))
+        head = cls(
+            HeadConfig(**json.loads(metadata["config"])),
+            json.loads(metadata["labels"]),
+            multi_label=json.loads(metadata["multi_label"]),
+            threshold=json.loads(metadata["threshold"]),
+        )
         head.load_state_dict(state)
         return head.eval()
 
@@ -69,8 +81,15 @@ class Head(nn.Module):
 # -- training -------------------------------------------------------------------------------------
 
 
-def _loss(logits: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, *, multi_label: bool,
-          pos_weight: torch.Tensor | None, label_smoothing: float) -> torch.Tensor:
+def _loss(
+    logits: torch.Tensor,
+    y: torch.Tensor,
+    weight: torch.Tensor,
+    *,
+    multi_label: bool,
+    pos_weight: torch.Tensor | None,
+    label_smoothing: float,
+) -> torch.Tensor:
     """The weighted mean loss of a batch: each example counts by its weight."""
     if multi_label:
         per = F.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight, reduction="none").sum(1)
@@ -86,12 +105,27 @@ def balanced_pos_weight(Y: torch.Tensor, *, power: float = 0.5, cap: float = 30.
     return ((len(Y) - pos) / pos).clamp(min=1.0).pow(power).clamp(max=cap)
 
 
-def train_head(X: torch.Tensor, Y: torch.Tensor, *, labels: Sequence[str], multi_label: bool,
-               X_val: torch.Tensor | None, Y_val: torch.Tensor | None, sample_weight: torch.Tensor | None = None,
-               epochs: int, lr: float, weight_decay: float, seed: int, hidden: int = 0, dropout: float = 0.0,
-               pos_weight: torch.Tensor | None = None, label_smoothing: float = 0.0, batch_size: int = 256,
-               keep_best: bool = True, progress: Callable[[int, int, float], None] | None = None,
-               ) -> tuple[Head, dict]:
+def train_head(
+    X: torch.Tensor,
+    Y: torch.Tensor,
+    *,
+    labels: Sequence[str],
+    multi_label: bool,
+    X_val: torch.Tensor | None,
+    Y_val: torch.Tensor | None,
+    sample_weight: torch.Tensor | None = None,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    hidden: int = 0,
+    dropout: float = 0.0,
+    pos_weight: torch.Tensor | None = None,
+    label_smoothing: float = 0.0,
+    batch_size: int = 256,
+    keep_best: bool = True,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> tuple[Head, dict]:
     """Train a head with AdamW; the same seed and data give the same head.
 
     X (N, dim) embeddings. Y: (N, L) 0/1 floats for a multi-label head, (N,) label indices for a
@@ -116,7 +150,7 @@ def train_head(X: torch.Tensor, Y: torch.Tensor, *, labels: Sequence[str], multi
         order = torch.randperm(len(X), generator=generator)
         total = 0.0
         for start in range(0, len(X), batch_size):
-            idx = order[start:start + batch_size]
+            idx = order[start : start + batch_size]
             loss = _loss(head(X[idx]), Y[idx], weight[idx], **loss_args)
             optimiser.zero_grad()
             loss.backward()
@@ -163,8 +197,10 @@ def ranked(labels: Sequence[str], probs: torch.Tensor, k: int) -> list[list[tupl
     """(N, L) confidences -> for each row its k best (label, confidence), best first."""
     k = min(k, len(labels))
     values, indices = torch.topk(probs, k, dim=1)  # topk breaks ties by the lower index: stable across runs
-    return [[(labels[i], float(v)) for v, i in zip(vs, ix, strict=True)]
-            for vs, ix in zip(values.tolist(), indices.tolist(), strict=True)]
+    return [
+        [(labels[i], float(v)) for v, i in zip(vs, ix, strict=True)]
+        for vs, ix in zip(values.tolist(), indices.tolist(), strict=True)
+    ]
 
 
 def chosen(labels: Sequence[str], probs: torch.Tensor, threshold: float) -> list[list[tuple[str, float]]]:
@@ -225,6 +261,8 @@ def top_k_accuracy(ranked_labels: Sequence[Sequence], accept_sets: Sequence[Iter
     """The share of examples with any accepted label among their k best."""
     if not ranked_labels:
         return 0.0
-    hits = sum(bool(set(_label_list(row)[:k]) & _label_set(accept))
-               for row, accept in zip(ranked_labels, accept_sets, strict=True))
+    hits = sum(
+        bool(set(_label_list(row)[:k]) & _label_set(accept))
+        for row, accept in zip(ranked_labels, accept_sets, strict=True)
+    )
     return hits / len(ranked_labels)

@@ -1009,16 +1009,66 @@ WORDS: tuple[str, ...] = (
 )
 
 # Words that take no article in an idea text ("coffee", not "a coffee"): mass nouns and plurals.
-UNCOUNTED: frozenset[str] = frozenset({
-    "armour", "beer", "binoculars", "body armour", "bread", "broccoli", "bubbles", "cauliflower", "chain mail",
-    "chimes", "chocolate", "coffee", "dessert", "dough", "eggnog", "guacamole", "hair spray", "hay", "honeycomb",
-    "ice cream", "jeans", "lotion", "makeup", "mashed potato", "matches", "meatloaf", "mittens", "pan pipes", "pasta",
-    "perfume", "pyjamas", "scales", "sled dogs", "soup", "standing stones", "stew", "sun cream", "sunglasses",
-    "sweetcorn", "swimming trunks", "tools", "velvet", "wine", "yarn",
-})
+UNCOUNTED: frozenset[str] = frozenset(
+    {
+        "armour",
+        "beer",
+        "binoculars",
+        "body armour",
+        "bread",
+        "broccoli",
+        "bubbles",
+        "cauliflower",
+        "chain mail",
+        "chimes",
+        "chocolate",
+        "coffee",
+        "dessert",
+        "dough",
+        "eggnog",
+        "guacamole",
+        "hair spray",
+        "hay",
+        "honeycomb",
+        "ice cream",
+        "jeans",
+        "lotion",
+        "makeup",
+        "mashed potato",
+        "matches",
+        "meatloaf",
+        "mittens",
+        "pan pipes",
+        "pasta",
+        "perfume",
+        "pyjamas",
+        "scales",
+        "sled dogs",
+        "soup",
+        "standing stones",
+        "stew",
+        "sun cream",
+        "sunglasses",
+        "sweetcorn",
+        "swimming trunks",
+        "tools",
+        "velvet",
+        "wine",
+        "yarn",
+    }
+)
 
 # Words meaning "a flat printed picture" (a book jacket, a comic, a jigsaw puzzle): what the network answers
 # for most paintings, so they say nothing about what a picture shows.
-FLAT_PICTURE: frozenset[str] = frozenset({
-    "book", "comic", "crossword", "envelope", "jigsaw puzzle", "menu", "ring binder", "website",
-})
+FLAT_PICTURE: frozenset[str] = frozenset(
+    {
+        "book",
+        "comic",
+        "crossword",
+        "envelope",
+        "jigsaw puzzle",
+        "menu",
+        "ring binder",
+        "website",
+    }
+)

@@ -106,8 +106,9 @@ def _subjects(img: Image.Image, net: nn.Module, *, top: int) -> list[tuple[str, 
     with torch.inference_mode():
         # The centre crop is what the network was trained on; the whole picture and, for a wide or tall
         # one, its two ends keep a photo from being judged by its middle alone.
-        crops = torch.cat([to_tensor(ImageOps.fit(img, (SIDE, SIDE), Image.Resampling.BICUBIC, centering=c))
-                           for c in _centres(img)]).to(device)
+        crops = torch.cat(
+            [to_tensor(ImageOps.fit(img, (SIDE, SIDE), Image.Resampling.BICUBIC, centering=c)) for c in _centres(img)]
+        ).to(device)
         probs = [net(crops).softmax(dim=1), net(to_tensor(_whole(img)).to(device)).softmax(dim=1)]
         mean = torch.cat(probs).mean(dim=0).double().cpu()  # (1000,)
     best = mean.topk(TOP_CLASSES)
@@ -138,9 +139,9 @@ def _whole(img: Image.Image) -> Image.Image:
 # --- colours --------------------------------------------------------------------------------------------
 
 # sRGB (D65) -> CIE XYZ, and the D65 white point
-_RGB_TO_XYZ = np.array([[0.4124564, 0.3575761, 0.1804375],
-                        [0.2126729, 0.7151522, 0.0721750],
-                        [0.0193339, 0.1191920, 0.9503041]])
+_RGB_TO_XYZ = np.array(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
 _WHITE = np.array([0.95047, 1.0, 1.08883])
 _EPS, _KAPPA = 216 / 24389, 24389 / 27
 
@@ -227,8 +228,16 @@ def _merge_close(centres: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, n
 
 # CIELAB hue angles (degrees) where each name starts, going round; pure sRGB red is at 40, orange 60,
 # yellow 103, green 136, cyan 196, blue 306, purple 321, magenta 328.
-_HUES = ((20, "red"), (45, "orange"), (75, "yellow"), (115, "green"), (170, "teal"), (230, "blue"),
-         (315, "purple"), (340, "red"))
+_HUES = (
+    (20, "red"),
+    (45, "orange"),
+    (75, "yellow"),
+    (115, "green"),
+    (170, "teal"),
+    (230, "blue"),
+    (315, "purple"),
+    (340, "red"),
+)
 _WARM = {"red", "orange", "yellow", "brown", "olive"}
 _COOL = {"green", "teal", "turquoise", "blue"}
 _AS_IS = {"beige", "ochre", "dusty pink"}  # names that already say how light and how strong they are

@@ -74,7 +74,7 @@ class Index:
         """The k works nearest one (384,) unit vector, best first, each once (prints repeat titles)."""
         scores = self.vectors.float() @ vector.float().flatten()
         out, seen = [], set()
-        for i in torch.argsort(scores, descending=True)[:k * 4].tolist():
+        for i in torch.argsort(scores, descending=True)[: k * 4].tolist():
             work = self.works[i]
             key = (work.title.lower(), work.artist)
             if key in seen:
@@ -87,8 +87,11 @@ class Index:
 
     def save(self, target: Path) -> str:
         rows = [[w.acno, w.title, w.artist, w.date] for w in self.works]
-        return save_state({"vectors": self.vectors}, target,
-                          {"works": json.dumps(rows, ensure_ascii=False), "encoder_sha256": self.encoder_sha256})
+        return save_state(
+            {"vectors": self.vectors},
+            target,
+            {"works": json.dumps(rows, ensure_ascii=False), "encoder_sha256": self.encoder_sha256},
+        )
 
     @classmethod
     def load(cls, path: Path) -> Index:
@@ -97,8 +100,14 @@ class Index:
         return cls(state["vectors"], works, metadata["encoder_sha256"])
 
 
-def build(tate: Path, encoder: SentenceEncoder, encoder_sha256: str, *, limit: int | None = None,
-          progress: Callable[[int, int], None] | None = None) -> Index:
+def build(
+    tate: Path,
+    encoder: SentenceEncoder,
+    encoder_sha256: str,
+    *,
+    limit: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Index:
     works, texts = [], []
     for work, text in read_works(tate, limit):
         works.append(work)

@@ -30,10 +30,29 @@ _VERSO = re.compile(r"\s*\.?\s*\bverso\s*:.*$", re.IGNORECASE | re.DOTALL)
 _UNTITLED = re.compile(r"^\s*(?i:untitled|no title|blank)\b(?:[\s#]*(?:\d+|[IVXLC]+|[A-D])\b)*[\s.,:;-]*")
 _ROMAN = re.compile(r"[IVXLC]+")  # "III": a number in a series
 # Titles that name the kind of sheet, not what is on it: nothing a subject can be learnt from
-_EMPTY_TITLES = frozenset({
-    "blank", "untitled", "no title", "sketch", "sketches", "study", "studies", "drawing", "drawings", "composition",
-    "sketchbook", "page", "inscription", "inscriptions", "cover", "title page", "colour trials", "head", "figure",
-})
+_EMPTY_TITLES = frozenset(
+    {
+        "blank",
+        "untitled",
+        "no title",
+        "sketch",
+        "sketches",
+        "study",
+        "studies",
+        "drawing",
+        "drawings",
+        "composition",
+        "sketchbook",
+        "page",
+        "inscription",
+        "inscriptions",
+        "cover",
+        "title page",
+        "colour trials",
+        "head",
+        "figure",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -83,9 +102,14 @@ def _iter_records(path: Path) -> Iterator[Record]:
             raw = json.loads(line)
             title = raw.get("title") or ""
             yield Record(
-                id=int(raw["id"]), title=title, artist=raw.get("artist") or "", date=raw.get("date") or "",
+                id=int(raw["id"]),
+                title=title,
+                artist=raw.get("artist") or "",
+                date=raw.get("date") or "",
                 subjects=tuple(tuple(raw.get(level) or ()) for level in SUBJECT_LEVELS),
-                movements=tuple(raw.get("movements") or ()), text=title_text(title))
+                movements=tuple(raw.get("movements") or ()),
+                text=title_text(title),
+            )
 
 
 def by_part(records: Iterable[Record]) -> dict[str, list[Record]]:

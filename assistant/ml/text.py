@@ -33,11 +33,19 @@ def check(text: str, *, max_chars: int = MAX_CHARS) -> str:
     if not cleaned:
         raise IdeaError("Type an idea (a few words are enough), or drop a picture.", "empty")
     if len(cleaned) > max_chars:
-        raise IdeaError(f"Keep the idea under {max_chars:,} characters; this one has {len(cleaned):,}. "
-                        "A sentence or two works best.", "too_long", max=max_chars, length=len(cleaned))
+        raise IdeaError(
+            f"Keep the idea under {max_chars:,} characters; this one has {len(cleaned):,}. "
+            "A sentence or two works best.",
+            "too_long",
+            max=max_chars,
+            length=len(cleaned),
+        )
     if not any(c.isalpha() for c in cleaned):
-        raise IdeaError("The assistant reads words, and this idea has none (only symbols, digits or emoji). "
-                        "Describe it in a few words.", "no_words")
+        raise IdeaError(
+            "The assistant reads words, and this idea has none (only symbols, digits or emoji). "
+            "Describe it in a few words.",
+            "no_words",
+        )
     return cleaned
 
 

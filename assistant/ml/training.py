@@ -80,12 +80,13 @@ class EmbeddingCache:
         assert self.folder is not None
         return self.folder / f"embeddings-{self.key}.npy", self.folder / f"embeddings-{self.key}.texts.json"
 
-    def embed(self, texts: Sequence[str], encode: Encode, *, progress: Callable[[str], None] | None = None,
-              chunk: int = 4096) -> torch.Tensor:
+    def embed(
+        self, texts: Sequence[str], encode: Encode, *, progress: Callable[[str], None] | None = None, chunk: int = 4096
+    ) -> torch.Tensor:
         """(len(texts), 384) float32, in the order given; repeated texts are embedded once."""
         missing = sorted({t for t in texts if t not in self.row})
         for start in range(0, len(missing), chunk):
-            part = missing[start:start + chunk]
+            part = missing[start : start + chunk]
             vectors = encode(part).float().numpy()
             self.row.update({t: len(self.texts) + i for i, t in enumerate(part)})
             self.texts.extend(part)
@@ -101,8 +102,10 @@ class EmbeddingCache:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         vectors_path, texts_path = self._paths()
-        for target, write in ((vectors_path, lambda f: np.save(f, self.vectors)),
-                              (texts_path, lambda f: f.write(json.dumps(self.texts, ensure_ascii=False).encode()))):
+        for target, write in (
+            (vectors_path, lambda f: np.save(f, self.vectors)),
+            (texts_path, lambda f: f.write(json.dumps(self.texts, ensure_ascii=False).encode())),
+        ):
             fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".part")
             with os.fdopen(fd, "wb") as f:
                 write(f)
@@ -131,10 +134,17 @@ class Examples:
         return len(self.texts)
 
 
-def catalogue_examples(catalogue: Catalogue, tate_rows: Sequence[tuple[str, set[str]]], *, tate_share: float,
-                       description_weight: float, templates: Sequence[str] = (),
-                       artists: Mapping[str, Sequence[str]] | None = None, artist_share: float = 0.25,
-                       prompts: Mapping[str, Sequence[str]] | None = None) -> Examples:
+def catalogue_examples(
+    catalogue: Catalogue,
+    tate_rows: Sequence[tuple[str, set[str]]],
+    *,
+    tate_share: float,
+    description_weight: float,
+    templates: Sequence[str] = (),
+    artists: Mapping[str, Sequence[str]] | None = None,
+    artist_share: float = 0.25,
+    prompts: Mapping[str, Sequence[str]] | None = None,
+) -> Examples:
     """A label's written prompts (weight 1 each), its description (up-weighted) and the description's
     sentences, its name in `templates`, artists' names and Tate titles (down-weighted).
 
@@ -160,8 +170,7 @@ def catalogue_examples(catalogue: Catalogue, tate_rows: Sequence[tuple[str, set[
             out.add(template.format(label=label), index[label], 1.0, "name")
         names = (artists or {}).get(label, ())
         for name in names:
-            out.add(f"in the style of {name}", index[label], min(1.0, artist_share * n_prompts / len(names)),
-                    "artist")
+            out.add(f"in the style of {name}", index[label], min(1.0, artist_share * n_prompts / len(names)), "artist")
     per_label: dict[str, float] = defaultdict(float)
     for _, labels in tate_rows:
         for label in labels:
@@ -183,7 +192,7 @@ _HONORIFIC = re.compile(r"^(after|follower of|circle of|attributed to|manner of|
 
 
 def artist_name(artist: str) -> str:
-    """"Sir Edward Coley Burne-Jones, Bt" -> "Edward Coley Burne-Jones": the name an artist would type."""
+    """ "Sir Edward Coley Burne-Jones, Bt" -> "Edward Coley Burne-Jones": the name an artist would type."""
     name = artist
     while _HONORIFIC.match(name):
         name = _HONORIFIC.sub("", name)
@@ -191,8 +200,9 @@ def artist_name(artist: str) -> str:
     return re.sub(r"\s+(OM|CH|RA|KBE|CBE)\b", "", name).strip()
 
 
-def movement_artists(records: Iterable[Record], catalogue: Catalogue, *, min_works: int = 2,
-                     purity: float = 2 / 3) -> dict[str, list[str]]:
+def movement_artists(
+    records: Iterable[Record], catalogue: Catalogue, *, min_works: int = 2, purity: float = 2 / 3
+) -> dict[str, list[str]]:
     """label -> the artists with at least `min_works` works Tate files under it, and at least `purity` of
     their filed works under it alone (Man Ray is Dada and Surrealism: he names neither)."""
     per: dict[str, Counter] = defaultdict(Counter)
@@ -205,8 +215,10 @@ def movement_artists(records: Iterable[Record], catalogue: Catalogue, *, min_wor
         total[name] += 1
         for label in labels:
             per[label][name] += 1
-    return {label: sorted(a for a, n in per[label].items() if n >= min_works and n >= purity * total[a])
-            for label in catalogue.labels}
+    return {
+        label: sorted(a for a, n in per[label].items() if n >= min_works and n >= purity * total[a])
+        for label in catalogue.labels
+    }
 
 
 def tate_movement_rows(records: Iterable[Record], catalogue: Catalogue) -> list[tuple[str, set[str]]]:
@@ -229,7 +241,6 @@ def prompt_folds(catalogue: Catalogue, folds: int, seed: int) -> list[dict[str, 
         for j, i in enumerate(order.tolist()):
             parts[j % folds][label].append(catalogue.prompts[label][i])
     return parts
-
 
 
 # -- settings -------------------------------------------------------------------------------------
@@ -288,10 +299,14 @@ class BaselineSettings:
 @dataclass(frozen=True)
 class TrainingSettings:
     subject: SubjectSettings = field(default_factory=SubjectSettings)
-    movement: CatalogueSettings = field(default_factory=lambda: CatalogueSettings(
-        "movements.jsonl", ("{label}", "in the style of {label}"), use_artists=True))
-    mood: CatalogueSettings = field(default_factory=lambda: CatalogueSettings(
-        "moods.jsonl", ("{label}", "a feeling of {label}"), use_artists=False))
+    movement: CatalogueSettings = field(
+        default_factory=lambda: CatalogueSettings(
+            "movements.jsonl", ("{label}", "in the style of {label}"), use_artists=True
+        )
+    )
+    mood: CatalogueSettings = field(
+        default_factory=lambda: CatalogueSettings("moods.jsonl", ("{label}", "a feeling of {label}"), use_artists=False)
+    )
     baseline: BaselineSettings = field(default_factory=BaselineSettings)
     train_threads: int = 1
 
@@ -346,27 +361,65 @@ def _rows_of(slot: str) -> Callable[[Iterable[Record], Catalogue], list[tuple[st
     return tate_movement_rows if slot == "movement" else tate_mood_rows
 
 
-def slot_examples(slot: str, catalogue: Catalogue, train: Sequence[Record], settings: CatalogueSettings, *,
-                  tate_share: float, prompts: Mapping[str, Sequence[str]] | None = None) -> Examples:
+def slot_examples(
+    slot: str,
+    catalogue: Catalogue,
+    train: Sequence[Record],
+    settings: CatalogueSettings,
+    *,
+    tate_share: float,
+    prompts: Mapping[str, Sequence[str]] | None = None,
+) -> Examples:
     artists = movement_artists(train, catalogue) if settings.use_artists else None
-    return catalogue_examples(catalogue, _rows_of(slot)(train, catalogue), tate_share=tate_share,
-                              description_weight=settings.description_weight, templates=settings.templates,
-                              artists=artists, prompts=prompts)
+    return catalogue_examples(
+        catalogue,
+        _rows_of(slot)(train, catalogue),
+        tate_share=tate_share,
+        description_weight=settings.description_weight,
+        templates=settings.templates,
+        artists=artists,
+        prompts=prompts,
+    )
 
 
-def _train_catalogue_head(examples: Examples, embed: Callable[[Sequence[str]], torch.Tensor], labels: Sequence[str],
-                          settings: CatalogueSettings, candidate: Candidate, seed: int) -> tuple[Head, dict]:
+def _train_catalogue_head(
+    examples: Examples,
+    embed: Callable[[Sequence[str]], torch.Tensor],
+    labels: Sequence[str],
+    settings: CatalogueSettings,
+    candidate: Candidate,
+    seed: int,
+) -> tuple[Head, dict]:
     return ml_heads.train_head(
-        embed(examples.texts), torch.tensor(examples.y), labels=labels, multi_label=False, X_val=None, Y_val=None,
-        sample_weight=torch.tensor(examples.weight), epochs=settings.epochs, lr=candidate.lr,
-        weight_decay=settings.weight_decay, seed=seed, hidden=candidate.hidden,
-        dropout=settings.dropout if candidate.hidden else 0.0, label_smoothing=settings.label_smoothing,
-        batch_size=settings.batch_size, keep_best=False)
+        embed(examples.texts),
+        torch.tensor(examples.y),
+        labels=labels,
+        multi_label=False,
+        X_val=None,
+        Y_val=None,
+        sample_weight=torch.tensor(examples.weight),
+        epochs=settings.epochs,
+        lr=candidate.lr,
+        weight_decay=settings.weight_decay,
+        seed=seed,
+        hidden=candidate.hidden,
+        dropout=settings.dropout if candidate.hidden else 0.0,
+        label_smoothing=settings.label_smoothing,
+        batch_size=settings.batch_size,
+        keep_best=False,
+    )
 
 
-def cross_validate(slot: str, catalogue: Catalogue, train: Sequence[Record], settings: CatalogueSettings,
-                   candidate: Candidate, embed: Callable[[Sequence[str]], torch.Tensor], *,
-                   seed: int) -> dict[str, float]:
+def cross_validate(
+    slot: str,
+    catalogue: Catalogue,
+    train: Sequence[Record],
+    settings: CatalogueSettings,
+    candidate: Candidate,
+    embed: Callable[[Sequence[str]], torch.Tensor],
+    *,
+    seed: int,
+) -> dict[str, float]:
     """Top-1 and top-3 on each fold's held-out written prompts, the head trained on everything else."""
     folds = prompt_folds(catalogue, settings.folds, seed)
     ranked_all, truth = [], []
@@ -377,8 +430,10 @@ def cross_validate(slot: str, catalogue: Catalogue, train: Sequence[Record], set
         texts = [p for label in catalogue.labels for p in held[label]]
         ranked_all += ml_heads.predict(head, embed(texts), k=3)
         truth += [[label] for label in catalogue.labels for _ in held[label]]
-    return {"top1": ml_heads.top_k_accuracy(ranked_all, truth, 1),
-            "top3": ml_heads.top_k_accuracy(ranked_all, truth, 3)}
+    return {
+        "top1": ml_heads.top_k_accuracy(ranked_all, truth, 1),
+        "top3": ml_heads.top_k_accuracy(ranked_all, truth, 3),
+    }
 
 
 # -- training everything --------------------------------------------------------------------------
@@ -392,9 +447,17 @@ class TrainedHead:
     baseline: lstm.LSTMClassifier | None = None
 
 
-def train_all(tate_path: Path, data_dir: Path, encode, *, seed: int = 0, progress: Callable[[str], None] | None = None,
-              baseline: bool = True, cache_dir: Path | None = None, settings: TrainingSettings | None = None,
-              ) -> dict[str, TrainedHead]:
+def train_all(
+    tate_path: Path,
+    data_dir: Path,
+    encode,
+    *,
+    seed: int = 0,
+    progress: Callable[[str], None] | None = None,
+    baseline: bool = True,
+    cache_dir: Path | None = None,
+    settings: TrainingSettings | None = None,
+) -> dict[str, TrainedHead]:
     """The subject, movement and mood heads ("subject", "movement", "mood"), each with its figures.
 
     `encode` is a function of texts -> (N, 384) unit vectors, or an object with ``.encode`` (SentenceEncoder).
@@ -420,10 +483,26 @@ def train_all(tate_path: Path, data_dir: Path, encode, *, seed: int = 0, progres
         if not path.exists():
             say(f"{slot}: no {path}, so no {slot} head")
             continue
-        out[slot] = _train_catalogue(slot, tate.read_catalogue(path), parts["train"], embed, slot_settings,
-                                     settings.baseline, seed, baseline, say, settings.train_threads)
-    measured = evaluate({slot: t.head for slot, t in out.items()}, tate_path, data_dir, embed, parts=parts,
-                        baselines={slot: t.baseline for slot, t in out.items() if t.baseline is not None})
+        out[slot] = _train_catalogue(
+            slot,
+            tate.read_catalogue(path),
+            parts["train"],
+            embed,
+            slot_settings,
+            settings.baseline,
+            seed,
+            baseline,
+            say,
+            settings.train_threads,
+        )
+    measured = evaluate(
+        {slot: t.head for slot, t in out.items()},
+        tate_path,
+        data_dir,
+        embed,
+        parts=parts,
+        baselines={slot: t.baseline for slot, t in out.items() if t.baseline is not None},
+    )
     for slot, trained in out.items():
         figures = dict(measured.get(slot, {}))
         base = figures.pop("baseline", None)
@@ -446,27 +525,53 @@ def _train_subject(parts, embed, settings: TrainingSettings, seed: int, baseline
         X, Xv = embed(data.texts["train"]), embed(data.texts["validation"])
         with threads(settings.train_threads):
             head, history = ml_heads.train_head(
-                X, data.Y["train"], labels=data.labels, multi_label=True, X_val=Xv, Y_val=data.Y["validation"],
-                epochs=s.epochs, lr=s.lr, weight_decay=s.weight_decay, seed=seed, hidden=s.hidden, dropout=s.dropout,
-                batch_size=s.batch_size)
+                X,
+                data.Y["train"],
+                labels=data.labels,
+                multi_label=True,
+                X_val=Xv,
+                Y_val=data.Y["validation"],
+                epochs=s.epochs,
+                lr=s.lr,
+                weight_decay=s.weight_decay,
+                seed=seed,
+                hidden=s.hidden,
+                dropout=s.dropout,
+                batch_size=s.batch_size,
+            )
         tried[f"level{level}"] = round(history["val_micro_f1"], 4)
         say(f"subject: level {level} validation micro-F1 {history['val_micro_f1']:.3f} (threshold {head.threshold})")
         if history["val_micro_f1"] >= s.target_micro_f1 or n == len(s.levels) - 1:
             break
-    metrics = {"subject_level": level, "subject_labels": len(data.labels), "subject_threshold": head.threshold,
-               "subject_micro_f1_validation": round(history["val_micro_f1"], 4),
-               "subject_micro_f1_validation_by_level": tried, "subject_best_epoch": history["best_epoch"],
-               "train_size": len(data.texts["train"]), "split": tate.SPLIT_RULE,
-               "head": {"hidden": s.hidden, "dropout": s.dropout, "epochs": s.epochs}}
+    metrics = {
+        "subject_level": level,
+        "subject_labels": len(data.labels),
+        "subject_threshold": head.threshold,
+        "subject_micro_f1_validation": round(history["val_micro_f1"], 4),
+        "subject_micro_f1_validation_by_level": tried,
+        "subject_best_epoch": history["best_epoch"],
+        "train_size": len(data.texts["train"]),
+        "split": tate.SPLIT_RULE,
+        "head": {"hidden": s.hidden, "dropout": s.dropout, "epochs": s.epochs},
+    }
     model = None
     if baseline:
         model, metrics["baseline"] = _subject_lstm(data, settings, seed, say)
     return TrainedHead(head, metrics, history, model)
 
 
-def _train_catalogue(slot: str, catalogue: Catalogue, train: Sequence[Record], embed, settings: CatalogueSettings,
-                     baseline_settings: BaselineSettings, seed: int, baseline: bool, say, n_threads: int,
-                     ) -> TrainedHead:
+def _train_catalogue(
+    slot: str,
+    catalogue: Catalogue,
+    train: Sequence[Record],
+    embed,
+    settings: CatalogueSettings,
+    baseline_settings: BaselineSettings,
+    seed: int,
+    baseline: bool,
+    say,
+    n_threads: int,
+) -> TrainedHead:
     # Embedded here, not per fold: the folds share every text
     embed(slot_examples(slot, catalogue, train, settings, tate_share=1.0).texts)
     scores = []
@@ -474,48 +579,87 @@ def _train_catalogue(slot: str, catalogue: Catalogue, train: Sequence[Record], e
         for candidate in settings.candidates:
             cv = cross_validate(slot, catalogue, train, settings, candidate, embed, seed=seed)
             scores.append((cv["top1"], cv["top3"], candidate))
-            say(f"{slot}: {settings.folds}-fold on the written prompts, {asdict(candidate)}: "
-                f"top-1 {cv['top1']:.3f}, top-3 {cv['top3']:.3f}")
+            say(
+                f"{slot}: {settings.folds}-fold on the written prompts, {asdict(candidate)}: "
+                f"top-1 {cv['top1']:.3f}, top-3 {cv['top3']:.3f}"
+            )
         top1, top3, best = max(scores, key=lambda s: (round(s[0], 3), round(s[1], 3), -settings.candidates.index(s[2])))
         examples = slot_examples(slot, catalogue, train, settings, tate_share=best.tate_share)
         head, history = _train_catalogue_head(examples, embed, catalogue.labels, settings, best, seed)
     sources = Counter(examples.source)
-    metrics = {f"{slot}_top1_cv": round(top1, 4), f"{slot}_top3_cv": round(top3, 4), "choice": asdict(best),
-               "cv": [{**asdict(c), "top1": round(a, 4), "top3": round(b, 4)} for a, b, c in scores],
-               "train_size": len(examples), "sources": dict(sorted(sources.items())), "split": tate.SPLIT_RULE}
+    metrics = {
+        f"{slot}_top1_cv": round(top1, 4),
+        f"{slot}_top3_cv": round(top3, 4),
+        "choice": asdict(best),
+        "cv": [{**asdict(c), "top1": round(a, 4), "top3": round(b, 4)} for a, b, c in scores],
+        "train_size": len(examples),
+        "sources": dict(sorted(sources.items())),
+        "split": tate.SPLIT_RULE,
+    }
     model = None
     if baseline:
         model = _catalogue_lstm(slot, examples, catalogue.labels, baseline_settings, seed, say, n_threads)
     return TrainedHead(head, metrics, history, model)
 
 
-def _subject_lstm(data: SubjectData, settings: TrainingSettings, seed: int, say,
-                  ) -> tuple[lstm.LSTMClassifier, dict]:
+def _subject_lstm(
+    data: SubjectData,
+    settings: TrainingSettings,
+    seed: int,
+    say,
+) -> tuple[lstm.LSTMClassifier, dict]:
     say("subject: training the LSTM baseline")
     with threads(settings.train_threads):
         model, history = lstm.train_lstm(
-            data.texts["train"], data.Y["train"], labels=data.labels, multi_label=True,
-            texts_val=data.texts["validation"], Y_val=data.Y["validation"], epochs=settings.baseline.subject_epochs,
-            lr=settings.baseline.lr, seed=seed,
-            progress=lambda e, n, loss: say(f"subject LSTM: epoch {e}/{n}, validation loss {loss:.3f}"))
-    return model, {"subject_threshold": model.threshold, "vocabulary": history["vocabulary"],
-                   "subject_micro_f1_validation": round(history["val_micro_f1"], 4)}
+            data.texts["train"],
+            data.Y["train"],
+            labels=data.labels,
+            multi_label=True,
+            texts_val=data.texts["validation"],
+            Y_val=data.Y["validation"],
+            epochs=settings.baseline.subject_epochs,
+            lr=settings.baseline.lr,
+            seed=seed,
+            progress=lambda e, n, loss: say(f"subject LSTM: epoch {e}/{n}, validation loss {loss:.3f}"),
+        )
+    return model, {
+        "subject_threshold": model.threshold,
+        "vocabulary": history["vocabulary"],
+        "subject_micro_f1_validation": round(history["val_micro_f1"], 4),
+    }
 
 
-def _catalogue_lstm(slot: str, examples: Examples, labels: Sequence[str], settings: BaselineSettings, seed: int, say,
-                    n_threads: int) -> lstm.LSTMClassifier:
+def _catalogue_lstm(
+    slot: str, examples: Examples, labels: Sequence[str], settings: BaselineSettings, seed: int, say, n_threads: int
+) -> lstm.LSTMClassifier:
     say(f"{slot}: training the LSTM baseline")
     with threads(n_threads):
         # Every word of the few hundred written examples: at min_count 2 most of a prompt would be <unk>
-        model, _ = lstm.train_lstm(examples.texts, torch.tensor(examples.y), labels=labels, multi_label=False,
-                                   texts_val=None, Y_val=None, sample_weight=torch.tensor(examples.weight),
-                                   vocabulary=lstm.build_vocabulary(examples.texts, min_count=1),
-                                   epochs=settings.catalogue_epochs, lr=settings.lr, seed=seed, batch_size=64)
+        model, _ = lstm.train_lstm(
+            examples.texts,
+            torch.tensor(examples.y),
+            labels=labels,
+            multi_label=False,
+            texts_val=None,
+            Y_val=None,
+            sample_weight=torch.tensor(examples.weight),
+            vocabulary=lstm.build_vocabulary(examples.texts, min_count=1),
+            epochs=settings.catalogue_epochs,
+            lr=settings.lr,
+            seed=seed,
+            batch_size=64,
+        )
     return model
 
 
-def evaluate_baseline(tate_path: Path, data_dir: Path, *, seed: int = 0, settings: TrainingSettings | None = None,
-                      progress: Callable[[str], None] | None = None) -> dict:
+def evaluate_baseline(
+    tate_path: Path,
+    data_dir: Path,
+    *,
+    seed: int = 0,
+    settings: TrainingSettings | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
     """Train the LSTM baselines only (no encoder needed) and measure them as `evaluate` does: one flat dict
     with the heads' metric names, and `p50_ms`, the median time of one idea through the movement LSTM.
 
@@ -532,10 +676,12 @@ def evaluate_baseline(tate_path: Path, data_dir: Path, *, seed: int = 0, setting
         path = Path(data_dir) / slot_settings.file
         if path.exists():
             catalogue = tate.read_catalogue(path)
-            examples = slot_examples(slot, catalogue, parts["train"], slot_settings,
-                                     tate_share=slot_settings.candidates[0].tate_share)
-            models[slot] = _catalogue_lstm(slot, examples, catalogue.labels, settings.baseline, seed, say,
-                                           settings.train_threads)
+            examples = slot_examples(
+                slot, catalogue, parts["train"], slot_settings, tate_share=slot_settings.candidates[0].tate_share
+            )
+            models[slot] = _catalogue_lstm(
+                slot, examples, catalogue.labels, settings.baseline, seed, say, settings.train_threads
+            )
     measured = evaluate({}, tate_path, data_dir, None, baselines=models, parts=parts)
     flat = {k: v for slot in measured.values() for k, v in slot.get("baseline", {}).items()}
     if "movement" in models:
@@ -551,9 +697,16 @@ def evaluate_baseline(tate_path: Path, data_dir: Path, *, seed: int = 0, setting
 # -- measuring ------------------------------------------------------------------------------------
 
 
-def evaluate(heads: Mapping[str, Head], tate_path: Path, data_dir: Path, encode, *,
-             baselines: Mapping[str, lstm.LSTMClassifier] | None = None, cache_dir: Path | None = None,
-             parts: Mapping[str, Sequence[Record]] | None = None) -> dict[str, dict]:
+def evaluate(
+    heads: Mapping[str, Head],
+    tate_path: Path,
+    data_dir: Path,
+    encode,
+    *,
+    baselines: Mapping[str, lstm.LSTMClassifier] | None = None,
+    cache_dir: Path | None = None,
+    parts: Mapping[str, Sequence[Record]] | None = None,
+) -> dict[str, dict]:
     """Held-out figures of trained heads (and LSTM baselines), by slot.
 
     subject: micro-F1 of the thresholded set and precision@3 on the Tate test split's titles, and the
@@ -579,8 +732,10 @@ def evaluate(heads: Mapping[str, Head], tate_path: Path, data_dir: Path, encode,
         if slot in heads:
             head = heads[slot]
             X = embed(list(texts))
-            models["head"] = (ml_heads.predict(head, X, k=3),
-                              ml_heads.predict_set(head, X) if head.multi_label else None)
+            models["head"] = (
+                ml_heads.predict(head, X, k=3),
+                ml_heads.predict_set(head, X) if head.multi_label else None,
+            )
         if slot in baselines:
             m = baselines[slot]
             models["baseline"] = (lstm.predict(m, texts, k=3), lstm.predict_set(m, texts) if m.multi_label else None)
@@ -589,7 +744,8 @@ def evaluate(heads: Mapping[str, Head], tate_path: Path, data_dir: Path, encode,
     def put(slot: str, name: str, values: dict) -> None:
         target = out.setdefault(slot, {})
         (target.setdefault("baseline", {}) if name == "baseline" else target).update(
-            {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()})
+            {k: round(v, 4) if isinstance(v, float) else v for k, v in values.items()}
+        )
 
     if "subject" in heads or "subject" in baselines:
         labels = (heads.get("subject") or baselines["subject"]).labels
@@ -599,12 +755,19 @@ def evaluate(heads: Mapping[str, Head], tate_path: Path, data_dir: Path, encode,
         truth = [tate.subject_targets(r, level, labels) for r in test]
         unseen = [i for i, r in enumerate(test) if r.text not in train_texts]
         for name, (ranked, chosen) in scored("subject", [r.text for r in test]).items():
-            put("subject", name, {
-                "subject_micro_f1": ml_heads.micro_f1(chosen, truth),
-                "subject_precision_at_3": ml_heads.precision_at_k(ranked, truth, 3),
-                "subject_micro_f1_unseen_titles": ml_heads.micro_f1([chosen[i] for i in unseen],
-                                                                    [truth[i] for i in unseen]),
-                "test_size": len(test), "test_unseen_titles": len(unseen)})
+            put(
+                "subject",
+                name,
+                {
+                    "subject_micro_f1": ml_heads.micro_f1(chosen, truth),
+                    "subject_precision_at_3": ml_heads.precision_at_k(ranked, truth, 3),
+                    "subject_micro_f1_unseen_titles": ml_heads.micro_f1(
+                        [chosen[i] for i in unseen], [truth[i] for i in unseen]
+                    ),
+                    "test_size": len(test),
+                    "test_unseen_titles": len(unseen),
+                },
+            )
     eval_path = Path(data_dir) / "eval_prompts.jsonl"
     prompts = tate.read_eval_prompts(eval_path) if eval_path.exists() else []
     for slot in ("movement", "mood"):
@@ -613,15 +776,26 @@ def evaluate(heads: Mapping[str, Head], tate_path: Path, data_dir: Path, encode,
         if prompts:
             accept = [p.movements if slot == "movement" else p.moods for p in prompts]
             for name, (ranked, _) in scored(slot, [p.text for p in prompts]).items():
-                put(slot, name, {f"{slot}_top1_prompts": ml_heads.top_k_accuracy(ranked, accept, 1),
-                                 f"{slot}_top3_prompts": ml_heads.top_k_accuracy(ranked, accept, 3),
-                                 "eval_prompts": len(prompts)})
+                put(
+                    slot,
+                    name,
+                    {
+                        f"{slot}_top1_prompts": ml_heads.top_k_accuracy(ranked, accept, 1),
+                        f"{slot}_top3_prompts": ml_heads.top_k_accuracy(ranked, accept, 3),
+                        "eval_prompts": len(prompts),
+                    },
+                )
         catalogue_path = Path(data_dir) / "movements.jsonl"
         if slot == "movement" and catalogue_path.exists():
             rows = tate_movement_rows(parts["test"], tate.read_catalogue(catalogue_path))
             if rows:
                 for name, (ranked, _) in scored(slot, [t for t, _ in rows]).items():
-                    put(slot, name, {"movement_top3_tate_test": ml_heads.top_k_accuracy(ranked, [ls for _, ls in rows],
-                                                                                        3),
-                                     "tate_test_size": len(rows)})
+                    put(
+                        slot,
+                        name,
+                        {
+                            "movement_top3_tate_test": ml_heads.top_k_accuracy(ranked, [ls for _, ls in rows], 3),
+                            "tate_test_size": len(rows),
+                        },
+                    )
     return out

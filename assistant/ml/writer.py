@@ -122,8 +122,12 @@ def export(target: Path) -> str:
 
 
 def _metadata(config: dict, tokenizer: str, chat_template: str, stop_tokens: Sequence[str]) -> dict[str, str]:
-    return {"config": json.dumps(config, sort_keys=True), "tokenizer": tokenizer, "chat_template": chat_template,
-            "stop_tokens": json.dumps(list(stop_tokens))}
+    return {
+        "config": json.dumps(config, sort_keys=True),
+        "tokenizer": tokenizer,
+        "chat_template": chat_template,
+        "stop_tokens": json.dumps(list(stop_tokens)),
+    }
 
 
 def gguf_model(path: Path | None = None) -> LlamaForCausalLM:
@@ -189,8 +193,15 @@ class Writer(nn.Module):
     studio's text worker runs one task at a time).
     """
 
-    def __init__(self, config: dict, tokenizer_json: str, chat_template: str, *,
-                 state: dict[str, torch.Tensor] | None = None, stop_tokens: Sequence[str] = STOP_TOKENS):
+    def __init__(
+        self,
+        config: dict,
+        tokenizer_json: str,
+        chat_template: str,
+        *,
+        state: dict[str, torch.Tensor] | None = None,
+        stop_tokens: Sequence[str] = STOP_TOKENS,
+    ):
         super().__init__()
         from jinja2.sandbox import ImmutableSandboxedEnvironment
         from tokenizers import Tokenizer
@@ -211,8 +222,13 @@ class Writer(nn.Module):
 
     @classmethod
     def from_state(cls, state: dict[str, torch.Tensor], metadata: Mapping[str, str]) -> Writer:
-        return cls(json.loads(metadata["config"]), metadata["tokenizer"], metadata["chat_template"], state=state,
-                   stop_tokens=json.loads(metadata.get("stop_tokens", json.dumps(STOP_TOKENS))))
+        return cls(
+            json.loads(metadata["config"]),
+            metadata["tokenizer"],
+            metadata["chat_template"],
+            state=state,
+            stop_tokens=json.loads(metadata.get("stop_tokens", json.dumps(STOP_TOKENS))),
+        )
 
     @classmethod
     def from_file(cls, path: Path, sha256: str, device: torch.device = CPU) -> Writer:
@@ -253,9 +269,19 @@ class Writer(nn.Module):
         text = self._template.render(messages=messages, add_generation_prompt=answer)
         return self.tokenizer.encode(text, add_special_tokens=False).ids
 
-    def stream(self, instruction: str, *, max_new_tokens: int, temperature: float = 0.0, seed: int = 0,
-               stop: Sequence[str] = (), system: str = SYSTEM, examples: Sequence[tuple[str, str]] = (),
-               repetition_penalty: float = 1.0, no_repeat_ngram: int = 0) -> Iterator[str]:
+    def stream(
+        self,
+        instruction: str,
+        *,
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        seed: int = 0,
+        stop: Sequence[str] = (),
+        system: str = SYSTEM,
+        examples: Sequence[tuple[str, str]] = (),
+        repetition_penalty: float = 1.0,
+        no_repeat_ngram: int = 0,
+    ) -> Iterator[str]:
         """The answer to `instruction`, in pieces as they are written (greedy at temperature 0).
 
         A small model loops ("a still life, a still life, ..."): `repetition_penalty` (> 1) makes the
@@ -271,8 +297,9 @@ class Writer(nn.Module):
         ids = self.prompt_ids(instruction, system, examples)
         limit = self.model.config.max_position_embeddings
         if len(ids) + max_new_tokens > limit:
-            raise ValueError(f"The instruction is {len(ids)} tokens; with {max_new_tokens} new ones it passes "
-                             f"the model's {limit}.")
+            raise ValueError(
+                f"The instruction is {len(ids)} tokens; with {max_new_tokens} new ones it passes the model's {limit}."
+            )
         run = self.last_stats = Run(prompt_tokens=len(ids))
         generator = torch.Generator(device=self.device).manual_seed(seed) if temperature > 0 else None
         stops = tuple(s for s in stop if s)
@@ -323,7 +350,7 @@ class Writer(nn.Module):
         """The logits after `ids` and the attention cache to go on from, reusing `fixed`'s when it opens `ids`."""
         from transformers import DynamicCache
 
-        if not fixed or len(fixed) >= len(ids) or ids[:len(fixed)] != fixed:
+        if not fixed or len(fixed) >= len(ids) or ids[: len(fixed)] != fixed:
             cache = DynamicCache(config=self.model.config)
             return self._step(torch.tensor([ids], device=self.device), cache), cache
         key = (str(self.device), self.model.dtype, tuple(fixed))
@@ -336,7 +363,7 @@ class Writer(nn.Module):
         self._prefixes.move_to_end(key)
         with torch.inference_mode():
             cache = copy.deepcopy(self._prefixes[key])
-        return self._step(torch.tensor([ids[len(fixed):]], device=self.device), cache), cache
+        return self._step(torch.tensor([ids[len(fixed) :]], device=self.device), cache), cache
 
     @torch.inference_mode()
     def _step(self, input_ids: torch.Tensor, cache) -> torch.Tensor:
@@ -359,8 +386,14 @@ def _messages(system: str, examples: Sequence[tuple[str, str]]) -> list[dict]:
 
 
 @torch.inference_mode()
-def _pick(logits: torch.Tensor, made: Sequence[int], temperature: float, generator: torch.Generator | None,
-          repetition_penalty: float = 1.0, no_repeat_ngram: int = 0) -> int:
+def _pick(
+    logits: torch.Tensor,
+    made: Sequence[int],
+    temperature: float,
+    generator: torch.Generator | None,
+    repetition_penalty: float = 1.0,
+    no_repeat_ngram: int = 0,
+) -> int:
     """The next token from (vocab,) logits, given the answer's tokens so far."""
     logits = logits.float().clone()
     if made and repetition_penalty != 1.0:
@@ -369,8 +402,8 @@ def _pick(logits: torch.Tensor, made: Sequence[int], temperature: float, generat
         logits[seen] = torch.where(values > 0, values / repetition_penalty, values * repetition_penalty)
     n = no_repeat_ngram
     if n and len(made) >= n:
-        tail = list(made[len(made) - n + 1:])
-        banned = [made[i + n - 1] for i in range(len(made) - n + 1) if list(made[i:i + n - 1]) == tail]
+        tail = list(made[len(made) - n + 1 :])
+        banned = [made[i + n - 1] for i in range(len(made) - n + 1) if list(made[i : i + n - 1]) == tail]
         logits[banned] = float("-inf")
     if temperature <= 0:
         return int(logits.argmax())
@@ -402,6 +435,7 @@ def save(writer: Writer, target: Path) -> str:
 # The examples' subjects are far from usual ideas, and their telltale words catch what was copied. The
 # labels follow the idea as context the model may use.
 
+
 @dataclass(frozen=True)
 class Ask:
     """One fixed request: its instruction, worked examples of the answer, and how the answer is decoded."""
@@ -423,32 +457,64 @@ class Ask:
         return tuple((self.text(idea, labels), answer) for idea, labels, answer in self.examples)
 
 
-_BICYCLE = ("a red bicycle leaning on a bakery wall in the morning",
-            {"movements": ["Realism"], "subjects": ["street", "bicycle"], "moods": ["cheerful"]})
-_HERON = ("a heron standing in a misty marsh",
-          {"movements": ["Tonalism"], "subjects": ["bird", "wetland"], "moods": ["calm"]})
+_BICYCLE = (
+    "a red bicycle leaning on a bakery wall in the morning",
+    {"movements": ["Realism"], "subjects": ["street", "bicycle"], "moods": ["cheerful"]},
+)
+_HERON = (
+    "a heron standing in a misty marsh",
+    {"movements": ["Tonalism"], "subjects": ["bird", "wetland"], "moods": ["calm"]},
+)
 TITLES = Ask(
     "Suggest {k} short, evocative titles for a painting of this idea: {idea}\n{labels}One title a line, numbered.",
-    ((*_BICYCLE, "1. Morning Delivery\n2. The Baker's Bicycle\n3. Red Against Ochre\n4. Still Warm\n"
-                 "5. First Loaves\n6. Parked in the Sun\n7. A Quiet Errand\n8. Before the Town Wakes"),
-     (*_HERON, "1. The Watcher in the Reeds\n2. Grey Morning\n3. Stillness\n4. Heron in the Mist\n"
-               "5. Waiting Water\n6. Marsh Light\n7. One Leg, One Breath\n8. The Patient Hunter")),
-    k=8, max_new_tokens=80, repetition_penalty=1.1, no_repeat_ngram=3, telltales=frozenset(
-        {"bicycle", "baker", "bakery", "loaves", "errand", "heron", "reeds", "marsh"}))
+    (
+        (
+            *_BICYCLE,
+            "1. Morning Delivery\n2. The Baker's Bicycle\n3. Red Against Ochre\n4. Still Warm\n"
+            "5. First Loaves\n6. Parked in the Sun\n7. A Quiet Errand\n8. Before the Town Wakes",
+        ),
+        (
+            *_HERON,
+            "1. The Watcher in the Reeds\n2. Grey Morning\n3. Stillness\n4. Heron in the Mist\n"
+            "5. Waiting Water\n6. Marsh Light\n7. One Leg, One Breath\n8. The Patient Hunter",
+        ),
+    ),
+    k=8,
+    max_new_tokens=80,
+    repetition_penalty=1.1,
+    no_repeat_ngram=3,
+    telltales=frozenset({"bicycle", "baker", "bakery", "loaves", "errand", "heron", "reeds", "marsh"}),
+)
 EXPANSIONS = Ask(
     "Idea for a painting: {idea}\n{labels}Write {k} richer image prompts for it, one sentence each, one a line.",
-    ((*_BICYCLE, "1. A red bicycle leans against the sunlit wall of a small bakery, loaves in the window, warm "
-                 "morning light, crisp realist detail.\n2. An early street, a bicycle with a basket of bread by a "
-                 "bakery door, long soft shadows, ochre and red tones.\n3. Close view of a red bicycle frame against "
-                 "a flaking cream wall, steam from the bakery vent, golden light.\n4. A quiet town square at dawn, "
-                 "a baker's bicycle by the shop front, pastel sky, wide view, cheerful mood."),),
-    k=4, max_new_tokens=200, telltales=frozenset({"bicycle", "baker", "bakery", "loaves"}))
+    (
+        (
+            *_BICYCLE,
+            "1. A red bicycle leans against the sunlit wall of a small bakery, loaves in the window, warm "
+            "morning light, crisp realist detail.\n2. An early street, a bicycle with a basket of bread by a "
+            "bakery door, long soft shadows, ochre and red tones.\n3. Close view of a red bicycle frame against "
+            "a flaking cream wall, steam from the bakery vent, golden light.\n4. A quiet town square at dawn, "
+            "a baker's bicycle by the shop front, pastel sky, wide view, cheerful mood.",
+        ),
+    ),
+    k=4,
+    max_new_tokens=200,
+    telltales=frozenset({"bicycle", "baker", "bakery", "loaves"}),
+)
 DESCRIPTION = Ask(
     "Idea for a painting: {idea}\n{labels}Write a gallery label for this painting: two or three sentences.",
-    ((*_HERON, "A grey heron stands motionless in the shallows while the mist erases the far bank. Soft tonal "
-               "layers of silver, green and grey make the marsh feel almost silent. The painting rests on a single "
-               "held moment of patience."),),
-    k=3, max_new_tokens=120, telltales=frozenset({"heron", "marsh", "patience"}))
+    (
+        (
+            *_HERON,
+            "A grey heron stands motionless in the shallows while the mist erases the far bank. Soft tonal "
+            "layers of silver, green and grey make the marsh feel almost silent. The painting rests on a single "
+            "held moment of patience.",
+        ),
+    ),
+    k=3,
+    max_new_tokens=120,
+    telltales=frozenset({"heron", "marsh", "patience"}),
+)
 LABEL_NAMES = (("movements", "Style"), ("subjects", "Subjects"), ("moods", "Mood"))
 LABELS_EACH = 3  # the first few of each kind: more only dilutes a short instruction
 # (temperature, seed) of each try: greedy first, then fixed low-temperature samples when too little survived
@@ -482,21 +548,91 @@ _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # a list's bullet or number: "-", "•", "* " (not "**", which is markdown bold), "1.", "2)", "(3)", "a)"
 _NUMBERING = re.compile(r"^\s*(?:[-•–—>]+|\*(?=\s)|\(?\d{1,2}\s*[.):\]]|\(?[a-hA-H][.)](?=\s))\s*")
 _INLINE_NUMBER = re.compile(r"(?:^|\s)\(?\d{1,2}[.)](?:\s|$)")
-_LABEL_PREFIX = re.compile(r"^(?:(?:the\s+)?(?:title|prompt|image prompt|description|option|answer|idea)s?"
-                           r"\s*\d*\s*[:\-–—]\s*)", re.I)
+_LABEL_PREFIX = re.compile(
+    r"^(?:(?:the\s+)?(?:title|prompt|image prompt|description|option|answer|idea)s?"
+    r"\s*\d*\s*[:\-–—]\s*)",
+    re.I,
+)
 _QUOTES = "\"'“”‘’«»*_`"
-_REFUSAL = re.compile(r"\b(?:i['’]?m sorry|i am sorry|sorry,|i apologi[sz]e|i can(?:not|['’]t)|i am unable|"
-                      r"i['’]?m unable|as an ai|language model|i don['’]t have|i do not have|"
-                      r"i['’]?m not able|unfortunately)\b", re.I)
+_REFUSAL = re.compile(
+    r"\b(?:i['’]?m sorry|i am sorry|sorry,|i apologi[sz]e|i can(?:not|['’]t)|i am unable|"
+    r"i['’]?m unable|as an ai|language model|i don['’]t have|i do not have|"
+    r"i['’]?m not able|unfortunately)\b",
+    re.I,
+)
 _NOT_TEXT = re.compile(r"https?://|www\.|<\|?|\|>|[{}\[\]\\|=#@^~]")
 # Words too common to say what a text is about: an echo is judged on the rest.
-_STOPWORDS = frozenset({
-    "a", "an", "the", "of", "in", "on", "at", "to", "for", "from", "by", "with", "and", "or", "but", "as", "is",
-    "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "into", "onto", "over",
-    "under", "above", "below", "near", "beside", "between", "through", "across", "after", "before", "during",
-    "while", "his", "her", "their", "our", "your", "my", "he", "she", "they", "we", "you", "i", "me", "him", "them",
-    "us", "one", "two", "some", "all", "no", "not", "very", "so",
-})
+_STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "the",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "and",
+        "or",
+        "but",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "into",
+        "onto",
+        "over",
+        "under",
+        "above",
+        "below",
+        "near",
+        "beside",
+        "between",
+        "through",
+        "across",
+        "after",
+        "before",
+        "during",
+        "while",
+        "his",
+        "her",
+        "their",
+        "our",
+        "your",
+        "my",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "me",
+        "him",
+        "them",
+        "us",
+        "one",
+        "two",
+        "some",
+        "all",
+        "no",
+        "not",
+        "very",
+        "so",
+    }
+)
 
 
 def words(text: str) -> list[str]:
@@ -536,7 +672,7 @@ def is_junk(candidate: str, idea: str, *, seen: Sequence[str] = (), max_words: i
         return True
     if _REFUSAL.search(text) or _NUMBERING.match(text) or _INLINE_NUMBER.search(text):
         return True
-    if sum(text.count(q) for q in "\"“”") % 2 or text[0] in _QUOTES or text[-1] in _QUOTES.replace("'", ""):
+    if sum(text.count(q) for q in '"“”') % 2 or text[0] in _QUOTES or text[-1] in _QUOTES.replace("'", ""):
         return True
     content = content_words(text)
     if any(content.count(w) >= (2 if title else 3) for w in set(content)):
@@ -561,8 +697,15 @@ def _key(text: str) -> str:
     return " ".join(words(text))
 
 
-def candidates(raw: str, idea: str, *, seen: Sequence[str] = (), title: bool = False, max_words: int = 12,
-               telltales: Collection[str] = ()) -> list[str]:
+def candidates(
+    raw: str,
+    idea: str,
+    *,
+    seen: Sequence[str] = (),
+    title: bool = False,
+    max_words: int = 12,
+    telltales: Collection[str] = (),
+) -> list[str]:
     """The usable lines of a list the model wrote, cleaned, without junk or duplicates (of each other or
     `seen`), nor lines copied from the examples (see ``Ask.telltales``)."""
     kept: list[str] = []
@@ -570,14 +713,16 @@ def candidates(raw: str, idea: str, *, seen: Sequence[str] = (), title: bool = F
         # "1. Dusk 2. Gale" on one line is two candidates
         for part in re.split(r"\s+(?=\(?\d{1,2}[.)]\s)", line):
             text = clean(part, title=title)
-            if not is_junk(text, idea, seen=[*seen, *kept], max_words=max_words, title=title) and \
-                    not copies_example(text, idea, telltales):
+            if not is_junk(text, idea, seen=[*seen, *kept], max_words=max_words, title=title) and not copies_example(
+                text, idea, telltales
+            ):
                 kept.append(text)
     return kept
 
 
 def copies_example(text: str, idea: str, telltales: Collection[str]) -> bool:
     """Whether `text` has a telltale word of the examples that the idea does not have (plurals alike)."""
+
     def stem(word: str) -> str:  # "heron's", "herons" -> "heron"
         return word.split("'")[0].removesuffix("s")
 
@@ -632,8 +777,14 @@ def _one_line(text: str) -> str:
 Event = tuple[str, "str | list[str]"]
 
 
-def stream_titles(writer: Writer, idea: str, labels: Mapping[str, Sequence], *, n: int = 3,
-                  rank: Callable[[list[str]], Sequence[float]] | None = None) -> Iterator[Event]:
+def stream_titles(
+    writer: Writer,
+    idea: str,
+    labels: Mapping[str, Sequence],
+    *,
+    n: int = 3,
+    rank: Callable[[list[str]], Sequence[float]] | None = None,
+) -> Iterator[Event]:
     found: list[str] = []
     for i, (temperature, seed) in enumerate(TRIES):
         raw = yield from _draft(writer, TITLES, idea, labels, temperature, seed, lines=TITLES.k, first=i == 0)
@@ -643,12 +794,17 @@ def stream_titles(writer: Writer, idea: str, labels: Mapping[str, Sequence], *, 
     yield "titles", best(found, n, rank)
 
 
-def stream_expansions(writer: Writer, idea: str, labels: Mapping[str, Sequence], *, n: int = 3,
-                      rank: Callable[[list[str]], Sequence[float]] | None = None) -> Iterator[Event]:
+def stream_expansions(
+    writer: Writer,
+    idea: str,
+    labels: Mapping[str, Sequence],
+    *,
+    n: int = 3,
+    rank: Callable[[list[str]], Sequence[float]] | None = None,
+) -> Iterator[Event]:
     found: list[str] = []
     for i, (temperature, seed) in enumerate(TRIES):
-        raw = yield from _draft(writer, EXPANSIONS, idea, labels, temperature, seed, lines=EXPANSIONS.k,
-                                first=i == 0)
+        raw = yield from _draft(writer, EXPANSIONS, idea, labels, temperature, seed, lines=EXPANSIONS.k, first=i == 0)
         found += candidates(raw, idea, seen=found, max_words=45, telltales=EXPANSIONS.telltales)
         if len(found) >= n:
             break
@@ -661,15 +817,22 @@ def stream_expansions(writer: Writer, idea: str, labels: Mapping[str, Sequence],
 def stream_description(writer: Writer, idea: str, labels: Mapping[str, Sequence]) -> Iterator[Event]:
     text = ""
     for i, (temperature, seed) in enumerate(TRIES[:2]):
-        raw = yield from _draft(writer, DESCRIPTION, idea, labels, temperature, seed, sentences=DESCRIPTION.k,
-                                first=i == 0)
+        raw = yield from _draft(
+            writer, DESCRIPTION, idea, labels, temperature, seed, sentences=DESCRIPTION.k, first=i == 0
+        )
         if text := clean_description(raw, idea, sentences=DESCRIPTION.k, telltales=DESCRIPTION.telltales):
             break
     yield "description", text
 
 
-def write_all(writer: Writer, idea: str, labels: Mapping[str, Sequence], *, n: int = 3,
-              rank: Callable[[list[str]], Sequence[float]] | None = None) -> Iterator[Event]:
+def write_all(
+    writer: Writer,
+    idea: str,
+    labels: Mapping[str, Sequence],
+    *,
+    n: int = 3,
+    rank: Callable[[list[str]], Sequence[float]] | None = None,
+) -> Iterator[Event]:
     """Titles, richer prompts and a description for one idea, as events (see above), in the page's order."""
     yield from stream_titles(writer, idea, labels, n=n, rank=rank)
     yield "draft", "\n\n"
@@ -678,13 +841,23 @@ def write_all(writer: Writer, idea: str, labels: Mapping[str, Sequence], *, n: i
     yield from stream_description(writer, idea, labels)
 
 
-def titles(writer: Writer, idea: str, labels: Mapping[str, Sequence], n: int = 3,
-           rank: Callable[[list[str]], Sequence[float]] | None = None) -> list[str]:
+def titles(
+    writer: Writer,
+    idea: str,
+    labels: Mapping[str, Sequence],
+    n: int = 3,
+    rank: Callable[[list[str]], Sequence[float]] | None = None,
+) -> list[str]:
     return _result(stream_titles(writer, idea, labels, n=n, rank=rank))
 
 
-def expansions(writer: Writer, idea: str, labels: Mapping[str, Sequence], n: int = 3,
-               rank: Callable[[list[str]], Sequence[float]] | None = None) -> list[str]:
+def expansions(
+    writer: Writer,
+    idea: str,
+    labels: Mapping[str, Sequence],
+    n: int = 3,
+    rank: Callable[[list[str]], Sequence[float]] | None = None,
+) -> list[str]:
     return _result(stream_expansions(writer, idea, labels, n=n, rank=rank))
 
 
@@ -700,16 +873,32 @@ def _result(events: Iterator[Event]):
     return result
 
 
-def _draft(writer: Writer, ask: Ask, idea: str, labels: Mapping[str, Sequence], temperature: float, seed: int, *,
-           lines: int = 0, sentences: int = 0, first: bool = True):
+def _draft(
+    writer: Writer,
+    ask: Ask,
+    idea: str,
+    labels: Mapping[str, Sequence],
+    temperature: float,
+    seed: int,
+    *,
+    lines: int = 0,
+    sentences: int = 0,
+    first: bool = True,
+):
     """Stream one answer as draft events and return it whole; stop as soon as it holds `lines` lines or
     `sentences` sentences, since anything after them would be cut off anyway."""
     raw = ""
     if not first:
         yield "draft", "\n"
-    for piece in writer.stream(ask.text(idea, labels), examples=ask.turns(), max_new_tokens=ask.max_new_tokens,
-                               temperature=temperature, seed=seed, repetition_penalty=ask.repetition_penalty,
-                               no_repeat_ngram=ask.no_repeat_ngram):
+    for piece in writer.stream(
+        ask.text(idea, labels),
+        examples=ask.turns(),
+        max_new_tokens=ask.max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+        repetition_penalty=ask.repetition_penalty,
+        no_repeat_ngram=ask.no_repeat_ngram,
+    ):
         raw += piece
         yield "draft", piece
         if lines and len([x for x in raw.split("\n")[:-1] if x.strip()]) >= lines:
@@ -737,8 +926,7 @@ def title_for_subjects(writer: Writer, subjects: str | Sequence[str], *, max_new
     return clean(raw, title=True)
 
 
-def judge_titles(writer: Writer, pairs: Sequence[tuple[str, str]],
-                 encode: Callable[[list[str]], torch.Tensor]) -> dict:
+def judge_titles(writer: Writer, pairs: Sequence[tuple[str, str]], encode: Callable[[list[str]], torch.Tensor]) -> dict:
     """How near the titles the writer gives subject words come to the works' real titles, by meaning.
 
     Not the loss `finetune_titles` lowers: the sentence encoder (`encode`: texts -> unit vectors) reads
@@ -752,21 +940,33 @@ def judge_titles(writer: Writer, pairs: Sequence[tuple[str, str]],
     written = [title_for_subjects(writer, subjects) for subjects, _ in pairs]
     real = [title for _, title in pairs]
     vectors = encode([w or "-" for w in written] + real)
-    mine, theirs = vectors[:len(pairs)], vectors[len(pairs):]
+    mine, theirs = vectors[: len(pairs)], vectors[len(pairs) :]
     present = torch.tensor([1.0 if w else 0.0 for w in written])
     same = ((mine * theirs).sum(1) * present).mean()
     other = ((mine * theirs.roll(1, dims=0)).sum(1) * present).mean()
-    return {"title_similarity": round(float(same), 4), "title_similarity_other_work": round(float(other), 4),
-            "title_empty_share": round(1 - float(present.mean()), 4),
-            "title_distinct_share": round(len(set(written)) / len(written), 4),
-            "examples": [{"subjects": s, "real": t, "written": w}
-                         for (s, t), w in zip(pairs[:8], written[:8], strict=True)]}
+    return {
+        "title_similarity": round(float(same), 4),
+        "title_similarity_other_work": round(float(other), 4),
+        "title_empty_share": round(1 - float(present.mean()), 4),
+        "title_distinct_share": round(len(set(written)) / len(written), 4),
+        "examples": [
+            {"subjects": s, "real": t, "written": w} for (s, t), w in zip(pairs[:8], written[:8], strict=True)
+        ],
+    }
 
 
-def finetune_titles(writer: Writer, pairs: Sequence[tuple[str, str]], *, held_out: Sequence[tuple[str, str]] = (),
-                    steps: int = 200, lr: float = 5e-5, batch_size: int = 8, seed: int = 0,
-                    train_layers: int = TRAIN_LAYERS,
-                    progress: Callable[[int, int, float], None] | None = None) -> dict:
+def finetune_titles(
+    writer: Writer,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    held_out: Sequence[tuple[str, str]] = (),
+    steps: int = 200,
+    lr: float = 5e-5,
+    batch_size: int = 8,
+    seed: int = 0,
+    train_layers: int = TRAIN_LAYERS,
+    progress: Callable[[int, int, float], None] | None = None,
+) -> dict:
     """Teach the writer to title an artwork from its subject words, in place: (subjects, title) pairs.
 
     A causal-LM loss on the title's tokens (and the end of the turn) only; the instruction is context,
@@ -814,15 +1014,22 @@ def finetune_titles(writer: Writer, pairs: Sequence[tuple[str, str]], *, held_ou
     finally:
         model.eval().requires_grad_(False)
         writer.forget()
-    return {"steps": steps, "pairs": len(train), "held_out_pairs": len(held), "trained_parameters": count,
-            "held_out_loss_before": before, "held_out_loss_after": _held_out_loss(writer, held, batch_size),
-            "train_loss_first": curve[0] if curve else None, "train_loss_last": _mean(curve[-10:]),
-            "seconds": round(time.perf_counter() - started, 2)}
+    return {
+        "steps": steps,
+        "pairs": len(train),
+        "held_out_pairs": len(held),
+        "trained_parameters": count,
+        "held_out_loss_before": before,
+        "held_out_loss_after": _held_out_loss(writer, held, batch_size),
+        "train_loss_first": curve[0] if curve else None,
+        "train_loss_last": _mean(curve[-10:]),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
 
 
 def _trainable(model: LlamaForCausalLM, layers: int) -> list[nn.Parameter]:
     blocks = model.model.layers
-    chosen = [p for block in blocks[len(blocks) - min(layers, len(blocks)):] for p in block.parameters()]
+    chosen = [p for block in blocks[len(blocks) - min(layers, len(blocks)) :] for p in block.parameters()]
     return chosen + list(model.model.norm.parameters())
 
 
@@ -844,8 +1051,9 @@ def _batch_loss(writer: Writer, batch: Sequence[tuple[list[int], list[int]]]) ->
     mask = torch.tensor([[1] * len(x) + [0] * (width - len(x)) for x, _ in batch], device=writer.device)
     logits = writer.model(input_ids=ids, attention_mask=mask).logits[:, :-1]  # (N, T-1, vocab) predicts 1..T
     targets = labels[:, 1:]
-    total = nn.functional.cross_entropy(logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1),
-                                        ignore_index=-100, reduction="sum")
+    total = nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-100, reduction="sum"
+    )
     return total, int((targets != -100).sum())
 
 
@@ -855,7 +1063,7 @@ def _held_out_loss(writer: Writer, examples: Sequence[tuple[list[int], list[int]
     total, tokens = 0.0, 0
     with torch.no_grad():
         for start in range(0, len(examples), batch_size):
-            loss, n = _batch_loss(writer, examples[start:start + batch_size])
+            loss, n = _batch_loss(writer, examples[start : start + batch_size])
             total, tokens = total + float(loss), tokens + n
     return total / max(tokens, 1)
 

@@ -31,8 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="artstudio-stylize", description=__doc__.split("\n\n")[0])
     p.add_argument("photo", nargs="?", type=Path, help="the photo to paint")
     p.add_argument("output", nargs="?", type=Path, help="where to write the result (.png, .jpg or .webp)")
-    p.add_argument("-s", "--style", action="append", type=_style_arg, metavar="STYLE[=WEIGHT]",
-                   help="a preset slug or a painting's path; repeat to blend")
+    p.add_argument(
+        "-s",
+        "--style",
+        action="append",
+        type=_style_arg,
+        metavar="STYLE[=WEIGHT]",
+        help="a preset slug or a painting's path; repeat to blend",
+    )
     p.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
     p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
     p.add_argument("--size", type=int, default=1024, help="output long side in pixels, 64..4096 (default 1024)")
@@ -40,8 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quality", action="store_true", help="refine by optimisation (slower, finer texture)")
     p.add_argument("--steps", type=int, default=None, help="quality-mode optimisation steps")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
-    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS, metavar="DIR",
-                   help=f"where the shipped weights are kept, written on first use (default {DEFAULT_WEIGHTS})")
+    p.add_argument(
+        "--weights",
+        type=Path,
+        default=DEFAULT_WEIGHTS,
+        metavar="DIR",
+        help=f"where the shipped weights are kept, written on first use (default {DEFAULT_WEIGHTS})",
+    )
     p.add_argument("--list", action="store_true", help="list the presets and exit")
     return p
 
@@ -71,10 +82,17 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = stylize(
-            args.photo, style, models=shipped(args.weights), strength=args.strength,
+            args.photo,
+            style,
+            models=shipped(args.weights),
+            strength=args.strength,
             preserve_colors=args.preserve_colors,
-            max_side=args.size, brush=args.brush, mode="quality" if args.quality else "fast",
-            device=args.device, progress=progress, quality_steps=args.steps,
+            max_side=args.size,
+            brush=args.brush,
+            mode="quality" if args.quality else "fast",
+            device=args.device,
+            progress=progress,
+            quality_steps=args.steps,
         )
         save_image(result.image, args.output)
     except StyleError as exc:

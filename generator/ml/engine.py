@@ -111,6 +111,7 @@ class _Plan:
 def _gives_memory_back(paint):
     """On a GPU, what a job held goes back to the device when it ends: for the next job, and the other
     processes on the card (the caching allocator would keep it otherwise)."""
+
     @functools.wraps(paint)
     def painting(*args, **kwargs):
         try:
@@ -166,8 +167,14 @@ def stylize(
         net, ref = models.get_net(plan.network, dev, plan.slot)
         plan.models.append(ref)
         budget = memory_budget or _default_budget(dev)
-        out, tiles = _paint(net, to_tensor(coarse).to(dev), plan.condition, budget=budget, stopped=stopped,
-                            report=lambda f: report(fast_share * (0.05 + 0.85 * f), None))
+        out, tiles = _paint(
+            net,
+            to_tensor(coarse).to(dev),
+            plan.condition,
+            budget=budget,
+            stopped=stopped,
+            report=lambda f: report(fast_share * (0.05 + 0.85 * f), None),
+        )
     with torch.inference_mode():  # colour and upsampling arithmetic in float32, also on a GPU
         out = out.float()
         if plan.paintings and not preserve_colors:
@@ -180,8 +187,19 @@ def stylize(
         out = out.clamp(0, 1)
 
     if mode == "quality":
-        out = _refine(out, target, plan, dev, models, steps=quality_steps, preserve_colors=preserve_colors,
-                      strength=strength, report=report, stopped=stopped, lo=fast_share)
+        out = _refine(
+            out,
+            target,
+            plan,
+            dev,
+            models,
+            steps=quality_steps,
+            preserve_colors=preserve_colors,
+            strength=strength,
+            report=report,
+            stopped=stopped,
+            lo=fast_share,
+        )
     if preserve_colors:
         out = keep_colors(out, target)
     if plan.network != "magenta_transformer" and strength < 1.0:
@@ -293,8 +311,9 @@ def _resolve(spec: object) -> object:
     if isinstance(spec, presets.Preset):
         return Network("multistyle26", index=spec.index) if spec.kind == "network" else spec.painting_path
     if isinstance(spec, Network) and spec.kind not in PAINTING_NETWORKS:
-        raise StyleError(f"A {spec.kind!r} network does not paint by itself; "
-                         f"use one of {', '.join(PAINTING_NETWORKS)}.")
+        raise StyleError(
+            f"A {spec.kind!r} network does not paint by itself; use one of {', '.join(PAINTING_NETWORKS)}."
+        )
     return spec
 
 
@@ -317,8 +336,9 @@ def style_vector(image: Image.Image, dev: torch.device, models: ModelSet) -> tup
 _network_vectors: dict[tuple, tuple[torch.Tensor, tuple[ModelRef, ...]]] = {}
 
 
-def _network_style_vector(network: Network, dev: torch.device,
-                          models: ModelSet) -> tuple[torch.Tensor, tuple[ModelRef, ...]]:
+def _network_style_vector(
+    network: Network, dev: torch.device, models: ModelSet
+) -> tuple[torch.Tensor, tuple[ModelRef, ...]]:
     """A network's style as a Magenta vector, so it can blend with any painting.
 
     A network that paints by itself has no style vector; the predictor reads one off its
@@ -339,8 +359,9 @@ def _network_style_vector(network: Network, dev: torch.device,
     return _network_vectors[key]
 
 
-def _calibrate(target: torch.Tensor, photo: Image.Image, dev: torch.device, models: ModelSet, *,
-               stopped) -> torch.Tensor:
+def _calibrate(
+    target: torch.Tensor, photo: Image.Image, dev: torch.device, models: ModelSet, *, stopped
+) -> torch.Tensor:
     """A style vector that makes *this photo* come out in the painting's style.
 
     The transformer conditioned on a painting's vector paints a photo that, read back by the
@@ -371,7 +392,7 @@ def _centre_square(x: torch.Tensor, side: int) -> torch.Tensor:
     h, w = x.shape[-2:]
     s = min(h, w)
     top, left = (h - s) // 2, (w - s) // 2
-    return resize_tensor(x[:, :, top:top + s, left:left + s], (side, side))
+    return resize_tensor(x[:, :, top : top + s, left : left + s], (side, side))
 
 
 # -- painting -------------------------------------------------------------------------------------
@@ -394,15 +415,18 @@ def _paint(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int, stoppe
     stats_side = STATS_SIDE
     while True:
         try:
-            return _paint_within(net, x, condition, budget=budget, stats_side=stats_side, stopped=stopped,
-                                 report=report)
+            return _paint_within(
+                net, x, condition, budget=budget, stats_side=stats_side, stopped=stopped, report=report
+            )
         except (torch.OutOfMemoryError, RuntimeError) as exc:
             if not _out_of_memory(exc):
                 raise
         _release(x.device)
         if _tile_side(budget) <= MIN_TILE:
-            raise StyleError("This picture is too large for the memory of the machine painting it. "
-                             "Please choose a smaller output size.")
+            raise StyleError(
+                "This picture is too large for the memory of the machine painting it. "
+                "Please choose a smaller output size."
+            )
         budget = min(budget, x.shape[-2] * x.shape[-1] * BYTES_PER_PIXEL) // 4  # tiles of half the side
         # the tiles' shared statistics come from one pass over the whole picture: it must fit as well
         stats_side = min(stats_side, max(2 * _tile_side(budget), 2 * MIN_TILE))
@@ -445,11 +469,10 @@ def _paint_within(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int,
             if stopped():
                 raise Cancelled()
             th, tw = min(tile, h - y0), min(tile, w - x0)
-            piece = net(x[:, :, y0:y0 + th, x0:x0 + tw], condition).float()
-            ramp = _feather(th, tw, top=y0 > 0, left=x0 > 0, bottom=y0 + th < h, right=x0 + tw < w,
-                            device=x.device)
-            out[:, :, y0:y0 + th, x0:x0 + tw] += piece * ramp
-            weight[:, :, y0:y0 + th, x0:x0 + tw] += ramp
+            piece = net(x[:, :, y0 : y0 + th, x0 : x0 + tw], condition).float()
+            ramp = _feather(th, tw, top=y0 > 0, left=x0 > 0, bottom=y0 + th < h, right=x0 + tw < w, device=x.device)
+            out[:, :, y0 : y0 + th, x0 : x0 + tw] += piece * ramp
+            weight[:, :, y0 : y0 + th, x0 : x0 + tw] += ramp
             report((n + 1) / (len(ys) * len(xs)))
     return out / weight, len(ys) * len(xs)
 
@@ -468,6 +491,7 @@ def _fit4(h: int, w: int, side: int) -> tuple[int, int]:
 
 def _feather(h: int, w: int, *, top: bool, left: bool, bottom: bool, right: bool, device) -> torch.Tensor:
     """Blend weights for a tile: linear ramps across the overlap on the sides that have a neighbour."""
+
     def ramp(n: int, start: bool, end: bool) -> torch.Tensor:
         r = torch.ones(n, device=device)
         edge = torch.linspace(0.0, 1.0, TILE_OVERLAP + 2, device=device)[1:-1]
@@ -480,22 +504,25 @@ def _feather(h: int, w: int, *, top: bool, left: bool, bottom: bool, right: bool
     return (ramp(h, top, bottom)[:, None] * ramp(w, left, right)[None, :])[None, None]
 
 
-def _in_the_paintings_colours(out: torch.Tensor, paintings: list[tuple[Image.Image, float]], *,
-                              share: float) -> torch.Tensor:
+def _in_the_paintings_colours(
+    out: torch.Tensor, paintings: list[tuple[Image.Image, float]], *, share: float
+) -> torch.Tensor:
     """The picture's colours moved onto its paintings' palette (their weighted mix, for a blend).
 
     Calibration and the photo's own content pull the transformer's colours away from the
     painting's, at times into a green or teal cast that is in neither. `share` is the part of the
     style that is the paintings' (a blend with a network keeps the network's colours for its part).
     """
-    palette = Palette.mix([(Palette.of(to_tensor(resize_long_side(image, PALETTE_SIDE)).to(out.device)), w)
-                           for image, w in paintings])
+    palette = Palette.mix(
+        [(Palette.of(to_tensor(resize_long_side(image, PALETTE_SIDE)).to(out.device)), w) for image, w in paintings]
+    )
     matched = match_palette(out, palette)
     return out + share * sum(w for _, w in paintings) * (matched - out)
 
 
-def _with_the_paintings_marks(out: torch.Tensor, paintings: list[tuple[Image.Image, float]], *, paint_side: int,
-                              share: float) -> torch.Tensor:
+def _with_the_paintings_marks(
+    out: torch.Tensor, paintings: list[tuple[Image.Image, float]], *, paint_side: int, share: float
+) -> torch.Tensor:
     """The picture, enlarged from the paint pass, with the main painting's own marks finer than that pass
     (generator/ml/texture.py); `share` as for the palette."""
     painting = max(paintings, key=lambda p: p[1])[0]
@@ -503,8 +530,20 @@ def _with_the_paintings_marks(out: torch.Tensor, paintings: list[tuple[Image.Ima
     return out + share * sum(w for _, w in paintings) * detail
 
 
-def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_colors: bool, strength: float,
-            report, stopped, lo: float) -> torch.Tensor:
+def _refine(
+    out,
+    target,
+    plan: _Plan,
+    dev,
+    models: ModelSet,
+    *,
+    steps,
+    preserve_colors: bool,
+    strength: float,
+    report,
+    stopped,
+    lo: float,
+) -> torch.Tensor:
     from .quality import QualityConfig, refine
 
     cfg = QualityConfig()
@@ -520,8 +559,15 @@ def _refine(out, target, plan: _Plan, dev, models: ModelSet, *, steps, preserve_
         report(lo + (1.0 - lo) * fraction, to_image(current))
 
     kwargs = {"steps": steps} if steps else {}
-    refined = refine(content=target.clone(), init=out.float().clone(), style=style, features=features,
-                     progress=on_progress, cancel=stopped, **kwargs).detach()
+    refined = refine(
+        content=target.clone(),
+        init=out.float().clone(),
+        style=style,
+        features=features,
+        progress=on_progress,
+        cancel=stopped,
+        **kwargs,
+    ).detach()
     if plan.paintings and not preserve_colors:
         with torch.inference_mode():  # the new strokes' colours onto the palette, as in fast mode
             # measured at the finest size quality mode paints: the map mixes CIELAB's planes, and applied to

@@ -47,9 +47,7 @@ def load_image(source: ImageSource, *, what: str = "image", max_pixels: int = MA
             raise StyleError(f"The {what} is damaged or cut short and cannot be read ({exc}).") from None
     width, height = img.size
     if min(width, height) < MIN_SIDE:
-        raise StyleError(
-            f"The {what} is only {width}x{height} pixels; both sides need at least {MIN_SIDE} pixels."
-        )
+        raise StyleError(f"The {what} is only {width}x{height} pixels; both sides need at least {MIN_SIDE} pixels.")
     return _to_rgb(ImageOps.exif_transpose(img))
 
 
@@ -116,8 +114,9 @@ def resize_tensor(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     if tuple(x.shape[-2:]) == tuple(size):
         return x
     shrinking = size[0] < x.shape[-2] or size[1] < x.shape[-1]
-    return F.interpolate(x, size=size, mode="bilinear" if shrinking else "bicubic",
-                         antialias=shrinking, align_corners=False)
+    return F.interpolate(
+        x, size=size, mode="bilinear" if shrinking else "bicubic", antialias=shrinking, align_corners=False
+    )
 
 
 def fit_long_side(x: torch.Tensor, side: int) -> torch.Tensor:
@@ -142,9 +141,9 @@ def keep_colors(stylized: torch.Tensor, photo: torch.Tensor) -> torch.Tensor:
     return (photo + (luminance(stylized) - luminance(photo))).clamp(0, 1)
 
 
-_RGB_TO_XYZ = torch.tensor([[0.4124564, 0.3575761, 0.1804375],
-                            [0.2126729, 0.7151522, 0.0721750],
-                            [0.0193339, 0.1191920, 0.9503041]])
+_RGB_TO_XYZ = torch.tensor(
+    [[0.4124564, 0.3575761, 0.1804375], [0.2126729, 0.7151522, 0.0721750], [0.0193339, 0.1191920, 0.9503041]]
+)
 _XYZ_TO_RGB = torch.linalg.inv(_RGB_TO_XYZ)
 _WHITE = torch.tensor([0.95047, 1.0, 1.08883])  # D65
 

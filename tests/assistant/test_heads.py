@@ -27,8 +27,9 @@ def one_thread():
 def clusters(n_per: int = 40, dim: int = 384, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """Three well-separated clusters of unit vectors, as sentence embeddings of three kinds of idea; the
     seed draws new points around the same three centres."""
-    centres = torch.nn.functional.normalize(torch.randn(len(LABELS), dim, generator=torch.Generator().manual_seed(0)),
-                                            dim=-1)
+    centres = torch.nn.functional.normalize(
+        torch.randn(len(LABELS), dim, generator=torch.Generator().manual_seed(0)), dim=-1
+    )
     g = torch.Generator().manual_seed(1000 + seed)
     X = centres.repeat_interleave(n_per, 0) + 0.05 * torch.randn(len(LABELS) * n_per, dim, generator=g)
     return torch.nn.functional.normalize(X, dim=-1), torch.arange(len(LABELS)).repeat_interleave(n_per)
@@ -43,8 +44,9 @@ def multi_hot(y: torch.Tensor) -> torch.Tensor:
 
 def single_head(seed: int = 0) -> heads.Head:
     X, y = clusters()
-    head, _ = heads.train_head(X, y, labels=LABELS, multi_label=False, X_val=None, Y_val=None, epochs=30, lr=1e-2,
-                               weight_decay=0.0, seed=seed)
+    head, _ = heads.train_head(
+        X, y, labels=LABELS, multi_label=False, X_val=None, Y_val=None, epochs=30, lr=1e-2, weight_decay=0.0, seed=seed
+    )
     return head
 
 
@@ -63,8 +65,19 @@ def test_it_learns_a_separable_single_label_problem():
 def test_it_learns_a_separable_multi_label_problem_and_picks_its_threshold_on_validation(hidden):
     X, y = clusters(seed=0)
     Xv, yv = clusters(seed=0, n_per=10)
-    head, history = heads.train_head(X, multi_hot(y), labels=LABELS, multi_label=True, X_val=Xv, Y_val=multi_hot(yv),
-                                     epochs=40, lr=1e-2, weight_decay=0.0, seed=0, hidden=hidden)
+    head, history = heads.train_head(
+        X,
+        multi_hot(y),
+        labels=LABELS,
+        multi_label=True,
+        X_val=Xv,
+        Y_val=multi_hot(yv),
+        epochs=40,
+        lr=1e-2,
+        weight_decay=0.0,
+        seed=0,
+        hidden=hidden,
+    )
 
     chosen = heads.predict_set(head, Xv)
     assert heads.micro_f1(chosen, [{LABELS[j] for j in row.nonzero().flatten().tolist()} for row in multi_hot(yv)]) == 1
@@ -79,8 +92,19 @@ def test_it_trains_the_same_head_from_the_same_seed():
 
 def test_a_saved_head_reloads_with_its_labels_threshold_and_the_same_predictions(tmp_path: Path):
     X, y = clusters()
-    head, _ = heads.train_head(X, multi_hot(y), labels=LABELS, multi_label=True, X_val=X[::4], Y_val=multi_hot(y)[::4],
-                               epochs=5, lr=1e-2, weight_decay=0.0, seed=0, hidden=16)
+    head, _ = heads.train_head(
+        X,
+        multi_hot(y),
+        labels=LABELS,
+        multi_label=True,
+        X_val=X[::4],
+        Y_val=multi_hot(y)[::4],
+        epochs=5,
+        lr=1e-2,
+        weight_decay=0.0,
+        seed=0,
+        hidden=16,
+    )
     state, metadata = head.to_state()
     sha = save_state(state, tmp_path / "subject.safetensors", {**metadata, "metrics": "{}"})
 
@@ -115,9 +139,19 @@ def test_it_weighs_examples_by_their_sample_weight():
     X, y = clusters(n_per=10)
     flipped = (y + 1) % len(LABELS)
     weight = torch.cat([torch.full((len(y),), 5.0), torch.full((len(y),), 0.2)])
-    head, _ = heads.train_head(torch.cat([X, X]), torch.cat([flipped, y]), labels=LABELS, multi_label=False,
-                               X_val=None, Y_val=None, sample_weight=weight, epochs=30, lr=1e-2, weight_decay=0.0,
-                               seed=0)
+    head, _ = heads.train_head(
+        torch.cat([X, X]),
+        torch.cat([flipped, y]),
+        labels=LABELS,
+        multi_label=False,
+        X_val=None,
+        Y_val=None,
+        sample_weight=weight,
+        epochs=30,
+        lr=1e-2,
+        weight_decay=0.0,
+        seed=0,
+    )
 
     assert [row[0][0] for row in heads.predict(head, X, k=1)] == [LABELS[i] for i in flipped.tolist()]
 
@@ -168,12 +202,23 @@ def test_the_split_is_fixed_disjoint_and_about_80_10_10():
     assert sum(map(len, ids)) == 2000 and not (ids[0] & ids[1] or ids[0] & ids[2] or ids[1] & ids[2])
 
 
-@pytest.mark.parametrize(("title", "text"), [
-    ("[title not known]", ""), ("Blank", ""), ("[blank]", ""), ("Untitled", ""), ("Untitled II", ""), ("III", ""),
-    ("Untitled (Street)", "Street"), ("Untitled Cave", "Cave"), ("Blanket", "Blanket"),
-    ("The Preaching of Warning. Verso: An Old Man Enthroned", "The Preaching of Warning"),
-    ("Verses (Inscriptions by Turner)", "Verses (Inscriptions by Turner)"), ("Sketch", ""),
-])
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("[title not known]", ""),
+        ("Blank", ""),
+        ("[blank]", ""),
+        ("Untitled", ""),
+        ("Untitled II", ""),
+        ("III", ""),
+        ("Untitled (Street)", "Street"),
+        ("Untitled Cave", "Cave"),
+        ("Blanket", "Blanket"),
+        ("The Preaching of Warning. Verso: An Old Man Enthroned", "The Preaching of Warning"),
+        ("Verses (Inscriptions by Turner)", "Verses (Inscriptions by Turner)"),
+        ("Sketch", ""),
+    ],
+)
 def test_it_reads_a_title_without_the_cataloguers_placeholders(title, text):
     assert tate.title_text(title) == text
 
@@ -186,12 +231,22 @@ def tate_file(path: Path, rows: list[dict]) -> Path:
 
 
 def test_it_parses_a_tate_file(tmp_path: Path):
-    path = tate_file(tmp_path / "artworks.jsonl.gz", [
-        {"id": 1, "title": "Stormy Sea. Verso: Blank", "artist": "Joseph Mallord William Turner", "date": "1840",
-         "subjects0": ["nature"], "subjects1": ["seascapes and coasts", "weather"], "subjects2": ["storm", "fear"],
-         "movements": ["Romanticism"]},
-        {"id": 2, "title": "[title not known]", "subjects0": [], "subjects1": [], "subjects2": [], "movements": []},
-    ])
+    path = tate_file(
+        tmp_path / "artworks.jsonl.gz",
+        [
+            {
+                "id": 1,
+                "title": "Stormy Sea. Verso: Blank",
+                "artist": "Joseph Mallord William Turner",
+                "date": "1840",
+                "subjects0": ["nature"],
+                "subjects1": ["seascapes and coasts", "weather"],
+                "subjects2": ["storm", "fear"],
+                "movements": ["Romanticism"],
+            },
+            {"id": 2, "title": "[title not known]", "subjects0": [], "subjects1": [], "subjects2": [], "movements": []},
+        ],
+    )
 
     first, second = tate.read_records(path)
 
@@ -201,18 +256,35 @@ def test_it_parses_a_tate_file(tmp_path: Path):
 
 
 def test_the_subject_vocabulary_is_counted_on_training_titles_only():
-    train = [tate.Record(id=i, title="t", text="t", subjects=(("nature",) if i % 2 else ("people",), (), ()))
-             for i in range(10)] + [tate.Record(id=99, title="", text="", subjects=(("objects",), (), ()))]
+    train = [
+        tate.Record(id=i, title="t", text="t", subjects=(("nature",) if i % 2 else ("people",), (), ()))
+        for i in range(10)
+    ] + [tate.Record(id=99, title="", text="", subjects=(("objects",), (), ()))]
 
     assert tate.subject_vocabulary(train, 0, min_support=5) == ("nature", "people")
     assert tate.subject_vocabulary(train, 0, min_support=6) == ()
 
 
 def test_a_catalogue_maps_tate_terms_to_its_labels(tmp_path: Path):
-    (tmp_path / "moods.jsonl").write_text("\n".join(json.dumps(r) for r in [
-        {"label": "calm", "tate": ["serenity", "Contemplation"], "description": "Still.", "prompts": ["a lake"]},
-        {"label": "fear", "tate": ["fear", "horror"], "description": "Dread.", "prompts": ["a storm", "a wolf"]},
-    ]))
+    (tmp_path / "moods.jsonl").write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "label": "calm",
+                    "tate": ["serenity", "Contemplation"],
+                    "description": "Still.",
+                    "prompts": ["a lake"],
+                },
+                {
+                    "label": "fear",
+                    "tate": ["fear", "horror"],
+                    "description": "Dread.",
+                    "prompts": ["a storm", "a wolf"],
+                },
+            ]
+        )
+    )
     catalogue = tate.read_catalogue(tmp_path / "moods.jsonl")
 
     assert catalogue.labels == ("calm", "fear")
@@ -220,10 +292,20 @@ def test_a_catalogue_maps_tate_terms_to_its_labels(tmp_path: Path):
 
 
 def test_tate_titles_weigh_no_more_than_the_share_they_are_given(tmp_path: Path):
-    (tmp_path / "m.jsonl").write_text("\n".join(json.dumps(r) for r in [
-        {"label": "Pop Art", "tate": ["British Pop"], "description": "Bright.", "prompts": ["a", "b", "c", "d"]},
-        {"label": "Ukiyo-e", "tate": [], "description": "Woodblock.", "prompts": ["e", "f", "g", "h"]},
-    ]))
+    (tmp_path / "m.jsonl").write_text(
+        "\n".join(
+            json.dumps(r)
+            for r in [
+                {
+                    "label": "Pop Art",
+                    "tate": ["British Pop"],
+                    "description": "Bright.",
+                    "prompts": ["a", "b", "c", "d"],
+                },
+                {"label": "Ukiyo-e", "tate": [], "description": "Woodblock.", "prompts": ["e", "f", "g", "h"]},
+            ]
+        )
+    )
     catalogue = tate.read_catalogue(tmp_path / "m.jsonl")
     rows = [(f"title {i}", {"Pop Art"}) for i in range(100)]
 
@@ -239,18 +321,30 @@ def test_tate_titles_weigh_no_more_than_the_share_they_are_given(tmp_path: Path)
 # -- the LSTM baseline ----------------------------------------------------------------------------
 
 
-TOY = {"sea": ["waves on the shore", "a ship at sea", "the harbour at dawn", "storm over the sea"],
-       "forest": ["tall trees in mist", "a path through the woods", "deer among the trees", "ferns in the forest"],
-       "city": ["a busy street", "towers of the city", "traffic at night", "the city square"]}
+TOY = {
+    "sea": ["waves on the shore", "a ship at sea", "the harbour at dawn", "storm over the sea"],
+    "forest": ["tall trees in mist", "a path through the woods", "deer among the trees", "ferns in the forest"],
+    "city": ["a busy street", "towers of the city", "traffic at night", "the city square"],
+}
 
 
 def test_the_lstm_baseline_learns_a_toy_problem_and_reloads(tmp_path: Path):
     texts = [t for label in LABELS for t in TOY[label]] * 5
     y = torch.tensor([i for i, label in enumerate(LABELS) for _ in TOY[label]] * 5)
 
-    model, history = baseline.train_lstm(texts, y, labels=LABELS, multi_label=False, texts_val=None, Y_val=None,
-                                         vocabulary=baseline.build_vocabulary(texts, min_count=1), epochs=25,
-                                         lr=1e-2, seed=0, batch_size=16)
+    model, history = baseline.train_lstm(
+        texts,
+        y,
+        labels=LABELS,
+        multi_label=False,
+        texts_val=None,
+        Y_val=None,
+        vocabulary=baseline.build_vocabulary(texts, min_count=1),
+        epochs=25,
+        lr=1e-2,
+        seed=0,
+        batch_size=16,
+    )
 
     assert [row[0][0] for row in baseline.predict(model, texts[:12], k=1)] == [LABELS[i] for i in y[:12].tolist()]
     assert history["epochs"][-1]["loss"] < history["epochs"][0]["loss"]
@@ -277,13 +371,27 @@ def test_the_lstm_baseline_sets_a_multi_label_threshold_on_validation():
     y = torch.tensor([i for i, label in enumerate(LABELS) for _ in TOY[label]] * 3)
     Y = multi_hot(y)
 
-    model, history = baseline.train_lstm(texts, Y, labels=LABELS, multi_label=True, texts_val=texts, Y_val=Y,
-                                         vocabulary=baseline.build_vocabulary(texts, min_count=1), epochs=20,
-                                         lr=1e-2, seed=0, batch_size=16)
+    model, history = baseline.train_lstm(
+        texts,
+        Y,
+        labels=LABELS,
+        multi_label=True,
+        texts_val=texts,
+        Y_val=Y,
+        vocabulary=baseline.build_vocabulary(texts, min_count=1),
+        epochs=20,
+        lr=1e-2,
+        seed=0,
+        batch_size=16,
+    )
 
     assert model.threshold == history["threshold"] and 0.01 <= model.threshold <= 0.95
-    assert heads.micro_f1(baseline.predict_set(model, texts), [{LABELS[j] for j in r.nonzero().flatten().tolist()}
-                                                                for r in Y]) > 0.8
+    assert (
+        heads.micro_f1(
+            baseline.predict_set(model, texts), [{LABELS[j] for j in r.nonzero().flatten().tolist()} for r in Y]
+        )
+        > 0.8
+    )
 
 
 # -- the embedding cache --------------------------------------------------------------------------

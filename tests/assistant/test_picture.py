@@ -68,7 +68,12 @@ def test_breeds_and_kinds_become_the_word_an_artist_uses():
     assert {WORDS[i] for i in range(281, 286)} == {"cat"}
     assert {WORDS[i] for i in range(52, 69)} == {"snake"}
     assert (WORDS[967], WORDS[975], WORDS[980], WORDS[812], WORDS[607]) == (
-        "coffee", "lake", "volcano", "space shuttle", "pumpkin lantern")
+        "coffee",
+        "lake",
+        "volcano",
+        "space shuttle",
+        "pumpkin lantern",
+    )
     assert WORDS[383] == "lemur"  # "Madagascar cat" is not a cat
 
 
@@ -166,22 +171,25 @@ def test_the_same_picture_always_gets_the_same_palette(net):
     assert look(net, path).palette == look(net, path).palette
 
 
-@pytest.mark.parametrize(("rgb", "word"), [
-    ((0, 0, 0), "black"),
-    ((255, 255, 255), "white"),
-    ((128, 128, 128), "grey"),
-    ((205, 205, 205), "pale grey"),
-    ((255, 0, 0), "vivid red"),
-    ((0, 0, 128), "deep blue"),
-    ((255, 128, 0), "vivid orange"),
-    ((139, 69, 19), "warm brown"),
-    ((225, 190, 160), "beige"),
-    ((255, 170, 200), "pale pink"),
-    ((255, 105, 180), "pink"),
-    ((199, 21, 133), "vivid magenta"),
-    ((128, 0, 32), "deep red"),
-    ((30, 120, 40), "cool green"),
-])
+@pytest.mark.parametrize(
+    ("rgb", "word"),
+    [
+        ((0, 0, 0), "black"),
+        ((255, 255, 255), "white"),
+        ((128, 128, 128), "grey"),
+        ((205, 205, 205), "pale grey"),
+        ((255, 0, 0), "vivid red"),
+        ((0, 0, 128), "deep blue"),
+        ((255, 128, 0), "vivid orange"),
+        ((139, 69, 19), "warm brown"),
+        ((225, 190, 160), "beige"),
+        ((255, 170, 200), "pale pink"),
+        ((255, 105, 180), "pink"),
+        ((199, 21, 133), "vivid magenta"),
+        ((128, 0, 32), "deep red"),
+        ((30, 120, 40), "cool green"),
+    ],
+)
 def test_colours_get_plain_names(rgb, word):
     assert picture.colour_word(picture.rgb_to_lab(np.array(rgb))) == word
 
@@ -235,8 +243,14 @@ def test_the_summary_says_plainly_what_it_sees(net):
 
 
 def test_a_blank_picture_names_no_guess():
-    facts = picture.PictureFacts(subjects=[("worm", 0.02)], palette=[("#000000", 1.0)], colour_words=["black"],
-                                 brightness=0.0, brightness_word="dark", confident=False)
+    facts = picture.PictureFacts(
+        subjects=[("worm", 0.02)],
+        palette=[("#000000", 1.0)],
+        colour_words=["black"],
+        brightness=0.0,
+        brightness_word="dark",
+        confident=False,
+    )
     assert picture.as_idea(facts) == "a picture, black, dark"
     assert facts.summary == "It is not sure what this shows; colours: black; brightness: dark."
 

@@ -42,9 +42,19 @@ def test_it_filters_titles_that_echo_the_idea():
 
 
 def test_it_filters_refusals_repeats_and_text_that_is_not_words():
-    for junk in ["I'm sorry, but I can't help with that", "As an AI language model, here are titles",
-                 "Storm storm storm", "Waves on waves on waves", "<|im_end|>", "https://example.com/title",
-                 "### Titles", "1234 5678", "{title}", "", "   "]:
+    for junk in [
+        "I'm sorry, but I can't help with that",
+        "As an AI language model, here are titles",
+        "Storm storm storm",
+        "Waves on waves on waves",
+        "<|im_end|>",
+        "https://example.com/title",
+        "### Titles",
+        "1234 5678",
+        "{title}",
+        "",
+        "   ",
+    ]:
         assert is_junk(junk, LIGHTHOUSE), junk
 
 
@@ -65,8 +75,10 @@ def test_it_filters_overlong_and_duplicate_candidates_and_leftover_numbering_or_
 
 
 def test_it_splits_a_written_list_into_clean_distinct_candidates():
-    raw = ('1. "The Keeper\'s Vigil"\n2. Last Light\n3. last light\n4. I\'m sorry, I cannot do that.\n'
-           "5. A Lighthouse in a Storm at Dusk\n6. Salt 7. Iron\n\n8. Beacon Beacon Beacon")
+    raw = (
+        "1. \"The Keeper's Vigil\"\n2. Last Light\n3. last light\n4. I'm sorry, I cannot do that.\n"
+        "5. A Lighthouse in a Storm at Dusk\n6. Salt 7. Iron\n\n8. Beacon Beacon Beacon"
+    )
 
     assert candidates(raw, LIGHTHOUSE, title=True) == ["The Keeper's Vigil", "Last Light", "Salt", "Iron"]
     assert candidates(raw, LIGHTHOUSE, seen=["Last Light"], title=True) == ["The Keeper's Vigil", "Salt", "Iron"]
@@ -78,15 +90,25 @@ def test_it_drops_what_was_copied_from_the_worked_examples_unless_the_idea_asks_
 
     assert candidates(copied, "abstract shapes in red and black", telltales=telltales) == []
     assert candidates(copied, "two bicycles in the rain", telltales=telltales) == [copied]
-    assert clean_description("A cat sits by the window. The heron's eyes watch the snow.", "a cat watching snow",
-                             telltales=ml_writer.DESCRIPTION.telltales) == "A cat sits by the window."
+    assert (
+        clean_description(
+            "A cat sits by the window. The heron's eyes watch the snow.",
+            "a cat watching snow",
+            telltales=ml_writer.DESCRIPTION.telltales,
+        )
+        == "A cat sits by the window."
+    )
 
 
 def test_a_description_keeps_up_to_three_whole_sentences_and_drops_refusals():
-    raw = ("The lamp burns on while the sea breaks white below. Rain slants across the tower. "
-           "Grey and violet fill the sky. A fourth sentence would be too many. And this one was cut")
-    assert clean_description(raw, LIGHTHOUSE) == ("The lamp burns on while the sea breaks white below. "
-                                                  "Rain slants across the tower. Grey and violet fill the sky.")
+    raw = (
+        "The lamp burns on while the sea breaks white below. Rain slants across the tower. "
+        "Grey and violet fill the sky. A fourth sentence would be too many. And this one was cut"
+    )
+    assert clean_description(raw, LIGHTHOUSE) == (
+        "The lamp burns on while the sea breaks white below. "
+        "Rain slants across the tower. Grey and violet fill the sky."
+    )
     assert clean_description("I'm sorry, but I can't describe paintings.", LIGHTHOUSE) == ""
     assert clean_description("A lighthouse in a storm at dusk.", LIGHTHOUSE) == ""  # the idea handed back
     assert clean_description("Only a fragment without an end", LIGHTHOUSE) == "Only a fragment without an end"
@@ -94,8 +116,10 @@ def test_a_description_keeps_up_to_three_whole_sentences_and_drops_refusals():
 
 def test_labels_reach_the_instruction_as_context_only():
     assert labels_line(LABELS) == "Style: Romanticism, Realism. Subjects: seascape, lighthouse. Mood: dramatic.\n"
-    assert labels_line({"movements": [("Cubism", 0.9)], "moods": [{"label": "calm", "confidence": 0.4}]}) == \
-        "Style: Cubism. Mood: calm.\n"
+    assert (
+        labels_line({"movements": [("Cubism", 0.9)], "moods": [{"label": "calm", "confidence": 0.4}]})
+        == "Style: Cubism. Mood: calm.\n"
+    )
     assert labels_line({}) == ""
     assert "Style: Romanticism" in ml_writer.TITLES.text(LIGHTHOUSE, LABELS)
 
@@ -127,8 +151,12 @@ def test_titles_without_a_ranking_keep_the_order_they_were_written_in():
 
 
 def test_too_few_good_titles_are_topped_up_by_seeded_low_temperature_samples():
-    writer = ScriptedWriter(["1. I'm sorry, I can't.\n2. A lighthouse in a storm at dusk\n3. Beacon\n",
-                             "1. Beacon\n2. Last Light\n3. Gale Warning\n4. Salt and Iron\n"])
+    writer = ScriptedWriter(
+        [
+            "1. I'm sorry, I can't.\n2. A lighthouse in a storm at dusk\n3. Beacon\n",
+            "1. Beacon\n2. Last Light\n3. Gale Warning\n4. Salt and Iron\n",
+        ]
+    )
 
     got = ml_writer.titles(writer, LIGHTHOUSE, LABELS, n=3)
 
@@ -143,11 +171,15 @@ def test_ranking_must_score_every_candidate():
 
 
 def test_write_all_streams_drafts_then_each_finished_section():
-    writer = ScriptedWriter(["1. Last Light\n2. Beacon\n3. Gale Warning\n4. Salt and Iron\n",
-                             "1. A lone tower on black rocks, waves exploding white under a violet sky.\n"
-                             "2. Rain slants through the lamp's beam, a small boat below, wide view.\n"
-                             "3. Close view of the lantern room glowing amber as the storm closes in.\n",
-                             "The lamp burns on while the sea breaks below. Violet and grey fill the sky."])
+    writer = ScriptedWriter(
+        [
+            "1. Last Light\n2. Beacon\n3. Gale Warning\n4. Salt and Iron\n",
+            "1. A lone tower on black rocks, waves exploding white under a violet sky.\n"
+            "2. Rain slants through the lamp's beam, a small boat below, wide view.\n"
+            "3. Close view of the lantern room glowing amber as the storm closes in.\n",
+            "The lamp burns on while the sea breaks below. Violet and grey fill the sky.",
+        ]
+    )
 
     events = list(ml_writer.write_all(writer, LIGHTHOUSE, LABELS, n=3))
 
@@ -194,11 +226,11 @@ def test_a_caller_can_stop_the_stream_early(tiny):
 
 def test_a_stop_string_ends_the_answer_before_it(tiny):
     whole = tiny.complete("Suggest a title", max_new_tokens=30)
-    stop = whole[len(whole) // 2:len(whole) // 2 + 3]
+    stop = whole[len(whole) // 2 : len(whole) // 2 + 3]
 
     got = tiny.complete("Suggest a title", max_new_tokens=30, stop=[stop])
 
-    assert got == whole[:whole.index(stop)] and tiny.last_stats.stopped == "stop"
+    assert got == whole[: whole.index(stop)] and tiny.last_stats.stopped == "stop"
 
 
 def test_the_cached_opening_of_a_prompt_gives_the_same_answer_as_reading_it_whole(tiny):
@@ -211,10 +243,11 @@ def test_the_cached_opening_of_a_prompt_gives_the_same_answer_as_reading_it_whol
     first, _ = tiny._prefill(ids, fixed)  # computes the opening
     again, _ = tiny._prefill(ids, fixed)  # copies it
 
-    assert ids[:len(fixed)] == fixed and len(tiny._prefixes) == 1
+    assert ids[: len(fixed)] == fixed and len(tiny._prefixes) == 1
     assert torch.allclose(first, whole, atol=1e-5) and torch.allclose(again, whole, atol=1e-5)
-    assert tiny.complete("Suggest a title", examples=examples, max_new_tokens=10) == \
-        tiny.complete("Suggest a title", examples=examples, max_new_tokens=10)
+    assert tiny.complete("Suggest a title", examples=examples, max_new_tokens=10) == tiny.complete(
+        "Suggest a title", examples=examples, max_new_tokens=10
+    )
 
 
 def test_sampling_is_repeatable_with_a_seed_and_differs_across_seeds(tiny):
@@ -270,9 +303,17 @@ def test_finetuning_lowers_the_held_out_loss_of_a_tiny_model_and_touches_only_th
     first_layer = writer.model.model.layers[0].mlp.up_proj.weight.clone()
     steps = []
 
-    report = ml_writer.finetune_titles(writer, SUBJECT_TITLES[:12], held_out=SUBJECT_TITLES[12:], steps=60,
-                                       lr=3e-2, batch_size=6, seed=0, train_layers=1,
-                                       progress=lambda step, total, loss: steps.append(step))
+    report = ml_writer.finetune_titles(
+        writer,
+        SUBJECT_TITLES[:12],
+        held_out=SUBJECT_TITLES[12:],
+        steps=60,
+        lr=3e-2,
+        batch_size=6,
+        seed=0,
+        train_layers=1,
+        progress=lambda step, total, loss: steps.append(step),
+    )
 
     assert report["held_out_loss_after"] < report["held_out_loss_before"] - 0.2
     assert report["train_loss_last"] < report["train_loss_first"] - 1.0  # from ln(400) = 6.0, a random guess
@@ -282,8 +323,9 @@ def test_finetuning_lowers_the_held_out_loss_of_a_tiny_model_and_touches_only_th
     assert not any(p.requires_grad for p in writer.parameters()) and not writer.training
     sha = ml_writer.save(writer, tmp_path / "tuned.safetensors")
     tuned = ml_writer.Writer.from_file(tmp_path / "tuned.safetensors", sha)
-    assert ml_writer.title_for_subjects(tuned, "subjects: sea, boats, harbour") == \
-        ml_writer.title_for_subjects(writer, ["sea", "boats", "harbour"])
+    assert ml_writer.title_for_subjects(tuned, "subjects: sea, boats, harbour") == ml_writer.title_for_subjects(
+        writer, ["sea", "boats", "harbour"]
+    )
 
 
 def test_the_finetuning_loss_reads_only_the_title():
@@ -291,8 +333,8 @@ def test_the_finetuning_loss_reads_only_the_title():
     ids, labels = ml_writer._example(writer, "river, sun", "Sun over the River")
 
     prompt = writer.prompt_ids(ml_writer.subjects_instruction("river, sun"))
-    assert ids[:len(prompt)] == prompt and labels[:len(prompt)] == [-100] * len(prompt)
-    assert writer.tokenizer.decode(labels[len(prompt):], skip_special_tokens=False) == "Sun over the River<|im_end|>"
+    assert ids[: len(prompt)] == prompt and labels[: len(prompt)] == [-100] * len(prompt)
+    assert writer.tokenizer.decode(labels[len(prompt) :], skip_special_tokens=False) == "Sun over the River<|im_end|>"
 
 
 # -- the package file ---------------------------------------------------------------------------------
@@ -367,11 +409,17 @@ def llama_cpp_scores(ids: list[int], folder: Path):
     import numpy as np
 
     out = folder / "scores.npy"
-    done = subprocess.run([sys.executable, "-c", LLAMA_CPP_SCORES, str(ml_writer.gguf_path()), str(out),
-                           ",".join(map(str, ids))], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", LLAMA_CPP_SCORES, str(ml_writer.gguf_path()), str(out), ",".join(map(str, ids))],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if done.returncode < 0:  # killed by a signal inside the runtime: this machine's build cannot be compared
-        pytest.skip(f"llama-cpp-python's runtime crashed on this machine (signal {-done.returncode}) before it "
-                    f"predicted anything; the comparison needs a working build")
+        pytest.skip(
+            f"llama-cpp-python's runtime crashed on this machine (signal {-done.returncode}) before it "
+            f"predicted anything; the comparison needs a working build"
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     return np.load(out)
 

@@ -51,23 +51,43 @@ def tiny_tokenizer_json(texts: Sequence[str]) -> str:
     tokenizer = Tokenizer(models.BPE())
     tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tokenizer.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
     tokenizer.train_from_iterator(texts, trainer)
     return tokenizer.to_str()
 
 
 def tiny_config(vocab_size: int) -> dict:
-    return {"model_type": "llama", "vocab_size": vocab_size, "hidden_size": 64, "intermediate_size": 128,
-            "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16,
-            "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 10000.0,
-            "tie_word_embeddings": True, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 2}
+    return {
+        "model_type": "llama",
+        "vocab_size": vocab_size,
+        "hidden_size": 64,
+        "intermediate_size": 128,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": 16,
+        "max_position_embeddings": 2048,
+        "rms_norm_eps": 1e-5,
+        "rope_theta": 10000.0,
+        "tie_word_embeddings": True,
+        "bos_token_id": 1,
+        "eos_token_id": 2,
+        "pad_token_id": 2,
+    }
 
 
 def tiny_writer(seed: int = 0) -> ml_writer.Writer:
     """A 2-layer, 64-wide Llama, randomly initialised (the same way for the same seed)."""
-    corpus = [f"{s} {t}" for s, t in SUBJECT_TITLES] + [ml_writer.SYSTEM, ml_writer.SUBJECTS_INSTRUCTION,
-                                                        "user assistant system a lighthouse in a storm at dusk"]
+    corpus = [f"{s} {t}" for s, t in SUBJECT_TITLES] + [
+        ml_writer.SYSTEM,
+        ml_writer.SUBJECTS_INSTRUCTION,
+        "user assistant system a lighthouse in a storm at dusk",
+    ]
     tokenizer_json = tiny_tokenizer_json(corpus)
     vocab = len(json.loads(tokenizer_json)["model"]["vocab"])
     with torch.random.fork_rng(devices=[]):
@@ -87,7 +107,7 @@ class ScriptedWriter:
         self.calls.append({"instruction": instruction, **options})
         answer = self.answers[min(len(self.calls), len(self.answers)) - 1]
         for start in range(0, len(answer), 5):
-            yield answer[start:start + 5]
+            yield answer[start : start + 5]
 
 
 def cache_dir() -> Path:
@@ -98,7 +118,16 @@ def cache_dir() -> Path:
 
 def export_key() -> str:
     """Changes whenever the code that decides the exported file's bytes does, so a stale export is never reused."""
-    parts = [inspect.getsource(f) for f in (ml_writer.read_gguf, ml_writer.export, ml_writer._metadata,
-                                            ml_writer.save, ml_writer.Writer.weights, ml_writer.Writer.metadata)]
+    parts = [
+        inspect.getsource(f)
+        for f in (
+            ml_writer.read_gguf,
+            ml_writer.export,
+            ml_writer._metadata,
+            ml_writer.save,
+            ml_writer.Writer.weights,
+            ml_writer.Writer.metadata,
+        )
+    ]
     parts += [str(ml_writer.EXPORT_DTYPE), repr(ml_writer.STOP_TOKENS), ml_writer.PACKAGE_SHA256]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]

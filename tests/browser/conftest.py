@@ -41,8 +41,12 @@ def new_page(browser, live_server, worker_media):  # noqa: F811  (the fixture im
         context.set_default_timeout(30_000)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda message: blocked.append(f"{page.url}: {message.text}")
-                if "Content Security Policy" in message.text else None)
+        page.on(
+            "console",
+            lambda message: (
+                blocked.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+            ),
+        )
         return page
 
     yield make

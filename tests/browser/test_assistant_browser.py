@@ -35,7 +35,8 @@ def assistant_registry(worker_media):
 
 
 def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_suggestion(
-        new_page, assistant_registry, start_worker, shots, chelsea):
+    new_page, assistant_registry, start_worker, shots, chelsea
+):
     from playwright.sync_api import expect
 
     page = new_page()
@@ -78,8 +79,10 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
     expect(page.locator("[data-testid=idea-description]")).not_to_be_empty()
     works = page.locator("[data-testid=similar-work] a")
     assert works.count() >= 3
-    assert all(re.fullmatch(r"https://www\.tate\.org\.uk/art/artworks/[\w-]+", works.nth(i).get_attribute("href"))
-               for i in range(works.count()))
+    assert all(
+        re.fullmatch(r"https://www\.tate\.org\.uk/art/artworks/[\w-]+", works.nth(i).get_attribute("href"))
+        for i in range(works.count())
+    )
     for img in page.locator("[data-testid=style-suggestion] img").element_handles():
         assert loaded_width(page, img) > 0
     page.screenshot(path=str(shots / "assistant-answer.png"), full_page=True)

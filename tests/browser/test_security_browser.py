@@ -49,7 +49,8 @@ def test_the_policy_blocks_an_inline_script(browser, live_server):
 
 
 def test_an_artist_sees_their_quota_before_reaching_it_and_a_lockout_says_what_to_do(
-        new_page, django_user_model, settings, shots):
+    new_page, django_user_model, settings, shots
+):
     from django.utils import timezone
     from playwright.sync_api import expect
 

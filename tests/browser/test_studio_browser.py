@@ -21,6 +21,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:No directory at:UserWarning"),
 ]
 
+
 def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_worker, chelsea):
     from playwright.sync_api import expect
 

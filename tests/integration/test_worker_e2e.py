@@ -44,7 +44,8 @@ def test_an_uploaded_photo_becomes_an_artwork_in_the_owners_gallery(worker, alic
     with artwork.thumbnail.open("rb") as f, Image.open(f) as thumb:
         assert thumb.format == "WEBP" and max(thumb.size) <= 400
     assert list(artwork.model_versions.values_list("kind", "sha256")) == list(
-        ModelVersion.objects.filter(kind="multistyle26", is_active=True).values_list("kind", "sha256"))
+        ModelVersion.objects.filter(kind="multistyle26", is_active=True).values_list("kind", "sha256")
+    )
 
     gallery = alice_client.get("/gallery/")
     assert f'data-artwork="{artwork.pk}"' in gallery.content.decode()
@@ -61,8 +62,12 @@ def test_a_message_delivered_twice_runs_the_job_once(worker, alice, alice_client
     run_next_job.apply_async(args=[job.queue], queue=job.queue)  # and the same message again, as a redelivery
 
     job = finished(job, worker)
-    wait_until(lambda: f"No job waits on {job.queue}" in worker.output(), timeout=JOB_TIMEOUT,
-               what="the worker to take the second delivery", diagnose=worker.tail)
+    wait_until(
+        lambda: f"No job waits on {job.queue}" in worker.output(),
+        timeout=JOB_TIMEOUT,
+        what="the worker to take the second delivery",
+        diagnose=worker.tail,
+    )
 
     job.refresh_from_db()
     assert job.attempts == 1
@@ -91,8 +96,9 @@ def retrained(tmp_path: Path) -> ModelVersion:
     with open(path, "rb") as f:
         upload_file = File(f, name=path.name)
         upload_file.size = path.stat().st_size
-        version = services.model_version_upload(kind="multistyle26", label="retrained", upload=upload_file,
-                                                validate="now")
+        version = services.model_version_upload(
+            kind="multistyle26", label="retrained", upload=upload_file, validate="now"
+        )
     assert version.status == ModelVersion.Status.READY, version.reason
     return version
 
@@ -110,8 +116,13 @@ def test_a_version_flip_reaches_the_next_job_without_a_restart(worker, alice, al
 
     # A job that has started (and recorded its versions) when the admin flips keeps what it started with
     during = upload(alice_client, chelsea)
-    wait_until(lambda: during.model_versions.exists(), timeout=JOB_TIMEOUT, every=0.02,
-               what="the job to record its versions", diagnose=worker.tail)
+    wait_until(
+        lambda: during.model_versions.exists(),
+        timeout=JOB_TIMEOUT,
+        every=0.02,
+        what="the job to record its versions",
+        diagnose=worker.tail,
+    )
     services.model_version_activate(version=new)
     after = upload(alice_client, chelsea)
 

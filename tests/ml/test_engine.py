@@ -68,8 +68,9 @@ def test_paintings_and_network_styles_blend_together(chelsea, starry):
 def test_lower_strength_stays_closer_to_the_photo(chelsea):
     photo = arr(Image.open(chelsea).convert("RGB").resize((256, 170), Image.Resampling.LANCZOS))
     for style in ("starry-night", "cobalt-strokes"):
-        distances = [np.abs(arr(stylize(chelsea, style, strength=s, max_side=256).image) - photo).mean()
-                     for s in (1.0, 0.5, 0.0)]
+        distances = [
+            np.abs(arr(stylize(chelsea, style, strength=s, max_side=256).image) - photo).mean() for s in (1.0, 0.5, 0.0)
+        ]
         assert distances[0] > distances[1] > distances[2], (style, distances)
     unchanged = arr(stylize(chelsea, "cobalt-strokes", strength=0.0, max_side=256).image)
     assert np.abs(unchanged - photo).max() <= 2 / 255  # a network style at strength 0 is the photo
@@ -90,8 +91,9 @@ def test_preserving_colours_keeps_the_photo_s_colours(chelsea):
 def test_warming_up_loads_exactly_the_networks_it_is_given():
     shipped = shipped_models()
     registry.clear()
-    engine.warm_up(ModelSet.of(shipped[k, ""] for k in ("multistyle26", "magenta_predictor", "magenta_transformer")),
-                   "cpu")
+    engine.warm_up(
+        ModelSet.of(shipped[k, ""] for k in ("multistyle26", "magenta_predictor", "magenta_transformer")), "cpu"
+    )
     assert {kind for kind, _, _ in registry.loaded()} == {"multistyle26", "magenta_predictor", "magenta_transformer"}
 
 
@@ -117,14 +119,19 @@ def test_a_single_style_network_paints_alone_and_is_recorded_with_its_slot(chels
     assert result.image.size == (200, 133)
     assert [(m.kind, m.slot) for m in result.models] == [("transformer_net", "mosaic")]
     photo = arr(Image.open(chelsea).convert("RGB").resize((200, 133), Image.Resampling.LANCZOS))
-    weaker = stylize(chelsea, Network("transformer_net", slot="mosaic"), max_side=200, strength=0.3,
-                     models=single_style)
+    weaker = stylize(
+        chelsea, Network("transformer_net", slot="mosaic"), max_side=200, strength=0.3, models=single_style
+    )
     assert np.abs(arr(weaker.image) - photo).mean() < np.abs(arr(result.image) - photo).mean()
 
 
 def test_a_single_style_network_blends_with_a_painting(chelsea, starry, single_style):
-    result = stylize(chelsea, Blend(((Network("transformer_net", slot="mosaic"), 0.5), (starry, 0.5))),
-                     max_side=128, models=single_style)
+    result = stylize(
+        chelsea,
+        Blend(((Network("transformer_net", slot="mosaic"), 0.5), (starry, 0.5))),
+        max_side=128,
+        models=single_style,
+    )
     assert {(m.kind, m.slot) for m in result.models} >= {("transformer_net", "mosaic"), ("magenta_predictor", "")}
 
 
@@ -191,8 +198,11 @@ class Cramped(torch.nn.Module):
     def forward(self, x, *condition):
         if x.shape[-2] * x.shape[-1] > self.pixels:
             self.refused += 1
-            raise self.error("CUDA out of memory" if self.error is torch.OutOfMemoryError else
-                             "DefaultCPUAllocator: not enough memory: you tried to allocate 3221225472 bytes.")
+            raise self.error(
+                "CUDA out of memory"
+                if self.error is torch.OutOfMemoryError
+                else "DefaultCPUAllocator: not enough memory: you tried to allocate 3221225472 bytes."
+            )
         return self.net(x, *condition)
 
 
@@ -241,16 +251,22 @@ def test_other_runtime_errors_are_not_mistaken_for_memory(chelsea, monkeypatch):
         def forward(self, x, *condition):
             raise RuntimeError("Given groups=1, weight of size [32, 3, 9, 9], expected input to have 3 channels")
 
-    monkeypatch.setattr(ModelSet, "get_net", lambda self, kind, device, slot="": (
-        Broken(), real_get_net(self, kind, device, slot)[1]))
+    monkeypatch.setattr(
+        ModelSet, "get_net", lambda self, kind, device, slot="": (Broken(), real_get_net(self, kind, device, slot)[1])
+    )
     with pytest.raises(RuntimeError, match="expected input"):
         stylize(chelsea, "pop-outline", max_side=600)
 
 
 def test_progress_runs_from_start_to_one_and_cancel_stops_the_run(chelsea):
     seen = []
-    stylize(chelsea, "udnie", max_side=300, memory_budget=120 * 120 * engine.BYTES_PER_PIXEL,
-            progress=lambda f, preview: seen.append(f))
+    stylize(
+        chelsea,
+        "udnie",
+        max_side=300,
+        memory_budget=120 * 120 * engine.BYTES_PER_PIXEL,
+        progress=lambda f, preview: seen.append(f),
+    )
     assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) > 3
     with pytest.raises(Cancelled):
         stylize(chelsea, "udnie", max_side=300, cancel=lambda: True)
@@ -259,16 +275,23 @@ def test_progress_runs_from_start_to_one_and_cancel_stops_the_run(chelsea):
 def test_quality_mode_refines_the_fast_result_and_shows_previews(chelsea):
     previews = []
     fast = stylize(chelsea, "starry-night", max_side=160)
-    good = stylize(chelsea, "starry-night", max_side=160, mode="quality", quality_steps=12,
-                   progress=lambda f, p: previews.append((f, p)))
+    good = stylize(
+        chelsea,
+        "starry-night",
+        max_side=160,
+        mode="quality",
+        quality_steps=12,
+        progress=lambda f, p: previews.append((f, p)),
+    )
     assert "efficientnet_lite0" in {m.kind for m in good.models}
     assert good.image.size == fast.image.size
     assert np.abs(arr(good.image) - arr(fast.image)).mean() > 0.005
     assert any(p is not None for _, p in previews) and previews[-1][0] == 1.0
     checks = iter(range(10_000))
     with pytest.raises(Cancelled):  # a flag raised mid-way through the optimisation
-        stylize(chelsea, "starry-night", max_side=160, mode="quality", quality_steps=12,
-                cancel=lambda: next(checks) > 5)
+        stylize(
+            chelsea, "starry-night", max_side=160, mode="quality", quality_steps=12, cancel=lambda: next(checks) > 5
+        )
 
 
 def test_quality_mode_never_moves_the_style_away_from_the_painting(chelsea, starry):

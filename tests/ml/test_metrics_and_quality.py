@@ -66,8 +66,9 @@ def test_style_distance_is_zero_for_itself_and_grows_with_a_different_painting(e
     scream = picture(paintings / "the_scream.jpg", 256)
     # size-independent: the same painting at two sizes is close, another painting is far
     assert metrics.gram_distance(starry_t, starry_t, effnet) == 0.0
-    assert metrics.gram_distance(starry_t, picture(starry, 384), effnet, side=256) < \
-        0.5 * metrics.gram_distance(starry_t, scream, effnet)
+    assert metrics.gram_distance(starry_t, picture(starry, 384), effnet, side=256) < 0.5 * metrics.gram_distance(
+        starry_t, scream, effnet
+    )
 
 
 def test_content_distance_grows_as_the_picture_moves_away_from_the_photo(effnet, chelsea):
@@ -84,8 +85,15 @@ def test_refine_moves_the_picture_towards_the_painting_s_texture(effnet, chelsea
     photo = picture(chelsea, 160)
     painting = picture(starry, 256)
     seen = []
-    out = quality.refine(content=photo, init=photo, style=painting, features=effnet, steps=30,
-                         progress=lambda f, img: seen.append((f, tuple(img.shape))), preview_every=5)
+    out = quality.refine(
+        content=photo,
+        init=photo,
+        style=painting,
+        features=effnet,
+        steps=30,
+        progress=lambda f, img: seen.append((f, tuple(img.shape))),
+        preview_every=5,
+    )
     assert out.shape == photo.shape and float(out.min()) >= 0.0 and float(out.max()) <= 1.0
     before = metrics.gram_distance(photo, painting, effnet)
     assert metrics.gram_distance(out, painting, effnet) < 0.8 * before
@@ -97,8 +105,9 @@ def test_refine_moves_the_picture_towards_the_painting_s_texture(effnet, chelsea
 def test_refine_stops_when_cancelled_and_refuses_mismatched_inputs(effnet, chelsea, starry):
     photo = picture(chelsea, 96)
     with pytest.raises(Cancelled):
-        quality.refine(content=photo, init=photo, style=picture(starry, 96), features=effnet, steps=10,
-                       cancel=lambda: True)
+        quality.refine(
+            content=photo, init=photo, style=picture(starry, 96), features=effnet, steps=10, cancel=lambda: True
+        )
     with pytest.raises(ValueError, match="must both be"):
         quality.refine(content=photo, init=photo[..., :50], style=photo, features=effnet)
 
@@ -121,8 +130,10 @@ def test_refine_paints_strokes_in_light_and_shade_not_colour_speckle(effnet, che
     change = out - photo
     assert float(change.abs().mean()) > 0.02  # it painted something
     lab_change = srgb_to_lab(out) - srgb_to_lab(photo)
-    light, colour = (metrics._band_power(plane, [metrics.SPECKLE_BAND])[0] for plane in
-                     (lab_change[0, 0], lab_change[0, 1:].square().sum(0).sqrt()))
+    light, colour = (
+        metrics._band_power(plane, [metrics.SPECKLE_BAND])[0]
+        for plane in (lab_change[0, 0], lab_change[0, 1:].square().sum(0).sqrt())
+    )
     assert float(colour) < 0.25 * float(light)
     assert metrics.colour_speckle(out) < metrics.colour_speckle(photo) + 0.3
 
@@ -150,8 +161,15 @@ def test_refine_keeps_strokes_at_the_painting_s_scale_above_the_top_level(effnet
     photo = fit_long_side(to_tensor(load_image(chelsea)), 768)
     seen = []
     painting = picture(starry, 512)
-    out = quality.refine(content=photo, init=photo, style=painting, features=effnet, steps=8,
-                         progress=lambda f, img: seen.append(tuple(img.shape)), preview_every=1)
+    out = quality.refine(
+        content=photo,
+        init=photo,
+        style=painting,
+        features=effnet,
+        steps=8,
+        progress=lambda f, img: seen.append(tuple(img.shape)),
+        preview_every=1,
+    )
     assert out.shape == photo.shape and seen and all(s == tuple(photo.shape) for s in seen)
     assert quality._level_sizes(768, 1024, quality.QualityConfig()) == [(192, 256), (384, 512)]
     assert quality._level_sizes(120, 160, quality.QualityConfig()) == [(60, 80), (120, 160)]

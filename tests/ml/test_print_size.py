@@ -109,7 +109,7 @@ def test_palette_distance_sees_colours_not_layout_and_stray_colours_see_a_cast()
     g = torch.Generator().manual_seed(0)
     picture = 0.3 + 0.4 * torch.rand(1, 3, 64, 64, generator=g)  # muted colours
     shuffled = picture.flatten(2)[..., torch.randperm(64 * 64, generator=g)].reshape_as(picture)
-    cast = (picture * torch.tensor([0.6, 1.0, 0.8])[None, :, None, None])
+    cast = picture * torch.tensor([0.6, 1.0, 0.8])[None, :, None, None]
     assert metrics.palette_distance(picture, shuffled) < 0.5
     assert metrics.palette_distance(picture, cast) > 3
     assert metrics.stray_colours(shuffled, picture) < 0.01
@@ -169,7 +169,8 @@ def test_the_painting_s_marks_go_where_its_light_and_shade_match_the_picture_s()
 def test_a_flat_passage_takes_varied_marks_not_one_patch_in_a_grid():
     g = torch.Generator().manual_seed(0)
     painting = resize_tensor(torch.rand(1, 3, 64, 64, generator=g), (512, 512)) + 0.1 * torch.rand(
-        1, 3, 512, 512, generator=g)
+        1, 3, 512, 512, generator=g
+    )
     flat = torch.full((1, 3, 256, 256), float(painting.mean()))
     step = TextureConfig().patch * 3 // 4
 
@@ -188,8 +189,9 @@ def test_a_painting_smaller_than_the_print_gives_no_finer_marks_than_it_holds():
     picture = resize_tensor(torch.rand(1, 3, 32, 32, generator=g), (512, 512))
 
     detail = painting_detail(picture, small, paint_side=64)[0, 0]
-    as_large = painting_detail(picture, resize_tensor(small, (512, 512)) + 0.2 * torch.rand(
-        1, 3, 512, 512, generator=g), paint_side=64)[0, 0]
+    as_large = painting_detail(
+        picture, resize_tensor(small, (512, 512)) + 0.2 * torch.rand(1, 3, 512, 512, generator=g), paint_side=64
+    )[0, 0]
 
     fine = metrics._band_power(detail, [metrics.FINE_BAND])[0]
     assert fine < 0.05 * metrics._band_power(as_large, [metrics.FINE_BAND])[0]

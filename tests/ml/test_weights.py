@@ -92,8 +92,7 @@ def test_asking_for_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
 
 
 def _run(code: str) -> str:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                          check=True).stdout
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
 
 
 def test_the_engine_never_imports_django():

@@ -82,10 +82,21 @@ def test_it_starts_the_studio_and_a_sigint_stops_every_process(studio):
     # The banner's advice works as printed: a plain manage.py, nothing exported but the state folder
     # (the test's is not the default var/), finds the launcher's key and database.
     admin = subprocess.run(
-        [sys.executable, "manage.py", "createsuperuser", "--noinput", "--username", "admin",
-         "--email", "admin@example.com"],
-        cwd=REPO, env={**studio_env(data_dir, port), "DJANGO_SUPERUSER_PASSWORD": "a-long-admin-password-1"},
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "manage.py",
+            "createsuperuser",
+            "--noinput",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.com",
+        ],
+        cwd=REPO,
+        env={**studio_env(data_dir, port), "DJANGO_SUPERUSER_PASSWORD": "a-long-admin-password-1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert admin.returncode == 0, admin.stderr
     with sqlite3.connect(f"file:{data_dir / 'db.sqlite3'}?mode=ro", uri=True) as db:

@@ -179,8 +179,21 @@ def test_the_painting_worker_listens_to_every_queue_but_the_writers_with_prefork
     argv = serve.worker_command(3)
 
     assert argv[:3] == [sys.executable, "-m", "celery"]
-    assert argv[3:] == ["-A", "artstudio", "worker", "-Q", "gpu,cpu", "-n", "studio@%h",
-                        "-P", "prefork", "-c", "3", "-l", "info"]
+    assert argv[3:] == [
+        "-A",
+        "artstudio",
+        "worker",
+        "-Q",
+        "gpu,cpu",
+        "-n",
+        "studio@%h",
+        "-P",
+        "prefork",
+        "-c",
+        "3",
+        "-l",
+        "info",
+    ]
     # the assistant's writing has a worker of its own: a long generation never holds a style job back
     assert serve.worker_command(1, ("text",), "writer")[3:8] == ["-A", "artstudio", "worker", "-Q", "text"]
 

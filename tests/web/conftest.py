@@ -65,8 +65,10 @@ def bob_client(alice, bob):
 def no_broker(monkeypatch):
     """Record the tokens sent to the queues (the queue each named) instead of reaching Redis."""
     sent = []
-    monkeypatch.setattr("generator.tasks.run_next_job.apply_async",
-                        lambda args, queue, **kw: sent.append(queue) if args == [queue] else sent.append(args))
+    monkeypatch.setattr(
+        "generator.tasks.run_next_job.apply_async",
+        lambda args, queue, **kw: sent.append(queue) if args == [queue] else sent.append(args),
+    )
     # the assistant's suggestions for a new artwork: tests/web/test_assistant.py covers them
     monkeypatch.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
     return sent

@@ -45,9 +45,9 @@ def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
     """A tiny PNG whose header declares an enormous picture: a decompression bomb."""
     data = bytearray(picture_bytes((8, 8)))
     ihdr = data.index(b"IHDR")
-    data[ihdr + 4:ihdr + 12] = struct.pack(">II", width, height)
-    crc = zlib.crc32(bytes(data[ihdr:ihdr + 17])) & 0xFFFFFFFF
-    data[ihdr + 17:ihdr + 21] = struct.pack(">I", crc)
+    data[ihdr + 4 : ihdr + 12] = struct.pack(">II", width, height)
+    crc = zlib.crc32(bytes(data[ihdr : ihdr + 17])) & 0xFFFFFFFF
+    data[ihdr + 17 : ihdr + 21] = struct.pack(">I", crc)
     return bytes(data)
 
 
@@ -91,8 +91,8 @@ def transformer_net_checkpoint(path: Path, *, seed: int = 0, old_format: bool = 
     if old_format:
         for key in [k for k in state if k.split(".")[-2].startswith("in") and k.endswith(".weight")]:
             channels = state[key].shape[0]
-            state[key[:-len("weight")] + "running_mean"] = torch.zeros(channels)
-            state[key[:-len("weight")] + "running_var"] = torch.ones(channels)
+            state[key[: -len("weight")] + "running_mean"] = torch.zeros(channels)
+            state[key[: -len("weight")] + "running_var"] = torch.ones(channels)
         torch.save(state, path, _use_new_zipfile_serialization=False)
     else:
         torch.save(state, path)

@@ -24,10 +24,19 @@ def log_in(client: Client, password: str, *, path: str = "/accounts/login/", **h
 
 
 def studio_post(client: Client, **extra):
-    return client.post(reverse("generator:studio"), {
-        "photo": photo(), "style_source": "preset", "style_preset": "starry-night", "strength": "1", "brush": "1",
-        "max_side": "512", "mode": "fast", **extra,
-    })
+    return client.post(
+        reverse("generator:studio"),
+        {
+            "photo": photo(),
+            "style_source": "preset",
+            "style_preset": "starry-night",
+            "strength": "1",
+            "brush": "1",
+            "max_side": "512",
+            "mode": "fast",
+            **extra,
+        },
+    )
 
 
 # --- Login lockout -----------------------------------------------------------------------------
@@ -78,15 +87,18 @@ def test_a_right_password_before_the_limit_clears_the_failures(client, alice, se
 # --- The client's address ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("peer", "forwarded", "expected"), [
-    ("203.0.113.5", "", "203.0.113.5"),
-    ("203.0.113.5", "1.2.3.4", "203.0.113.5"),  # not from a proxy: the header is the client's own words
-    ("10.0.0.2", "198.51.100.1", "198.51.100.1"),  # the proxy says who it served
-    ("10.0.0.2", "1.2.3.4, 198.51.100.1", "198.51.100.1"),  # the client's own first entry is not believed
-    ("10.0.0.2", "1.2.3.4, 198.51.100.1, 10.0.0.3", "198.51.100.1"),  # two proxies of ours
-    ("10.0.0.2", "not-an-address", "10.0.0.2"),
-    ("10.0.0.2", "", "10.0.0.2"),
-])
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "expected"),
+    [
+        ("203.0.113.5", "", "203.0.113.5"),
+        ("203.0.113.5", "1.2.3.4", "203.0.113.5"),  # not from a proxy: the header is the client's own words
+        ("10.0.0.2", "198.51.100.1", "198.51.100.1"),  # the proxy says who it served
+        ("10.0.0.2", "1.2.3.4, 198.51.100.1", "198.51.100.1"),  # the client's own first entry is not believed
+        ("10.0.0.2", "1.2.3.4, 198.51.100.1, 10.0.0.3", "198.51.100.1"),  # two proxies of ours
+        ("10.0.0.2", "not-an-address", "10.0.0.2"),
+        ("10.0.0.2", "", "10.0.0.2"),
+    ],
+)
 def test_the_forwarded_for_header_is_believed_only_from_a_trusted_proxy(settings, peer, forwarded, expected):
     settings.ARTSTUDIO_TRUSTED_PROXIES = ["10.0.0.0/24"]
     request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
@@ -105,8 +117,9 @@ def test_behind_a_trusted_proxy_each_client_is_counted_apart(alice, settings):
 # --- Rate limits -------------------------------------------------------------------------------
 
 
-def test_posting_jobs_faster_than_the_rate_is_refused_with_a_clear_message(alice_client, isolated_data, no_broker,
-                                                                           settings):
+def test_posting_jobs_faster_than_the_rate_is_refused_with_a_clear_message(
+    alice_client, isolated_data, no_broker, settings
+):
     settings.ARTSTUDIO_RATE_JOBS = "2/m"
     assert [studio_post(alice_client).status_code for _ in range(2)] == [302, 302]
     refused = studio_post(alice_client)
@@ -147,8 +160,12 @@ def test_logins_from_one_address_over_many_accounts_are_throttled(client, alice,
         assert client.post("/accounts/login/", {"username": name, "password": WRONG}).status_code == 200
     throttled = log_in(client, RIGHT)
     assert throttled.status_code == 429 and "Please wait an hour" in throttled.content.decode()
-    assert Client(REMOTE_ADDR="198.51.100.20").post("/accounts/login/", {
-        "username": "alice", "password": RIGHT}).status_code == 302
+    assert (
+        Client(REMOTE_ADDR="198.51.100.20")
+        .post("/accounts/login/", {"username": "alice", "password": RIGHT})
+        .status_code
+        == 302
+    )
 
 
 def test_an_unreachable_cache_lets_the_request_through(alice_client, no_broker, monkeypatch):
@@ -173,8 +190,9 @@ def test_the_studio_shows_what_is_used_before_a_limit_is_hit(alice_client, alice
     assert 'data-testid="usage-near"' in html and "Jobs today: 4 of 5" in html
 
 
-def test_a_job_past_the_active_jobs_quota_is_refused_and_nothing_is_written(alice, alice_client, isolated_data,
-                                                                            settings):
+def test_a_job_past_the_active_jobs_quota_is_refused_and_nothing_is_written(
+    alice, alice_client, isolated_data, settings
+):
     settings.ARTSTUDIO_QUOTA_ACTIVE_JOBS = 2
     make_job(alice)
     make_job(alice)
@@ -233,10 +251,19 @@ def test_the_admin_edits_a_quota_on_the_artists_page(admin_client, alice):
     url = reverse("admin:auth_user_change", args=[alice.pk])
     page = admin_client.get(url).content.decode()
     assert "quota-0-jobs_per_day" in page and "In use now" in page
-    form = {"username": "alice", "email": "alice@example.com", "is_active": "on",
-            "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-            "quota-TOTAL_FORMS": "1", "quota-INITIAL_FORMS": "0", "quota-MIN_NUM_FORMS": "0",
-            "quota-MAX_NUM_FORMS": "1", "quota-0-jobs_per_day": "7", "quota-0-user": str(alice.pk)}
+    form = {
+        "username": "alice",
+        "email": "alice@example.com",
+        "is_active": "on",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "quota-TOTAL_FORMS": "1",
+        "quota-INITIAL_FORMS": "0",
+        "quota-MIN_NUM_FORMS": "0",
+        "quota-MAX_NUM_FORMS": "1",
+        "quota-0-jobs_per_day": "7",
+        "quota-0-user": str(alice.pk),
+    }
     response = admin_client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert Quota.objects.get(user=alice).jobs_per_day == 7

@@ -98,9 +98,15 @@ class World:
 
     def admin_row(self, model):
         """The row an admin URL of `model` points at: alice's where she has one."""
-        ours = {"auth.user": self.alice, "auth.group": self.group, "generator.job": self.job,
-                "generator.artwork": self.artwork, "generator.preset": self.preset,
-                "generator.modelversion": self.version, "assistant.idea": self.idea}
+        ours = {
+            "auth.user": self.alice,
+            "auth.group": self.group,
+            "generator.job": self.job,
+            "generator.artwork": self.artwork,
+            "generator.preset": self.preset,
+            "generator.modelversion": self.version,
+            "assistant.idea": self.idea,
+        }
         row = ours.get(model._meta.label_lower) or model._default_manager.order_by("pk").first()
         assert row is not None, f"the matrix's world has no {model._meta.label}: make one in world()"
         return row
@@ -117,10 +123,14 @@ def world(django_db_setup, django_db_blocker, data_dir, tmp_path_factory):
     from tests.shared_weights import SHIPPED
 
     (data_dir / "static").mkdir(exist_ok=True)
-    overrides = override_settings(DATA_DIR=data_dir, MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media"),
-                                  STATIC_ROOT=data_dir / "static", ARTSTUDIO_SHIPPED_WEIGHTS_DIR=SHIPPED,
-                                  # a fast hash: the world and the CSRF tests log in and sign up a few times
-                                  PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    overrides = override_settings(
+        DATA_DIR=data_dir,
+        MEDIA_ROOT=tmp_path_factory.mktemp("matrix-media"),
+        STATIC_ROOT=data_dir / "static",
+        ARTSTUDIO_SHIPPED_WEIGHTS_DIR=SHIPPED,
+        # a fast hash: the world and the CSRF tests log in and sign up a few times
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    )
     broker = pytest.MonkeyPatch()  # as conftest's no_broker: nothing reaches Redis
     broker.setattr("generator.tasks.run_next_job.apply_async", lambda *args, **kwargs: None)
     broker.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
@@ -168,10 +178,25 @@ def _build_world() -> World:
         client.force_login(user)
         sessions[persona] = client.cookies[settings.SESSION_COOKIE_NAME].value
     # after the logins: a reset token is only good while alice's last login stays as it is
-    reset_args = {"uidb64": urlsafe_base64_encode(force_bytes(alice.pk)),
-                  "token": default_token_generator.make_token(alice)}
-    world = World(alice, bob, staff, artwork, queued, failed, idea, preset, hidden, version,
-                  Group.objects.create(name="curators"), reset_args, sessions)
+    reset_args = {
+        "uidb64": urlsafe_base64_encode(force_bytes(alice.pk)),
+        "token": default_token_generator.make_token(alice),
+    }
+    world = World(
+        alice,
+        bob,
+        staff,
+        artwork,
+        queued,
+        failed,
+        idea,
+        preset,
+        hidden,
+        version,
+        Group.objects.create(name="curators"),
+        reset_args,
+        sessions,
+    )
     browser = Client()
     browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
     world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
@@ -187,8 +212,9 @@ def _login_lockout_rows() -> None:
     Client().post(reverse("login"), {"username": "alice", "password": "not-her-password"})
     failures = apps.get_model("axes", "AccessFailureLog")
     if not failures.objects.exists():  # only written when AXES_ENABLE_ACCESS_FAILURE_LOG is on
-        failures.objects.create(username="alice", ip_address="127.0.0.1", user_agent="matrix", http_accept="*/*",
-                                path_info=reverse("login"))
+        failures.objects.create(
+            username="alice", ip_address="127.0.0.1", user_agent="matrix", http_accept="*/*", path_info=reverse("login")
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -206,8 +232,9 @@ def registry_ready(world):
 def alice_state(world: World) -> tuple:
     """Everything of alice's that a request by somebody else must leave as it was."""
     user = get_user_model().objects.values_list("password", "email", "is_active", "is_staff").get(pk=world.alice.pk)
-    jobs = Job.objects.filter(owner=world.alice).values_list("pk", "status", "cancel_requested", "queued_at",
-                                                             "artwork__pk", "artwork__title")  # one-to-one
+    jobs = Job.objects.filter(owner=world.alice).values_list(
+        "pk", "status", "cancel_requested", "queued_at", "artwork__pk", "artwork__title"
+    )  # one-to-one
     ideas = Idea.objects.filter(owner=world.alice).values_list("pk", "saved")
     return user, sorted(jobs), sorted(ideas)
 
@@ -284,14 +311,28 @@ def pk(attribute: str) -> Callable[[World], dict]:
 ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "healthz": Route(PUBLIC, READ_ONLY),  # a HEAD probe (load balancers send them) is answered too
     "set_language": Route(PUBLIC, ANY, ok=REDIRECT, post=lambda world: {"language": "zh-hans", "next": "/"}),
-    "signup": Route(PUBLIC, ANY, signed_in=Answer(302, "generator:studio"),
-                    post=lambda world: {"username": "carol", "email": "carol@example.com",
-                                        "password1": "paint-me-a-river-42", "password2": "paint-me-a-river-42"}),
+    "signup": Route(
+        PUBLIC,
+        ANY,
+        signed_in=Answer(302, "generator:studio"),
+        post=lambda world: {
+            "username": "carol",
+            "email": "carol@example.com",
+            "password1": "paint-me-a-river-42",
+            "password2": "paint-me-a-river-42",
+        },
+    ),
     "login": Route(PUBLIC, FORM_VIEW, post=lambda world: {"username": "alice", "password": "a-long-password-1"}),
     "logout": Route(PUBLIC, LOGOUT_VIEW, ok={"POST": Answer(302, "generator:home")}, poster=ALICE),
-    "password_change": Route(MEMBERS, FORM_VIEW, post=lambda world: {
-        "old_password": "a-long-password-1", "new_password1": "a-new-long-password-7",
-        "new_password2": "a-new-long-password-7"}),
+    "password_change": Route(
+        MEMBERS,
+        FORM_VIEW,
+        post=lambda world: {
+            "old_password": "a-long-password-1",
+            "new_password1": "a-new-long-password-7",
+            "new_password2": "a-new-long-password-7",
+        },
+    ),
     "password_change_done": Route(MEMBERS, TEMPLATE_VIEW),
     "password_reset": Route(PUBLIC, FORM_VIEW, post=lambda world: {"email": "alice@example.com"}),
     "password_reset_done": Route(PUBLIC, TEMPLATE_VIEW),
@@ -300,9 +341,20 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "password_reset_complete": Route(PUBLIC, TEMPLATE_VIEW),
     "generator:home": Route(PUBLIC, ANY, signed_in=Answer(302, "generator:studio")),
     # an empty POST is a form with errors (400); PUT, PATCH and DELETE just show the page again
-    "generator:studio": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {
-        "photo": photo(), "style_source": "preset", "style_preset": world.preset.slug, "strength": "0.8",
-        "brush": "1.5", "max_side": "512", "mode": "fast"}),
+    "generator:studio": Route(
+        MEMBERS,
+        ANY,
+        ok={"POST": Answer(400)},
+        post=lambda world: {
+            "photo": photo(),
+            "style_source": "preset",
+            "style_preset": world.preset.slug,
+            "strength": "0.8",
+            "brush": "1.5",
+            "max_side": "512",
+            "mode": "fast",
+        },
+    ),
     "generator:gallery": Route(MEMBERS, ANY),
     # staff are nobody's owner here: alice's pages are a 404 to them too (the admin is where they look)
     "generator:job": Route(OWNER, ANY, args=pk("job")),
@@ -315,20 +367,28 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "generator:job-preview": Route(OWNER, ANY, args=pk("queued_job")),
     "generator:preset-thumbnail": (
         Route(PUBLIC, READ_ONLY, args=lambda world: {"slug": world.preset.slug}, label="visible"),
-        Route(PUBLIC, READ_ONLY, args=lambda world: {"slug": world.hidden_preset.slug}, readers=(STAFF,),
-              label="hidden"),
+        Route(
+            PUBLIC, READ_ONLY, args=lambda world: {"slug": world.hidden_preset.slug}, readers=(STAFF,), label="hidden"
+        ),
     ),
     "generator:artwork": Route(OWNER, ANY, args=pk("artwork")),
     "generator:artwork-delete": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True),
-    "generator:artwork-retitle": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True,
-                                       post=lambda world: {"title": "A title somebody forged"}),
+    "generator:artwork-retitle": Route(
+        OWNER,
+        POST_ONLY,
+        args=pk("artwork"),
+        ok=REDIRECT,
+        changes=True,
+        post=lambda world: {"title": "A title somebody forged"},
+    ),
     "generator:artwork-image": Route(OWNER, ANY, args=pk("artwork")),
     "generator:artwork-thumbnail": Route(OWNER, ANY, args=pk("artwork")),
     "assistant:ask": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {"text": "a fox in the snow"}),
     "assistant:idea": Route(OWNER, ANY, args=pk("idea")),
     "assistant:idea-status": Route(OWNER, READ_ONLY, args=pk("idea")),
-    "assistant:idea-save": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True,
-                                 post=lambda world: {"saved": "1"}),
+    "assistant:idea-save": Route(
+        OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True, post=lambda world: {"saved": "1"}
+    ),
     "assistant:idea-delete": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True),
     "assistant:idea-picture": Route(OWNER, READ_ONLY, args=pk("idea")),
 }
@@ -345,8 +405,10 @@ ADMIN_ROUTES: list[tuple[str, Route]] = [
     (r"admin:\(admin/\(\?P<url>.*\)\$\)", Route(ADMIN, ANY, ok=NOT_FOUND)),  # the catch-all
     # refused to staff as well: presets and versions in use are never deleted, ideas come from artists,
     # and the lockout logs are written by logins only
-    (r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add)",
-     Route(ADMIN, ANY, ok=FORBIDDEN)),
+    (
+        r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add)",
+        Route(ADMIN, ANY, ok=FORBIDDEN),
+    ),
     (r"admin:.*", Route(ADMIN, ANY)),
 ]
 
@@ -487,10 +549,12 @@ def test_the_admin_rules_let_nobody_without_staff_rights_in():
 def test_the_owners_pages_show_what_the_leak_checks_look_for(world):
     """Otherwise "none of alice's secrets in bob's page" would prove nothing."""
     client = client_for(world, ALICE)
-    pages = {reverse("generator:artwork", args=[world.artwork.pk]): SECRET_TITLE,
-             reverse("generator:gallery"): str(world.artwork.pk),
-             reverse("generator:job", args=[world.job.pk]): str(world.artwork.pk),
-             reverse("assistant:idea", args=[world.idea.pk]): SECRET_IDEA}
+    pages = {
+        reverse("generator:artwork", args=[world.artwork.pk]): SECRET_TITLE,
+        reverse("generator:gallery"): str(world.artwork.pk),
+        reverse("generator:job", args=[world.job.pk]): str(world.artwork.pk),
+        reverse("assistant:idea", args=[world.idea.pk]): SECRET_IDEA,
+    }
     for url, secret in pages.items():
         assert secret in client.get(url).content.decode(), url
 
@@ -545,8 +609,12 @@ def test_each_persona_gets_exactly_what_the_table_says(world, place, persona, me
 
 
 def lockout_cases() -> list:
-    return [pytest.param(place, persona, id=f"{place.id}-{persona}") for place in PLACES
-            if place.route.audience == ADMIN for persona in (ANON, BOB, ALICE)]
+    return [
+        pytest.param(place, persona, id=f"{place.id}-{persona}")
+        for place in PLACES
+        if place.route.audience == ADMIN
+        for persona in (ANON, BOB, ALICE)
+    ]
 
 
 @pytest.mark.parametrize(("place", "persona"), lockout_cases())
@@ -559,19 +627,23 @@ def test_the_admin_sends_everybody_without_staff_rights_to_its_login(world, plac
     for method in METHODS:
         response = send(client, method, url)
 
-        assert (response.status_code, response.get("Location")) == (expected.status, location_for(expected, url)), \
+        assert (response.status_code, response.get("Location")) == (expected.status, location_for(expected, url)), (
             f"{method} {url} as {persona}"
+        )
         assert body_of(response) == b"", f"{method} {url} as {persona} rendered a page"
     assert alice_state(world) == world.state
     assert signed_in_as(client_for(world, ALICE)) == str(world.alice.pk)
 
 
-@pytest.mark.parametrize(("name", "persona", "data"), [
-    ("login", ANON, {"username": "alice", "password": "a-long-password-1"}),
-    ("admin:login", ANON, {"username": "root", "password": "a-long-password-9"}),
-    ("set_language", ALICE, {"language": "zh-hans"}),
-    ("logout", ALICE, {}),
-])
+@pytest.mark.parametrize(
+    ("name", "persona", "data"),
+    [
+        ("login", ANON, {"username": "alice", "password": "a-long-password-1"}),
+        ("admin:login", ANON, {"username": "root", "password": "a-long-password-9"}),
+        ("set_language", ALICE, {"language": "zh-hans"}),
+        ("logout", ALICE, {}),
+    ],
+)
 def test_no_form_sends_anybody_to_another_site(world, name, persona, data):
     """A `next` pointing elsewhere (a link in a phishing mail) is ignored: the answer stays on the studio."""
     response = client_for(world, persona).post(reverse(name), {**data, "next": "https://evil.example/"})
@@ -620,8 +692,13 @@ def observe(world: World, client: Client) -> tuple:
     """What any of the POSTs could change: alice's things, the accounts, the mail, the browser's login
     and language."""
     language = client.cookies.get(settings.LANGUAGE_COOKIE_NAME)
-    return (alice_state(world), get_user_model().objects.count(), len(mail.outbox), signed_in_as(client),
-            language.value if language else None)
+    return (
+        alice_state(world),
+        get_user_model().objects.count(),
+        len(mail.outbox),
+        signed_in_as(client),
+        language.value if language else None,
+    )
 
 
 def observed_at_start(world: World, persona: str) -> tuple:

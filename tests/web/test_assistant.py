@@ -47,13 +47,16 @@ def queued(monkeypatch):
 # --- bad input gets a clear answer, and nothing is kept --------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "says"), [
-    ("", "Type an idea"),
-    ("   \n\t  ", "Type an idea"),
-    ("a" * 10_000, "under 2,000 characters"),
-    ("🌊🌩️🏠 ✨✨", "has none"),
-    ("\x00\x07\x1b", "Type an idea"),
-])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("", "Type an idea"),
+        ("   \n\t  ", "Type an idea"),
+        ("a" * 10_000, "under 2,000 characters"),
+        ("🌊🌩️🏠 ✨✨", "has none"),
+        ("\x00\x07\x1b", "Type an idea"),
+    ],
+)
 def test_it_refuses_an_idea_it_cannot_read_with_a_sentence_and_keeps_nothing(alice_client, queued, text, says):
     response = alice_client.post(ASK, {"text": text})
 
@@ -68,8 +71,9 @@ def test_it_strips_control_characters_and_keeps_the_words(alice, queued, assista
     assert idea.text == "a lighthouse in a storm at dusk"
 
 
-def test_an_idea_in_chinese_is_answered_plainly_not_with_confident_nonsense(alice, queued, assistant_models,
-                                                                             django_capture_on_commit_callbacks):
+def test_an_idea_in_chinese_is_answered_plainly_not_with_confident_nonsense(
+    alice, queued, assistant_models, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         idea = services.idea_create(owner=alice, text="暴风雨中的灯塔，黄昏")
     services.idea_analyse(idea_id=idea.pk)
@@ -85,7 +89,8 @@ def test_an_idea_in_chinese_is_answered_plainly_not_with_confident_nonsense(alic
 
 
 def test_an_idea_gets_movements_moods_and_styles_best_first_then_its_writing_is_queued(
-        alice, queued, assistant_models, django_capture_on_commit_callbacks):
+    alice, queued, assistant_models, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         idea = services.idea_create(owner=alice, text="a lighthouse in a storm at dusk")
     with django_capture_on_commit_callbacks(execute=True):
@@ -232,8 +237,9 @@ def tiny_writer_active(assistant_models, tmp_path):
 
     path = tmp_path / "tiny-writer.safetensors"
     sha = ml_writer.save(tiny_writer(), path)
-    return register_trained(ModelVersion(kind="text_generator", sha256=sha, label="Tiny writer", licence="test"),
-                            path, activate=True)
+    return register_trained(
+        ModelVersion(kind="text_generator", sha256=sha, label="Tiny writer", licence="test"), path, activate=True
+    )
 
 
 def tiny_tate(path, *, per_part: int = 12):
@@ -251,8 +257,17 @@ def tiny_tate(path, *, per_part: int = 12):
         if counts[part] < per_part:
             subjects, title = SUBJECT_TITLES[work_id % len(SUBJECT_TITLES)]
             terms = subjects.split(", ")
-            rows.append({"id": work_id, "title": title, "artist": "A. Painter", "date": "1900",
-                         "subjects0": ["nature"], "subjects1": terms[:1], "subjects2": terms[1:]})
+            rows.append(
+                {
+                    "id": work_id,
+                    "title": title,
+                    "artist": "A. Painter",
+                    "date": "1900",
+                    "subjects0": ["nature"],
+                    "subjects1": terms[:1],
+                    "subjects2": terms[1:],
+                }
+            )
             counts[part] += 1
     with gzip.open(path, "wt", encoding="utf-8") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
@@ -260,14 +275,29 @@ def tiny_tate(path, *, per_part: int = 12):
 
 
 def test_finetune_titles_registers_a_new_writer_version_judged_by_a_measure_it_did_not_train_on(
-        tiny_writer_active, tmp_path):
+    tiny_writer_active, tmp_path
+):
     from assistant.ml import writer as ml_writer
     from generator import registry
 
     tate = tiny_tate(tmp_path / "artworks.jsonl.gz")
     out, err = StringIO(), StringIO()
-    call_command("assistant", "finetune-titles", "--tate", str(tate), "--pairs", "12", "--held-out", "12",
-                 "--steps", "40", "--lr", "3e-2", stdout=out, stderr=err)
+    call_command(
+        "assistant",
+        "finetune-titles",
+        "--tate",
+        str(tate),
+        "--pairs",
+        "12",
+        "--held-out",
+        "12",
+        "--steps",
+        "40",
+        "--lr",
+        "3e-2",
+        stdout=out,
+        stderr=err,
+    )
 
     version = ModelVersion.objects.exclude(pk=tiny_writer_active.pk).get(kind="text_generator")
     assert version.source == ModelVersion.Source.TRAINING and version.status == ModelVersion.Status.READY
@@ -280,8 +310,10 @@ def test_finetune_titles_registers_a_new_writer_version_judged_by_a_measure_it_d
         assert -1 <= metrics[when]["title_similarity"] <= 1 and 0 <= metrics[when]["title_distinct_share"] <= 1
     assert f"version {version.pk}" in out.getvalue() and "step 40/40" in err.getvalue()
     tuned = ml_writer.Writer.from_file(registry.local_path(version), version.sha256)  # a whole, loadable file
-    assert not torch_equal(tuned.weights(), ml_writer.Writer.from_file(
-        registry.local_path(tiny_writer_active), tiny_writer_active.sha256).weights())
+    assert not torch_equal(
+        tuned.weights(),
+        ml_writer.Writer.from_file(registry.local_path(tiny_writer_active), tiny_writer_active.sha256).weights(),
+    )
 
 
 def torch_equal(a: dict, b: dict) -> bool:
@@ -296,8 +328,21 @@ def test_finetune_titles_activate_makes_it_the_writer_and_bad_numbers_are_refuse
         call_command("assistant", "finetune-titles", "--tate", str(tate), "--held-out", "1", stdout=StringIO())
     assert ModelVersion.objects.filter(kind="text_generator").count() == 1
 
-    call_command("assistant", "finetune-titles", "--tate", str(tate), "--pairs", "4", "--held-out", "4",
-                 "--steps", "2", "--activate", stdout=StringIO(), stderr=StringIO())
+    call_command(
+        "assistant",
+        "finetune-titles",
+        "--tate",
+        str(tate),
+        "--pairs",
+        "4",
+        "--held-out",
+        "4",
+        "--steps",
+        "2",
+        "--activate",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
 
     active = ModelVersion.objects.get(kind="text_generator", is_active=True)
     assert active.pk != tiny_writer_active.pk and active.metrics["base_version"] == tiny_writer_active.pk

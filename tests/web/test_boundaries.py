@@ -21,8 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_"))}
     environment.update(env)
-    return subprocess.run([sys.executable, "-c", code], cwd=REPO, env=environment, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=environment, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_the_web_stack_never_imports_torch(tmp_path):
@@ -38,7 +39,9 @@ def test_the_web_stack_never_imports_torch(tmp_path):
         "assert client.get('/').status_code == 200\n"
         "print('torch' in sys.modules)\n"
         "print(sorted(m for m in sys.modules if m.startswith('generator.ml')))",
-        DJANGO_SETTINGS_MODULE="artstudio.settings", DJANGO_DEBUG="true", ARTSTUDIO_DATA_DIR=str(tmp_path),
+        DJANGO_SETTINGS_MODULE="artstudio.settings",
+        DJANGO_DEBUG="true",
+        ARTSTUDIO_DATA_DIR=str(tmp_path),
     )
     assert result.returncode == 0, result.stderr
     torch_loaded, engine_modules = result.stdout.strip().splitlines()
@@ -78,18 +81,27 @@ def test_env_helpers_refuse_bad_values_loudly(monkeypatch):
 
 
 def test_production_settings_refuse_to_start_without_a_secret_key():
-    result = run_python("import django; django.setup()", DJANGO_SETTINGS_MODULE="artstudio.settings",
-                        ARTSTUDIO_DATA_DIR="/tmp/artstudio-probe")
+    result = run_python(
+        "import django; django.setup()",
+        DJANGO_SETTINGS_MODULE="artstudio.settings",
+        ARTSTUDIO_DATA_DIR="/tmp/artstudio-probe",
+    )
     assert result.returncode != 0 and "DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_the_secure_settings_pass_the_deployment_check():
     result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=REPO, capture_output=True,
-        text=True, timeout=120,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_"))},
-             "DJANGO_SECURE": "true", "DJANGO_SECRET_KEY": "k3y-" + "x7Qp9Lm2Zr" * 5,
-             "ARTSTUDIO_DATA_DIR": "/tmp/artstudio-probe"},
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_"))},
+            "DJANGO_SECURE": "true",
+            "DJANGO_SECRET_KEY": "k3y-" + "x7Qp9Lm2Zr" * 5,
+            "ARTSTUDIO_DATA_DIR": "/tmp/artstudio-probe",
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -45,11 +45,18 @@ def entry_id(entry: dict) -> str:
 def post_photo(client, entry: dict):
     data = (CORPUS / entry["file"]).read_bytes()
     name = entry.get("upload_name", entry["file"])
-    return client.post(reverse("generator:studio"), {
-        "photo": SimpleUploadedFile(name, data, content_type="image/png"),
-        "style_source": "preset", "style_preset": "starry-night", "strength": "1", "brush": "1",
-        "max_side": "512", "mode": "fast",
-    })
+    return client.post(
+        reverse("generator:studio"),
+        {
+            "photo": SimpleUploadedFile(name, data, content_type="image/png"),
+            "style_source": "preset",
+            "style_preset": "starry-night",
+            "strength": "1",
+            "brush": "1",
+            "max_side": "512",
+            "mode": "fast",
+        },
+    )
 
 
 def test_the_corpus_is_big_and_every_file_is_described():
@@ -65,7 +72,7 @@ def test_a_hostile_file_is_refused_clearly_and_leaves_nothing(alice_client, isol
     response = post_photo(alice_client, entry)
     assert response.status_code == 400
     html = response.content.decode()
-    errors = html[html.index('data-testid="errors-photo"'):][:600]
+    errors = html[html.index('data-testid="errors-photo"') :][:600]
     assert any(words.lower() in errors.lower() for words in SAYS[entry["reason"]]), errors
     assert "Traceback" not in html and "PIL" not in errors
     assert Job.objects.count() == 0 and files_under(isolated_data) == [] and no_broker == []

@@ -30,8 +30,14 @@ def test_it_saves_the_photo_under_the_owners_folder_with_a_random_name(alice, is
     assert job.photo.name.startswith(f"users/{alice.pk}/photos/")
     assert "Holiday" not in job.photo.name and job.photo.name.endswith(".png")
     assert files_under(isolated_data) == [isolated_data / job.photo.name]
-    assert job.params == {"style_preset": "pop-outline", "strength": 1.0, "brush": 1.0,
-                          "preserve_colors": False, "max_side": 512, "mode": "fast"}
+    assert job.params == {
+        "style_preset": "pop-outline",
+        "strength": 1.0,
+        "brush": 1.0,
+        "preserve_colors": False,
+        "max_side": 512,
+        "mode": "fast",
+    }
 
 
 def test_it_names_the_file_by_its_content_not_its_extension(alice):
@@ -127,8 +133,9 @@ def test_a_committed_job_keeps_its_files_when_queueing_it_is_killed(alice, isola
     with pytest.raises(SystemExit):
         make_job(alice, style_preset=None, style_image=photo("painting.png"))
     job = Job.objects.get()
-    assert sorted(files_under(isolated_data)) == sorted([isolated_data / job.photo.name,
-                                                         isolated_data / job.style_image.name])
+    assert sorted(files_under(isolated_data)) == sorted(
+        [isolated_data / job.photo.name, isolated_data / job.style_image.name]
+    )
 
 
 def test_it_enqueues_only_after_the_transaction_commits(alice, no_broker, django_capture_on_commit_callbacks):
@@ -140,8 +147,9 @@ def test_it_enqueues_only_after_the_transaction_commits(alice, no_broker, django
     assert no_broker == ["cpu"]
 
 
-def test_a_job_waits_in_the_database_when_the_queue_is_unreachable(alice, monkeypatch,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_job_waits_in_the_database_when_the_queue_is_unreachable(
+    alice, monkeypatch, django_capture_on_commit_callbacks
+):
     def unreachable(*args, **kwargs):
         raise ConnectionError("redis is down")
 
@@ -153,9 +161,15 @@ def test_a_job_waits_in_the_database_when_the_queue_is_unreachable(alice, monkey
     assert job.photo.storage.exists(job.photo.name)
 
 
-@pytest.mark.parametrize(("mode", "max_side", "queue"), [
-    ("fast", 512, "cpu"), ("fast", 1024, "cpu"), ("fast", 2048, "gpu"), ("quality", 512, "gpu"),
-])
+@pytest.mark.parametrize(
+    ("mode", "max_side", "queue"),
+    [
+        ("fast", 512, "cpu"),
+        ("fast", 1024, "cpu"),
+        ("fast", 2048, "gpu"),
+        ("quality", 512, "gpu"),
+    ],
+)
 def test_big_or_quality_jobs_go_to_the_gpu_queue(mode, max_side, queue):
     assert services.queue_for(mode=mode, max_side=max_side) == queue
 

@@ -63,8 +63,9 @@ def test_a_job_delivered_twice_runs_once(alice, monkeypatch):
 
 def test_a_running_job_is_not_claimed_again(alice):
     job = make_job(alice)
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started=timezone.now(),
-                                         worker=f"{socket.gethostname()}:{os.getpid()}")
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, started=timezone.now(), worker=f"{socket.gethostname()}:{os.getpid()}"
+    )
     assert services.job_run(job_id=job.pk, worker="another:1") is None
     job.refresh_from_db()
     assert job.worker == f"{socket.gethostname()}:{os.getpid()}"

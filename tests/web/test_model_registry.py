@@ -31,8 +31,14 @@ def weights_upload(path: Path, name: str | None = None) -> SimpleUploadedFile:
 def upload(path: Path, *, kind: str = "transformer_net", slot: str = "mosaic", **options) -> ModelVersion:
     """Upload and validate in this process, running what waits for the commit (the files' clean-up)."""
     with TestCase.captureOnCommitCallbacks(execute=True):
-        version = services.model_version_upload(kind=kind, slot=slot, label=options.pop("label", "Mosaic"),
-                                                 upload=weights_upload(path), validate="now", **options)
+        version = services.model_version_upload(
+            kind=kind,
+            slot=slot,
+            label=options.pop("label", "Mosaic"),
+            upload=weights_upload(path),
+            validate="now",
+            **options,
+        )
     version.refresh_from_db()
     return version
 
@@ -68,8 +74,9 @@ def test_the_first_start_imports_every_shipped_network_as_the_active_version(stu
 def test_the_database_allows_one_active_version_per_kind(studio_models):
     current = ModelVersion.objects.get(kind="multistyle26", is_active=True)
     with pytest.raises(IntegrityError), transaction.atomic():
-        ModelVersion.objects.create(kind="multistyle26", label="second", sha256="0" * 64, is_active=True,
-                                    status=ModelVersion.Status.READY)
+        ModelVersion.objects.create(
+            kind="multistyle26", label="second", sha256="0" * 64, is_active=True, status=ModelVersion.Status.READY
+        )
     with pytest.raises(IntegrityError), transaction.atomic():  # only ready versions may be active
         ModelVersion.objects.filter(pk=current.pk).update(status=ModelVersion.Status.REJECTED)
     # Other slots of a slotted kind are independent
@@ -79,8 +86,9 @@ def test_the_database_allows_one_active_version_per_kind(studio_models):
 
 def test_activating_a_version_switches_the_next_job_and_rolling_back_restores_the_old_one(alice, tmp_path):
     old = ModelVersion.objects.get(kind="multistyle26", is_active=True)
-    new = services.model_version_upload(kind="multistyle26", label="retrained", validate="now",
-                                        upload=weights_upload(another_multistyle(tmp_path)))
+    new = services.model_version_upload(
+        kind="multistyle26", label="retrained", validate="now", upload=weights_upload(another_multistyle(tmp_path))
+    )
     assert new.status == ModelVersion.Status.READY and not new.is_active  # ready, but not yet chosen
     first = services.job_run(job_id=make_job(alice).pk)
     assert list(first.model_versions.all()) == [old]
@@ -102,8 +110,9 @@ def test_a_job_already_running_finishes_on_the_version_it_started_with(alice, tm
     from generator.ml import engine
 
     old = ModelVersion.objects.get(kind="multistyle26", is_active=True)
-    new = services.model_version_upload(kind="multistyle26", label="retrained", validate="now",
-                                        upload=weights_upload(another_multistyle(tmp_path)))
+    new = services.model_version_upload(
+        kind="multistyle26", label="retrained", validate="now", upload=weights_upload(another_multistyle(tmp_path))
+    )
     real = engine.stylize
 
     def activate_midway(*args, **kwargs):
@@ -117,8 +126,11 @@ def test_a_job_already_running_finishes_on_the_version_it_started_with(alice, tm
 
 def test_an_artwork_made_by_a_retired_version_still_opens_and_says_so(alice, alice_client, tmp_path):
     artwork = services.job_run(job_id=make_job(alice).pk)
-    services.model_version_activate(version=services.model_version_upload(
-        kind="multistyle26", label="retrained", validate="now", upload=weights_upload(another_multistyle(tmp_path))))
+    services.model_version_activate(
+        version=services.model_version_upload(
+            kind="multistyle26", label="retrained", validate="now", upload=weights_upload(another_multistyle(tmp_path))
+        )
+    )
     response = alice_client.get(artwork.get_absolute_url())
     html = response.content.decode()
     assert response.status_code == 200
@@ -142,10 +154,12 @@ def test_a_job_whose_network_has_no_active_version_fails_with_a_clear_message(al
 def test_two_admins_activating_at_once_leave_exactly_one_active_version(studio_models, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite lets one writer in at a time, so nothing can race there")
-    a = services.model_version_upload(kind="multistyle26", label="a", validate="now",
-                                      upload=weights_upload(another_multistyle(tmp_path, 1.01)))
-    b = services.model_version_upload(kind="multistyle26", label="b", validate="now",
-                                      upload=weights_upload(another_multistyle(tmp_path, 1.03)))
+    a = services.model_version_upload(
+        kind="multistyle26", label="a", validate="now", upload=weights_upload(another_multistyle(tmp_path, 1.01))
+    )
+    b = services.model_version_upload(
+        kind="multistyle26", label="b", validate="now", upload=weights_upload(another_multistyle(tmp_path, 1.03))
+    )
     errors, start = [], threading.Barrier(2)
 
     def activate(version):
@@ -178,7 +192,8 @@ def test_a_pytorch_examples_checkpoint_becomes_a_preset_that_paints(alice, tmp_p
     assert stored.suffix == ".safetensors" and files.file_sha256(stored) == version.sha256
     assert version.metrics["parameters"] == 1_679_235 and version.metrics["smoke_seconds"] > 0
     assert version.sample and model_files(isolated_data) == sorted(
-        p for p in model_files(isolated_data) if p.suffix in (".safetensors", ".webp"))  # the .pth upload is gone
+        p for p in model_files(isolated_data) if p.suffix in (".safetensors", ".webp")
+    )  # the .pth upload is gone
     preset = Preset.objects.get(slug="mosaic")
     assert preset.kind == Preset.Kind.SINGLE_STYLE and preset.name == "Mosaic" and preset.thumbnail
     assert selectors.visible_presets().filter(slug="mosaic").exists()
@@ -215,8 +230,10 @@ def _torch_bytes(obj) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize("case", ["another architecture", "a pickle that runs code", "a truncated file",
-                                  "a missing key", "not weights at all"])
+@pytest.mark.parametrize(
+    "case",
+    ["another architecture", "a pickle that runs code", "a truncated file", "a missing key", "not weights at all"],
+)
 def test_a_rejected_upload_keeps_its_reason_and_no_weights_file(case, tmp_path, isolated_data):
     from generator.ml.nets.multistyle import MultiStyleNet
 
@@ -271,12 +288,15 @@ def test_a_2_gb_file_is_refused_before_it_is_read(isolated_data):
     assert ModelVersion.objects.filter(label="huge").count() == 0 and model_files(isolated_data) == before
 
 
-@pytest.mark.parametrize(("kind", "slot", "message"), [
-    ("transformer_net", "", "needs a short name"),
-    ("multistyle26", "mosaic", "leave it blank"),
-    ("no-such-kind", "", "Choose one of the model kinds"),
-    ("transformer_net", "starry-night", "already has the short name"),
-])
+@pytest.mark.parametrize(
+    ("kind", "slot", "message"),
+    [
+        ("transformer_net", "", "needs a short name"),
+        ("multistyle26", "mosaic", "leave it blank"),
+        ("no-such-kind", "", "Choose one of the model kinds"),
+        ("transformer_net", "starry-night", "already has the short name"),
+    ],
+)
 def test_an_upload_with_a_wrong_kind_or_slot_is_refused_at_once(tmp_path, kind, slot, message):
     path = transformer_net_checkpoint(tmp_path / "w.pth")
     with pytest.raises(ValidationError, match=message):
@@ -284,14 +304,20 @@ def test_an_upload_with_a_wrong_kind_or_slot_is_refused_at_once(tmp_path, kind, 
     assert not ModelVersion.objects.filter(label="x").exists()
 
 
-def test_an_upload_is_validated_by_a_cpu_worker_after_the_commit(tmp_path, monkeypatch,
-                                                                  django_capture_on_commit_callbacks):
+def test_an_upload_is_validated_by_a_cpu_worker_after_the_commit(
+    tmp_path, monkeypatch, django_capture_on_commit_callbacks
+):
     sent = []
-    monkeypatch.setattr("generator.tasks.validate_model_version.apply_async",
-                        lambda args, queue, **kw: sent.append((args[0], queue)))
+    monkeypatch.setattr(
+        "generator.tasks.validate_model_version.apply_async", lambda args, queue, **kw: sent.append((args[0], queue))
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        version = services.model_version_upload(kind="transformer_net", slot="mosaic", label="Mosaic",
-                                                 upload=weights_upload(transformer_net_checkpoint(tmp_path / "m.pth")))
+        version = services.model_version_upload(
+            kind="transformer_net",
+            slot="mosaic",
+            label="Mosaic",
+            upload=weights_upload(transformer_net_checkpoint(tmp_path / "m.pth")),
+        )
     assert version.status == ModelVersion.Status.VALIDATING and sent == [(version.pk, "cpu")]
     from generator import tasks
 
@@ -327,8 +353,9 @@ def test_the_database_refuses_a_job_on_a_queue_that_does_not_exist(alice):
 def test_uploading_weights_the_studio_already_has_is_refused_naming_the_version(studio_models):
     shipped = ModelVersion.objects.get(kind="multistyle26", is_active=True)
     with TestCase.captureOnCommitCallbacks(execute=True):
-        again = services.model_version_upload(kind="multistyle26", label="again", validate="now",
-                                              upload=weights_upload(Path(shipped.weights.path)))
+        again = services.model_version_upload(
+            kind="multistyle26", label="again", validate="now", upload=weights_upload(Path(shipped.weights.path))
+        )
     again.refresh_from_db()
     assert again.status == ModelVersion.Status.REJECTED and f"same as version {shipped.pk}" in again.reason
     assert not again.weights

@@ -27,6 +27,7 @@ def carol(django_user_model):
 def queued(no_broker, settings):
     """make_job(owner, n=1, **params) -> the new queued jobs, oldest first."""
     settings.ARTSTUDIO_QUOTA_ACTIVE_JOBS = settings.ARTSTUDIO_QUOTA_JOBS_PER_DAY = 1000  # an admin's choice
+
     def make(owner, n: int = 1, **params) -> list[Job]:
         return [make_job(owner, **params) for _ in range(n)]
 
@@ -117,9 +118,15 @@ def test_a_surplus_token_finds_nothing_and_does_nothing(alice, queued):
 
 
 def running(job: Job, *, worker: str, heartbeat_age: float = 0, attempts: int = 1, **fields) -> Job:
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, worker=worker, attempts=attempts,
-                                         started=timezone.now(), progress=0.4,
-                                         heartbeat=timezone.now() - timedelta(seconds=heartbeat_age), **fields)
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING,
+        worker=worker,
+        attempts=attempts,
+        started=timezone.now(),
+        progress=0.4,
+        heartbeat=timezone.now() - timedelta(seconds=heartbeat_age),
+        **fields,
+    )
     job.refresh_from_db()
     return job
 
@@ -245,7 +252,8 @@ def test_a_submit_sends_one_token_to_its_queue_and_leaves_the_time_limit_to_the_
 
 @pytest.mark.django_db(transaction=True)
 def test_a_submit_while_the_broker_is_frozen_is_saved_at_once_and_its_token_sent_when_it_thaws(
-        alice, settings, tmp_path, monkeypatch):
+    alice, settings, tmp_path, monkeypatch
+):
     """The embedded Valkey, stopped with SIGSTOP: the kernel still accepts connections for it, and then
     nothing answers. The submit gives up on it after ARTSTUDIO_BROKER_SEND_TIMEOUT; the tick sends later."""
     import io

@@ -12,8 +12,15 @@ pytestmark = pytest.mark.django_db
 
 
 def studio_post(**overrides) -> dict:
-    data = {"photo": photo(), "style_source": "preset", "style_preset": "starry-night", "strength": "0.8",
-            "brush": "1.5", "max_side": "512", "mode": "fast"}
+    data = {
+        "photo": photo(),
+        "style_source": "preset",
+        "style_preset": "starry-night",
+        "strength": "0.8",
+        "brush": "1.5",
+        "max_side": "512",
+        "mode": "fast",
+    }
     data.update(overrides)
     return data
 
@@ -35,8 +42,15 @@ def test_the_home_page_invites_anonymous_visitors_to_sign_up(client):
 
 
 def test_a_visitor_can_sign_up_and_lands_in_the_studio(client, django_user_model):
-    response = client.post(reverse("signup"), {"username": "carol", "email": "carol@example.com",
-                                                "password1": "paint-me-a-river-42", "password2": "paint-me-a-river-42"})
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "carol",
+            "email": "carol@example.com",
+            "password1": "paint-me-a-river-42",
+            "password2": "paint-me-a-river-42",
+        },
+    )
     assert response.status_code == 302 and response["Location"] == reverse("generator:studio")
     assert django_user_model.objects.filter(username="carol").exists()
     assert client.get(reverse("generator:studio")).status_code == 200
@@ -59,33 +73,51 @@ def test_the_studio_shows_every_preset(alice_client):
     html = alice_client.get(reverse("generator:studio")).content.decode()
     for slug in PRESETS:
         assert f'id="preset-{slug}"' in html and reverse("generator:preset-thumbnail", args=[slug]) in html
-    for field in ["id_photo", "id_style_image", "id_strength", "id_brush", "id_preserve_colors", "id_max_side",
-                  "mode-fast", "mode-quality", "studio-submit"]:
+    for field in [
+        "id_photo",
+        "id_style_image",
+        "id_strength",
+        "id_brush",
+        "id_preserve_colors",
+        "id_max_side",
+        "mode-fast",
+        "mode-quality",
+        "studio-submit",
+    ]:
         assert f'id="{field}"' in html
 
 
-def test_posting_the_studio_form_creates_a_job_and_opens_its_page(alice_client, alice, no_broker,
-                                                                  django_capture_on_commit_callbacks):
+def test_posting_the_studio_form_creates_a_job_and_opens_its_page(
+    alice_client, alice, no_broker, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(reverse("generator:studio"), studio_post(preserve_colors="on"))
     job = Job.objects.get(owner=alice)
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
-    assert job.params == {"style_preset": "starry-night", "strength": 0.8, "brush": 1.5, "preserve_colors": True,
-                          "max_side": 512, "mode": "fast"}
+    assert job.params == {
+        "style_preset": "starry-night",
+        "strength": 0.8,
+        "brush": 1.5,
+        "preserve_colors": True,
+        "max_side": 512,
+        "mode": "fast",
+    }
     assert no_broker == ["cpu"]
 
 
 def test_a_painting_can_be_the_style(alice_client, alice, no_broker):
-    response = alice_client.post(reverse("generator:studio"),
-                                 studio_post(style_source="upload", style_image=photo("painting.jpg", fmt="JPEG")))
+    response = alice_client.post(
+        reverse("generator:studio"), studio_post(style_source="upload", style_image=photo("painting.jpg", fmt="JPEG"))
+    )
     assert response.status_code == 302
     job = Job.objects.get(owner=alice)
     assert job.params["style_preset"] is None and job.style_image.name.endswith(".jpg")
 
 
 def test_a_bad_upload_is_shown_on_the_form_and_nothing_is_written(alice_client, isolated_data):
-    response = alice_client.post(reverse("generator:studio"),
-                                 studio_post(photo=upload(b"%PDF-1.4 not a photo", "photo.jpg")))
+    response = alice_client.post(
+        reverse("generator:studio"), studio_post(photo=upload(b"%PDF-1.4 not a photo", "photo.jpg"))
+    )
     assert response.status_code == 400
     html = response.content.decode()
     assert 'data-testid="errors-photo"' in html and "not a picture" in html
@@ -182,14 +214,18 @@ def test_bob_gets_404_for_everything_of_alices(bob_client, alice_artwork):
         reverse("generator:job-preview", args=[job.pk]),
     ]:
         assert bob_client.get(url).status_code == 404, url
-    for url in [reverse("generator:job-cancel", args=[job.pk]), reverse("generator:job-retry", args=[job.pk]),
-                reverse("generator:artwork-delete", args=[alice_artwork.pk])]:
+    for url in [
+        reverse("generator:job-cancel", args=[job.pk]),
+        reverse("generator:job-retry", args=[job.pk]),
+        reverse("generator:artwork-delete", args=[alice_artwork.pk]),
+    ]:
         assert bob_client.post(url).status_code == 404, url
     assert Artwork.objects.filter(pk=alice_artwork.pk).exists()
 
 
-def test_deleting_an_artwork_removes_it_its_job_and_every_file(alice_client, alice_artwork, isolated_data,
-                                                                django_capture_on_commit_callbacks):
+def test_deleting_an_artwork_removes_it_its_job_and_every_file(
+    alice_client, alice_artwork, isolated_data, django_capture_on_commit_callbacks
+):
     assert files_under(isolated_data)  # photo, result, thumbnail
     assert alice_client.get(reverse("generator:artwork-delete", args=[alice_artwork.pk])).status_code == 405
     with django_capture_on_commit_callbacks(execute=True):

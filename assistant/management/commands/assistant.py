@@ -1,11 +1,11 @@
 """The assistant from the command line, in this process (no worker needed), with the active model versions.
 
-    manage.py assistant classify --json "a lighthouse in a storm at dusk"
-    manage.py assistant classify --batch ideas.txt        # one idea a line in, one JSON object a line out
-    manage.py assistant write "a lighthouse in a storm at dusk"
-    manage.py assistant index                             # the similar-artworks index (once, a few minutes)
-    manage.py assistant train [--no-baseline] [--activate] # new classifier-head versions from the Tate data
-    manage.py assistant finetune-titles [--steps N] [--activate] # a text-generator version that titles works
+manage.py assistant classify --json "a lighthouse in a storm at dusk"
+manage.py assistant classify --batch ideas.txt        # one idea a line in, one JSON object a line out
+manage.py assistant write "a lighthouse in a storm at dusk"
+manage.py assistant index                             # the similar-artworks index (once, a few minutes)
+manage.py assistant train [--no-baseline] [--activate] # new classifier-head versions from the Tate data
+manage.py assistant finetune-titles [--steps N] [--activate] # a text-generator version that titles works
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         classify = sub.add_parser("classify", help="movements, subjects, moods and styles for an idea")
         classify.add_argument("text", nargs="?", default=None)
-        classify.add_argument("--json", dest="as_json", action="store_true",
-                              help="print one JSON object (a line each with --batch)")
+        classify.add_argument(
+            "--json", dest="as_json", action="store_true", help="print one JSON object (a line each with --batch)"
+        )
         classify.add_argument("--batch", type=Path, help="a file of ideas, one a line ('-' for standard input)")
         write = sub.add_parser("write", help="prompt expansions, titles and a description for an idea")
         write.add_argument("text")
@@ -40,8 +41,11 @@ class Command(BaseCommand):
         train.add_argument("--activate", action="store_true", help="make the new heads the active versions")
         train.add_argument("--seed", type=int, default=0)
         train.add_argument("--ship", action="store_true", help="also write the heads the studio ships (developers)")
-        titles = sub.add_parser("finetune-titles", help="fine-tune the text generator to title works from their "
-                                "subjects (Tate) and register it as a new version")
+        titles = sub.add_parser(
+            "finetune-titles",
+            help="fine-tune the text generator to title works from their "
+            "subjects (Tate) and register it as a new version",
+        )
         titles.add_argument("--tate", type=Path, default=None, help="artworks.jsonl.gz (default: the shared data)")
         titles.add_argument("--pairs", type=int, default=2000, help="training titles (default 2000)")
         titles.add_argument("--held-out", type=int, default=100, help="held-out titles it is judged on (default 100)")
@@ -102,6 +106,7 @@ class Command(BaseCommand):
         from tqdm import tqdm
 
         with tqdm(total=None, unit="works", desc="embedding Tate works", file=sys.stderr) as bar:
+
             def progress(done: int, total: int) -> None:
                 bar.total = total
                 bar.update(done - bar.n)
@@ -109,30 +114,59 @@ class Command(BaseCommand):
             index, path = services.similar_index_build(limit=limit, progress=progress)
         self.stdout.write(f"{len(index)} works indexed in {path}")
 
-    def _train(self, *, tate: Path | None, no_baseline: bool, activate: bool, seed: int, ship: bool,
-               **_options) -> None:
+    def _train(
+        self, *, tate: Path | None, no_baseline: bool, activate: bool, seed: int, ship: bool, **_options
+    ) -> None:
         from assistant import training
 
-        versions = training.train_and_register(tate=tate, baseline=not no_baseline, activate=activate, seed=seed,
-                                               ship=ship, progress=lambda message: self.stderr.write(message))
+        versions = training.train_and_register(
+            tate=tate,
+            baseline=not no_baseline,
+            activate=activate,
+            seed=seed,
+            ship=ship,
+            progress=lambda message: self.stderr.write(message),
+        )
         for version in versions:
-            self.stdout.write(f"{version.kind} {version.slot}: version {version.pk} {version.sha256[:12]} "
-                              f"{'active' if version.is_active else 'ready'}  {_dump(version.metrics)}")
+            self.stdout.write(
+                f"{version.kind} {version.slot}: version {version.pk} {version.sha256[:12]} "
+                f"{'active' if version.is_active else 'ready'}  {_dump(version.metrics)}"
+            )
 
-    def _finetune_titles(self, *, tate: Path | None, pairs: int, held_out: int, steps: int, lr: float, seed: int,
-                         activate: bool, **_options) -> None:
+    def _finetune_titles(
+        self,
+        *,
+        tate: Path | None,
+        pairs: int,
+        held_out: int,
+        steps: int,
+        lr: float,
+        seed: int,
+        activate: bool,
+        **_options,
+    ) -> None:
         from assistant import training
 
         version = training.finetune_titles_and_register(
-            tate=tate, pairs=pairs, held_out=held_out, steps=steps, lr=lr, seed=seed, activate=activate,
-            progress=lambda message: self.stderr.write(message))
+            tate=tate,
+            pairs=pairs,
+            held_out=held_out,
+            steps=steps,
+            lr=lr,
+            seed=seed,
+            activate=activate,
+            progress=lambda message: self.stderr.write(message),
+        )
         before, after = version.metrics["before"], version.metrics["after"]
-        self.stdout.write(f"{version.kind}: version {version.pk} {version.sha256[:12]} "
-                          f"{'active' if version.is_active else 'ready'}")
+        self.stdout.write(
+            f"{version.kind}: version {version.pk} {version.sha256[:12]} {'active' if version.is_active else 'ready'}"
+        )
         loss = version.metrics["held_out_loss_before"], version.metrics["held_out_loss_after"]
-        self.stdout.write(f"title similarity to the real titles {before['title_similarity']:.3f} -> "
-                          f"{after['title_similarity']:.3f} (another work's title: "
-                          f"{after['title_similarity_other_work']:.3f}); held-out loss {loss[0]:.3f} -> {loss[1]:.3f}")
+        self.stdout.write(
+            f"title similarity to the real titles {before['title_similarity']:.3f} -> "
+            f"{after['title_similarity']:.3f} (another work's title: "
+            f"{after['title_similarity_other_work']:.3f}); held-out loss {loss[0]:.3f} -> {loss[1]:.3f}"
+        )
         for example in version.metrics["examples"]:
             self.stdout.write(f"  {example['subjects']}: {example['written']!r} (real: {example['real']!r})")
 

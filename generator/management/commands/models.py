@@ -1,11 +1,11 @@
 """The model registry from the command line, one subcommand per admin action.
 
-    manage.py models import                       # the wheels' networks as versions (every start runs it)
-    manage.py models list [--kind K]
-    manage.py models upload FILE --kind K [--slot S] --label L [--licence ..] [--credit ..] [--queue]
-    manage.py models validate ID                  # check a version still "validating"
-    manage.py models activate ID
-    manage.py models rollback KIND [--slot S]
+manage.py models import                       # the wheels' networks as versions (every start runs it)
+manage.py models list [--kind K]
+manage.py models upload FILE --kind K [--slot S] --label L [--licence ..] [--credit ..] [--queue]
+manage.py models validate ID                  # check a version still "validating"
+manage.py models activate ID
+manage.py models rollback KIND [--slot S]
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Command(BaseCommand):
 
     def _import(self, **_options) -> None:
         with tqdm(total=len(KINDS), desc="importing", unit="model", disable=not self._tty(), leave=False) as bar:
+
             def progress(kind: str) -> None:
                 bar.set_postfix_str(kind)
                 bar.update(1)
@@ -70,8 +71,19 @@ class Command(BaseCommand):
         for v in versions:
             self.stdout.write(self._line(v))
 
-    def _upload(self, *, file: Path, kind: str, slot: str, label: str, licence: str, credit: str, notes: str,
-                queue: bool, **_options) -> None:
+    def _upload(
+        self,
+        *,
+        file: Path,
+        kind: str,
+        slot: str,
+        label: str,
+        licence: str,
+        credit: str,
+        notes: str,
+        queue: bool,
+        **_options,
+    ) -> None:
         try:
             size = file.stat().st_size  # checked by the service before a byte is read
         except OSError as exc:
@@ -80,8 +92,15 @@ class Command(BaseCommand):
             upload = File(fh, name=file.name)
             upload.size = size
             version = services.model_version_upload(
-                kind=kind, slot=slot, label=label or file.stem, upload=upload, licence=licence, credit=credit,
-                notes=notes, validate="later")
+                kind=kind,
+                slot=slot,
+                label=label or file.stem,
+                upload=upload,
+                licence=licence,
+                credit=credit,
+                notes=notes,
+                validate="later",
+            )
         if queue:
             services._enqueue_validation(version_id=version.pk)
             self.stdout.write(f"version {version.pk} is validating in a worker")
@@ -91,6 +110,7 @@ class Command(BaseCommand):
     def _validate(self, *, id: int, **_options) -> None:
         stages = ("reading", "fitting", "smoke test", "saving")
         with tqdm(total=len(stages), desc="validating", disable=not self._tty(), leave=False) as bar:
+
             def progress(stage: str) -> None:
                 bar.set_postfix_str(stage)
                 bar.n = stages.index(stage) + 1
@@ -115,8 +135,10 @@ class Command(BaseCommand):
 
     def _line(self, v: ModelVersion) -> str:
         slot = f"[{v.slot}]" if v.slot else ""
-        return (f"{'*' if v.is_active else ' '} {v.pk:>4}  {v.kind + slot:28s} {v.status:10s} "
-                f"{v.short_sha or '-':12s}  {v.label}" + (f"  ({v.reason})" if v.reason else ""))
+        return (
+            f"{'*' if v.is_active else ' '} {v.pk:>4}  {v.kind + slot:28s} {v.status:10s} "
+            f"{v.short_sha or '-':12s}  {v.label}" + (f"  ({v.reason})" if v.reason else "")
+        )
 
     def _tty(self) -> bool:
         return self.stdout.isatty()

@@ -52,8 +52,15 @@ class ConvBN(nn.Module):
     """TF-same convolution without bias, batch norm, then ReLU6 unless the layer is linear."""
 
     def __init__(
-        self, cin: int, cout: int, kernel: int, *, stride: int = 1, groups: int = 1,
-        act: bool = True, eps: float = 1e-3,
+        self,
+        cin: int,
+        cout: int,
+        kernel: int,
+        *,
+        stride: int = 1,
+        groups: int = 1,
+        act: bool = True,
+        eps: float = 1e-3,
     ):
         super().__init__()
         self.conv = SameConv(cin, cout, kernel, stride=stride, groups=groups, bias=False)
@@ -97,8 +104,7 @@ class EfficientNetLite0(nn.Module):
         for repeats, kernel, stride, expand, cout in cfg.stages:
             for i in range(repeats):
                 blocks.append(
-                    MBConv(cin, cout, kernel=kernel, stride=stride if i == 0 else 1,
-                           expand=expand, eps=cfg.bn_eps)
+                    MBConv(cin, cout, kernel=kernel, stride=stride if i == 0 else 1, expand=expand, eps=cfg.bn_eps)
                 )
                 cin = cout
             self.stage_ends.append(len(blocks) - 1)
@@ -141,11 +147,15 @@ class EfficientNetLite0(nn.Module):
 
 def _rename(key: str) -> str:
     """One lukemelas key (``_blocks.3._bn1.weight``) -> this module's (``blocks.3.depthwise.bn.weight``)."""
-    top = {"_conv_stem": "stem.conv", "_bn0": "stem.bn", "_conv_head": "head.conv",
-           "_bn1": "head.bn", "_fc": "fc"}
-    inner = {"_expand_conv": "expand.conv", "_bn0": "expand.bn",
-             "_depthwise_conv": "depthwise.conv", "_bn1": "depthwise.bn",
-             "_project_conv": "project.conv", "_bn2": "project.bn"}
+    top = {"_conv_stem": "stem.conv", "_bn0": "stem.bn", "_conv_head": "head.conv", "_bn1": "head.bn", "_fc": "fc"}
+    inner = {
+        "_expand_conv": "expand.conv",
+        "_bn0": "expand.bn",
+        "_depthwise_conv": "depthwise.conv",
+        "_bn1": "depthwise.bn",
+        "_project_conv": "project.conv",
+        "_bn2": "project.bn",
+    }
     parts = key.split(".")
     if parts[0] == "_blocks":
         return ".".join(["blocks", parts[1], inner[parts[2]], *parts[3:]])

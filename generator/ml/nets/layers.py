@@ -36,8 +36,9 @@ class StyleInstanceNorm(nn.Module):
         elif self.mode == "record":
             var, mean = torch.var_mean(flat.float(), dim=(0, 2, 3), correction=0)
             self.saved = (mean, var)
-        y = F.batch_norm(flat, mean, var, gamma.reshape(-1).to(x.dtype), beta.reshape(-1).to(x.dtype),
-                         mean is None, 0.0, self.eps)
+        y = F.batch_norm(
+            flat, mean, var, gamma.reshape(-1).to(x.dtype), beta.reshape(-1).to(x.dtype), mean is None, 0.0, self.eps
+        )
         return y if n == 1 else y.reshape(n, c, h, w)
 
 

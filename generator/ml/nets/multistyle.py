@@ -65,13 +65,10 @@ class MultiStyleNet(nn.Module):
             ]
         )
         self.res = nn.ModuleList(
-            nn.ModuleList([ConvCIN(w, w, 3, cfg), ConvCIN(w, w, 3, cfg)])
-            for _ in range(cfg.res_blocks)
+            nn.ModuleList([ConvCIN(w, w, 3, cfg), ConvCIN(w, w, 3, cfg)]) for _ in range(cfg.res_blocks)
         )
         e1, e2 = cfg.expand
-        self.expand = nn.ModuleList(
-            [ConvCIN(w, e1, 3, cfg), ConvCIN(e1, e2, 3, cfg), ConvCIN(e2, 3, 9, cfg)]
-        )
+        self.expand = nn.ModuleList([ConvCIN(w, e1, 3, cfg), ConvCIN(e1, e2, 3, cfg), ConvCIN(e2, 3, 9, cfg)])
 
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         for layer in self.contract:
