@@ -1,14 +1,14 @@
 # Artstudio: one image for the web server and both workers (docker-compose.yml says which runs).
-# torch comes from PyPI, whose Linux wheels carry CUDA, so the same image serves the GPU worker.
-# For a CPU-only deployment, build smaller with:
-#   docker build --build-arg TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu .
+# torch comes from PyPI, whose Linux wheels carry CUDA, so the same image serves the GPU worker. Every
+# distribution is the one uv.lock pins, each a wheel.
 FROM python:3.11-slim
 
-ARG TORCH_INDEX_URL=""
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    UV_NO_CACHE=1 \
+    UV_PROJECT_ENVIRONMENT=/usr/local \
     DJANGO_SETTINGS_MODULE=artstudio.settings \
     ARTSTUDIO_DATA_DIR=/data
 
@@ -17,18 +17,14 @@ RUN groupadd --system --gid 1000 artstudio \
 
 WORKDIR /app
 
-# Dependencies first, in their own layer: code changes do not reinstall torch.
-COPY pyproject.toml README.md ./
-RUN mkdir -p artstudio generator \
-    && if [ -n "$TORCH_INDEX_URL" ]; then \
-         pip install --index-url "$TORCH_INDEX_URL" "torch==2.14.1" "torchvision==0.29.1"; \
-       fi \
-    && pip install . \
-    && pip uninstall -y artstudio
+# Dependencies first, in their own layer: code changes do not reinstall torch. uv installs into the image's
+# own Python (UV_PROJECT_ENVIRONMENT), exactly what the lock pins.
+COPY pyproject.toml uv.lock README.md ./
+RUN pip install uv==0.13.8 && uv sync --locked --no-install-project
 
 # The project, installed in place: settings find templates/ and static/ next to the package.
 COPY . .
-RUN pip install --no-deps -e .
+RUN uv sync --locked
 
 # Build-time state that belongs to the image, not to a volume: hashed static files for whitenoise and
 # the shipped networks, read once from the installed wheels into safetensors (the `migrate` service's

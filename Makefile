@@ -3,23 +3,27 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run install test test-ops lint compose-config
+.PHONY: run install test test-ops lint upgrade compose-config
 
 run: $(VENV)/.installed
 	$(BIN)/artstudio-serve
 
 install: $(VENV)/.installed
 
-# Each stamp is remade when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# Each stamp is remade when the lock changes. uv installs exactly what uv.lock pins (uv sync --locked).
+$(BIN)/uv:
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q uv==0.13.8
+
+$(VENV)/.installed: pyproject.toml uv.lock $(BIN)/uv
+	$(BIN)/uv sync -q --locked
+	rm -f $(VENV)/.installed-test
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q -e '.[test]'
-	touch $@ $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml uv.lock $(BIN)/uv
+	$(BIN)/uv sync -q --locked --extra test
+	rm -f $(VENV)/.installed
+	touch $@
 
 test: $(VENV)/.installed-test
 	.ci/ensure-chromium
@@ -28,8 +32,15 @@ test: $(VENV)/.installed-test
 test-ops: $(VENV)/.installed-test
 	$(BIN)/python -m pytest tests/ops
 
+# What the test command checks before the tests (tests/ops/test_code_checks.py), on its own.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# Every pin in uv.lock to the newest release pyproject.toml's ranges allow; then run the tests and commit uv.lock.
+upgrade: $(BIN)/uv
+	$(BIN)/uv lock --upgrade
 
 # docker-compose.yml as Docker Compose reads it, with .env.example as the .env (no Docker engine needed).
 compose-config: $(VENV)/.installed-test

@@ -2,6 +2,8 @@
 
 Blend styles with weights: ``--style starry-night=0.7 --style my_painting.jpg=0.3``.
 ``--list`` prints the presets. Bad input exits with status 2 and a message; no output is written.
+What can be checked without the engine (the files, the presets, every option's range) is checked before
+torch is imported, so a mistyped path is answered at once rather than after seconds of loading.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sys
 from pathlib import Path
 
 from .errors import Cancelled, StyleError
+from .options import BRUSH, SIDE, STRENGTH, check_options, check_weight
+from .presets import PRESETS
 
 # The command line paints with the networks the wheels ship, kept in the user's cache; the studio
 # paints with the versions its model registry has active.
@@ -39,10 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="STYLE[=WEIGHT]",
         help="a preset slug or a painting's path; repeat to blend",
     )
-    p.add_argument("--strength", type=float, default=1.0, help="0..1 (default 1)")
+    p.add_argument("--strength", type=float, default=STRENGTH.default, help="0..1 (default 1)")
     p.add_argument("--preserve-colors", action="store_true", help="keep the photo's colours")
-    p.add_argument("--size", type=int, default=1024, help="output long side in pixels, 64..4096 (default 1024)")
-    p.add_argument("--brush", type=float, default=1.0, help="stroke size, 0.25..4 (default 1)")
+    p.add_argument(
+        "--size", type=int, default=int(SIDE.default), help="output long side in pixels, 64..4096 (default 1024)"
+    )
+    p.add_argument("--brush", type=float, default=BRUSH.default, help="stroke size, 0.25..4 (default 1)")
     p.add_argument("--quality", action="store_true", help="refine by optimisation (slower, finer texture)")
     p.add_argument("--steps", type=int, default=None, help="quality-mode optimisation steps")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
@@ -57,16 +63,43 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Everything the arguments can get wrong that needs no network: StyleError with what to do."""
+    if not args.photo.is_file():
+        raise StyleError(f"There is no photo at {args.photo}.")
+    if args.output.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise StyleError(f"Write the result to a {', '.join(OUTPUT_SUFFIXES)} file, not {args.output.name!r}.")
+    if not args.output.parent.is_dir():
+        raise StyleError(f"The folder {args.output.parent} does not exist.")
+    for style, weight in args.style:
+        check_weight(weight)
+        if style not in PRESETS and not Path(style).is_file():
+            raise StyleError(f"{style!r} is neither a preset (see --list) nor a painting's file.")
+    if sum(weight for _, weight in args.style) <= 0:
+        raise StyleError("At least one style needs a weight above zero.")
+    check_options(
+        strength=args.strength, max_side=args.size, brush=args.brush, mode="quality" if args.quality else "fast"
+    )
+    if args.steps is not None and args.steps < 1:
+        raise StyleError(f"Quality mode needs at least one step, not {args.steps}.")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.list:
-        from .presets import PRESETS
-
         for p in PRESETS.values():
             print(f"{p.slug:20s} {p.kind:8s} {p.name:22s} {', '.join(p.tags)}")
         return 0
     if not (args.photo and args.output and args.style):
         build_parser().error("give a photo, an output path and at least one --style")
+    try:
+        check_arguments(args)
+    except StyleError as exc:
+        print(f"artstudio-stylize: {exc}", file=sys.stderr)
+        return 2
 
     from tqdm import tqdm
 

@@ -36,7 +36,6 @@ from PIL import Image
 from . import presets, registry
 from .errors import Cancelled, StyleError
 from .imaging import (
-    MAX_SIDE,
     ImageSource,
     Palette,
     fit_long_side,
@@ -50,6 +49,7 @@ from .imaging import (
     to_tensor,
 )
 from .nets.layers import shared_stats
+from .options import check_options, check_weight
 from .registry import ModelRef, ModelSet
 from .texture import painting_detail
 
@@ -142,7 +142,7 @@ def stylize(
 ) -> StylizeResult:
     """Paint `content` in `style` with the networks in `models`; see docs/engine-api.md."""
     started = time.perf_counter()
-    _check_options(strength=strength, max_side=max_side, brush=brush, mode=mode)
+    check_options(strength=strength, max_side=max_side, brush=brush, mode=mode)
     report = progress or (lambda fraction, preview: None)
     stopped = cancel or (lambda: False)
     dev = registry.resolve_device(device)
@@ -216,17 +216,6 @@ def stylize(
     )
 
 
-def _check_options(*, strength: float, max_side: int, brush: float, mode: str) -> None:
-    if not (isinstance(strength, int | float) and 0.0 <= strength <= 1.0):
-        raise StyleError(f"Strength must be between 0 and 1, not {strength!r}.")
-    if not (isinstance(max_side, int) and 64 <= max_side <= MAX_SIDE):
-        raise StyleError(f"The output size must be a whole number of pixels from 64 to {MAX_SIDE}, not {max_side!r}.")
-    if not (isinstance(brush, int | float) and 0.25 <= brush <= 4.0):
-        raise StyleError(f"Brush size must be between 0.25 and 4, not {brush!r}.")
-    if mode not in ("fast", "quality"):
-        raise StyleError(f"Mode must be 'fast' or 'quality', not {mode!r}.")
-
-
 @contextmanager
 def _precision(dev: torch.device) -> Iterator[None]:
     # Half precision roughly doubles convolution throughput on a GPU; the norm statistics stay
@@ -292,8 +281,7 @@ def _normalise_blend(style: object) -> list[tuple[object, float]]:
         raise StyleError("A blend needs at least one style.")
     resolved = []
     for spec, weight in parts:
-        if not (isinstance(weight, int | float) and weight >= 0 and math.isfinite(weight)):
-            raise StyleError(f"Blend weights must be zero or more, not {weight!r}.")
+        check_weight(weight)
         resolved.append((_resolve(spec), weight))
     total = sum(w for _, w in resolved)
     if total <= 0:

@@ -26,7 +26,6 @@ ImageSource = str | os.PathLike | bytes | BinaryIO | Image.Image
 
 MIN_SIDE = 32
 MAX_PIXELS = 40_000_000  # 40 megapixels, well above any camera photo an artist uploads
-MAX_SIDE = 4096  # the longest output side
 
 
 def load_image(source: ImageSource, *, what: str = "image", max_pixels: int = MAX_PIXELS) -> Image.Image:

@@ -428,7 +428,10 @@ def llama_cpp_scores(ids: list[int], folder: Path):
 def test_the_export_predicts_what_llama_cpp_predicts_from_the_same_gguf(smollm, tmp_path):
     """An independent reading of the GGUF, by the package's own runtime. llama.cpp multiplies the 4-bit
     blocks with 8-bit activations, so the numbers differ a little; the predictions should not."""
-    pytest.importorskip("llama_cpp")
+    pytest.importorskip(
+        "llama_cpp",
+        reason="llama-cpp-python is not installed (it compiles llama.cpp): `uv pip install llama-cpp-python` first",
+    )
 
     instruction = "Suggest three titles for a painting of " + LIGHTHOUSE
     answer = smollm.complete(instruction, max_new_tokens=40)
