@@ -33,6 +33,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
+from typing import IO, BinaryIO
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
@@ -359,7 +360,7 @@ def _die_with_parent():
 @dataclass
 class Child:
     name: str
-    proc: subprocess.Popen
+    proc: subprocess.Popen[bytes]
     argv: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict)
     buffer: bytes = b""
@@ -369,12 +370,17 @@ class Child:
     def pid(self) -> int:
         return self.proc.pid
 
+    @property
+    def stdout(self) -> IO[bytes]:
+        assert self.proc.stdout is not None  # every child is spawned with stdout=PIPE
+        return self.proc.stdout
+
 
 @dataclass
 class Supervisor:
     """Starts children in their own process groups, prefixes their output, stops them all."""
 
-    out: object = field(default_factory=lambda: sys.stdout.buffer)
+    out: BinaryIO = field(default_factory=lambda: sys.stdout.buffer)
     color: bool = False
     children: list[Child] = field(default_factory=list)
     stop_requested: int | None = None  # the signal that asked us to stop
@@ -419,7 +425,7 @@ class Supervisor:
     def _read(self, child: Child) -> bool:
         """Read what is available; False at end of file."""
         try:
-            data = os.read(child.proc.stdout.fileno(), 65536)
+            data = os.read(child.stdout.fileno(), 65536)
         except BlockingIOError:
             return True
         if not data:
@@ -427,7 +433,7 @@ class Supervisor:
                 self._emit(child.name, child.buffer + b"\n")
                 child.buffer = b""
             with contextlib.suppress(KeyError):
-                self.selector.unregister(child.proc.stdout)
+                self.selector.unregister(child.stdout)
             return False
         *lines, child.buffer = (child.buffer + data).split(b"\n")
         for line in lines:
@@ -467,10 +473,10 @@ class Supervisor:
             start_new_session=True,
             preexec_fn=self._preexec,
         )
-        os.set_blocking(proc.stdout.fileno(), False)
         child = Child(name, proc, tuple(argv), dict(env))
+        os.set_blocking(child.stdout.fileno(), False)
         self.children.append(child)
-        self.selector.register(proc.stdout, selectors.EVENT_READ, child)
+        self.selector.register(child.stdout, selectors.EVENT_READ, child)
         return child
 
     def running(self) -> list[Child]:
@@ -615,7 +621,7 @@ def serve(environ: Mapping[str, str] | None = None, *, out=None) -> int:
     if reason:
         sup.say(f"{reason}; stopping")
     else:
-        sup.say(f"stopping ({signal.Signals(sup.stop_requested).name})")
+        sup.say(f"stopping ({signal.Signals(sup.stop_requested or signal.SIGTERM).name})")
     sup.stop_all(config.stop_timeout, last=broker)  # the broker last, so the worker can hand back its jobs
     sup.say("stopped")
     return 1 if reason else 0

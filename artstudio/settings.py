@@ -12,6 +12,7 @@ import os
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -84,7 +85,8 @@ def persisted_secret_key(folder: Path) -> str:
         return ""
 
 
-if DEBUG or TESTING:
+# mypy's django-stubs plugin loads these settings to read the models; it signs nothing, so it needs no real key.
+if DEBUG or TESTING or "mypy" in sys.modules:
     SECRET_KEY = env_str("DJANGO_SECRET_KEY", "django-insecure-development-key-never-use-in-production")
 else:
     SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or persisted_secret_key(DATA_DIR)
@@ -171,7 +173,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
+            "NAME": str(DATA_DIR / "db.sqlite3"),
             "OPTIONS": {
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
                 "transaction_mode": "IMMEDIATE",
@@ -252,7 +254,7 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 # Permissions-Policy (django-permissions-policy): the studio uses none of these browser features.
-PERMISSIONS_POLICY = {
+PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
     for feature in (
         "accelerometer",
@@ -360,7 +362,7 @@ ARTSTUDIO_QUOTA_STORAGE_MB = env_int("ARTSTUDIO_QUOTA_STORAGE_MB", 2048, minimum
 
 # The cache holds the rate limits' counters: it must be shared by every web process, so it lives in
 # Redis (the broker's server, under its own key prefix). Tests count in memory.
-CACHES = {
+CACHES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if TESTING
     else {
@@ -386,7 +388,7 @@ CELERY_TASK_TIME_LIMIT = env_int("ARTSTUDIO_TASK_TIME_LIMIT", 3600, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - min(30, CELERY_TASK_TIME_LIMIT // 4)
 # Redis re-delivers an unacknowledged message after the visibility timeout; it must exceed the hard
 # limit, or a long job still running would be handed to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, int | str] = {"visibility_timeout": 2 * CELERY_TASK_TIME_LIMIT}
 # Put every broker key under a prefix, so several studios (or test runs) can share one Redis database.
 if REDIS_KEY_PREFIX:
     CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = REDIS_KEY_PREFIX

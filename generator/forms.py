@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
@@ -12,7 +14,7 @@ from generator.services import OUTPUT_SIDES
 class SignupForm(UserCreationForm):
     email = forms.EmailField(label=_("E-mail"), required=True, help_text=_("Used only to reset your password."))
 
-    class Meta(UserCreationForm.Meta):
+    class Meta(UserCreationForm.Meta):  # type: ignore[name-defined]  # the stubs leave out the form's Meta
         model = User
         fields = ("username", "email")
 
@@ -55,8 +57,9 @@ class StudioForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["style_preset"].choices = [(p.slug, p.name) for p in presets]  # the database's presets
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         if data.get("style_source") == "upload":
             data["style_preset"] = None
             if not data.get("style_image"):

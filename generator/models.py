@@ -61,7 +61,9 @@ class Visibility(models.TextChoices):
 
 
 # The kinds come from the engine's one table (generator/ml/kinds.py, which imports no torch).
-ModelKind = models.TextChoices("ModelKind", {k.value: (k.value, _(k.label)) for k in KINDS.values()})
+ModelKind = models.TextChoices(  # type: ignore[call-overload]  # django-stubs knows only the class syntax
+    "ModelKind", {k.value: (k.value, _(k.label)) for k in KINDS.values()}
+)
 
 
 class ModelSource(models.TextChoices):

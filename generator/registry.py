@@ -68,6 +68,7 @@ def for_job(job: Job) -> JobModels:
         raise NoActiveVersion(
             _("The style “%(slug)s” was removed from the studio. Pick another style.") % {"slug": slug}
         )
+    style: bytes | Network
     if preset is None:
         style = read_file(job.style_image)
     elif preset.kind == PresetKind.NETWORK:

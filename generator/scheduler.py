@@ -144,7 +144,7 @@ def _owners(queue: str) -> dict[int, _Owner]:
     if not rows:
         return {}
     waiting = Counter(owner for owner, _queued in rows)
-    first = {}
+    first: dict[int, datetime] = {}
     for owner, queued in rows:
         first.setdefault(owner, queued)
     running = Counter(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -27,12 +27,12 @@ def visible_presets() -> QuerySet[Preset]:
     )
 
 
-def gallery_for(*, user: AbstractBaseUser) -> QuerySet[Artwork]:
+def gallery_for(*, user: User) -> QuerySet[Artwork]:
     """The user's own artworks, newest first."""
     return Artwork.objects.filter(owner=user).order_by("-created")
 
 
-def recent_jobs_for(*, user: AbstractBaseUser, limit: int = 5) -> QuerySet[Job]:
+def recent_jobs_for(*, user: User, limit: int = 5) -> QuerySet[Job]:
     return Job.objects.filter(owner=user).select_related("artwork").order_by("-created")[:limit]
 
 
@@ -67,7 +67,7 @@ class Usage:
         return any(a.near for a in (self.active_jobs, self.jobs_today, self.storage))
 
 
-def usage_for(*, user: AbstractBaseUser) -> Usage:
+def usage_for(*, user: User) -> Usage:
     quota = Quota.objects.filter(user=user).first() or Quota(user_id=user.pk)
     stored = (Job.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0) + (
         Artwork.objects.filter(owner=user).aggregate(n=Sum("stored_bytes"))["n"] or 0
@@ -89,12 +89,12 @@ def queue_position(*, job: Job) -> int | None:
     return scheduler.jobs_ahead(job)
 
 
-def job_for(*, user: AbstractBaseUser, pk: uuid.UUID | str) -> Job:
+def job_for(*, user: User, pk: uuid.UUID | str) -> Job:
     """The user's job, or 404: another person's job looks exactly like one that does not exist."""
     return get_object_or_404(Job.objects.select_related("artwork"), pk=pk, owner=user)
 
 
-def artwork_for(*, user: AbstractBaseUser, pk: uuid.UUID | str) -> Artwork:
+def artwork_for(*, user: User, pk: uuid.UUID | str) -> Artwork:
     return get_object_or_404(Artwork.objects.prefetch_related("model_versions"), pk=pk, owner=user)
 
 

@@ -23,7 +23,7 @@ from typing import Literal
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
@@ -178,9 +178,11 @@ def _reencode(img: Image.Image, stored: str) -> tuple[bytes, int, int]:
 def _cmyk_to_rgb(img: Image.Image, icc: bytes | None) -> Image.Image:
     if icc:
         try:
-            return ImageCms.profileToProfile(
+            converted = ImageCms.profileToProfile(
                 img, ImageCms.ImageCmsProfile(io.BytesIO(icc)), ImageCms.createProfile("sRGB"), outputMode="RGB"
             )
+            if converted is not None:  # None only when converting in place, which this is not
+                return converted
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken profile: Pillow's plain conversion below
     return img.convert("RGB")
@@ -233,7 +235,7 @@ def _save_file(field: FieldFile, filename: str, data: bytes | io.BufferedReader,
 
 def job_create(
     *,
-    owner: AbstractBaseUser,
+    owner: User,
     photo: UploadedFile,
     style_preset: str | None = None,
     style_image: UploadedFile | None = None,
@@ -302,7 +304,7 @@ def job_create(
     return job
 
 
-def _count_against_quota(*, owner: AbstractBaseUser, new_bytes: int = 0) -> None:
+def _count_against_quota(*, owner: User, new_bytes: int = 0) -> None:
     """Inside the transaction that queues a job: refuse it when the artist's quota is reached, else
     count it for today. The day's row is locked first, so two submits at once cannot both take the
     last place (on SQLite the IMMEDIATE transaction already serialises them)."""
@@ -338,14 +340,14 @@ def _count_against_quota(*, owner: AbstractBaseUser, new_bytes: int = 0) -> None
     DailyUsage.objects.filter(pk=day.pk).update(jobs=F("jobs") + 1)
 
 
-def _owned(job: Job, by: AbstractBaseUser) -> None:
+def _owned(job: Job, by: User) -> None:
     """Only the owner changes a job or its artwork: the same rule as the pages' reads (selectors.job_for),
     staff included (they are artists like any other in the studio; the admin has its own permissions)."""
     if job.owner_id != by.pk:
         raise PermissionDenied
 
 
-def job_cancel(*, job: Job, by: AbstractBaseUser) -> Job:
+def job_cancel(*, job: Job, by: User) -> Job:
     """A queued job stops at once; a running one is asked to stop (the worker checks the flag)."""
     _owned(job, by)
     stopped = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
@@ -357,7 +359,7 @@ def job_cancel(*, job: Job, by: AbstractBaseUser) -> Job:
     return job
 
 
-def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
+def job_retry(*, job: Job, by: User) -> Job:
     """A failed or cancelled job goes back to its queue with the same uploads and parameters.
 
     A retry counts against the owner's quota like a new job: ValidationError when it is reached."""
@@ -387,7 +389,7 @@ def job_retry(*, job: Job, by: AbstractBaseUser) -> Job:
     return job
 
 
-def artwork_delete(*, artwork: Artwork, by: AbstractBaseUser) -> None:
+def artwork_delete(*, artwork: Artwork, by: User) -> None:
     """Remove an artwork, the job that made it, and every file of both (photo, painting, result)."""
     job = artwork.job
     _owned(job, by)
@@ -568,7 +570,8 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
         artwork.stored_bytes = len(full.getvalue()) + len(thumbnail)
         artwork.save()
         # Exactly the versions the engine reports it used, each one of those the job was given
-        artwork.model_versions.set(chosen.version_for(ref.kind, ref.sha256, ref.slot) for ref in result.models)
+        used = (chosen.version_for(ref.kind, ref.sha256, ref.slot) for ref in result.models)
+        artwork.model_versions.set([version for version in used if version is not None])
         transaction.on_commit(lambda: _suggest_later(artwork.pk))
     return artwork
 
@@ -580,7 +583,7 @@ def _suggest_later(artwork_id: uuid.UUID) -> None:
     artwork_suggest_enqueue(artwork_id=artwork_id)
 
 
-def artwork_retitle(*, artwork: Artwork, by: AbstractBaseUser, title: str) -> Artwork:
+def artwork_retitle(*, artwork: Artwork, by: User, title: str) -> Artwork:
     if artwork.owner_id != by.pk:
         raise PermissionDenied
     title = " ".join(title.split())[:120]
@@ -602,7 +605,7 @@ def _refuse(field: str, message: str) -> ValidationError:
     return ValidationError({field: message})
 
 
-def model_version_activate(*, version: ModelVersion, by: AbstractBaseUser | None = None) -> ModelVersion:
+def model_version_activate(*, version: ModelVersion, by: User | None = None) -> ModelVersion:
     """Make `version` the one that paints for its kind (and slot); the next job uses it, no restart needed."""
     with transaction.atomic():
         # Lock every version of this kind and slot first: of two admins activating at once, the second
@@ -626,7 +629,7 @@ def model_version_activate(*, version: ModelVersion, by: AbstractBaseUser | None
     return version
 
 
-def model_version_rollback(*, kind: str, slot: str = "", by: AbstractBaseUser | None = None) -> ModelVersion:
+def model_version_rollback(*, kind: str, slot: str = "", by: User | None = None) -> ModelVersion:
     """Activate again the version of this kind that was active before the current one."""
     earlier = (
         ModelVersion.objects.filter(
@@ -643,7 +646,7 @@ def model_version_rollback(*, kind: str, slot: str = "", by: AbstractBaseUser | 
 WEIGHTS_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt", ".bin")
 
 
-def check_model_upload(*, kind: str, slot: str, upload: UploadedFile) -> str:
+def check_model_upload(*, kind: str, slot: str, upload: File) -> str:
     """What can be told of an upload without reading it; raises ValidationError keyed by form field.
 
     Returns the file's suffix. The content is checked later, by model_version_validate in a worker.
@@ -687,12 +690,12 @@ def model_version_upload(
     *,
     kind: str,
     label: str,
-    upload: UploadedFile,
+    upload: File,  # an UploadedFile from the admin, a plain File from `manage.py models upload`
     slot: str = "",
     licence: str = "",
     credit: str = "",
     notes: str = "",
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     validate: Literal["queue", "now", "later"] = "queue",
 ) -> ModelVersion:
     """Keep an admin's weights file as a version in "validating" and have it checked.
@@ -704,12 +707,12 @@ def model_version_upload(
     version = ModelVersion(
         kind=kind,
         slot=slot,
-        label=label.strip() or upload.name,
+        label=label.strip() or upload.name or "",
         licence=licence,
         credit=credit,
         notes=notes,
         source=ModelVersion.Source.UPLOAD,
-        size=upload.size,
+        size=upload.size or 0,
         created_by=by,
         status=ModelVersion.Status.VALIDATING,
     )
@@ -729,7 +732,7 @@ def _enqueue_validation(*, version_id: int) -> None:
     from generator.tasks import validate_model_version
 
     try:
-        validate_model_version.apply_async(args=[version_id], queue=Queue.CPU)
+        validate_model_version.apply_async(args=(version_id,), queue=Queue.CPU)
     except Exception:
         logger.exception("Could not enqueue the validation of model version %s", version_id)
         _reject(
