@@ -2,7 +2,7 @@
 
 Settings come from Django's settings under the ``CELERY_`` prefix. The worker's parent process
 imports the task modules but never torch: each child warms the engine after the fork
-(``generator.tasks.warm_engine``), because a CUDA context does not survive ``fork()``.
+(``generator.worker_process.warm_engine``), because a CUDA context does not survive ``fork()``.
 """
 
 import os
@@ -18,6 +18,8 @@ app.autodiscover_tasks()
 # Registers the worker's remote-control commands (the admin's worker dashboard asks them). Imported
 # here, not autodiscovered, so every process that loads the app knows them: the worker, which answers,
 # and `celery -A artstudio inspect artstudio_device`. The module reads settings only when asked.
+# Connects the worker's start-up hooks (its queues, the children's threads and warm-up) for the same reason.
+import generator.worker_process  # noqa: E402, F401
 import generator.worker_status  # noqa: E402, F401
 
 
@@ -35,7 +37,7 @@ class JobTick(bootsteps.StartStopStep):
     def start(self, worker) -> None:
         from django.conf import settings
 
-        from generator.tasks import tick
+        from generator.worker_process import tick
 
         self.timers = [
             worker.timer.call_after(1.0, tick),

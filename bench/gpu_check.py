@@ -29,8 +29,8 @@ from generator.ml import engine  # noqa: E402
 from generator.ml.engine import Network  # noqa: E402
 from generator.ml.files import save_state  # noqa: E402
 from generator.ml.imaging import load_image  # noqa: E402
+from generator.ml.loading import ModelSet, Weights  # noqa: E402
 from generator.ml.nets.transformer_net import TransformerNet  # noqa: E402
-from generator.ml.registry import ModelSet, Weights  # noqa: E402
 from generator.ml.weights import shipped  # noqa: E402
 
 ASSETS = ROOT / "generator" / "ml" / "assets"

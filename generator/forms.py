@@ -7,8 +7,8 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
+from generator.ml.options import BRUSH, SIDE, STRENGTH, STUDIO_SIDES, JobOptions
 from generator.models import Mode
-from generator.services import OUTPUT_SIDES
 
 
 class SignupForm(UserCreationForm):
@@ -35,21 +35,24 @@ class StudioForm(forms.Form):
     style_image = forms.FileField(label=_("Painting"), required=False)
     strength = forms.FloatField(
         label=_("Strength"),
-        min_value=0.0,
-        max_value=1.0,
-        initial=1.0,
+        min_value=STRENGTH.low,
+        max_value=STRENGTH.high,
+        initial=STRENGTH.default,
         widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}),
     )
     brush = forms.FloatField(
         label=_("Brush size"),
-        min_value=0.25,
-        max_value=4.0,
-        initial=1.0,
+        min_value=BRUSH.low,
+        max_value=BRUSH.high,
+        initial=BRUSH.default,
         widget=forms.NumberInput(attrs={"type": "range", "step": "0.25"}),
     )
     preserve_colors = forms.BooleanField(label=_("Keep the photo's colours"), required=False)
     max_side = forms.TypedChoiceField(
-        label=_("Output size"), coerce=int, initial=1024, choices=[(side, f"{side} px") for side in OUTPUT_SIDES]
+        label=_("Output size"),
+        coerce=int,
+        initial=int(SIDE.default),
+        choices=[(side, f"{side} px") for side in STUDIO_SIDES],
     )
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.FAST, widget=forms.RadioSelect)
 
@@ -69,3 +72,15 @@ class StudioForm(forms.Form):
             if not data.get("style_preset"):
                 self.add_error("style_preset", _("Pick one of the built-in styles."))
         return data
+
+    def options(self) -> JobOptions:
+        """The job's options, from a valid form."""
+        data = self.cleaned_data
+        return JobOptions(
+            style_preset=data["style_preset"],
+            strength=data["strength"],
+            brush=data["brush"],
+            preserve_colors=data["preserve_colors"],
+            max_side=data["max_side"],
+            mode=data["mode"],
+        )

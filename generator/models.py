@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from generator.ml.kinds import KINDS
+from generator.ml.options import JobOptions
 from generator.queues import Queue
 
 
@@ -241,8 +242,7 @@ class Job(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.FloatField(_("progress"), default=0.0)
     queue = models.CharField(_("queue"), max_length=16, choices=Queue.choices, default=Queue.CPU)
-    # {"style_preset": slug | None, "strength", "brush", "preserve_colors", "max_side", "mode"}
-    params = models.JSONField(_("parameters"), default=dict)
+    params = models.JSONField(_("parameters"), default=dict)  # JobOptions.to_params(); read with .options
     photo = models.FileField(_("photo"), upload_to=photo_upload_to, max_length=255)
     style_image = models.FileField(_("style image"), upload_to=style_upload_to, max_length=255, blank=True)
     preview = models.FileField(_("preview"), upload_to=preview_upload_to, max_length=255, blank=True)
@@ -299,8 +299,12 @@ class Job(models.Model):
         return round(self.progress * 100)
 
     @property
+    def options(self) -> JobOptions:
+        return JobOptions.from_params(self.params)
+
+    @property
     def style_label(self) -> str:
-        return self.params.get("style_preset") or ""
+        return self.options.style_preset or ""
 
 
 class Artwork(models.Model):
@@ -314,7 +318,7 @@ class Artwork(models.Model):
     title = models.CharField(_("title"), max_length=120, blank=True)
     # The creative assistant's suggestions for it: {"titles": [...], "tags": [...], "versions": [ids]}
     suggestions = models.JSONField(_("suggestions"), default=dict, blank=True)
-    params = models.JSONField(_("parameters"), default=dict)
+    params = models.JSONField(_("parameters"), default=dict)  # its job's, as it was painted; read with .options
     device = models.CharField(_("device"), max_length=16)
     seconds = models.FloatField(_("seconds"))
     stored_bytes = models.PositiveBigIntegerField(_("bytes stored"), default=0)  # picture and thumbnail
@@ -342,6 +346,10 @@ class Artwork(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("generator:artwork", args=[self.pk])
+
+    @property
+    def options(self) -> JobOptions:
+        return JobOptions.from_params(self.params)
 
 
 class Quota(models.Model):

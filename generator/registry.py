@@ -37,7 +37,7 @@ class JobModels:
     versions: tuple[ModelVersion, ...]
 
     def model_set(self):
-        from generator.ml.registry import ModelSet
+        from generator.ml.loading import ModelSet
 
         return ModelSet.of(weights_of(v) for v in self.versions)
 
@@ -62,7 +62,7 @@ def for_job(job: Job) -> JobModels:
     """The style and the active versions that `job` paints with, read now (at the job's start)."""
     from generator.ml.engine import Network
 
-    slug = job.params.get("style_preset")
+    slug = job.options.style_preset
     preset = Preset.objects.filter(slug=slug).first() if slug else None
     if slug and preset is None:
         raise NoActiveVersion(
@@ -77,7 +77,7 @@ def for_job(job: Job) -> JobModels:
         style = Network(ModelKind.transformer_net, slot=preset.model_slot)
     else:
         style = read_file(preset.painting)
-    keys = needed(preset=preset, mode=job.params.get("mode", Mode.FAST))
+    keys = needed(preset=preset, mode=job.options.mode)
     return JobModels(style, tuple(_active(keys)))
 
 
@@ -98,7 +98,7 @@ def _active(keys: list[tuple[str, str]]) -> list[ModelVersion]:
 
 def weights_of(version: ModelVersion):
     """The engine's handle on a version: a local file path and the sha256 it must have."""
-    from generator.ml.registry import Weights
+    from generator.ml.loading import Weights
 
     return Weights(version.kind, local_path(version), version.sha256, version.slot)
 
@@ -136,7 +136,7 @@ def read_file(field) -> bytes:
 def warm_up(*, queues: list[str] | tuple[str, ...], device: str) -> list[ModelVersion]:
     """Load the active versions the given queues' jobs use; paint tiny pictures with the painting ones."""
     from generator.ml import engine
-    from generator.ml.registry import ModelSet, preload, resolve_device
+    from generator.ml.loading import ModelSet, preload, resolve_device
 
     wanted = {k.value for k in KINDS.values() if set(k.warm_on) & set(queues)}
     versions = list(active_versions().filter(kind__in=wanted))

@@ -38,6 +38,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from generator.broker import BrokerUnavailable, broker, queue_lengths
 from generator.models import Job
 from generator.queues import Queue
 
@@ -177,7 +178,6 @@ def send_tokens(queue: str, count: int = 1) -> bool:
     within ARTSTUDIO_BROKER_SEND_TIMEOUT seconds. The jobs are in the database already: the tick sends
     what could not be sent now."""
     from generator.tasks import run_next_job  # the tasks module imports services: import it late
-    from generator.worker_status import BrokerUnavailable, broker
 
     if count <= 0:
         return True
@@ -201,7 +201,6 @@ def send_tokens(queue: str, count: int = 1) -> bool:
 
 def tick() -> None:
     """Reap the jobs of dead workers, then send the tokens that the waiting jobs lack."""
-    from generator.worker_status import BrokerUnavailable, queue_lengths
 
     reap()
     waiting = dict(

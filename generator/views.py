@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from assistant.forms import IdeaForm
 from generator import selectors, services
 from generator.forms import SignupForm, StudioForm
 from generator.limits import form_over_limit, over_limit, wait_message
@@ -111,15 +110,7 @@ def studio(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             job = services.job_create(
-                owner=request.user,
-                photo=data["photo"],
-                style_preset=data["style_preset"],
-                style_image=data["style_image"],
-                strength=data["strength"],
-                brush=data["brush"],
-                preserve_colors=data["preserve_colors"],
-                max_side=data["max_side"],
-                mode=data["mode"],
+                owner=request.user, photo=data["photo"], style_image=data["style_image"], options=form.options()
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
@@ -136,7 +127,6 @@ def studio(request: HttpRequest) -> HttpResponse:
         "selected_preset": selected,
         "recent_jobs": selectors.recent_jobs_for(user=request.user),
         "usage": selectors.usage_for(user=request.user),
-        "idea_form": IdeaForm(),  # the assistant's panel
     }
     return render(request, "generator/studio.html", context, status=status)
 

@@ -6,29 +6,27 @@ Two halves share this module:
   (the prefork parent), which must never import torch or touch CUDA (a CUDA context does not survive
   ``fork()``), so it asks ``nvidia-smi`` instead. artstudio/celery.py imports this module, which is
   what registers the command; keep the imports here light (no models, no admin) for that reason;
-- the web side: ``workers_overview``, ``queue_lengths`` and ``dashboard_context`` for the admin's
-  worker dashboard (the view is in generator/admin_views.py).
+- the web side: ``workers_overview`` and ``dashboard_context`` for the admin's worker dashboard (the
+  view is in generator/admin_views.py); the broker connection and the queue lengths come from
+  generator/broker.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from celery.worker.control import inspect_command
-from kombu.exceptions import OperationalError
-from kombu.utils.url import maybe_sanitize_url
 
 if TYPE_CHECKING:
     from celery import Celery
-    from kombu import Connection
+
+from generator.broker import BrokerUnavailable, broker, default_app, queue_lengths
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +35,6 @@ DEVICE_CACHE_SECONDS = 10.0
 NVIDIA_SMI_TIMEOUT = 3.0  # the command blocks the worker's event loop while it waits: keep it short
 NVIDIA_SMI_QUERY = ["--query-gpu=name,memory.total,memory.used", "--format=csv,noheader,nounits"]
 START_COMMAND = "celery -A artstudio worker -Q gpu,cpu -P prefork -c 1 -l info"
-
-
-class BrokerUnavailable(Exception):
-    """The broker (Redis) could not be reached, so nothing can be said about the workers."""
 
 
 # --- The worker side ---------------------------------------------------------------------------------
@@ -85,7 +79,7 @@ def gpus_from_nvidia_smi() -> list[dict[str, Any]]:
 def device_text(reply: object) -> str:
     """One line for the dashboard: "cpu", "cuda: NVIDIA H200 (140 GiB, 3 GiB used)", or what went wrong.
 
-    Mirrors how the engine picks its device (generator/ml/registry.py): "cpu" means cpu; "auto" and
+    Mirrors how the engine picks its device (generator/ml/loading.py): "cpu" means cpu; "auto" and
     "cuda" mean the GPU when there is one; "cuda" without one makes every job fail.
     """
     if not isinstance(reply, dict) or "setting" not in reply:
@@ -123,42 +117,9 @@ class WorkerInfo:
         return None if self.uptime is None else datetime.now(UTC) - timedelta(seconds=self.uptime)
 
 
-def _default_app(app: Celery | None) -> Celery:
-    if app is not None:
-        return app
-    from artstudio.celery import app as studio_app  # not at import time: that module imports this one
-
-    return studio_app
-
-
-@contextlib.contextmanager
-def broker(
-    app: Celery | None = None, *, write: bool, timeout: float, socket_timeout: float | None = None
-) -> Iterator[Connection]:
-    """A broker connection that fails within about `timeout` seconds instead of retrying for long; with a
-    `socket_timeout`, also when the broker accepts the connection and then never answers (a stalled server).
-    Not for broadcasts: their replies are read with blocking pops that a short socket timeout would cut.
-
-    The app's own options (the global_keyprefix among them) still apply: Celery merges these into
-    broker_transport_options.
-    """
-    app = _default_app(app)
-    factory = app.connection_for_write if write else app.connection_for_read
-    options = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "socket_connect_timeout": timeout}
-    if socket_timeout is not None:
-        options["socket_timeout"] = socket_timeout
-    conn = factory(connect_timeout=timeout, transport_options=options)
-    try:
-        with conn:
-            yield conn
-    except (OperationalError, *conn.connection_errors) as exc:
-        where = maybe_sanitize_url(conn.as_uri(include_password=True))  # as_uri() masks even a missing password
-        raise BrokerUnavailable(f"The broker at {where} cannot be reached: {exc}") from exc
-
-
 def workers_overview(app: Celery | None = None, *, timeout: float = 1.0) -> list[WorkerInfo]:
     """Every worker that answers within `timeout`, sorted by name; [] when none is online."""
-    app = _default_app(app)
+    app = default_app(app)
     with broker(app, write=True, timeout=max(timeout, 1.0)) as conn:
         inspect = app.control.inspect(timeout=timeout, connection=conn)
         stats = inspect.stats() or {}
@@ -201,29 +162,6 @@ def _active_task(info: dict) -> dict[str, Any]:
         "started": datetime.fromtimestamp(started, UTC) if started else None,
         "worker_pid": info.get("worker_pid"),
     }
-
-
-def queue_lengths(
-    app: Celery | None = None, queues: list[str] | None = None, *, timeout: float = 2.0
-) -> dict[str, int]:
-    """How many messages wait in each queue (default: the task_queues); a queue not declared yet has 0."""
-    app = _default_app(app)
-    if queues is None:
-        queues = [queue.name for queue in app.conf.task_queues or ()] or [app.conf.task_default_queue]
-    lengths = {}
-    with broker(app, write=False, timeout=timeout, socket_timeout=timeout) as conn:
-        # On Redis a queue is a list (one per priority step) and a missing list is an empty one, so there
-        # a plain declare is the count: it creates nothing and reads the lengths through the channel, which
-        # applies the global_keyprefix. A passive declare would be wrong there: kombu (5.7) checks with an
-        # EXISTS that its prefixing client leaves unprefixed, so under a prefix no queue ever "exists".
-        passive = conn.transport.driver_type != "redis"
-        for name in queues:
-            with conn.channel() as channel:  # one each: on AMQP a failed passive declare closes its channel
-                try:
-                    lengths[name] = channel.queue_declare(queue=name, passive=passive).message_count
-                except conn.channel_errors:  # NOT_FOUND: nothing was ever sent there
-                    lengths[name] = 0
-    return lengths
 
 
 def dashboard_context(app: Celery | None = None) -> dict[str, Any]:

@@ -1,6 +1,23 @@
+from typing import Any
+
 from django import template
 
+from assistant.forms import IdeaForm
+
 register = template.Library()
+
+
+@register.inclusion_tag("assistant/_studio_panel.html", takes_context=True)
+def assistant_panel(context: template.Context) -> dict[str, Any]:
+    """The assistant's panel on the studio page (the studio itself knows nothing of the assistant); open when
+    the page was asked to open it (?ask=1)."""
+    request = context.get("request")
+    return {
+        "form": IdeaForm(),
+        "open": bool(request and request.GET.get("ask")),
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }
 
 
 @register.filter

@@ -60,7 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where the shipped weights are kept, written on first use (default {DEFAULT_WEIGHTS})",
     )
     p.add_argument("--list", action="store_true", help="list the presets and exit")
+    p.add_argument("--thumbnails", type=Path, metavar="DIR", help="paint every preset's thumbnail into DIR and exit")
+    p.add_argument("--thumbnail-side", type=int, default=256, help="the thumbnails' side in pixels (default 256)")
     return p
+
+
+def render_thumbnails(directory: Path, models, *, side: int = 256, slugs: list[str] | None = None) -> list[Path]:
+    """Each preset painted on the reference photo with `models`, as WebP: what the studio's preset grid shows
+    (static/presets/)."""
+    from .engine import stylize
+    from .imaging import save_image
+    from .presets import REFERENCE_PHOTO
+
+    written = []
+    for slug in slugs or list(PRESETS):
+        image = stylize(REFERENCE_PHOTO, slug, models=models, max_side=side).image
+        written.append(save_image(image, Path(directory) / f"{slug}.webp", quality=82, method=6))
+    return written
 
 
 OUTPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
@@ -92,6 +108,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         for p in PRESETS.values():
             print(f"{p.slug:20s} {p.kind:8s} {p.name:22s} {', '.join(p.tags)}")
+        return 0
+    if args.thumbnails:
+        from .weights import shipped
+
+        args.thumbnails.mkdir(parents=True, exist_ok=True)
+        for path in render_thumbnails(args.thumbnails, shipped(args.weights), side=args.thumbnail_side):
+            print(path)
         return 0
     if not (args.photo and args.output and args.style):
         build_parser().error("give a photo, an output path and at least one --style")

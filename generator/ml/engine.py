@@ -29,11 +29,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
+from typing import cast
 
 import torch
 from PIL import Image
 
-from . import presets, registry
+from . import loading, presets
 from .errors import Cancelled, StyleError
 from .imaging import (
     ImageSource,
@@ -48,9 +49,9 @@ from .imaging import (
     to_image,
     to_tensor,
 )
+from .loading import ModelRef, ModelSet
 from .nets.layers import shared_stats
 from .options import check_options, check_weight
-from .registry import ModelRef, ModelSet
 from .texture import painting_detail
 
 BRUSH_SIDE = 384  # the paint pass at brush 1.0: the arbitrary graph's own size, strokes as its authors intended
@@ -145,7 +146,7 @@ def stylize(
     check_options(strength=strength, max_side=max_side, brush=brush, mode=mode)
     report = progress or (lambda fraction, preview: None)
     stopped = cancel or (lambda: False)
-    dev = registry.resolve_device(device)
+    dev = loading.resolve_device(device)
 
     photo = load_image(content, what="photo")
     full = resize_long_side(photo, max_side)
@@ -156,11 +157,13 @@ def stylize(
     with torch.inference_mode(), _precision(dev):
         plan = _plan(style, dev, models)
         if plan.network == "magenta_transformer":
+            assert plan.condition is not None  # _plan gives the transformer its style vector
             calibration_photo = resize_long_side(photo, min(coarse_side, CALIBRATION_SIDE), multiple=4)
             plan.condition = _calibrate(plan.condition, calibration_photo, dev, models, stopped=stopped)
         if plan.network == "magenta_transformer" and strength < 1.0:
             # As Magenta does: move the style vector from the photo's own style towards the painting's
             own, ref = style_vector(photo, dev, models)
+            assert plan.condition is not None  # calibrated just above
             plan.condition = strength * plan.condition + (1.0 - strength) * own
             plan.models.append(ref)
         report(0.05 * fast_share, None)
@@ -234,8 +237,8 @@ def warm_up(models: ModelSet, device: str = "auto") -> None:
     Loading is half of a cold start; the other half is the first pass through each code path
     (calibration's first backward pass, kernel set-up).
     """
-    dev = registry.resolve_device(device)
-    registry.preload(models, dev)
+    dev = loading.resolve_device(device)
+    loading.preload(models, dev)
     blank = Image.new("RGB", (128, 96), (128, 110, 90))
     kinds = {kind for kind, _ in models}
     if {"magenta_predictor", "magenta_transformer"} <= kinds:
@@ -250,18 +253,21 @@ def _plan(style: object, dev: torch.device, models: ModelSet) -> _Plan:
     if all(isinstance(s, Network) and s.kind == "multistyle26" for s, _ in parts):
         weights = torch.zeros(1, 26)
         for network, w in parts:
+            assert isinstance(network, Network)  # all of them, as checked above
             weights[0, _style_index(network)] += w
         return _Plan("multistyle26", weights.to(dev))
     if len(parts) == 1 and isinstance(parts[0][0], Network):  # a single-style network paints alone
         return _Plan(parts[0][0].kind, None, slot=parts[0][0].slot)
     vector = torch.zeros(1, 100, device=dev)
-    paintings, refs = [], []
+    paintings: list[tuple[Image.Image, float]] = []
+    refs: list[ModelRef] = []
     for spec, w in parts:
         if isinstance(spec, Network):
             v, used = _network_style_vector(spec, dev, models)
             refs += used
         else:
-            image = load_image(spec, what="style image")
+            # anything else is a picture; load_image turns what it cannot read into a StyleError
+            image = load_image(cast(ImageSource, spec), what="style image")
             v, ref = style_vector(image, dev, models)
             paintings.append((image, w))
             refs.append(ref)
@@ -393,7 +399,9 @@ def _default_budget(dev: torch.device) -> int:
     return DEFAULT_CPU_BUDGET
 
 
-def _paint(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int, stopped, report) -> tuple[torch.Tensor, int]:
+def _paint(
+    net, x: torch.Tensor, condition: torch.Tensor | None, *, budget: int, stopped, report
+) -> tuple[torch.Tensor, int]:
     """Run the network over x (1, 3, H, W), in tiles when a single pass would not fit.
 
     The budget is an estimate; when the device runs out of memory all the same (another process took
@@ -436,7 +444,9 @@ def _tile_side(budget: int) -> int:
     return max(MIN_TILE, int(math.sqrt(budget / BYTES_PER_PIXEL)) // 4 * 4)
 
 
-def _paint_within(net, x: torch.Tensor, condition: torch.Tensor, *, budget: int, stats_side: int, stopped, report):
+def _paint_within(
+    net, x: torch.Tensor, condition: torch.Tensor | None, *, budget: int, stats_side: int, stopped, report
+):
     _, _, h, w = x.shape
     x = x.contiguous(memory_format=torch.channels_last)
     if h * w * BYTES_PER_PIXEL <= budget:
@@ -532,10 +542,12 @@ def _refine(
     stopped,
     lo: float,
 ) -> torch.Tensor:
+    from .nets.efficientnet import EfficientNetLite0
     from .quality import QualityConfig, refine
 
     cfg = QualityConfig()
     features, ref = models.get_net("efficientnet_lite0", dev)
+    assert isinstance(features, EfficientNetLite0)  # the kind's network (generator/ml/kinds.py)
     plan.models.append(ref)
     if plan.paintings:
         style_image = max(plan.paintings, key=lambda p: p[1])[0]

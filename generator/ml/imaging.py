@@ -11,6 +11,7 @@ import io
 import os
 import tempfile
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -50,7 +51,7 @@ def load_image(source: ImageSource, *, what: str = "image", max_pixels: int = MA
     return _to_rgb(ImageOps.exif_transpose(img))
 
 
-def _open(source: ImageSource, what: str) -> Image.Image:
+def _open(source: str | os.PathLike | bytes | BinaryIO, what: str) -> Image.Image:  # load_image uses a PIL image as is
     if isinstance(source, bytes):
         source = io.BytesIO(source)
     try:
@@ -108,7 +109,7 @@ def to_image(x: torch.Tensor) -> Image.Image:
     return Image.fromarray(arr, "RGB")
 
 
-def resize_tensor(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def resize_tensor(x: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
     """Resize (N, C, H, W) to (height, width): antialiased when shrinking, bicubic when growing."""
     if tuple(x.shape[-2:]) == tuple(size):
         return x
@@ -187,6 +188,8 @@ class Palette:
         total = sum(w for _, w in parts)
         mean = sum(w * p.mean for p, w in parts) / total
         second = sum(w * (p.cov + torch.outer(p.mean, p.mean)) for p, w in parts) / total
+        # sum() starts from the int 0; with at least one part (none divides by zero above) both are tensors
+        assert isinstance(mean, torch.Tensor) and isinstance(second, torch.Tensor)
         return cls(mean, second - torch.outer(mean, mean))
 
 

@@ -1,14 +1,18 @@
 """A painting job's options, each with its range and default, defined once.
 
-The engine checks them here before it touches a network, and the command line checks them here before it
-imports torch, so a bad argument is answered at once. Neither torch nor Django is imported: the studio's
-web process may read this table too.
+The studio's form and job service, the command line and the engine all read them here: the form for its
+widgets, the service to refuse a bad request with a translated sentence, the command line before it
+imports torch (a bad argument is answered at once), the engine before it touches a network. A job's
+``params`` are a ``JobOptions`` written with ``to_params`` and read with ``from_params``. Neither torch nor
+Django is imported here.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from .errors import StyleError
 
@@ -33,7 +37,50 @@ class Range:
 STRENGTH = Range(0.0, 1.0, 1.0)  # 0 keeps the photo, 1 paints with the style at full strength
 BRUSH = Range(0.25, 4.0, 1.0)  # stroke size relative to the picture
 SIDE = Range(64, 4096, 1024)  # the output's long side in pixels
+STUDIO_SIDES = (512, 1024, 2048, 4096)  # the sizes the studio offers (the engine takes any size in SIDE)
 MODES = ("fast", "quality")
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What a job paints with besides its pictures: a preset's slug (None for an uploaded painting) and
+    how it paints. Stored as the job's (and its artwork's) ``params``."""
+
+    style_preset: str | None = None
+    strength: float = STRENGTH.default
+    brush: float = BRUSH.default
+    preserve_colors: bool = False
+    max_side: int = int(SIDE.default)
+    mode: str = MODES[0]
+
+    def out_of_range(self) -> list[str]:
+        """The names of the options the studio does not accept, in field order; [] when all are fine."""
+        checks = {
+            "strength": STRENGTH.holds(self.strength),
+            "brush": BRUSH.holds(self.brush),
+            "max_side": self.max_side in STUDIO_SIDES,
+            "mode": self.mode in MODES,
+        }
+        return [name for name, ok in checks.items() if not ok]
+
+    def to_params(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> JobOptions:
+        """A job's options from its stored params; an option a job predates takes its default."""
+        known = {name: params[name] for name in cls.__dataclass_fields__ if name in params}
+        return cls(**known)
+
+    def engine_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``engine.stylize`` these options set."""
+        return {
+            "strength": self.strength,
+            "preserve_colors": self.preserve_colors,
+            "max_side": self.max_side,
+            "brush": self.brush,
+            "mode": self.mode,
+        }
 
 
 def check_options(*, strength: object, max_side: object, brush: object, mode: object) -> None:

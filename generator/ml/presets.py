@@ -2,13 +2,12 @@
 
 Network presets pick (or blend) the multi-style network's learned styles; painting presets feed a
 painting to the arbitrary-style network. Names and tags of the 26 network styles were given by
-looking at each one rendered on the astronaut photo (``python -m generator.ml.presets sheet``).
+looking at each one rendered on the astronaut photo (``artstudio-stylize --thumbnails DIR`` renders them).
+Pure data: nothing here paints.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,269 +44,32 @@ class Preset:
 
 
 _NETWORK = [
-    (
-        0,
-        "sunlit-pastel",
-        "Sunlit Pastel",
-        (
-            "pastel",
-            "warm",
-            "soft",
-        ),
-    ),
-    (
-        1,
-        "pop-outline",
-        "Pop Outline",
-        (
-            "bold",
-            "graphic",
-            "yellow",
-            "outlines",
-        ),
-    ),
-    (
-        2,
-        "pale-sketch",
-        "Pale Sketch",
-        (
-            "sketch",
-            "light",
-            "pencil",
-        ),
-    ),
-    (
-        3,
-        "stained-glass",
-        "Stained Glass",
-        (
-            "vivid",
-            "abstract",
-            "red",
-            "blue",
-        ),
-    ),
-    (
-        4,
-        "rosy-watercolour",
-        "Rosy Watercolour",
-        (
-            "watercolour",
-            "pastel",
-            "red",
-        ),
-    ),
-    (
-        5,
-        "amber-impression",
-        "Amber Impression",
-        (
-            "impressionism",
-            "warm",
-            "orange",
-        ),
-    ),
-    (
-        6,
-        "midnight-mosaic",
-        "Midnight Mosaic",
-        (
-            "dark",
-            "blue",
-            "cellular",
-        ),
-    ),
-    (
-        7,
-        "fauve-blocks",
-        "Fauve Blocks",
-        (
-            "fauvism",
-            "bold colour",
-            "blocks",
-        ),
-    ),
-    (
-        8,
-        "crayon-doodle",
-        "Crayon Doodle",
-        (
-            "crayon",
-            "light",
-            "pink",
-        ),
-    ),
-    (
-        9,
-        "tile-mosaic",
-        "Tile Mosaic",
-        (
-            "mosaic",
-            "pattern",
-            "red",
-            "teal",
-        ),
-    ),
-    (
-        10,
-        "sepia-oil",
-        "Sepia Oil",
-        (
-            "oil",
-            "sepia",
-            "brown",
-        ),
-    ),
-    (
-        11,
-        "ink-on-cream",
-        "Ink on Cream",
-        (
-            "ink",
-            "line",
-            "light",
-        ),
-    ),
-    (
-        12,
-        "lavender-haze",
-        "Lavender Haze",
-        (
-            "pastel",
-            "soft",
-            "violet",
-        ),
-    ),
-    (
-        13,
-        "verdant-pop",
-        "Verdant Pop",
-        (
-            "green",
-            "bold",
-            "graphic",
-        ),
-    ),
-    (
-        14,
-        "frosted-wash",
-        "Frosted Wash",
-        (
-            "wash",
-            "pale",
-            "blue",
-        ),
-    ),
-    (
-        15,
-        "nouveau-lines",
-        "Nouveau Lines",
-        (
-            "ornamental",
-            "lines",
-            "pastel",
-        ),
-    ),
-    (
-        16,
-        "cobalt-strokes",
-        "Cobalt Strokes",
-        (
-            "brushstrokes",
-            "blue",
-            "ochre",
-        ),
-    ),
-    (
-        17,
-        "woven-bricks",
-        "Woven Bricks",
-        (
-            "geometric",
-            "abstract",
-            "red",
-        ),
-    ),
-    (
-        18,
-        "old-parchment",
-        "Old Parchment",
-        (
-            "vintage",
-            "sepia",
-            "line",
-        ),
-    ),
-    (
-        19,
-        "blue-impasto",
-        "Blue Impasto",
-        (
-            "impasto",
-            "blue",
-            "yellow",
-        ),
-    ),
-    (
-        20,
-        "crimson-fire",
-        "Crimson Fire",
-        (
-            "expressionism",
-            "red",
-            "fiery",
-        ),
-    ),
-    (
-        21,
-        "poster-pop",
-        "Poster Pop",
-        (
-            "flat",
-            "pink",
-            "bold",
-        ),
-    ),
-    (
-        22,
-        "comic-ink",
-        "Comic Ink",
-        (
-            "illustration",
-            "cool",
-            "outlines",
-        ),
-    ),
-    (
-        23,
-        "charcoal",
-        "Charcoal",
-        (
-            "monochrome",
-            "dark",
-            "charcoal",
-        ),
-    ),
-    (
-        24,
-        "delft-sketch",
-        "Delft Sketch",
-        (
-            "sketch",
-            "blue",
-            "cream",
-        ),
-    ),
-    (
-        25,
-        "copper-weave",
-        "Copper Weave",
-        (
-            "texture",
-            "orange",
-            "blue",
-        ),
-    ),
+    (0, "sunlit-pastel", "Sunlit Pastel", ("pastel", "warm", "soft")),
+    (1, "pop-outline", "Pop Outline", ("bold", "graphic", "yellow", "outlines")),
+    (2, "pale-sketch", "Pale Sketch", ("sketch", "light", "pencil")),
+    (3, "stained-glass", "Stained Glass", ("vivid", "abstract", "red", "blue")),
+    (4, "rosy-watercolour", "Rosy Watercolour", ("watercolour", "pastel", "red")),
+    (5, "amber-impression", "Amber Impression", ("impressionism", "warm", "orange")),
+    (6, "midnight-mosaic", "Midnight Mosaic", ("dark", "blue", "cellular")),
+    (7, "fauve-blocks", "Fauve Blocks", ("fauvism", "bold colour", "blocks")),
+    (8, "crayon-doodle", "Crayon Doodle", ("crayon", "light", "pink")),
+    (9, "tile-mosaic", "Tile Mosaic", ("mosaic", "pattern", "red", "teal")),
+    (10, "sepia-oil", "Sepia Oil", ("oil", "sepia", "brown")),
+    (11, "ink-on-cream", "Ink on Cream", ("ink", "line", "light")),
+    (12, "lavender-haze", "Lavender Haze", ("pastel", "soft", "violet")),
+    (13, "verdant-pop", "Verdant Pop", ("green", "bold", "graphic")),
+    (14, "frosted-wash", "Frosted Wash", ("wash", "pale", "blue")),
+    (15, "nouveau-lines", "Nouveau Lines", ("ornamental", "lines", "pastel")),
+    (16, "cobalt-strokes", "Cobalt Strokes", ("brushstrokes", "blue", "ochre")),
+    (17, "woven-bricks", "Woven Bricks", ("geometric", "abstract", "red")),
+    (18, "old-parchment", "Old Parchment", ("vintage", "sepia", "line")),
+    (19, "blue-impasto", "Blue Impasto", ("impasto", "blue", "yellow")),
+    (20, "crimson-fire", "Crimson Fire", ("expressionism", "red", "fiery")),
+    (21, "poster-pop", "Poster Pop", ("flat", "pink", "bold")),
+    (22, "comic-ink", "Comic Ink", ("illustration", "cool", "outlines")),
+    (23, "charcoal", "Charcoal", ("monochrome", "dark", "charcoal")),
+    (24, "delft-sketch", "Delft Sketch", ("sketch", "blue", "cream")),
+    (25, "copper-weave", "Copper Weave", ("texture", "orange", "blue")),
 ]
 
 _PAINTINGS = [
@@ -358,34 +120,3 @@ def get(slug: str) -> Preset:
         return PRESETS[slug]
     except KeyError:
         raise StyleError(f"There is no preset called {slug!r}. Pick one from the preset list.") from None
-
-
-def render_thumbnails(directory: Path, models, *, side: int = 256, slugs: list[str] | None = None) -> list[Path]:
-    """Each preset painted on the reference photo with `models`, as WebP: what the preset grid shows."""
-    from .engine import stylize
-    from .imaging import save_image
-
-    written = []
-    for slug in slugs or list(PRESETS):
-        image = stylize(REFERENCE_PHOTO, slug, models=models, max_side=side).image
-        written.append(save_image(image, Path(directory) / f"{slug}.webp", quality=82, method=6))
-    return written
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m generator.ml.presets")
-    sub = parser.add_subparsers(dest="action", required=True)
-    thumbs = sub.add_parser("thumbnails", help="render every preset's thumbnail into a folder")
-    thumbs.add_argument("directory", type=Path)
-    thumbs.add_argument("--side", type=int, default=256)
-    thumbs.add_argument("--weights", type=Path, required=True, help="a folder for the shipped weights")
-    args = parser.parse_args(argv)
-    from .weights import shipped
-
-    for path in render_thumbnails(args.directory, shipped(args.weights), side=args.side):
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

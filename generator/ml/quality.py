@@ -70,6 +70,9 @@ def _level_sizes(h: int, w: int, cfg: QualityConfig) -> list[tuple[int, int]]:
 class _Residual:
     """A change to the picture: brightness at the level's size, colour (Cb, Cr) coarser."""
 
+    luma: torch.Tensor  # (1, 1, h, w)
+    chroma: torch.Tensor  # (1, 2, h/4, w/4)
+
     def __init__(
         self, size: tuple[int, int], chroma_scale: int, *, device: torch.device, like: _Residual | None = None
     ):
@@ -184,6 +187,7 @@ def refine(
                 if progress is not None and done % preview_every == 0 and done < steps:
                     with torch.no_grad():
                         progress(done / steps, compose(residual))
+    assert residual is not None  # _level_sizes gives at least one level
     with torch.no_grad():
         out = compose(residual)
     if progress is not None:

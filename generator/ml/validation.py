@@ -16,12 +16,13 @@ from pathlib import Path
 import torch
 from PIL import Image
 
-from . import kinds, registry
+from . import kinds, loading
 from .checkpoints import CheckpointError, fit_state_dict, read_state_dict
 from .files import save_state
 from .imaging import load_image, resize_long_side, to_image, to_tensor
+from .loading import Weights
+from .nets.efficientnet import EfficientNetLite0
 from .presets import REFERENCE_PHOTO
-from .registry import Weights
 
 SMOKE_SIDE = 256  # the fixed photo's long side for the smoke inference; also the preset thumbnail
 # A painting network whose picture varies less than this (0..1 units, ~2.5 of 255) paints one flat
@@ -55,7 +56,7 @@ def validate(
     progress("reading")
     state = read_state_dict(Path(upload), max_bytes=max_bytes)
     progress("fitting")
-    net = registry.build(kind)
+    net = loading.build(kind)
     state = fit_state_dict(net, state, ignore=spec.ignore)
     net.load_state_dict(state)
     net = net.requires_grad_(False).eval()
@@ -85,6 +86,7 @@ def _smoke(kind: str, how: str, net: torch.nn.Module, photo: torch.Tensor) -> to
     if how == "predict":
         return net(photo)
     if how == "features":
+        assert isinstance(net, EfficientNetLite0)  # the one kind smoke-tested by its feature maps
         return net.features(photo)
     raise ValueError(f"unknown smoke test {how!r}")
 

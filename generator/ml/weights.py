@@ -26,7 +26,7 @@ import torch
 from .errors import StyleError
 from .files import file_sha256, load_state_with_metadata, save_state
 from .kinds import KINDS, STUDIO_KINDS
-from .registry import ModelSet, Weights
+from .loading import ModelSet, Weights
 
 # -- reading ONNX initializers ------------------------------------------------------------------
 
@@ -97,6 +97,7 @@ def _predictor_state() -> dict[str, torch.Tensor]:
 
     def put(prefix: str, root: str, linear: bool = False) -> None:
         w, b = convs.pop(root)
+        assert b is not None, f"{root} has no bias"  # every conv of the predictor's graph has one
         state[f"{prefix}.weight"] = _tensor(w[:, :, 0, 0] if linear else w)
         state[f"{prefix}.bias"] = _tensor(b)
 

@@ -20,15 +20,9 @@ from celery import Celery
 
 from generator import worker_status
 from generator.admin_views import workers_view
+from generator.broker import BrokerUnavailable, queue_lengths
 from generator.models import Job
-from generator.worker_status import (
-    BrokerUnavailable,
-    WorkerInfo,
-    artstudio_device,
-    dashboard_context,
-    queue_lengths,
-    workers_overview,
-)
+from generator.worker_status import WorkerInfo, artstudio_device, dashboard_context, workers_overview
 from tests.integration.worker import Worker
 
 H200 = "NVIDIA H200, 143771, 3012\n"

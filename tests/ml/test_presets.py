@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from generator.ml import presets
+from generator.ml.cli import render_thumbnails
 from generator.ml.errors import StyleError
 
 STATIC = Path(__file__).resolve().parents[2] / "static" / "presets"
@@ -32,6 +33,6 @@ def test_every_preset_has_a_shipped_thumbnail():
 
 
 def test_thumbnails_are_rendered_on_the_reference_photo(tmp_path, models):
-    (path,) = presets.render_thumbnails(tmp_path, models, side=96, slugs=["woven-bricks"])
+    (path,) = render_thumbnails(tmp_path, models, side=96, slugs=["woven-bricks"])
     with Image.open(path) as thumb:
         assert thumb.format == "WEBP" and thumb.size == (96, 96)  # the astronaut photo is square

@@ -206,16 +206,16 @@ def test_the_writer_runs_on_one_torch_thread_unless_the_person_set_a_number():
 def test_a_worker_child_takes_its_torch_thread_count_from_the_settings(settings):
     import torch
 
-    from generator import tasks
+    from generator import worker_process
 
     before = torch.get_num_threads()
     try:
         settings.ARTSTUDIO_TORCH_THREADS = 1
-        tasks.limit_threads()
+        worker_process.limit_threads()
         assert torch.get_num_threads() == 1
         settings.ARTSTUDIO_TORCH_THREADS = 0  # torch's own default: left alone
         torch.set_num_threads(2)
-        tasks.limit_threads()
+        worker_process.limit_threads()
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)

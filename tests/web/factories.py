@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from generator import services
+from generator.ml.options import JobOptions
 from generator.models import Job
 
 
@@ -51,19 +52,12 @@ def bomb_png(width: int = 30000, height: int = 30000) -> bytes:
     return bytes(data)
 
 
-def make_job(owner, **overrides) -> Job:
-    """A job made the way the studio makes one (through services.job_create)."""
-    options = {
-        "photo": photo(),
-        "style_preset": "pop-outline",
-        "strength": 1.0,
-        "brush": 1.0,
-        "preserve_colors": False,
-        "max_side": 512,
-        "mode": "fast",
-    }
-    options.update(overrides)
-    return services.job_create(owner=owner, **options)
+def make_job(owner, *, style_image=None, **options) -> Job:
+    """A job made the way the studio makes one (through services.job_create): pop-outline at 512 px unless
+    `options` (JobOptions' fields) say otherwise."""
+    upload = options.pop("photo", None) or photo()
+    chosen = JobOptions(**{"style_preset": "pop-outline", "max_side": 512, **options})
+    return services.job_create(owner=owner, photo=upload, style_image=style_image, options=chosen)
 
 
 def files_under(path: Path) -> list[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from factories import files_under, make_job, photo
@@ -209,9 +210,9 @@ def test_an_admin_sets_one_artists_quota(alice, bob, settings):
     for _ in range(3):
         make_job(alice)
     make_job(bob)
-    with pytest.raises(services.ValidationError, match="3 jobs waiting"):
+    with pytest.raises(ValidationError, match="3 jobs waiting"):
         make_job(alice)
-    with pytest.raises(services.ValidationError, match="1 jobs waiting"):
+    with pytest.raises(ValidationError, match="1 jobs waiting"):
         make_job(bob)
 
 
@@ -221,7 +222,7 @@ def test_deleting_pictures_does_not_give_back_the_days_jobs(alice, settings, dja
     make_job(alice)
     first.delete()
     assert DailyUsage.objects.get(user=alice).jobs == 2
-    with pytest.raises(services.ValidationError, match="all 2 of today's jobs"):
+    with pytest.raises(ValidationError, match="all 2 of today's jobs"):
         make_job(alice)
 
 
@@ -230,7 +231,7 @@ def test_a_retry_counts_as_a_job_of_the_day(alice, settings):
     job = make_job(alice)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.FAILED)
     job.refresh_from_db()
-    with pytest.raises(services.ValidationError, match="today's jobs"):
+    with pytest.raises(ValidationError, match="today's jobs"):
         services.job_retry(job=job, by=alice)
     assert Job.objects.get(pk=job.pk).status == Job.Status.FAILED
 
@@ -243,7 +244,7 @@ def test_the_storage_quota_counts_uploads_and_pictures(alice, alice_artwork, set
     Quota.objects.create(user=alice, storage_mb=None)  # blank: the default
     alice_artwork.stored_bytes = 2**20
     alice_artwork.save()
-    with pytest.raises(services.ValidationError, match="Please delete some pictures"):
+    with pytest.raises(ValidationError, match="Please delete some pictures"):
         make_job(alice)
 
 

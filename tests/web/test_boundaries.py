@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -46,8 +47,9 @@ def test_the_web_stack_never_imports_torch(tmp_path):
     assert result.returncode == 0, result.stderr
     torch_loaded, engine_modules = result.stdout.strip().splitlines()
     assert torch_loaded == "False"
-    # Pages read presets and models from the database; of the engine only its table of kinds is loaded
-    assert engine_modules == "['generator.ml', 'generator.ml.kinds']"
+    # Pages read presets and models from the database; of the engine only its torch-free tables are loaded: the
+    # kinds, and the options' ranges (with the error they raise)
+    assert engine_modules == "['generator.ml', 'generator.ml.errors', 'generator.ml.kinds', 'generator.ml.options']"
 
 
 def test_every_preset_name_is_in_the_translation_catalogue():
@@ -128,3 +130,43 @@ def test_kinds_and_queues_each_have_one_source():
     from artstudio.serve import STYLE_QUEUES
 
     assert set(STYLE_QUEUES) == set(Queue.values) - {Queue.TEXT}
+
+
+def imported_modules(folder: Path) -> dict[str, set[str]]:
+    """Every module each file under `folder` imports, at its top or inside a function (migrations aside)."""
+    found: dict[str, set[str]] = {}
+    for path in folder.rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names.add(node.module)
+        found[str(path.relative_to(REPO))] = names
+    return found
+
+
+def test_the_base_app_never_imports_the_apps_built_on_it():
+    reaching_up = {
+        path: sorted(name for name in names if name.split(".")[0] == "assistant")
+        for path, names in imported_modules(REPO / "generator").items()
+    }
+
+    assert {path: names for path, names in reaching_up.items() if names} == {}
+
+
+def test_the_engine_never_imports_django_and_the_tasks_never_reach_the_engine():
+    engine = imported_modules(REPO / "generator" / "ml")
+    tasks = imported_modules(REPO / "generator")["generator/tasks.py"]
+
+    assert {path for path, names in engine.items() if any(n.split(".")[0] == "django" for n in names)} == set()
+    assert {name for name in tasks if name.startswith(("generator.ml", "torch"))} == set()
+
+
+def test_the_studios_modes_are_the_engines():
+    from generator.ml.options import MODES
+    from generator.models import Mode
+
+    assert tuple(Mode.values) == MODES

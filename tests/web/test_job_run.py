@@ -14,6 +14,7 @@ from PIL import Image
 from generator import services
 from generator.ml.errors import Cancelled, StyleError
 from generator.models import Artwork, Job, ModelVersion, Preset
+from generator.services import files
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def test_it_paints_the_picture_and_keeps_the_artwork_with_its_model_versions(ali
         assert img.format == "PNG" and img.size == (artwork.width, artwork.height)
         assert img.size == (512, 341)  # the asked-for long side, the photo's proportions
     with artwork.thumbnail.open("rb") as f, Image.open(f) as thumb:
-        assert thumb.format == "WEBP" and max(thumb.size) <= services.THUMBNAIL_SIDE
+        assert thumb.format == "WEBP" and max(thumb.size) <= files.THUMBNAIL_SIDE
     # exactly the active version of the one network it needed, on the job and on the artwork
     active = ModelVersion.objects.get(kind="multistyle26", is_active=True)
     assert list(artwork.model_versions.all()) == [active] == list(job.model_versions.all())
@@ -117,7 +118,9 @@ def test_a_cancel_request_stops_a_running_job(alice, monkeypatch):
         raise AssertionError("the cancel flag was not seen")
 
     monkeypatch.setattr("generator.ml.engine.stylize", slow_engine)
-    monkeypatch.setattr("generator.services._Reporter.cancel", lambda self: Job.objects.get(pk=job.pk).cancel_requested)
+    monkeypatch.setattr(
+        "generator.services.jobs._Reporter.cancel", lambda self: Job.objects.get(pk=job.pk).cancel_requested
+    )
     assert services.job_run(job_id=job.pk) is None
     job.refresh_from_db()
     assert job.status == Job.Status.CANCELLED and job.finished
@@ -189,41 +192,43 @@ def test_the_task_hands_the_queue_to_the_service(alice, monkeypatch):
 
 
 def test_each_worker_child_warms_the_active_versions_its_queues_use(monkeypatch, settings):
-    from generator import tasks
+    from generator import worker_process
     from generator.ml import engine
 
     settings.ARTSTUDIO_DEVICE = "cpu"
     calls = []
     monkeypatch.setattr(engine, "warm_up", lambda models, device: calls.append(({k for k, _ in models}, device)))
-    monkeypatch.setattr(tasks, "_worker_queues", ["cpu"])
-    tasks._warm_up()
+    monkeypatch.setattr(worker_process, "_worker_queues", ["cpu"])
+    worker_process._warm_up()
     assert calls == [({"multistyle26", "magenta_predictor", "magenta_transformer"}, "cpu")]
-    monkeypatch.setattr(tasks, "_worker_queues", ["gpu"])  # quality mode runs there: the perceptual network too
-    tasks._warm_up()
+    monkeypatch.setattr(
+        worker_process, "_worker_queues", ["gpu"]
+    )  # quality mode runs there: the perceptual network too
+    worker_process._warm_up()
     assert calls[-1][0] == {"multistyle26", "magenta_predictor", "magenta_transformer", "efficientnet_lite0"}
 
 
 def test_the_warm_up_runs_beside_the_child_start_so_it_never_delays_the_ready_signal(monkeypatch, settings):
-    from generator import tasks
+    from generator import worker_process
 
     started, release = threading.Event(), threading.Event()
-    monkeypatch.setattr(tasks, "_warm_up", lambda: started.set() or release.wait(10))
-    thread = tasks.warm_engine()  # returns while the warm-up is still loading: Celery's 4 s deadline is safe
+    monkeypatch.setattr(worker_process, "_warm_up", lambda: started.set() or release.wait(10))
+    thread = worker_process.warm_engine()  # returns while the warm-up is still loading: Celery's 4 s deadline is safe
     assert started.wait(5) and thread.is_alive()
     release.set()
     thread.join(5)
     assert not thread.is_alive()
     settings.ARTSTUDIO_WARM_ENGINE = False
-    assert tasks.warm_engine() is None
+    assert worker_process.warm_engine() is None
 
 
 def test_a_worker_childs_openmp_threads_sleep_while_they_wait_unless_told_otherwise(monkeypatch, settings):
-    from generator import tasks
+    from generator import worker_process
 
     settings.ARTSTUDIO_TORCH_THREADS = 0
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    tasks.limit_threads()
+    worker_process.limit_threads()
     assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"  # a spinning painting starves the writer beside it
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
-    tasks.limit_threads()
+    worker_process.limit_threads()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

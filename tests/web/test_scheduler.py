@@ -12,6 +12,7 @@ from factories import make_job
 
 from generator import scheduler, selectors, services
 from generator.models import Job
+from generator.services import jobs
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +57,8 @@ def test_one_job_of_a_second_artist_goes_before_the_thirty_of_the_first(alice, b
 def test_a_job_joins_the_queue_when_it_is_saved_not_when_its_upload_began(alice, queued, monkeypatch):
     # A worker that claims another job while this one's files are written must not see it as waiting longer.
     stored = []
-    save_file = services._save_file
-    monkeypatch.setattr(services, "_save_file", lambda *args: (save_file(*args), stored.append(timezone.now())))
+    save_file = jobs.save_file
+    monkeypatch.setattr(jobs, "save_file", lambda *args: (save_file(*args), stored.append(timezone.now())))
 
     (job,) = queued(alice)
 
@@ -188,7 +189,7 @@ def test_a_reaped_jobs_old_worker_cannot_finish_it(alice, queued):
     scheduler.reap()
     scheduler.claim(job.pk, "newcomer:1")
 
-    services._finish(job, Job.Status.FAILED, "the old worker woke up")  # the claim it held is gone
+    jobs._finish(job, Job.Status.FAILED, "the old worker woke up")  # the claim it held is gone
 
     job.refresh_from_db()
     assert job.status == Job.Status.RUNNING and job.worker == "newcomer:1" and job.error == ""
@@ -214,7 +215,7 @@ def broker():
 
 
 def tokens() -> dict[str, int]:
-    from generator.worker_status import queue_lengths
+    from generator.broker import queue_lengths
 
     return queue_lengths(queues=["gpu", "cpu"])
 
@@ -263,7 +264,7 @@ def test_a_submit_while_the_broker_is_frozen_is_saved_at_once_and_its_token_sent
     from kombu import pools
 
     from artstudio import serve
-    from generator.worker_status import queue_lengths
+    from generator.broker import queue_lengths
 
     supervisor = serve.Supervisor(out=io.BytesIO())
     try:

@@ -102,7 +102,7 @@ class Command(BaseCommand):
                 validate="later",
             )
         if queue:
-            services._enqueue_validation(version_id=version.pk)
+            services.model_version_validate_later(version_id=version.pk)
             self.stdout.write(f"version {version.pk} is validating in a worker")
             return
         self._validate(id=version.pk)

@@ -92,6 +92,9 @@ class MBConv(nn.Module):
 class EfficientNetLite0(nn.Module):
     """RGB (N, 3, H, W) in 0..1 -> ImageNet logits (N, 1000). Trained at 224x224."""
 
+    mean: torch.Tensor  # (1, 3, 1, 1) buffers, registered in __init__
+    std: torch.Tensor
+
     def __init__(self, cfg: EfficientNetLite0Config | None = None):
         super().__init__()
         cfg = cfg or EfficientNetLite0Config()

@@ -154,7 +154,9 @@ class StyleTransformer(nn.Module):
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         for conv in self.contract:
             x = conv(x).relu_()  # H, H/2, H/4
-        for first, second in self.res:
+        for pair in self.res:
+            assert isinstance(pair, nn.ModuleList)  # each residual block is a (conv, conv) ModuleList
+            first, second = pair
             x = x + second(first(x, style).relu_(), style)
         x = self.expand[0](upsample2(x), style).relu_()  # H/2
         x = self.expand[1](upsample2(x), style).relu_()  # H

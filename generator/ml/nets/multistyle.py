@@ -73,7 +73,9 @@ class MultiStyleNet(nn.Module):
     def forward(self, x: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
         for layer in self.contract:
             x = layer(x, weights).relu_()  # H, H/2, H/4
-        for first, second in self.res:
+        for pair in self.res:
+            assert isinstance(pair, nn.ModuleList)  # each residual block is a (conv, conv) ModuleList
+            first, second = pair
             x = x + second(first(x, weights).relu_(), weights)
         x = self.expand[0](upsample2(x), weights).relu_()  # H/2
         x = self.expand[1](upsample2(x), weights).relu_()  # H

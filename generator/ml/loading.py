@@ -110,7 +110,7 @@ def load(weights: Weights, device: torch.device) -> nn.Module:
                 model = _from_file(weights).requires_grad_(False).eval()
                 # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU (and
                 # leaves the text models, which have no 4-D weights, as they are)
-                model = model.to(device, memory_format=torch.channels_last)
+                model = model.to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to accepts both; the stub lacks that overload
             _cache[key] = model
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)

@@ -1,0 +1,100 @@
+"""The studio's style presets: the shipped ones, an admin's painting added, and the slugs they go by."""
+
+from __future__ import annotations
+
+import io
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+from PIL import Image, ImageOps
+
+from generator.models import ModelVersion, Preset
+from generator.services.files import atomic_with_files, save_file, webp
+from generator.uploads import check_image
+
+logger = logging.getLogger(__name__)
+
+
+def refuse(field: str, message: str) -> ValidationError:
+    return ValidationError({field: message})
+
+
+def next_position() -> int:
+    """After every preset: where a new one joins the grid."""
+    return (Preset.objects.order_by("-position").values_list("position", flat=True).first() or 0) + 1
+
+
+def shipped_presets(presets) -> None:
+    """The built-in presets, created once; an admin's later renames, hiding, order and words are kept."""
+    static = Path(settings.BASE_DIR) / "static" / "presets"
+    texts = presets.preset_texts()
+    for position, p in enumerate(presets.PRESETS.values()):
+        words = texts.get(p.slug, {})
+        # Presets from before the assistant had words get the shipped ones, once, where they have none
+        Preset.objects.filter(slug=p.slug, description="").update(description=words.get("description", ""))
+        Preset.objects.filter(slug=p.slug, prompts=[]).update(prompts=words.get("prompts", []))
+        if Preset.objects.filter(slug=p.slug).exists():
+            continue
+        preset = Preset(
+            slug=p.slug,
+            name=p.name,
+            tags=list(p.tags),
+            credit=p.credit,
+            position=position,
+            shipped=True,
+            kind=Preset.Kind.NETWORK if p.kind == "network" else Preset.Kind.PAINTING,
+            network_index=p.index,
+            description=words.get("description", ""),
+            prompts=words.get("prompts", []),
+        )
+        with atomic_with_files() as written:
+            if p.painting_path:
+                save_file(preset.painting, p.painting_path.name, p.painting_path.read_bytes(), written)
+            thumbnail = static / f"{p.slug}.webp"
+            if thumbnail.exists():
+                save_file(preset.thumbnail, thumbnail.name, thumbnail.read_bytes(), written)
+            preset.save()
+
+
+def check_preset_slug(slug: str) -> str:
+    if not slug:
+        raise refuse("slug", _("Give the preset a short name (letters, digits, -)."))
+    if Preset.objects.filter(slug=slug).exists() or ModelVersion.objects.filter(slot=slug).exists():
+        raise refuse("slug", _("Another style already has the short name “%(slug)s”; choose another.") % {"slug": slug})
+    return slug
+
+
+def preset_add_painting(
+    *,
+    name: str,
+    painting: UploadedFile,
+    credit: str = "",
+    slug: str = "",
+    description: str = "",
+    prompts: list[str] | None = None,
+) -> Preset:
+    """An admin's painting becomes a preset; its thumbnail is the painting itself, made smaller."""
+    from django.utils.text import slugify
+
+    checked = check_image(painting, field="painting_file")
+    slug = check_preset_slug(slug or slugify(name)[:64])
+    with Image.open(io.BytesIO(checked.data)) as img:
+        thumbnail = webp(ImageOps.exif_transpose(img).convert("RGB"), side=256)
+    preset = Preset(
+        slug=slug,
+        name=name,
+        credit=credit,
+        description=description,
+        kind=Preset.Kind.PAINTING,
+        prompts=prompts or [],
+        position=next_position(),
+    )
+    with atomic_with_files() as written:
+        save_file(preset.painting, "painting" + checked.suffix, checked.data, written)
+        save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)
+        preset.save()
+    return preset
