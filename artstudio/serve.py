@@ -33,10 +33,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from typing import IO, BinaryIO
 from dataclasses import dataclass, field
 from importlib.util import find_spec
 from pathlib import Path
+from typing import IO, BinaryIO
 
 from .healthcheck import healthz_status
 

@@ -12,8 +12,8 @@ from generator.ml.engine import Blend, Network
 from generator.ml.errors import Cancelled, StyleError
 from generator.ml.files import save_state
 from generator.ml.imaging import load_image, luminance, resize_tensor, to_tensor
+from generator.ml.loading import ModelSet, Weights
 from generator.ml.nets.transformer_net import TransformerNet
-from generator.ml.registry import ModelSet, Weights
 from tests.shared_weights import shipped_models
 
 CPU = torch.device("cpu")

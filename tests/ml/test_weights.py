@@ -9,7 +9,7 @@ import torch
 
 from generator.ml import files, registry, weights
 from generator.ml.errors import StyleError
-from generator.ml.registry import ModelSet, Weights
+from generator.ml.loading import ModelSet, Weights
 
 ROOT = Path(__file__).resolve().parents[2]
 CPU = torch.device("cpu")
