@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
@@ -21,13 +22,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from generator import selectors, services
 from generator.admin_views import workers_view
 from generator.models import Artwork, Job, ModelVersion, Preset, Quota
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
+
+admin.site.site_header = gettext_lazy("Artstudio administration")
+admin.site.site_title = gettext_lazy("Artstudio admin")
+admin.site.index_title = gettext_lazy("Studio administration")
 
 
 class ModelVersionUploadForm(forms.ModelForm):
@@ -398,10 +403,47 @@ class ArtworkAdmin(admin.ModelAdmin):
     list_select_related = ("owner",)
 
 
+class QuotaForm(forms.ModelForm):
+    """Says under each number what a blank one means: the studio's default as the settings hold it now
+    (read when the form is made, not when the module is imported)."""
+
+    class Meta:
+        model = Quota
+        fields = ["active_jobs", "jobs_per_day", "storage_mb"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        active, per_day, storage = (
+            settings.ARTSTUDIO_QUOTA_ACTIVE_JOBS,
+            settings.ARTSTUDIO_QUOTA_JOBS_PER_DAY,
+            settings.ARTSTUDIO_QUOTA_STORAGE_MB,
+        )
+        defaults = {
+            "active_jobs": ngettext(
+                "Blank: the studio's default, %(n)s job queued or running at once (%(setting)s).",
+                "Blank: the studio's default, %(n)s jobs queued or running at once (%(setting)s).",
+                active,
+            )
+            % {"n": active, "setting": "ARTSTUDIO_QUOTA_ACTIVE_JOBS"},
+            "jobs_per_day": ngettext(
+                "Blank: the studio's default, %(n)s job a day (%(setting)s).",
+                "Blank: the studio's default, %(n)s jobs a day (%(setting)s).",
+                per_day,
+            )
+            % {"n": per_day, "setting": "ARTSTUDIO_QUOTA_JOBS_PER_DAY"},
+            "storage_mb": _("Blank: the studio's default, %(n)s MB (%(setting)s).")
+            % {"n": storage, "setting": "ARTSTUDIO_QUOTA_STORAGE_MB"},
+        }
+        for name, default in defaults.items():
+            field = self.fields[name]
+            field.help_text = f"{field.help_text} {default}" if field.help_text else default
+
+
 class QuotaInline(admin.StackedInline):
     """An artist's own limits, on their user page; blank numbers take the studio's defaults."""
 
     model = Quota
+    form = QuotaForm
     can_delete = False
     max_num = 1
     verbose_name_plural = gettext_lazy("Quota (blank: the studio's default)")
