@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -26,6 +26,7 @@ from assistant.ml.text import IdeaError, StyleCard, check
 from assistant.models import Idea
 from generator import registry, selectors
 from generator.models import ModelVersion
+from generator.ownership import require_owner
 from generator.services import check_image
 
 logger = logging.getLogger(__name__)
@@ -89,7 +90,8 @@ _assistants: dict[tuple, object] = {}
 def assistant(device: str = "cpu"):
     """An Assistant built from the active encoder and heads and the visible presets; one per process and state."""
     from assistant.ml.assist import Assistant
-    from generator.ml.registry import ModelSet, load, resolve_device
+    from assistant.ml.encoder import SentenceEncoder
+    from generator.ml.loading import ModelSet, load, resolve_device
 
     versions = active([ENCODER, HEAD])
     encoder = next((v for v in versions if v.kind == ENCODER), None)
@@ -115,7 +117,9 @@ def assistant(device: str = "cpu"):
                 from assistant.ml.similar import Index
 
                 index = Index.load(index_file)
-            found = Assistant(load(models[(ENCODER, "")], dev), heads, cards, index)
+            encoder_net = load(models[(ENCODER, "")], dev)
+            assert isinstance(encoder_net, SentenceEncoder)  # the kind's network (generator/ml/kinds.py)
+            found = Assistant(encoder_net, heads, cards, index)
             _assistants.clear()  # an activation or a preset edit: the old one is not coming back
             _assistants[key] = found
     return found, versions
@@ -166,7 +170,7 @@ def writer_version() -> ModelVersion:
 
 
 def writer(device: str = "cpu"):
-    from generator.ml.registry import load, resolve_device
+    from generator.ml.loading import load, resolve_device
 
     version = writer_version()
     return load(registry.weights_of(version), resolve_device(device)), version
@@ -175,7 +179,7 @@ def writer(device: str = "cpu"):
 # -- ideas ----------------------------------------------------------------------------------------
 
 
-def idea_create(*, owner: AbstractBaseUser, text: str = "", picture: UploadedFile | None = None) -> Idea:
+def idea_create(*, owner: User, text: str = "", picture: UploadedFile | None = None) -> Idea:
     """Check the idea, keep it, and queue its analysis after the commit. Raises ValidationError by field."""
     if picture is None:
         try:
@@ -246,7 +250,7 @@ def idea_analyse(*, idea_id: uuid.UUID | str) -> Idea | None:
     try:
         helper, versions = assistant(settings.ARTSTUDIO_DEVICE)
         text = idea.text
-        seen = {}
+        seen: dict = {}
         if idea.picture:
             seen, picture_version = _look_at(idea)
             versions = [*versions, picture_version]
@@ -282,7 +286,7 @@ def _look_at_file(field) -> tuple[dict, ModelVersion]:
     from PIL import Image
 
     from assistant.ml import picture
-    from generator.ml.registry import load, resolve_device
+    from generator.ml.loading import load, resolve_device
 
     version = next(iter(active([PICTURE])), None)
     if version is None:
@@ -308,7 +312,7 @@ def _look_at_file(field) -> tuple[dict, ModelVersion]:
 
 def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
     """The language model's expansions, titles and description, saved in pieces as they are written."""
-    from assistant.ml import writer as ml_writer
+    from assistant.ml import prompting
 
     idea = Idea.objects.filter(pk=idea_id, status=Idea.Status.WRITING).first()
     if idea is None:
@@ -326,8 +330,9 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
     writing: dict = {"expansions": [], "titles": [], "description": ""}
     draft, last = "", 0.0
     try:
-        for section, piece in ml_writer.write_all(model, text, labels, rank=rank):
+        for section, piece in prompting.write_all(model, text, labels, rank=rank):
             if section == "draft":
+                assert isinstance(piece, str)  # a draft event is text; only the finished sections are lists
                 draft += piece
                 if time.monotonic() - last >= DRAFT_EVERY:
                     last = time.monotonic()
@@ -368,7 +373,7 @@ def artwork_suggest_enqueue(*, artwork_id) -> None:
 
 def artwork_suggest(*, artwork_id) -> dict | None:
     """Tags (movement, subjects, mood) and titles for an artwork, from its photo and its style."""
-    from assistant.ml import writer as ml_writer
+    from assistant.ml import prompting
     from generator.models import Artwork, Preset
 
     artwork = Artwork.objects.select_related("job").filter(pk=artwork_id).first()
@@ -381,7 +386,7 @@ def artwork_suggest(*, artwork_id) -> dict | None:
     except NotInstalled as exc:
         logger.info("No suggestions for artwork %s: %s", artwork_id, exc)
         return None
-    preset = Preset.objects.filter(slug=artwork.params.get("style_preset") or "").first()
+    preset = Preset.objects.filter(slug=artwork.options.style_preset or "").first()
     style = f", painted in the style of {preset.name}: {preset.description}" if preset else ", as a painting"
     text = seen["idea"] + style
     # What it shows comes from the picture alone; its movement and mood from the picture and the style together.
@@ -393,7 +398,7 @@ def artwork_suggest(*, artwork_id) -> dict | None:
         + [m for m, _ in analysis.moods[:1]]
         + [w for w, _ in seen["subjects"][:2] if seen["confident"]]
     )
-    titles = ml_writer.titles(model, seen["idea"], analysis.labels(), n=3, rank=ranker(helper, text))
+    titles = prompting.titles(model, seen["idea"], analysis.labels(), n=3, rank=ranker(helper, text))
     suggestions = {
         "titles": titles,
         "tags": list(dict.fromkeys(tags)),
@@ -403,17 +408,15 @@ def artwork_suggest(*, artwork_id) -> dict | None:
     return suggestions
 
 
-def idea_save(*, idea: Idea, by: AbstractBaseUser, saved: bool = True) -> Idea:
-    if idea.owner_id != by.pk:
-        raise PermissionDenied
+def idea_save(*, idea: Idea, by: User, saved: bool = True) -> Idea:
+    require_owner(idea, by=by)
     Idea.objects.filter(pk=idea.pk).update(saved=saved)
     idea.saved = saved
     return idea
 
 
-def idea_delete(*, idea: Idea, by: AbstractBaseUser) -> None:
-    if idea.owner_id != by.pk:
-        raise PermissionDenied
+def idea_delete(*, idea: Idea, by: User) -> None:
+    require_owner(idea, by=by)
     picture = idea.picture.name
     storage = idea.picture.storage
     idea.delete()

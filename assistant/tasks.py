@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import TypedDict
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -12,7 +13,18 @@ from assistant import services
 
 logger = logging.getLogger(__name__)
 
-_TRANSIENT = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": True, "max_retries": 5}
+
+class _RetryOptions(TypedDict):
+    autoretry_for: tuple[type[BaseException], ...]
+    retry_backoff: bool
+    max_retries: int
+
+
+_TRANSIENT: _RetryOptions = {
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "max_retries": 5,
+}
 
 
 def _an_id(value: str) -> bool:

@@ -5,20 +5,21 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from assistant import selectors, services
 from assistant.forms import IdeaForm
+from generator.http import SignedInRequest
 from generator.limits import form_over_limit
 from generator.models import Preset
 from generator.views import send_file
 
 
 @login_required
-def ask(request: HttpRequest) -> HttpResponse:
+def ask(request: SignedInRequest) -> HttpResponse:
     form = IdeaForm(request.POST or None, request.FILES or None)
     limited = form_over_limit(request, form, group="assistant", rate=settings.ARTSTUDIO_RATE_ASSISTANT)
     if not limited and request.method == "POST" and form.is_valid():
@@ -68,21 +69,21 @@ def _answer_context(idea) -> dict:
 
 
 @login_required
-def idea_detail(request: HttpRequest, pk) -> HttpResponse:
+def idea_detail(request: SignedInRequest, pk) -> HttpResponse:
     idea = selectors.idea_for(user=request.user, pk=pk)
     return render(request, "assistant/idea.html", {**_answer_context(idea), "form": IdeaForm()})
 
 
 @login_required
 @require_safe
-def idea_status(request: HttpRequest, pk) -> HttpResponse:
+def idea_status(request: SignedInRequest, pk) -> HttpResponse:
     idea = selectors.idea_for(user=request.user, pk=pk)
     return render(request, "assistant/_answer.html", _answer_context(idea))
 
 
 @login_required
 @require_POST
-def idea_save(request: HttpRequest, pk) -> HttpResponse:
+def idea_save(request: SignedInRequest, pk) -> HttpResponse:
     idea = selectors.idea_for(user=request.user, pk=pk)
     services.idea_save(idea=idea, by=request.user, saved=request.POST.get("saved", "1") == "1")
     if request.headers.get("HX-Request"):
@@ -92,12 +93,12 @@ def idea_save(request: HttpRequest, pk) -> HttpResponse:
 
 @login_required
 @require_POST
-def idea_delete(request: HttpRequest, pk) -> HttpResponse:
+def idea_delete(request: SignedInRequest, pk) -> HttpResponse:
     services.idea_delete(idea=selectors.idea_for(user=request.user, pk=pk), by=request.user)
     return redirect("assistant:ask")
 
 
 @login_required
 @require_safe
-def idea_picture(request: HttpRequest, pk) -> HttpResponse:
+def idea_picture(request: SignedInRequest, pk) -> FileResponse:
     return send_file(selectors.idea_for(user=request.user, pk=pk).picture)

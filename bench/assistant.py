@@ -55,11 +55,11 @@ TIMING_IDEAS = [
 def load():
     from assistant.ml.assist import Assistant
     from assistant.ml.text import StyleCard
-    from generator.ml import presets, registry, weights
+    from generator.ml import loading, presets, weights
 
     models = weights.shipped(WEIGHTS, kinds=("sentence_encoder", "text_head", "text_generator"))
-    device = registry.resolve_device("cpu")
-    heads = {slot: registry.load(w, device) for (kind, slot), w in models.items() if kind == "text_head"}
+    device = loading.resolve_device("cpu")
+    heads = {slot: loading.load(w, device) for (kind, slot), w in models.items() if kind == "text_head"}
     texts = presets.preset_texts()
     cards = [
         StyleCard(
@@ -71,7 +71,7 @@ def load():
         )
         for p in presets.PRESETS.values()
     ]
-    encoder = registry.load(models[("sentence_encoder", "")], device)
+    encoder = loading.load(models[("sentence_encoder", "")], device)
     return Assistant(encoder, heads, cards), models
 
 
@@ -142,10 +142,10 @@ def generation(models) -> dict:
     import torch
 
     from artstudio.serve import WRITER_THREADS
-    from generator.ml import registry
+    from generator.ml import loading
 
     torch.set_num_threads(WRITER_THREADS)  # as the studio's writer runs
-    writer = registry.load(models[("text_generator", "")], registry.resolve_device("cpu"))
+    writer = loading.load(models[("text_generator", "")], loading.resolve_device("cpu"))
     instruction = (
         "Write a short paragraph describing a painting of a lighthouse in a storm at dusk, for a gallery label."
     )
@@ -188,7 +188,7 @@ def beside_painting(models, seconds: float = 20.0) -> dict:
 
     import torch
 
-    from generator.ml import registry
+    from generator.ml import loading
 
     photo = ROOT / "generator" / "ml" / "assets" / "photos" / "chelsea.png"
     painter = subprocess.Popen(
@@ -206,7 +206,7 @@ def beside_painting(models, seconds: float = 20.0) -> dict:
     def painted(duration: float) -> float:
         return int(painter.stdout.readline()) / duration
 
-    writer = registry.load(models[("text_generator", "")], registry.resolve_device("cpu"))
+    writer = loading.load(models[("text_generator", "")], loading.resolve_device("cpu"))
     instruction = "Suggest three titles for a painting of a lighthouse in a storm at dusk."
     default = torch.get_num_threads()
     out = {"painter_alone": None, "runs": []}
@@ -244,13 +244,13 @@ def on_gpu(models) -> int:
     """The encoder and the writer on CUDA against the CPU in this run: parity, speed and peak memory."""
     import torch
 
-    from generator.ml import registry
+    from generator.ml import loading
 
     if not torch.cuda.is_available():
         print("FAIL: no CUDA device")
         return 1
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    encoders = {d: registry.load(models[("sentence_encoder", "")], d) for d in (cpu, cuda)}
+    encoders = {d: loading.load(models[("sentence_encoder", "")], d) for d in (cpu, cuda)}
     vectors = {d: e.encode(TIMING_IDEAS) for d, e in encoders.items()}
     cosine = float((vectors[cpu] * vectors[cuda]).sum(1).min())
     times = []
@@ -261,7 +261,7 @@ def on_gpu(models) -> int:
             torch.cuda.synchronize()
             times.append(time.perf_counter() - started)
     torch.cuda.reset_peak_memory_stats()
-    writers = {d: registry.load(models[("text_generator", "")], d) for d in (cpu, cuda)}
+    writers = {d: loading.load(models[("text_generator", "")], d) for d in (cpu, cuda)}
     instruction = "Suggest three titles for a painting of a lighthouse in a storm at dusk."
     texts, rates = {}, {}
     for d, w in writers.items():

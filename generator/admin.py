@@ -6,6 +6,7 @@ Every change goes through generator.services; the admin only collects input and 
 from __future__ import annotations
 
 from pathlib import PurePath
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -26,6 +27,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from generator import selectors, services
 from generator.admin_views import workers_view
+from generator.http import signed_in_user
 from generator.models import Artwork, Job, ModelVersion, Preset, Quota
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
@@ -53,15 +55,16 @@ class ModelVersionUploadForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["label"].required = False
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # ModelForm.clean returns cleaned_data
         if data.get(MODEL_FIELD) is not None and not data.get("label"):
             data["label"] = self.instance.label = PurePath(data[MODEL_FIELD].name).stem[:120]
         if data.get(MODEL_FIELD) is not None and "kind" in data:
             try:
                 services.check_model_upload(kind=data["kind"], slot=data.get("slot", ""), upload=data[MODEL_FIELD])
             except ValidationError as exc:
-                self._update_errors(exc)
+                self.add_error(None, exc)  # a dict of field errors goes to its fields
         return data
 
 
@@ -178,7 +181,7 @@ class ModelVersionAdmin(CreatedByService):
             licence=data["licence"],
             credit=data["credit"],
             notes=data["notes"],
-            by=request.user,
+            by=signed_in_user(request),
         )
         messages.info(request, _("The weights are being checked by a worker; this page shows the result."))
         return version
@@ -220,7 +223,7 @@ class ModelVersionAdmin(CreatedByService):
             return
         self._run(
             request,
-            lambda: services.model_version_activate(version=queryset.get(), by=request.user),
+            lambda: services.model_version_activate(version=queryset.get(), by=signed_in_user(request)),
             _("“%(version)s” is now active; the next job uses it."),
         )
 
@@ -229,7 +232,7 @@ class ModelVersionAdmin(CreatedByService):
         for kind, slot in sorted(set(queryset.values_list("kind", "slot"))):
             self._run(
                 request,
-                lambda k=kind, s=slot: services.model_version_rollback(kind=k, slot=s, by=request.user),
+                lambda k=kind, s=slot: services.model_version_rollback(kind=k, slot=s, by=signed_in_user(request)),
                 _("Rolled back: “%(version)s” is active again."),
             )
 
@@ -265,7 +268,7 @@ class ModelVersionAdmin(CreatedByService):
         }
         return TemplateResponse(request, "admin/generator/model_dashboard.html", context)
 
-    def sample_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+    def sample_view(self, request: HttpRequest, pk: int) -> FileResponse:
         return send_file(get_object_or_404(ModelVersion, pk=pk).sample)
 
 
@@ -315,14 +318,15 @@ class PresetPaintingForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["slug"].required = False
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # Form.clean returns cleaned_data
         try:
             if data.get("painting_file") is not None:
                 services.check_image(data["painting_file"], field="painting_file")
             services.check_preset_slug(data.get("slug") or slugify(data.get("name", ""))[:64])
         except ValidationError as exc:
-            self._update_errors(exc)
+            self.add_error(None, exc)  # a dict of field errors goes to its fields
         return data
 
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from generator import selectors, services
 from generator.forms import SignupForm, StudioForm
+from generator.http import SignedInRequest
 from generator.limits import form_over_limit, over_limit, wait_message
 from generator.models import Job, Preset
 
@@ -102,7 +103,7 @@ def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
 
 
 @login_required
-def studio(request: HttpRequest) -> HttpResponse:
+def studio(request: SignedInRequest) -> HttpResponse:
     presets = list(selectors.visible_presets())
     form = StudioForm(request.POST or None, request.FILES or None, presets=presets)
     limited = form_over_limit(request, form, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS)
@@ -140,14 +141,14 @@ def _job_context(request: HttpRequest, job: Job) -> dict:
 
 
 @login_required
-def job_detail(request: HttpRequest, pk) -> HttpResponse:
+def job_detail(request: SignedInRequest, pk) -> HttpResponse:
     job = selectors.job_for(user=request.user, pk=pk)
     return render(request, "generator/job.html", _job_context(request, job))
 
 
 @login_required
 @never_cache
-def job_status(request: HttpRequest, pk) -> HttpResponse:
+def job_status(request: SignedInRequest, pk) -> HttpResponse:
     """The live part of the job page; htmx polls it until the job finishes."""
     job = selectors.job_for(user=request.user, pk=pk)
     return render(request, "generator/_job_status.html", _job_context(request, job))
@@ -155,7 +156,7 @@ def job_status(request: HttpRequest, pk) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_cancel(request: HttpRequest, pk) -> HttpResponse:
+def job_cancel(request: SignedInRequest, pk) -> HttpResponse:
     job = services.job_cancel(job=selectors.job_for(user=request.user, pk=pk), by=request.user)
     if job.status == Job.Status.CANCELLED:
         messages.info(request, _("The job was cancelled."))
@@ -166,7 +167,7 @@ def job_cancel(request: HttpRequest, pk) -> HttpResponse:
 
 @login_required
 @require_POST
-def job_retry(request: HttpRequest, pk) -> HttpResponse:
+def job_retry(request: SignedInRequest, pk) -> HttpResponse:
     job = selectors.job_for(user=request.user, pk=pk)
     if over_limit(request, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS):
         return _back_to_job(request, job, error=wait_message(settings.ARTSTUDIO_RATE_JOBS), status=429)
@@ -191,13 +192,13 @@ def _back_to_job(request: HttpRequest, job: Job, *, error: str = "", status: int
 
 
 @login_required
-def gallery(request: HttpRequest) -> HttpResponse:
+def gallery(request: SignedInRequest) -> HttpResponse:
     page = Paginator(selectors.gallery_for(user=request.user), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "generator/gallery.html", {"page": page})
 
 
 @login_required
-def artwork_detail(request: HttpRequest, pk) -> HttpResponse:
+def artwork_detail(request: SignedInRequest, pk) -> HttpResponse:
     artwork = selectors.artwork_for(user=request.user, pk=pk)
     versions = list(artwork.model_versions.order_by("kind", "slot"))
     return render(
@@ -213,7 +214,7 @@ def artwork_detail(request: HttpRequest, pk) -> HttpResponse:
 
 @login_required
 @require_POST
-def artwork_retitle(request: HttpRequest, pk) -> HttpResponse:
+def artwork_retitle(request: SignedInRequest, pk) -> HttpResponse:
     services.artwork_retitle(
         artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user, title=request.POST.get("title", "")
     )
@@ -222,7 +223,7 @@ def artwork_retitle(request: HttpRequest, pk) -> HttpResponse:
 
 @login_required
 @require_POST
-def artwork_delete(request: HttpRequest, pk) -> HttpResponse:
+def artwork_delete(request: SignedInRequest, pk) -> HttpResponse:
     services.artwork_delete(artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user)
     messages.success(request, _("The picture and its uploads were deleted."))
     return redirect("generator:gallery")
@@ -245,7 +246,7 @@ def send_file(field, *, download_name: str | None = None) -> FileResponse:
 
 
 @login_required
-def job_file(request: HttpRequest, pk, kind: str) -> FileResponse:
+def job_file(request: SignedInRequest, pk, kind: str) -> FileResponse:
     """A job's photo, style painting or preview, for its owner only."""
     job = selectors.job_for(user=request.user, pk=pk)
     field = {"photo": job.photo, "style": job.style_image, "preview": job.preview}[kind]
@@ -256,7 +257,7 @@ def job_file(request: HttpRequest, pk, kind: str) -> FileResponse:
 
 
 @login_required
-def artwork_file(request: HttpRequest, pk, kind: str) -> FileResponse:
+def artwork_file(request: SignedInRequest, pk, kind: str) -> FileResponse:
     artwork = selectors.artwork_for(user=request.user, pk=pk)
     if kind == "thumbnail":
         return send_file(artwork.thumbnail)

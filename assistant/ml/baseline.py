@@ -9,7 +9,6 @@ reaches a threshold chosen on the validation split, just as the heads' is.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 import unicodedata
@@ -22,6 +21,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from .fit import Optimiser, fit
 from .heads import best_threshold, chosen, ranked
 
 PAD, UNK = "<pad>", "<unk>"
@@ -159,8 +159,7 @@ def train_lstm(
     Y as for train_head: (N,) label indices, or (N, L) 0/1 for multi-label (rows without a label carry no
     target and are skipped). The epoch with the lowest validation loss is kept.
     """
-    torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # the initial weights and dropout
     labels = tuple(labels)
     vocabulary = tuple(vocabulary) if vocabulary else build_vocabulary(texts)
     model = LSTMClassifier(
@@ -170,43 +169,32 @@ def train_lstm(
     weight = torch.ones(len(texts)) if sample_weight is None else sample_weight.float()
     weight = weight * (target.sum(1) > 0)  # nothing to learn from a row without labels
     ids, lengths = model.encode_texts(texts)
-    optimiser = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     val = None
     if texts_val is not None and Y_val is not None and len(texts_val):
         val = (*model.encode_texts(texts_val), _targets(Y_val, multi_label))
-    history: dict = {"epochs": [], "best_epoch": epochs, "vocabulary": len(vocabulary)}
-    best, best_loss = None, float("inf")
-    for epoch in range(1, epochs + 1):
-        model.train()
-        order = torch.randperm(len(texts), generator=generator)
-        total = 0.0
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            if float(weight[idx].sum()) == 0:
-                continue
-            t = int(lengths[idx].max())
-            loss = _soft_ce(model(ids[idx, :t], lengths[idx]), target[idx], weight[idx])
-            optimiser.zero_grad()
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), 1.0)  # an LSTM's gradients can spike early on
-            optimiser.step()
-            total += loss.item() * float(weight[idx].sum())
-        row = {"epoch": epoch, "loss": total / max(float(weight.sum()), 1e-12)}
-        if val is not None:
-            model.eval()
-            with torch.no_grad():
-                keep = val[2].sum(1) > 0
-                row["val_loss"] = float(_soft_ce(model(val[0], val[1]), val[2], keep.float()))
-            if row["val_loss"] < best_loss:
-                best_loss, best = row["val_loss"], copy.deepcopy(model.state_dict())
-                history["best_epoch"] = epoch
-        history["epochs"].append(row)
-        if progress:
-            progress(epoch, epochs, row.get("val_loss", row["loss"]))
-    if best is not None:
-        model.load_state_dict(best)
-    model.eval()
+
+    def batch_loss(idx: torch.Tensor) -> torch.Tensor:
+        t = int(lengths[idx].max())  # the batch's longest text: no step over columns of padding only
+        return _soft_ce(model(ids[idx, :t], lengths[idx]), target[idx], weight[idx])
+
+    def val_loss() -> torch.Tensor:
+        assert val is not None  # passed to fit only when there is validation data
+        return _soft_ce(model(val[0], val[1]), val[2], (val[2].sum(1) > 0).float())
+
+    history = fit(
+        model,
+        weight,
+        batch_loss,
+        optimiser=Optimiser(lr, weight_decay, clip_norm=1.0),  # an LSTM's gradients can spike early on
+        epochs=epochs,
+        seed=seed,
+        batch_size=batch_size,
+        val_loss=val_loss if val is not None else None,
+        progress=progress,
+    )
+    history["vocabulary"] = len(vocabulary)
     if multi_label and val is not None:
+        assert texts_val is not None and Y_val is not None  # val is made of them
         probs = model.probabilities(list(texts_val))
         model.threshold, history["val_micro_f1"] = best_threshold(probs, Y_val.float(), low=0.01)
     history["threshold"] = model.threshold

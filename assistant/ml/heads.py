@@ -7,14 +7,16 @@ file carries everything needed to rebuild it (labels, threshold, config) in its 
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
+from typing import TypedDict
 
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from .fit import Optimiser, fit
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,12 @@ def balanced_pos_weight(Y: torch.Tensor, *, power: float = 0.5, cap: float = 30.
     return ((len(Y) - pos) / pos).clamp(min=1.0).pow(power).clamp(max=cap)
 
 
+class _LossArgs(TypedDict):
+    multi_label: bool
+    pos_weight: torch.Tensor | None
+    label_smoothing: float
+
+
 def train_head(
     X: torch.Tensor,
     Y: torch.Tensor,
@@ -133,45 +141,31 @@ def train_head(
     is kept, otherwise the last. A multi-label head's threshold is the one with the best micro-F1 on
     the validation data (0.5 without any). Returns the head (in eval mode) and its history.
     """
-    generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)  # the layers' initial weights and dropout
     head = Head(HeadConfig(len(labels), X.shape[1], hidden, dropout), labels, multi_label=multi_label)
     X = X.float()
     Y = Y.float() if multi_label else Y.long()
     weight = torch.ones(len(X)) if sample_weight is None else sample_weight.float()
-    optimiser = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
-    steps = epochs * ((len(X) + batch_size - 1) // batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1)
-    loss_args = {"multi_label": multi_label, "pos_weight": pos_weight, "label_smoothing": label_smoothing}
-    history: dict = {"epochs": [], "best_epoch": epochs}
-    best, best_loss = None, float("inf")
-    for epoch in range(1, epochs + 1):
-        head.train()
-        order = torch.randperm(len(X), generator=generator)
-        total = 0.0
-        for start in range(0, len(X), batch_size):
-            idx = order[start : start + batch_size]
-            loss = _loss(head(X[idx]), Y[idx], weight[idx], **loss_args)
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-            schedule.step()
-            total += loss.item() * float(weight[idx].sum())
-        row = {"epoch": epoch, "loss": total / float(weight.sum())}
-        if X_val is not None and Y_val is not None and len(X_val):
-            head.eval()
-            with torch.no_grad():
-                y_val = Y_val.float() if multi_label else Y_val.long()
-                row["val_loss"] = float(_loss(head(X_val.float()), y_val, torch.ones(len(X_val)), **loss_args))
-            if keep_best and row["val_loss"] < best_loss:
-                best_loss, best = row["val_loss"], copy.deepcopy(head.state_dict())
-                history["best_epoch"] = epoch
-        history["epochs"].append(row)
-        if progress:
-            progress(epoch, epochs, row.get("val_loss", row["loss"]))
-    if best is not None:
-        head.load_state_dict(best)
-    head.eval()
+    loss_args: _LossArgs = {"multi_label": multi_label, "pos_weight": pos_weight, "label_smoothing": label_smoothing}
+    validated = X_val is not None and Y_val is not None and len(X_val) > 0
+
+    def val_loss() -> torch.Tensor:
+        assert X_val is not None and Y_val is not None  # passed to fit only when there are both
+        y_val = Y_val.float() if multi_label else Y_val.long()
+        return _loss(head(X_val.float()), y_val, torch.ones(len(X_val)), **loss_args)
+
+    history = fit(
+        head,
+        weight,
+        lambda idx: _loss(head(X[idx]), Y[idx], weight[idx], **loss_args),
+        optimiser=Optimiser(lr, weight_decay, one_cycle=True),
+        epochs=epochs,
+        seed=seed,
+        batch_size=batch_size,
+        val_loss=val_loss if validated else None,
+        keep_best=keep_best,
+        progress=progress,
+    )
     if multi_label and X_val is not None and Y_val is not None and len(X_val):
         head.threshold, history["val_micro_f1"] = best_threshold(head.probabilities(X_val), Y_val.float())
     history["threshold"] = head.threshold

@@ -208,22 +208,22 @@ def _kmeans(points: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _merge_close(centres: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # k-means always finds k clusters; on a nearly flat picture several are the same colour to the eye.
-    centres, counts = list(centres), list(counts)
+    colours, sizes = list(centres), list(counts)
     merged = True
-    while merged and len(centres) > 1:
+    while merged and len(colours) > 1:
         merged = False
-        for i in range(len(centres)):
-            for j in range(i + 1, len(centres)):
-                if np.linalg.norm(centres[i] - centres[j]) < MERGE_DELTA_E:
-                    total = counts[i] + counts[j]
-                    centres[i] = (centres[i] * counts[i] + centres[j] * counts[j]) / total
-                    counts[i] = total
-                    del centres[j], counts[j]
+        for i in range(len(colours)):
+            for j in range(i + 1, len(colours)):
+                if np.linalg.norm(colours[i] - colours[j]) < MERGE_DELTA_E:
+                    total = sizes[i] + sizes[j]
+                    colours[i] = (colours[i] * sizes[i] + colours[j] * sizes[j]) / total
+                    sizes[i] = total
+                    del colours[j], sizes[j]
                     merged = True
                     break
             if merged:
                 break
-    return np.array(centres), np.array(counts)
+    return np.array(colours), np.array(sizes)
 
 
 # CIELAB hue angles (degrees) where each name starts, going round; pure sRGB red is at 40, orange 60,

@@ -715,7 +715,7 @@ def evaluate(
     and for movements top-3 on the Tate test split's titles too (a weak signal: titles rarely name a style).
     """
     baselines = baselines or {}
-    embed = None
+    embed: Encode | None = None
     if heads:
         encode = as_encode(encode)
         if cache_dir is not None:
@@ -731,6 +731,7 @@ def evaluate(
         models: dict[str, tuple[list, list | None]] = {}
         if slot in heads:
             head = heads[slot]
+            assert embed is not None  # set above whenever there are heads
             X = embed(list(texts))
             models["head"] = (
                 ml_heads.predict(head, X, k=3),
@@ -755,6 +756,7 @@ def evaluate(
         truth = [tate.subject_targets(r, level, labels) for r in test]
         unseen = [i for i, r in enumerate(test) if r.text not in train_texts]
         for name, (ranked, chosen) in scored("subject", [r.text for r in test]).items():
+            assert chosen is not None  # subject models are multi-label: they answer with a thresholded set
             put(
                 "subject",
                 name,

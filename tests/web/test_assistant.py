@@ -232,7 +232,7 @@ def test_the_text_models_cannot_be_uploaded_as_weights():
 def tiny_writer_active(assistant_models, tmp_path):
     """A 2-layer random Llama as the active text generator, registered the way a trained version is."""
     from assistant.ml import writer as ml_writer
-    from assistant.training import register_trained
+    from assistant.trained_versions import register_trained
     from tests.assistant.writer_fixtures import tiny_writer
 
     path = tmp_path / "tiny-writer.safetensors"

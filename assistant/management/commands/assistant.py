@@ -82,7 +82,7 @@ class Command(BaseCommand):
             self.stdout.write(f"note       {note}")
 
     def _write(self, *, text: str, **_options) -> None:
-        from assistant.ml import writer as ml_writer
+        from assistant.ml import prompting
         from assistant.ml.text import IdeaError, check
 
         try:
@@ -94,8 +94,9 @@ class Command(BaseCommand):
         if not analysis.english:
             raise CommandError(" ".join(analysis.notes))
         model, _version = services.writer(settings.ARTSTUDIO_DEVICE)
-        for section, piece in ml_writer.write_all(model, text, analysis.labels(), rank=services.ranker(helper, text)):
+        for section, piece in prompting.write_all(model, text, analysis.labels(), rank=services.ranker(helper, text)):
             if section == "draft":
+                assert isinstance(piece, str)  # a draft event is text; only the finished sections are lists
                 self.stdout.write(piece, ending="")
                 self.stdout.flush()
             else:
@@ -117,9 +118,9 @@ class Command(BaseCommand):
     def _train(
         self, *, tate: Path | None, no_baseline: bool, activate: bool, seed: int, ship: bool, **_options
     ) -> None:
-        from assistant import training
+        from assistant import trained_versions
 
-        versions = training.train_and_register(
+        versions = trained_versions.train_and_register(
             tate=tate,
             baseline=not no_baseline,
             activate=activate,
@@ -145,9 +146,9 @@ class Command(BaseCommand):
         activate: bool,
         **_options,
     ) -> None:
-        from assistant import training
+        from assistant import trained_versions
 
-        version = training.finetune_titles_and_register(
+        version = trained_versions.finetune_titles_and_register(
             tate=tate,
             pairs=pairs,
             held_out=held_out,

@@ -1,4 +1,5 @@
-"""Training the classifier heads and registering each as a model version (source "training").
+"""The assistant's training runs, each ending as a registered model version (source "training"): the
+classifier heads, and the text generator fine-tuned to title works.
 
 The heads learn from the active sentence encoder's embeddings, so a new encoder means training
 again; each version's metrics record the encoder it was trained on.
@@ -102,7 +103,7 @@ def finetune_titles_and_register(
 
     It learns from `pairs` works of the training part and is judged on `held_out` works of the test
     part: by the loss it lowers (reported as such) and, independently, by how near its titles come to
-    the real ones in the sentence encoder's reading (`writer.judge_titles`), before and after. The
+    the real ones in the sentence encoder's reading (`title_tuning.judge_titles`), before and after. The
     result is a new ready version of the text generator (active too, if asked); the one it started
     from is untouched.
     """
@@ -111,9 +112,10 @@ def finetune_titles_and_register(
     import torch
 
     from assistant.ml import tate as ml_tate
+    from assistant.ml import title_tuning
     from assistant.ml import writer as ml_writer
     from generator import registry
-    from generator.ml.registry import resolve_device
+    from generator.ml.loading import resolve_device
 
     if pairs < 1 or held_out < 2 or steps < 1:
         raise ValueError("Fine-tuning needs at least 1 pair, 2 held-out works and 1 step.")
@@ -132,14 +134,14 @@ def finetune_titles_and_register(
 
     def judge() -> dict:
         with torch.inference_mode():
-            return ml_writer.judge_titles(own, judged, helper.encoder.encode)
+            return title_tuning.judge_titles(own, judged, helper.encoder.encode)
 
     before = judge()
     progress(
         f"before: title similarity {before['title_similarity']:.3f} "
         f"(another work's title: {before['title_similarity_other_work']:.3f})"
     )
-    report = ml_writer.finetune_titles(
+    report = title_tuning.finetune_titles(
         own,
         train,
         held_out=judged,
