@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.people import ALICE, BOB
 from tests.real_services import postgres_reachable, postgres_url
 
 ASSETS = Path(__file__).resolve().parents[1] / "generator" / "ml" / "assets"
@@ -46,13 +47,13 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix) -
 
 
 @pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", "alice@example.com", "a-long-password-1")
+def alice(db):
+    return ALICE.create()
 
 
 @pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", "bob@example.com", "b-long-password-2")
+def bob(db):
+    return BOB.create()
 
 
 @pytest.fixture

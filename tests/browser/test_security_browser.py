@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.people import PASSWORD
+from tests.people import ALICE, ROOT
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
 
@@ -14,13 +14,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No directory 
 def test_the_admin_works_under_the_policy(new_page, django_user_model):
     from playwright.sync_api import expect
 
-    django_user_model.objects.create_superuser("root", "root@example.com", PASSWORD)
-    artist = django_user_model.objects.create_user("alice", "alice@example.com", PASSWORD)
+    ROOT.create()
+    artist = ALICE.create()
     page = new_page()
     response = page.goto("/admin/")
     assert "default-src 'self'" in response.headers["content-security-policy"]
     page.fill("#id_username", "root")
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_password", ROOT.password)
     page.click("input[type=submit]")
     expect(page.locator("#site-name")).to_be_visible()
     # The pages with the admin's own scripts: a change list with actions, and a user's page with the quota
@@ -57,13 +57,13 @@ def test_an_artist_sees_their_quota_before_reaching_it_and_a_lockout_says_what_t
     from generator.models import DailyUsage
 
     settings.ARTSTUDIO_QUOTA_JOBS_PER_DAY = 5
-    alice = django_user_model.objects.create_user("alice", "alice@example.com", PASSWORD)
+    alice = ALICE.create()
     DailyUsage.objects.create(user=alice, day=timezone.localdate(), jobs=4)
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/accounts/login/")
-    page.fill("#id_username", "alice")
-    page.fill("#id_password", PASSWORD)
+    page.fill("#id_username", ALICE.username)
+    page.fill("#id_password", ALICE.password)
     page.click("#login-submit")
     expect(page.locator("#usage")).to_contain_text("Jobs today: 4 of 5")
     expect(page.locator("[data-testid=usage-near]")).to_be_visible()

@@ -24,6 +24,7 @@ from generator.broker import BrokerUnavailable, queue_lengths
 from generator.models import Job
 from generator.worker_status import WorkerInfo, artstudio_device, dashboard_context, workers_overview
 from tests.integration.worker import Worker
+from tests.people import SAM
 
 H200 = "NVIDIA H200, 143771, 3012\n"
 
@@ -47,7 +48,7 @@ def nvidia_smi(monkeypatch):
 @pytest.fixture
 def sam(django_user_model):
     """The studio's administrator."""
-    return django_user_model.objects.create_superuser("sam", "sam@example.com", "s-long-password-3")
+    return SAM.create()
 
 
 def render_workers_page(rf, user) -> str:

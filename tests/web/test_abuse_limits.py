@@ -13,11 +13,12 @@ from factories import files_under, make_job, photo
 from artstudio.client_ip import client_ip
 from generator import selectors, services
 from generator.models import DailyUsage, Job, Quota
+from tests.people import ALICE
 
 pytestmark = pytest.mark.django_db
 
 WRONG = "not-the-password"
-RIGHT = "a-long-password-1"  # tests/conftest.py's alice
+RIGHT = ALICE.password
 
 
 def log_in(client: Client, password: str, *, path: str = "/accounts/login/", **headers):

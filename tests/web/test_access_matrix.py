@@ -43,6 +43,7 @@ from factories import make_job, photo, picture_bytes
 
 from assistant.models import Idea
 from generator.models import Artwork, Job, ModelVersion, Preset
+from tests import people
 
 pytestmark = pytest.mark.django_db
 
@@ -156,10 +157,7 @@ def _build_world() -> World:
     from generator.ml.kinds import STUDIO_KINDS
 
     services.models_import_shipped(kinds=STUDIO_KINDS)
-    users = get_user_model().objects
-    alice = users.create_user("alice", "alice@example.com", "a-long-password-1")
-    bob = users.create_user("bob", "bob@example.com", "b-long-password-2")
-    staff = users.create_superuser("root", "root@example.com", "a-long-password-9")
+    alice, bob, staff = people.ALICE.create(), people.BOB.create(), people.ROOT.create()
     artwork = services.job_run(job_id=make_job(alice, style_preset="pop-outline").pk)
     services.artwork_retitle(artwork=artwork, by=alice, title=SECRET_TITLE)
     artwork.refresh_from_db()
@@ -201,7 +199,7 @@ def _build_world() -> World:
     browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
     world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
     _login_lockout_rows()
-    world.state, world.accounts = alice_state(world), users.count()
+    world.state, world.accounts = alice_state(world), get_user_model().objects.count()
     return world
 
 
@@ -323,13 +321,13 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
             "password2": "paint-me-a-river-42",
         },
     ),
-    "login": Route(PUBLIC, FORM_VIEW, post=lambda world: {"username": "alice", "password": "a-long-password-1"}),
+    "login": Route(PUBLIC, FORM_VIEW, post=lambda world: people.ALICE.login()),
     "logout": Route(PUBLIC, LOGOUT_VIEW, ok={"POST": Answer(302, "generator:home")}, poster=ALICE),
     "password_change": Route(
         MEMBERS,
         FORM_VIEW,
         post=lambda world: {
-            "old_password": "a-long-password-1",
+            "old_password": people.ALICE.password,
             "new_password1": "a-new-long-password-7",
             "new_password2": "a-new-long-password-7",
         },
@@ -639,8 +637,8 @@ def test_the_admin_sends_everybody_without_staff_rights_to_its_login(world, plac
 @pytest.mark.parametrize(
     ("name", "persona", "data"),
     [
-        ("login", ANON, {"username": "alice", "password": "a-long-password-1"}),
-        ("admin:login", ANON, {"username": "root", "password": "a-long-password-9"}),
+        ("login", ANON, people.ALICE.login()),
+        ("admin:login", ANON, people.ROOT.login()),
         ("set_language", ALICE, {"language": "zh-hans"}),
         ("logout", ALICE, {}),
     ],

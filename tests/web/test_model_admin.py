@@ -13,6 +13,7 @@ from factories import make_job, picture_bytes, transformer_net_checkpoint
 
 from generator import registry, services
 from generator.models import ModelVersion, Preset
+from tests.people import ROOT
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def admin_client(django_user_model):
     from django.test import Client
 
-    admin = django_user_model.objects.create_superuser("root", "root@example.com", "a-long-password-9")
+    admin = ROOT.create()
     client = Client()  # its own: alice_client is pytest-django's `client`
     client.force_login(admin)
     return client

@@ -13,6 +13,7 @@ from factories import make_job
 from generator import scheduler, selectors, services
 from generator.models import Job
 from generator.services import jobs
+from tests.people import CAROL
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ HERE = socket.gethostname()
 
 @pytest.fixture
 def carol(django_user_model):
-    return django_user_model.objects.create_user("carol", "carol@example.com", "pw-carol-123")
+    return CAROL.create()
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from django.urls import reverse
 from factories import files_under, make_job, noise_bytes, photo, upload
 
 from generator.models import Artwork, Job
+from tests.people import ALICE
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def test_a_visitor_can_sign_up_and_lands_in_the_studio(client, django_user_model
 
 
 def test_a_person_can_log_in(client, alice):
-    response = client.post(reverse("login"), {"username": "alice", "password": "a-long-password-1"})
+    response = client.post(reverse("login"), ALICE.login())
     assert response.status_code == 302
 
 

@@ -1,24 +1,24 @@
-"""What the browser tests do again and again: sign up, and wait for a picture to arrive."""
+"""What the browser tests do again and again: sign a persona up, and wait for a picture to arrive."""
 
 from __future__ import annotations
 
 import re
 
-PASSWORD = "a-long-password-1"
+from tests.people import Persona
 
 
-def sign_up(page, username: str) -> None:
+def sign_up(page, persona: Persona) -> None:
     from playwright.sync_api import expect
 
     page.goto("/")
     page.click("#home-signup")
-    page.fill("#id_username", username)
-    page.fill("#id_email", f"{username}@example.com")
-    page.fill("#id_password1", PASSWORD)
-    page.fill("#id_password2", PASSWORD)
+    page.fill("#id_username", persona.username)
+    page.fill("#id_email", persona.email)
+    page.fill("#id_password1", persona.password)
+    page.fill("#id_password2", persona.password)
     page.click("#signup-submit")
     expect(page).to_have_url(re.compile(r"/studio/$"))
-    expect(page.locator("#nav-account")).to_have_text(username)
+    expect(page.locator("#nav-account")).to_have_text(persona.username)
 
 
 def loaded_width(page, img) -> int:
