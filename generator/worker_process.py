@@ -6,8 +6,9 @@ worker's prefork parent imports this module, and the parent must never initialis
 does not survive fork(); children inheriting one crash or hang). Each child loads the engine after the
 fork, in ``warm_engine``.
 
-artstudio/celery.py imports this module to connect the hooks, before Django's apps are loaded: the models
-(through the scheduler and the registry) are imported inside the functions, which run in a started worker.
+artstudio/celery.py imports this module to connect the hooks, and every process that imports the `artstudio`
+package imports that (the launcher too, which must never load the database layer): the database, the
+scheduler, the queues and the registry are imported inside the functions, which run in a started worker.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ import threading
 
 from celery.signals import celeryd_after_setup, worker_process_init
 from django.conf import settings
-from django.db import connection, connections
-
-from generator.queues import Queue
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +27,8 @@ def tick() -> None:
     """The scheduler's tick, in the worker's main process (artstudio/celery.py, JobTick). Its database
     connection is closed before returning: the pool forks new children from this process, and a child must
     never inherit an open connection."""
+    from django.db import connections
+
     try:
         from generator import scheduler
 
@@ -45,6 +45,8 @@ _worker_queues: list[str] = []
 
 @celeryd_after_setup.connect
 def remember_queues(sender, instance, **_kwargs) -> None:
+    from generator.queues import Queue
+
     _worker_queues[:] = sorted(instance.app.amqp.queues.consume_from or Queue.values)
 
 
@@ -83,6 +85,7 @@ def warm_engine(**_kwargs) -> threading.Thread | None:
 def _warm_up() -> None:
     try:
         from generator import registry
+        from generator.queues import Queue
 
         registry.warm_up(queues=_worker_queues or Queue.values, device=settings.ARTSTUDIO_DEVICE)
     except Exception:  # a cold start is slower, not broken: the job loads what it needs
@@ -91,6 +94,8 @@ def _warm_up() -> None:
 
 def _in_own_connection(work) -> None:
     """A thread's work; the database connection Django opened for the thread is closed after it."""
+    from django.db import connection
+
     try:
         work()
     finally:

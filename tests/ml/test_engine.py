@@ -7,7 +7,7 @@ import pytest
 import torch
 from PIL import Image
 
-from generator.ml import engine, registry
+from generator.ml import engine, loading
 from generator.ml.engine import Blend, Network
 from generator.ml.errors import Cancelled, StyleError
 from generator.ml.files import save_state
@@ -90,11 +90,11 @@ def test_preserving_colours_keeps_the_photo_s_colours(chelsea):
 
 def test_warming_up_loads_exactly_the_networks_it_is_given():
     shipped = shipped_models()
-    registry.clear()
+    loading.clear()
     engine.warm_up(
         ModelSet.of(shipped[k, ""] for k in ("multistyle26", "magenta_predictor", "magenta_transformer")), "cpu"
     )
-    assert {kind for kind, _, _ in registry.loaded()} == {"multistyle26", "magenta_predictor", "magenta_transformer"}
+    assert {kind for kind, _, _ in loading.loaded()} == {"multistyle26", "magenta_predictor", "magenta_transformer"}
 
 
 def test_a_run_uses_only_the_networks_it_was_handed(chelsea):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from generator.ml import files, registry, weights
+from generator.ml import files, loading, weights
 from generator.ml.errors import StyleError
 from generator.ml.loading import ModelSet, Weights
 
@@ -53,11 +53,11 @@ def test_a_tampered_weights_file_is_refused(exported, tmp_path):
     data = bytearray(source.path.read_bytes())
     data[-1] ^= 0xFF
     target.write_bytes(bytes(data))
-    registry.clear()  # a network already loaded is not read again
+    loading.clear()  # a network already loaded is not read again
     with pytest.raises(StyleError, match="sha256"):
-        registry.load(Weights("multistyle26", target, source.sha256), CPU)
+        loading.load(Weights("multistyle26", target, source.sha256), CPU)
     with pytest.raises(StyleError, match="missing"):
-        registry.load(Weights("multistyle26", tmp_path / "gone.safetensors", source.sha256), CPU)
+        loading.load(Weights("multistyle26", tmp_path / "gone.safetensors", source.sha256), CPU)
 
 
 def test_models_load_once_per_process_and_a_new_sha256_is_a_new_network(exported, tmp_path):
@@ -69,26 +69,26 @@ def test_models_load_once_per_process_and_a_new_sha256_is_a_new_network(exported
     state = files.load_state(exported["multistyle26", ""].path, ref.sha256)
     state = {k: v * 1.01 for k, v in state.items()}
     other = Weights("multistyle26", tmp_path / "v2.safetensors", files.save_state(state, tmp_path / "v2.safetensors"))
-    second = registry.load(other, CPU)
-    assert second is not first and registry.load(other, CPU) is second
-    assert {("multistyle26", ref.sha256, "cpu"), ("multistyle26", other.sha256, "cpu")} <= set(registry.loaded())
+    second = loading.load(other, CPU)
+    assert second is not first and loading.load(other, CPU) is second
+    assert {("multistyle26", ref.sha256, "cpu"), ("multistyle26", other.sha256, "cpu")} <= set(loading.loaded())
 
 
 def test_the_cache_forgets_the_oldest_networks_past_its_size(exported, monkeypatch):
-    monkeypatch.setattr(registry, "CACHE_SIZE", 1)
-    registry.clear()
+    monkeypatch.setattr(loading, "CACHE_SIZE", 1)
+    loading.clear()
     exported.get_net("multistyle26", CPU)
     exported.get_net("magenta_transformer", CPU)
-    assert [kind for kind, _, _ in registry.loaded()] == ["magenta_transformer"]
+    assert [kind for kind, _, _ in loading.loaded()] == ["magenta_transformer"]
 
 
 def test_asking_for_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
     monkeypatch.setattr("torch.cuda.is_available", lambda: False)
     with pytest.raises(StyleError, match="CUDA"):
-        registry.resolve_device("cuda")
-    assert registry.resolve_device("auto").type == "cpu"
+        loading.resolve_device("cuda")
+    assert loading.resolve_device("auto").type == "cpu"
     with pytest.raises(StyleError, match="Unknown device"):
-        registry.resolve_device("tpu")
+        loading.resolve_device("tpu")
 
 
 def _run(code: str) -> str:
