@@ -14,8 +14,9 @@ import time
 
 import pytest
 
-from tests.browser.people import loaded_width, sign_up
-from tests.integration.worker import JOB_TIMEOUT
+from tests.browser.pages import loaded_width, sign_up
+from tests.integration.worker import job_timeout
+from tests.people import ALICE, BOB
 
 pytestmark = [
     pytest.mark.slow,
@@ -41,7 +42,7 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
 
     page = new_page()
     page.set_viewport_size({"width": 1280, "height": 900})
-    sign_up(page, "alice")
+    sign_up(page, ALICE)
     page.click("#nav-assistant")
     expect(page).to_have_url(re.compile(r"/assistant/$"))
 
@@ -65,10 +66,10 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
 
     worker = start_worker()
 
-    expect(page.locator("[data-testid=style-suggestion]")).to_have_count(3, timeout=JOB_TIMEOUT * 1000)
+    expect(page.locator("[data-testid=style-suggestion]")).to_have_count(3, timeout=job_timeout() * 1000)
     expect(page.locator("[data-testid=movement]")).to_have_count(3)
     expect(page.locator("[data-testid=mood]")).to_have_count(3)
-    expect(answer).to_have_attribute("data-status", "done", timeout=JOB_TIMEOUT * 1000)
+    expect(answer).to_have_attribute("data-status", "done", timeout=job_timeout() * 1000)
     seen = page.evaluate("window.seen")
     assert seen["statuses"][0] == "queued" and seen["statuses"][-1] == "done", seen
     assert seen["draft"], "the words appear while they are written, not only at the end"
@@ -108,7 +109,7 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
     panel.locator("#id_text").fill("sunflowers in a blue vase on a kitchen table")
     panel.locator("#idea-submit").click()
     suggestion = panel.locator("[data-testid=style-suggestion]")
-    expect(suggestion).to_have_count(3, timeout=JOB_TIMEOUT * 1000)
+    expect(suggestion).to_have_count(3, timeout=job_timeout() * 1000)
     expect(panel.locator("[data-testid=errors-text]")).to_have_count(0)  # the form is clean again
     expect(panel.locator("#id_text")).to_have_value("sunflowers in a blue vase on a kitchen table")
     studio_url = page.url
@@ -124,10 +125,10 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
     page.select_option("#id_max_side", "512")
     page.click("#studio-submit")
     expect(page).to_have_url(re.compile(r"/jobs/[0-9a-f-]{36}/$"))
-    expect(page.locator("#job-status")).to_have_attribute("data-status", "succeeded", timeout=JOB_TIMEOUT * 1000)
+    expect(page.locator("#job-status")).to_have_attribute("data-status", "succeeded", timeout=job_timeout() * 1000)
     page.click("#artwork-link")
     suggested = page.locator("[data-testid=suggested-tag]")
-    deadline = time.monotonic() + JOB_TIMEOUT
+    deadline = time.monotonic() + job_timeout()
     while suggested.count() == 0 and time.monotonic() < deadline:  # written by the worker after the painting
         page.wait_for_timeout(1000)
         page.reload()
@@ -140,6 +141,6 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
 
     # Someone else cannot open the idea.
     other = new_page()
-    sign_up(other, "bob")
+    sign_up(other, BOB)
     assert other.goto(idea_url).status == 404
     assert worker.stop() == 0

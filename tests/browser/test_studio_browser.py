@@ -11,8 +11,9 @@ import re
 
 import pytest
 
-from tests.browser.people import loaded_width, sign_up
-from tests.integration.worker import JOB_TIMEOUT
+from tests.browser.pages import loaded_width, sign_up
+from tests.integration.worker import job_timeout
+from tests.people import ALICE, BOB
 
 pytestmark = [
     pytest.mark.slow,
@@ -26,7 +27,7 @@ def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_wo
     from playwright.sync_api import expect
 
     page = new_page()
-    sign_up(page, "alice")
+    sign_up(page, ALICE)
 
     # The studio form: a photo, a preset that is not the default, the small output size.
     page.set_input_files("#id_photo", str(chelsea))
@@ -55,7 +56,7 @@ def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_wo
 
     worker = start_worker()
 
-    expect(status).to_have_attribute("data-status", "succeeded", timeout=JOB_TIMEOUT * 1000)
+    expect(status).to_have_attribute("data-status", "succeeded", timeout=job_timeout() * 1000)
     expect(page.locator("#job-status-badge")).to_have_text("Succeeded")
     seen = page.evaluate("window.seenStatuses")
     assert seen[0] == "queued" and seen[-1] == "succeeded", seen  # "running" too, if a poll caught it
@@ -81,7 +82,7 @@ def test_a_new_artist_paints_a_photo_and_only_they_can_see_it(new_page, start_wo
 
     # Someone else, in a browser of their own, sees none of it.
     other = new_page()
-    sign_up(other, "bob")
+    sign_up(other, BOB)
     other.click("#nav-gallery")
     expect(other.locator("#gallery-empty")).to_be_visible()
     expect(other.locator(".gallery-item")).to_have_count(0)

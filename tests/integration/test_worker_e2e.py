@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 from generator import services
 from generator.ml import files
 from generator.models import Artwork, Job, ModelVersion
-from tests.integration.worker import JOB_TIMEOUT, Worker, finished, upload, wait_until
+from tests.integration.worker import Worker, finished, job_timeout, upload, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]  # the worker must see committed rows
 
@@ -64,7 +64,7 @@ def test_a_message_delivered_twice_runs_the_job_once(worker, alice, alice_client
     job = finished(job, worker)
     wait_until(
         lambda: f"No job waits on {job.queue}" in worker.output(),
-        timeout=JOB_TIMEOUT,
+        timeout=job_timeout(),
         what="the worker to take the second delivery",
         diagnose=worker.tail,
     )
@@ -118,7 +118,7 @@ def test_a_version_flip_reaches_the_next_job_without_a_restart(worker, alice, al
     during = upload(alice_client, chelsea)
     wait_until(
         lambda: during.model_versions.exists(),
-        timeout=JOB_TIMEOUT,
+        timeout=job_timeout(),
         every=0.02,
         what="the job to record its versions",
         diagnose=worker.tail,

