@@ -43,8 +43,6 @@ class TruncatingUploadHandler(FileUploadHandler):
 # By content, never by file name. A camera's multi-picture JPEG (MPO) is a JPEG with more pictures behind
 # the first; WebP is kept as lossless PNG, so what is stored is exactly what was decoded.
 STORED_AS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "PNG"}
-
-
 SUFFIXES = {"JPEG": ".jpg", "PNG": ".png"}
 
 

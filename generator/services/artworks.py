@@ -5,16 +5,12 @@ An artwork is made by its job (jobs._artwork_save), never here.
 
 from __future__ import annotations
 
-import logging
-
 from django.contrib.auth.models import User
 from django.db import transaction
 
 from generator.models import Artwork
 from generator.ownership import require_owner
 from generator.services.files import delete_files
-
-logger = logging.getLogger(__name__)
 
 
 def artwork_delete(*, artwork: Artwork, by: User) -> None:

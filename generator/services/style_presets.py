@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -15,8 +14,6 @@ from PIL import Image, ImageOps
 from generator.models import ModelVersion, Preset
 from generator.services.files import atomic_with_files, save_file, webp
 from generator.uploads import check_image
-
-logger = logging.getLogger(__name__)
 
 
 def refuse(field: str, message: str) -> ValidationError:
