@@ -119,6 +119,7 @@ INSTALLED_APPS = [
     "django_ratelimit",
     "generator",
     "assistant",
+    "gallery",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,16 @@ AUTHENTICATION_BACKENDS = [
 ]
 
 ROOT_URLCONF = "artstudio.urls"
+
+
+def _artwork_page(artwork) -> str:
+    from django.urls import reverse
+
+    return reverse("gallery:artwork", args=[artwork.pk])
+
+
+# An artwork's page is the gallery's: the project wires the apps together, the studio never names the gallery.
+ABSOLUTE_URL_OVERRIDES = {"generator.artwork": _artwork_page}
 WSGI_APPLICATION = "artstudio.wsgi.application"
 ASGI_APPLICATION = "artstudio.asgi.application"
 

@@ -399,9 +399,13 @@ def artwork_suggest(*, artwork_id) -> dict | None:
         + [w for w, _ in seen["subjects"][:2] if seen["confident"]]
     )
     titles = prompting.titles(model, seen["idea"], analysis.labels(), n=3, rank=ranker(helper, text))
+    labels = analysis.labels()
     suggestions = {
         "titles": titles,
         "tags": list(dict.fromkeys(tags)),
+        # What the gallery's search reads besides the tags: the words the picture was seen as, and the labels.
+        "caption": seen["idea"],
+        "labels": list(dict.fromkeys(labels["movements"][:2] + labels["subjects"][:3] + labels["moods"][:2])),
         "versions": [v.pk for v in [*versions, picture_version, writer_version]],
     }
     Artwork.objects.filter(pk=artwork.pk, suggestions={}).update(suggestions=suggestions)

@@ -344,8 +344,7 @@ class Artwork(models.Model):
     def __str__(self) -> str:
         return self.title or str(self.pk)
 
-    def get_absolute_url(self) -> str:
-        return reverse("generator:artwork", args=[self.pk])
+    # get_absolute_url: the gallery's page (settings.ABSOLUTE_URL_OVERRIDES)
 
     @property
     def options(self) -> JobOptions:

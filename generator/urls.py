@@ -15,10 +15,6 @@ urlpatterns = [
     path("jobs/<uuid:pk>/style", views.job_file, {"kind": "style"}, name="job-style"),
     path("jobs/<uuid:pk>/preview", views.job_file, {"kind": "preview"}, name="job-preview"),
     path("presets/<slug:slug>/thumbnail.webp", views.preset_thumbnail, name="preset-thumbnail"),
-    path("gallery/", views.gallery, name="gallery"),
-    path("artworks/<uuid:pk>/", views.artwork_detail, name="artwork"),
-    path("artworks/<uuid:pk>/delete/", views.artwork_delete, name="artwork-delete"),
-    path("artworks/<uuid:pk>/title/", views.artwork_retitle, name="artwork-retitle"),
     path("artworks/<uuid:pk>/image.png", views.artwork_file, {"kind": "image"}, name="artwork-image"),
     path("artworks/<uuid:pk>/thumbnail.webp", views.artwork_file, {"kind": "thumbnail"}, name="artwork-thumbnail"),
 ]

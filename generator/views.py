@@ -10,22 +10,22 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import connection
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from generator import selectors, services
+from generator import provenance, selectors, services
 from generator.forms import SignupForm, StudioForm
 from generator.http import SignedInRequest
 from generator.limits import form_over_limit, over_limit, wait_message
 from generator.models import Job, Preset
 
-GALLERY_PAGE_SIZE = 24
 # A picture opened on its own tab: the browser's image viewer styles it inline, and nothing in it may run
 # or load anything (sandbox), whatever the file turned out to be.
 FILE_POLICY = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
@@ -191,44 +191,6 @@ def _back_to_job(request: HttpRequest, job: Job, *, error: str = "", status: int
     return redirect(job)
 
 
-@login_required
-def gallery(request: SignedInRequest) -> HttpResponse:
-    page = Paginator(selectors.gallery_for(user=request.user), GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "generator/gallery.html", {"page": page})
-
-
-@login_required
-def artwork_detail(request: SignedInRequest, pk) -> HttpResponse:
-    artwork = selectors.artwork_for(user=request.user, pk=pk)
-    versions = list(artwork.model_versions.order_by("kind", "slot"))
-    return render(
-        request,
-        "generator/artwork.html",
-        {
-            "artwork": artwork,
-            "model_versions": versions,
-            "retired": any(not v.is_active for v in versions),
-        },
-    )
-
-
-@login_required
-@require_POST
-def artwork_retitle(request: SignedInRequest, pk) -> HttpResponse:
-    services.artwork_retitle(
-        artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user, title=request.POST.get("title", "")
-    )
-    return redirect("generator:artwork", pk=pk)
-
-
-@login_required
-@require_POST
-def artwork_delete(request: SignedInRequest, pk) -> HttpResponse:
-    services.artwork_delete(artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user)
-    messages.success(request, _("The picture and its uploads were deleted."))
-    return redirect("generator:gallery")
-
-
 def send_file(field, *, download_name: str | None = None) -> FileResponse:
     if not field:
         raise Http404
@@ -257,9 +219,21 @@ def job_file(request: SignedInRequest, pk, kind: str) -> FileResponse:
 
 
 @login_required
-def artwork_file(request: SignedInRequest, pk, kind: str) -> FileResponse:
+def artwork_file(request: SignedInRequest, pk, kind: str) -> HttpResponseBase:
+    """An artwork's picture or thumbnail, for its owner. `?download=1`: the PNG under its title, with its
+    parameters and model versions in its text chunks."""
     artwork = selectors.artwork_for(user=request.user, pk=pk)
     if kind == "thumbnail":
         return send_file(artwork.thumbnail)
-    download = f"artstudio-{str(artwork.pk)[:8]}.png" if request.GET.get("download") else None
-    return send_file(artwork.image, download_name=download)
+    if not request.GET.get("download"):
+        return send_file(artwork.image)
+    try:
+        pieces, length = provenance.artwork_png(artwork)
+    except (FileNotFoundError, ValueError):
+        raise Http404 from None
+    response = StreamingHttpResponse(pieces, content_type="image/png")
+    response["Content-Length"] = str(length)
+    response["Content-Disposition"] = content_disposition_header(True, provenance.download_name(artwork)) or ""
+    response["Cache-Control"] = "private, no-cache"  # a new title or tag changes what it carries
+    response["Content-Security-Policy"] = FILE_POLICY
+    return response

@@ -7,12 +7,87 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
-  // Forms that destroy something ask first.
+  // Forms (and buttons) that destroy something ask first.
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
   });
+  document.querySelectorAll("button[data-confirm]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      if (!window.confirm(button.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // Whatever needs this script to work shows only when it runs.
+  document.querySelectorAll("[data-js-only]").forEach(function (element) { element.hidden = false; });
+
+  var typing = function (event) {
+    var target = event.target;
+    return target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName) && target.type !== "checkbox";
+  };
+
+  // The gallery's selection: click a box, shift-click a range, select the page; arrows, Space, Ctrl+A, Esc.
+  var grid = document.getElementById("gallery");
+  var selectionForm = document.getElementById("selection-form");
+  if (grid && selectionForm) {
+    var boxes = Array.prototype.slice.call(grid.querySelectorAll("input.select-box"));
+    var count = document.getElementById("selection-count");
+    var last = null;
+    var update = function () {
+      var n = boxes.filter(function (box) { return box.checked; }).length;
+      boxes.forEach(function (box) { box.closest(".gallery-item").classList.toggle("is-selected", box.checked); });
+      selectionForm.classList.toggle("has-selection", n > 0);
+      selectionForm.querySelectorAll("button[name=action]").forEach(function (button) { button.disabled = n === 0; });
+      if (count) count.textContent = n ? (selectionForm.dataset.selected || "# selected").replace("#", n) : (selectionForm.dataset.none || "");
+    };
+    var setAll = function (checked) { boxes.forEach(function (box) { box.checked = checked; }); update(); };
+    boxes.forEach(function (box, index) {
+      box.addEventListener("click", function (event) {
+        if (event.shiftKey && last !== null) {
+          var from = Math.min(last, index), to = Math.max(last, index);
+          for (var i = from; i <= to; i++) boxes[i].checked = box.checked;
+        }
+        last = index;
+        update();
+      });
+      box.addEventListener("keydown", function (event) {
+        var columns = Math.max(1, Math.round(grid.clientWidth / box.closest(".gallery-item").offsetWidth));
+        var step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns }[event.key];
+        if (step === undefined) return;
+        var next = boxes[index + step];
+        if (next) { event.preventDefault(); next.focus(); }
+      });
+    });
+    var all = document.getElementById("select-all");
+    var none = document.getElementById("select-none");
+    if (all) all.addEventListener("click", function () { setAll(true); });
+    if (none) none.addEventListener("click", function () { setAll(false); });
+    document.addEventListener("keydown", function (event) {
+      if (typing(event)) return;
+      if ((event.ctrlKey || event.metaKey) && event.key === "a") { event.preventDefault(); setAll(true); }
+      if (event.key === "Escape") setAll(false);
+    });
+    selectionForm.addEventListener("submit", function (event) {
+      if (!boxes.some(function (box) { return box.checked; })) {
+        event.preventDefault();
+        window.alert(selectionForm.dataset.empty || "Select one or more pictures first.");
+      }
+    });
+    update();
+  }
+
+  // The artwork page: arrows go to the previous and next picture of the view, f stars, Delete deletes.
+  var artworkImage = document.getElementById("artwork-image");
+  if (artworkImage && document.getElementById("star-form")) {
+    document.addEventListener("keydown", function (event) {
+      if (typing(event) || event.ctrlKey || event.metaKey || event.altKey) return;
+      var link = { ArrowLeft: "artwork-previous", ArrowRight: "artwork-next" }[event.key];
+      if (link && document.getElementById(link)) { window.location = document.getElementById(link).href; return; }
+      if (event.key === "f") { document.getElementById("star-form").requestSubmit(); return; }
+      if (event.key === "Delete") document.getElementById("artwork-delete-form").requestSubmit();
+    });
+  }
 
   // Range inputs show their value.
   document.querySelectorAll("input[type=range][data-output]").forEach(function (input) {

@@ -42,6 +42,7 @@ from django.utils.http import urlsafe_base64_encode
 from factories import make_job, photo, picture_bytes
 
 from assistant.models import Idea
+from gallery.models import Board, BoardItem, Star, Tag
 from generator.models import Artwork, Job, ModelVersion, Preset
 from tests import people
 
@@ -66,6 +67,8 @@ LOGOUTS = ("logout", "admin:logout")
 
 SECRET_TITLE = "Harbour at dusk alice-secret-title"
 SECRET_IDEA = "a lighthouse in a storm alice-secret-idea"
+SECRET_BOARD = "Harbours alice-secret-board"
+SECRET_TAG = "alice-secret-tag"
 
 
 @dataclass
@@ -77,6 +80,8 @@ class World:
     queued_job: Job  # alice's, from an uploaded painting, with a preview; cancelling stops it
     failed_job: Job  # alice's; retrying queues it again
     idea: Idea  # alice's, a picture idea
+    board: Board  # alice's, with the artwork on it
+    tag: Tag  # alice's, on the artwork
     preset: Preset  # visible, with a thumbnail
     hidden_preset: Preset  # hidden: only staff sees its thumbnail
     version: ModelVersion  # with a sample picture
@@ -95,7 +100,7 @@ class World:
     def secrets(self) -> list[str]:
         """What nobody but alice (and staff, in the admin) may read in a response."""
         ids = [self.artwork.pk, self.job.pk, self.queued_job.pk, self.failed_job.pk, self.idea.pk]
-        return [*map(str, ids), SECRET_TITLE, SECRET_IDEA, self.alice.email]
+        return [*map(str, ids), SECRET_TITLE, SECRET_IDEA, SECRET_BOARD, SECRET_TAG, self.alice.email]
 
     def admin_row(self, model):
         """The row an admin URL of `model` points at: alice's where she has one."""
@@ -153,6 +158,7 @@ def _build_world() -> World:
     from django.contrib.auth.models import Group
 
     from assistant import services as assistant_services
+    from gallery import services as gallery_services
     from generator import services
     from generator.ml.kinds import STUDIO_KINDS
 
@@ -166,6 +172,9 @@ def _build_world() -> World:
     failed = make_job(alice)
     Job.objects.filter(pk=failed.pk).update(status=Job.Status.FAILED, error="The photo is too dark to paint.")
     idea = assistant_services.idea_create(owner=alice, text=SECRET_IDEA, picture=photo())
+    board = gallery_services.board_create(owner=alice, name=SECRET_BOARD)
+    gallery_services.board_add(board=board, by=alice, artworks=[artwork])
+    tag = gallery_services.artworks_tag(artworks=[artwork], by=alice, name=SECRET_TAG)
     preset, hidden = Preset.objects.filter(hidden=False).exclude(thumbnail="").order_by("slug")[:2]
     Preset.objects.filter(pk=hidden.pk).update(hidden=True)
     version = ModelVersion.objects.order_by("pk").first()
@@ -188,6 +197,8 @@ def _build_world() -> World:
         queued,
         failed,
         idea,
+        board,
+        tag,
         preset,
         hidden,
         version,
@@ -234,7 +245,19 @@ def alice_state(world: World) -> tuple:
         "pk", "status", "cancel_requested", "queued_at", "artwork__pk", "artwork__title"
     )  # one-to-one
     ideas = Idea.objects.filter(owner=world.alice).values_list("pk", "saved")
-    return user, sorted(jobs), sorted(ideas)
+    boards = Board.objects.filter(owner=world.alice).values_list("pk", "name", "position", "cover")
+    items = BoardItem.objects.filter(board__owner=world.alice).values_list("board", "artwork", "idea")
+    tags = Tag.objects.filter(owner=world.alice).values_list("pk", "name", "artworks")
+    stars = Star.objects.filter(artwork__owner=world.alice).values_list("user", "artwork")
+    return (
+        user,
+        sorted(jobs),
+        sorted(ideas),
+        sorted(boards),
+        sorted(map(str, items)),
+        sorted(map(str, tags)),
+        sorted(map(str, stars)),
+    )
 
 
 # --- What a response may be, and who a route is for ---------------------------------------------------------
@@ -354,7 +377,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
             "mode": "fast",
         },
     ),
-    "generator:gallery": Route(MEMBERS, ANY),
+    "gallery:index": Route(MEMBERS, READ_ONLY),
     # staff are nobody's owner here: alice's pages are a 404 to them too (the admin is where they look)
     "generator:job": Route(OWNER, ANY, args=pk("job")),
     "generator:job-status": Route(OWNER, ANY, args=pk("job")),
@@ -370,9 +393,50 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
             PUBLIC, READ_ONLY, args=lambda world: {"slug": world.hidden_preset.slug}, readers=(STAFF,), label="hidden"
         ),
     ),
-    "generator:artwork": Route(OWNER, ANY, args=pk("artwork")),
-    "generator:artwork-delete": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True),
-    "generator:artwork-retitle": Route(
+    "gallery:artwork": Route(OWNER, READ_ONLY, args=pk("artwork")),
+    "gallery:artwork-star": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True),
+    # an empty tag is refused with a message: nothing changes
+    "gallery:artwork-tag": Route(
+        OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, post=lambda world: {"tag": "a forged tag"}
+    ),
+    "gallery:artwork-untag": Route(
+        OWNER,
+        POST_ONLY,
+        args=lambda world: {"pk": world.artwork.pk, "tag": world.tag.pk},
+        ok=REDIRECT,
+        changes=True,
+    ),
+    # on=1 by default: the picture is on the board already, so alice's empty POST changes nothing
+    "gallery:artwork-board": Route(
+        OWNER,
+        POST_ONLY,
+        args=lambda world: {"pk": world.artwork.pk, "board": world.board.pk},
+        ok=REDIRECT,
+        post=lambda world: {"on": "0"},
+    ),
+    "gallery:tags": Route(MEMBERS, READ_ONLY),
+    "gallery:tag": Route(OWNER, READ_ONLY, args=lambda world: {"name": world.tag.name}),
+    # an empty POST is a form with errors (400); PUT, PATCH and DELETE just show the page again
+    "gallery:boards": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {"name": "Forged board"}),
+    "gallery:board": Route(OWNER, READ_ONLY, args=pk("board")),
+    "gallery:board-rename": Route(
+        OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, post=lambda world: {"name": "A forged name"}
+    ),
+    "gallery:board-move": Route(OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT),
+    "gallery:board-delete": Route(OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, changes=True),
+    "gallery:board-cover": Route(
+        OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, post=lambda world: {"artwork": world.artwork.pk}
+    ),
+    "gallery:board-ideas": Route(OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT),
+    # anybody signed in may post a selection; one that names another artist's picture is a 404
+    "gallery:selection": Route(
+        MEMBERS,
+        POST_ONLY,
+        ok=REDIRECT,
+        post=lambda world: {"action": "star", "ids": [str(world.artwork.pk)]},
+    ),
+    "gallery:artwork-delete": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True),
+    "gallery:artwork-retitle": Route(
         OWNER,
         POST_ONLY,
         args=pk("artwork"),
@@ -549,8 +613,8 @@ def test_the_owners_pages_show_what_the_leak_checks_look_for(world):
     """Otherwise "none of alice's secrets in bob's page" would prove nothing."""
     client = client_for(world, ALICE)
     pages = {
-        reverse("generator:artwork", args=[world.artwork.pk]): SECRET_TITLE,
-        reverse("generator:gallery"): str(world.artwork.pk),
+        reverse("gallery:artwork", args=[world.artwork.pk]): SECRET_TITLE,
+        reverse("gallery:index"): str(world.artwork.pk),
         reverse("generator:job", args=[world.job.pk]): str(world.artwork.pk),
         reverse("assistant:idea", args=[world.idea.pk]): SECRET_IDEA,
     }
@@ -656,6 +720,15 @@ def without_csrf_tokens(body: bytes) -> bytes:
     return re.sub(rb'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")[A-Za-z0-9]{64}', rb"\1<token>", body)
 
 
+def nobodys_key(value):
+    """A key of the same kind as `value` that nothing has."""
+    if isinstance(value, uuid.UUID):
+        return uuid.uuid4()
+    if isinstance(value, int):
+        return 2**31 - 1
+    return f"nobodys-{uuid.uuid4().hex[:8]}"
+
+
 def test_another_artists_object_looks_exactly_like_a_missing_one(world):
     """Bob learns nothing from the 404, not even that alice's object exists."""
     client = client_for(world, BOB)
@@ -663,7 +736,7 @@ def test_another_artists_object_looks_exactly_like_a_missing_one(world):
         if place.route.audience != OWNER:
             continue
         real = place.url(world)
-        missing = real.replace(str(place.route.args(world)["pk"]), str(uuid.uuid4()))
+        missing = reverse(place.name, kwargs={k: nobodys_key(v) for k, v in place.route.args(world).items()})
         for method in ("GET", "POST"):
             mine, nobodys = send(client, method, real), send(client, method, missing)
             seen = [(answer.status_code, without_csrf_tokens(body_of(answer))) for answer in (mine, nobodys)]

@@ -395,7 +395,7 @@ def test_an_artist_can_take_a_suggested_title_and_nobody_else_can_retitle(alice_
     from generator import services as studio
 
     artwork = studio.job_run(job_id=make_job(alice).pk)
-    url = reverse("generator:artwork-retitle", args=[artwork.pk])
+    url = reverse("gallery:artwork-retitle", args=[artwork.pk])
 
     assert bob_client.post(url, {"title": "Mine now"}).status_code == 404
     assert alice_client.post(url, {"title": "  Last Light  "}).status_code == 302

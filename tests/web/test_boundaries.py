@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,13 +149,27 @@ def imported_modules(folder: Path) -> dict[str, set[str]]:
     return found
 
 
-def test_the_base_app_never_imports_the_apps_built_on_it():
+# Each app and the apps built on it: an app imports only those below it (the gallery shows the assistant's
+# saved ideas on boards; the assistant never needs the gallery).
+ABOVE = {"generator": {"assistant", "gallery"}, "assistant": {"gallery"}}
+
+
+@pytest.mark.parametrize("app", sorted(ABOVE))
+def test_an_app_never_imports_the_apps_built_on_it(app):
     reaching_up = {
-        path: sorted(name for name in names if name.split(".")[0] == "assistant")
-        for path, names in imported_modules(REPO / "generator").items()
+        path: sorted(name for name in names if name.split(".")[0] in ABOVE[app])
+        for path, names in imported_modules(REPO / app).items()
     }
 
     assert {path: names for path, names in reaching_up.items() if names} == {}
+
+
+def test_templates_of_an_app_name_no_page_of_the_apps_built_on_it():
+    """The studio's templates link to an artwork through get_absolute_url, which the project wires up."""
+    for app, above in ABOVE.items():
+        for template in (REPO / "templates" / app).rglob("*.html"):
+            named = set(re.findall(r"{%\s*url\s+[\'\"](\w+):", template.read_text()))
+            assert not named & above, f"{template.relative_to(REPO)} names {sorted(named & above)}"
 
 
 def test_the_engine_never_imports_django_and_the_tasks_never_reach_the_engine():

@@ -31,7 +31,7 @@ def test_the_health_check_says_ok(client):
     assert response.status_code == 200 and response.content == b"ok\n"
 
 
-@pytest.mark.parametrize("name", ["generator:studio", "generator:gallery"])
+@pytest.mark.parametrize("name", ["generator:studio", "gallery:index"])
 def test_the_studio_and_gallery_need_a_login(client, name):
     response = client.get(reverse(name))
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
@@ -157,7 +157,7 @@ def test_a_running_job_shows_its_progress(alice_client, alice):
 def test_a_finished_job_stops_polling_and_shows_the_artwork(alice_client, alice_artwork):
     html = alice_client.get(reverse("generator:job-status", args=[alice_artwork.job_id])).content.decode()
     assert 'data-status="succeeded"' in html and "hx-get" not in html
-    assert reverse("generator:artwork", args=[alice_artwork.pk]) in html
+    assert reverse("gallery:artwork", args=[alice_artwork.pk]) in html
 
 
 def test_a_failed_job_shows_its_error_and_offers_a_retry(alice_client, alice):
@@ -177,13 +177,13 @@ def test_cancel_is_a_post_that_stops_a_queued_job(alice_client, alice):
 
 
 def test_the_gallery_shows_only_my_own_artworks(alice_client, bob_client, alice_artwork):
-    assert str(alice_artwork.pk) in alice_client.get(reverse("generator:gallery")).content.decode()
-    bobs = bob_client.get(reverse("generator:gallery")).content.decode()
+    assert str(alice_artwork.pk) in alice_client.get(reverse("gallery:index")).content.decode()
+    bobs = bob_client.get(reverse("gallery:index")).content.decode()
     assert str(alice_artwork.pk) not in bobs and 'id="gallery-empty"' in bobs
 
 
 def test_the_artwork_page_lists_its_model_versions(alice_client, alice_artwork):
-    html = alice_client.get(reverse("generator:artwork", args=[alice_artwork.pk])).content.decode()
+    html = alice_client.get(reverse("gallery:artwork", args=[alice_artwork.pk])).content.decode()
     versions = list(alice_artwork.model_versions.all())
     assert versions
     for version in versions:
@@ -206,7 +206,7 @@ def test_the_owner_gets_the_files(alice_client, alice_artwork):
 def test_bob_gets_404_for_everything_of_alices(bob_client, alice_artwork):
     job = alice_artwork.job
     for url in [
-        reverse("generator:artwork", args=[alice_artwork.pk]),
+        reverse("gallery:artwork", args=[alice_artwork.pk]),
         reverse("generator:artwork-image", args=[alice_artwork.pk]),
         reverse("generator:artwork-thumbnail", args=[alice_artwork.pk]),
         reverse("generator:job", args=[job.pk]),
@@ -218,7 +218,7 @@ def test_bob_gets_404_for_everything_of_alices(bob_client, alice_artwork):
     for url in [
         reverse("generator:job-cancel", args=[job.pk]),
         reverse("generator:job-retry", args=[job.pk]),
-        reverse("generator:artwork-delete", args=[alice_artwork.pk]),
+        reverse("gallery:artwork-delete", args=[alice_artwork.pk]),
     ]:
         assert bob_client.post(url).status_code == 404, url
     assert Artwork.objects.filter(pk=alice_artwork.pk).exists()
@@ -228,10 +228,10 @@ def test_deleting_an_artwork_removes_it_its_job_and_every_file(
     alice_client, alice_artwork, isolated_data, django_capture_on_commit_callbacks
 ):
     assert files_under(isolated_data)  # photo, result, thumbnail
-    assert alice_client.get(reverse("generator:artwork-delete", args=[alice_artwork.pk])).status_code == 405
+    assert alice_client.get(reverse("gallery:artwork-delete", args=[alice_artwork.pk])).status_code == 405
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.post(reverse("generator:artwork-delete", args=[alice_artwork.pk]))
-    assert response.status_code == 302 and response["Location"] == reverse("generator:gallery")
+        response = alice_client.post(reverse("gallery:artwork-delete", args=[alice_artwork.pk]))
+    assert response.status_code == 302 and response["Location"] == reverse("gallery:index")
     assert not Artwork.objects.filter(pk=alice_artwork.pk).exists()
     assert not Job.objects.filter(pk=alice_artwork.job_id).exists()
     assert files_under(isolated_data) == []

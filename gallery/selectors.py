@@ -1,0 +1,256 @@
+"""The gallery's reads: one artist's pictures through a view (search, filters, sort), boards and tags.
+
+A view is a `GalleryView` (what the filter form and the page's address say); `artworks_in_view` turns it into
+one queryset, whose page costs the same few queries however many pictures the artist has: the star and the
+tags of every card come in the same round trips (an annotation and one prefetch).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Lower
+from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
+
+from gallery.models import Board, BoardItem, Star, Tag
+from generator.models import Artwork, ModelVersion, Preset
+from generator.ownership import owned_or_404
+
+PAGE_SIZE = 48
+PAINTING = "painting"  # the style filter's value for a picture painted after the artist's own painting
+
+# sort name -> (label, ordering). The primary key ends every ordering, so "next" is always defined.
+SORTS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "new": (_("Newest first"), ("-created", "-id")),
+    "old": (_("Oldest first"), ("created", "id")),
+    "title": (_("Title"), ("title_key", "-created", "-id")),
+    "stars": (_("Most stars"), ("-n_stars", "-created", "-id")),
+}
+
+# What a text search looks in, in the order the page names the matches.
+MATCH_LABELS = {
+    "title": _("title"),
+    "tag": _("tag"),
+    "style": _("style"),
+    "idea": _("what it shows"),
+    "label": _("assistant's label"),
+}
+
+
+@dataclass(frozen=True)
+class GalleryView:
+    """What the artist is looking at: a search, filters and a sort. Every field is optional."""
+
+    q: str = ""
+    style: str = ""  # a preset's slug, or PAINTING
+    mode: str = ""
+    version: int | None = None  # a ModelVersion's id
+    since: dt.date | None = None
+    until: dt.date | None = None
+    board: int | None = None
+    tag: str = ""
+    starred: bool = False
+    public: bool = False
+    sort: str = "new"
+
+    def query_string(self, **changes: Any) -> str:
+        """This view (with `changes`) as an address's query string, default values left out."""
+        view = replace(self, **changes)
+        query = QueryDict(mutable=True)
+        for f in fields(view):
+            value = getattr(view, f.name)
+            if value in (None, "", False) or (f.name == "sort" and value == "new"):
+                continue
+            query[f.name] = "1" if value is True else str(value)
+        return query.urlencode()
+
+
+def _stars_and_tags(queryset: QuerySet[Artwork], *, user: User) -> QuerySet[Artwork]:
+    return queryset.annotate(
+        is_starred=Exists(Star.objects.filter(user=user, artwork=OuterRef("pk"))),
+    ).prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by(Lower("name"))))
+
+
+def _style_slugs(text: str) -> list[str]:
+    """The presets whose name contains `text` (in English, as they are stored)."""
+    return list(Preset.objects.filter(name__icontains=text).values_list("slug", flat=True))
+
+
+def _search(queryset: QuerySet[Artwork], text: str, *, user: User) -> QuerySet[Artwork]:
+    tagged = Tag.objects.filter(owner=user, artworks=OuterRef("pk"), name__icontains=text)
+    return queryset.filter(
+        Q(title__icontains=text)
+        | Exists(tagged)
+        | Q(params__style_preset__in=_style_slugs(text))
+        | Q(suggestions__caption__icontains=text)
+        | Q(suggestions__tags__icontains=text)
+        | Q(suggestions__labels__icontains=text)
+    )
+
+
+def artworks_in_view(*, user: User, view: GalleryView) -> QuerySet[Artwork]:
+    """The user's own pictures that the view shows, in its order."""
+    queryset = Artwork.objects.filter(owner=user)
+    if view.q:
+        queryset = _search(queryset, view.q, user=user)
+    if view.style == PAINTING:
+        # a JSON null, a missing key or "": no preset, so the artist's own painting
+        queryset = queryset.filter(
+            Q(params__style_preset=None) | Q(params__style_preset__isnull=True) | Q(params__style_preset="")
+        )
+    elif view.style:
+        queryset = queryset.filter(params__style_preset=view.style)
+    if view.mode:
+        queryset = queryset.filter(params__mode=view.mode)
+    if view.version is not None:
+        queryset = queryset.filter(model_versions=view.version)
+    if view.since:
+        queryset = queryset.filter(created__date__gte=view.since)
+    if view.until:
+        queryset = queryset.filter(created__date__lte=view.until)
+    if view.board is not None:
+        queryset = queryset.filter(board_items__board=view.board, board_items__board__owner=user)
+    if view.tag:
+        queryset = queryset.filter(tags__owner=user, tags__name__iexact=view.tag)
+    if view.starred:
+        queryset = queryset.filter(Exists(Star.objects.filter(user=user, artwork=OuterRef("pk"))))
+    if view.public:
+        queryset = queryset.filter(visibility="public")
+    queryset = queryset.annotate(title_key=Lower("title"))
+    if view.sort == "stars":
+        queryset = queryset.annotate(n_stars=Count("stars", distinct=True))
+    return _stars_and_tags(queryset, user=user).order_by(*SORTS.get(view.sort, SORTS["new"])[1])
+
+
+def matches(artwork: Artwork, text: str, *, style_names: dict[str, str]) -> list[str]:
+    """Which of the searched fields hold `text`, for the card to say why it was found (keys of MATCH_LABELS)."""
+    needle = text.casefold()
+    suggestions = artwork.suggestions or {}
+
+    def has(*values: object) -> bool:
+        return any(needle in str(v).casefold() for v in values if v)
+
+    found = {
+        "title": has(artwork.title),
+        "tag": has(*(t.name for t in artwork.tags.all())),
+        "style": has(style_names.get(artwork.options.style_preset or "", "")),
+        "idea": has(suggestions.get("caption")),
+        "label": has(*suggestions.get("tags", ()), *suggestions.get("labels", ())),
+    }
+    return [key for key, hit in found.items() if hit]
+
+
+def _comes_after(ordering: tuple[str, ...], artwork: Artwork) -> Q:
+    """Rows after `artwork` in `ordering` (a keyset condition): on the first field that differs, the later one."""
+    condition = Q(pk__in=[])
+    equal = Q()
+    for field in ordering:
+        name = field.lstrip("-")
+        value = getattr(artwork, name if name != "id" else "pk")
+        later = Q(**{f"{name}__lt" if field.startswith("-") else f"{name}__gt": value})
+        if value is None:  # NULL sorts apart; only title_key can be one, and Lower("") is ""
+            later = Q(pk__in=[])
+        condition |= equal & later
+        equal &= Q(**{name: value})
+    return condition
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous: Artwork | None
+    next: Artwork | None
+    position: int  # 1-based, in the view
+    total: int
+
+
+def neighbours(*, user: User, view: GalleryView, artwork: Artwork) -> Neighbours | None:
+    """The pictures before and after `artwork` in the view; None when the view does not show it."""
+    queryset = artworks_in_view(user=user, view=view)
+    current = queryset.filter(pk=artwork.pk).first()
+    if current is None:
+        return None
+    ordering = SORTS.get(view.sort, SORTS["new"])[1]
+    reverse = tuple(f[1:] if f.startswith("-") else f"-{f}" for f in ordering)
+    after = _comes_after(ordering, current)
+    before = _comes_after(reverse, current)
+    return Neighbours(
+        previous=queryset.filter(before).order_by(*reverse).first(),
+        next=queryset.filter(after).order_by(*ordering).first(),
+        position=queryset.filter(before).count() + 1,
+        total=queryset.count(),
+    )
+
+
+def artwork_for(*, user: User, pk: Any) -> Artwork:
+    """The user's picture with its tags, star and model versions, or 404."""
+    return owned_or_404(
+        _stars_and_tags(Artwork.objects.prefetch_related("model_versions", "board_items"), user=user),
+        user=user,
+        pk=pk,
+    )
+
+
+def artworks_owned(*, user: User, ids: list[str]) -> list[Artwork]:
+    """Exactly these pictures of the user's; a missing id (or another artist's) is a 404."""
+    from django.http import Http404
+
+    wanted = set(ids)
+    found = list(
+        Artwork.objects.filter(owner=user, pk__in=wanted).select_related("job").prefetch_related("model_versions")
+    )
+    if len(found) != len(wanted):
+        raise Http404
+    return found
+
+
+def boards_for(*, user: User) -> QuerySet[Board]:
+    """The user's boards in their order, each with how many pictures and ideas it holds."""
+    return (
+        Board.objects.filter(owner=user)
+        .annotate(
+            n_artworks=Count("items__artwork"),
+            n_ideas=Count("items__idea"),
+        )
+        .order_by("position", "created")
+    )
+
+
+def board_for(*, user: User, pk: Any) -> Board:
+    return owned_or_404(Board.objects.all(), user=user, pk=pk)
+
+
+def board_covers(boards: list[Board]) -> dict[int, Any]:
+    """Each board's cover picture id: the chosen one, else the newest picture on it; one query for all."""
+    covers: dict[int, Any] = {b.pk: b.cover_id for b in boards if b.cover_id}
+    missing = [b.pk for b in boards if not b.cover_id]
+    if missing:
+        newest = (
+            BoardItem.objects.filter(board__in=missing, artwork__isnull=False)
+            .order_by("board", "-added", "-pk")
+            .values_list("board", "artwork")
+        )
+        for board, artwork in newest:
+            covers.setdefault(board, artwork)
+    return covers
+
+
+def tags_for(*, user: User) -> QuerySet[Tag]:
+    return Tag.objects.filter(owner=user).annotate(n=Count("artworks")).order_by(Lower("name"))
+
+
+def styles_used(*, user: User) -> list[tuple[str, str]]:
+    """(slug, name) of the presets the user's pictures were painted with, for the style filter."""
+    slugs = set(
+        Artwork.objects.filter(owner=user).values_list(F("params__style_preset"), flat=True).distinct().order_by()
+    )
+    names = dict(Preset.objects.filter(slug__in=[s for s in slugs if s]).values_list("slug", "name"))
+    return sorted(names.items(), key=lambda item: item[1].casefold())
+
+
+def versions_used(*, user: User) -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.filter(artworks__owner=user).distinct().order_by("kind", "slot", "-created")

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from gallery import views
+
+app_name = "gallery"
+
+urlpatterns = [
+    path("gallery/", views.index, name="index"),
+    path("gallery/selection/", views.selection, name="selection"),
+    path("gallery/tags/", views.tag_list, name="tags"),
+    path("gallery/tags/<str:name>/", views.tag_detail, name="tag"),
+    path("gallery/boards/", views.board_list, name="boards"),
+    path("gallery/boards/<int:pk>/", views.board_detail, name="board"),
+    path("gallery/boards/<int:pk>/rename/", views.board_rename, name="board-rename"),
+    path("gallery/boards/<int:pk>/move/", views.board_move, name="board-move"),
+    path("gallery/boards/<int:pk>/delete/", views.board_delete, name="board-delete"),
+    path("gallery/boards/<int:pk>/cover/", views.board_cover, name="board-cover"),
+    path("gallery/boards/<int:pk>/ideas/", views.board_ideas, name="board-ideas"),
+    path("artworks/<uuid:pk>/", views.artwork_detail, name="artwork"),
+    path("artworks/<uuid:pk>/title/", views.artwork_retitle, name="artwork-retitle"),
+    path("artworks/<uuid:pk>/delete/", views.artwork_delete, name="artwork-delete"),
+    path("artworks/<uuid:pk>/star/", views.artwork_star, name="artwork-star"),
+    path("artworks/<uuid:pk>/tags/", views.artwork_tag, name="artwork-tag"),
+    path("artworks/<uuid:pk>/tags/<int:tag>/remove/", views.artwork_untag, name="artwork-untag"),
+    path("artworks/<uuid:pk>/boards/<int:board>/", views.artwork_board, name="artwork-board"),
+]

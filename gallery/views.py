@@ -1,0 +1,329 @@
+"""The gallery's pages: parse the request, call a selector or a service, render. No business logic here.
+
+Every page keeps the view it came from (search, filters, sort) in its address, so the artwork page's
+previous/next and every "back" land where the artist was.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST, require_safe
+
+from assistant.selectors import saved_ideas
+from gallery import downloads, selectors, services
+from gallery.forms import BoardForm, BulkForm, ViewForm
+from gallery.models import Tag
+from generator import services as studio
+from generator.http import SignedInRequest
+from generator.ownership import owned_or_404
+
+
+def _view(request: SignedInRequest, **fixed) -> tuple[ViewForm, selectors.GalleryView]:
+    data = request.GET.copy()
+    for name, value in fixed.items():
+        data[name] = value
+    form = ViewForm(data, user=request.user)
+    return form, form.view()
+
+
+def _back(request: SignedInRequest, default: str) -> HttpResponse:
+    """To the `next` address the form carried (this site's only), else `default`."""
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False):
+        target = default
+    return redirect(target)
+
+
+def _error(request: SignedInRequest, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.GalleryView, **fixed) -> dict:
+    """The grid's context; `fixed`: what the page itself chooses (a board, a tag), not the artist's filters."""
+    page = Paginator(selectors.artworks_in_view(user=request.user, view=view), selectors.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    if view.q:
+        names = dict(selectors.styles_used(user=request.user))
+        for artwork in page.object_list:
+            artwork.matched = [selectors.MATCH_LABELS[k] for k in selectors.matches(artwork, view.q, style_names=names)]
+    return {
+        "form": form,
+        "view": view,
+        "page": page,
+        "query": view.query_string(),  # the fixed board or tag included: an artwork's neighbours stay in it
+        "filtered": view != selectors.GalleryView(sort=view.sort, **fixed),
+        "boards": list(selectors.boards_for(user=request.user)),
+        "tags": list(selectors.tags_for(user=request.user)),
+        "sorts": [(key, label) for key, (label, _ordering) in selectors.SORTS.items()],
+    }
+
+
+@login_required
+@require_safe
+def index(request: SignedInRequest) -> HttpResponse:
+    form, view = _view(request)
+    return render(request, "gallery/index.html", _grid_context(request, form, view))
+
+
+@login_required
+@require_safe
+def tag_detail(request: SignedInRequest, name: str) -> HttpResponse:
+    tag = owned_or_404(Tag.objects.all(), user=request.user, pk=_tag_pk(request, name))
+    form, view = _view(request, tag=tag.name)
+    return render(request, "gallery/index.html", {**_grid_context(request, form, view, tag=tag.name), "tag": tag})
+
+
+def _tag_pk(request: SignedInRequest, name: str):
+    return Tag.objects.filter(owner=request.user, name__iexact=name).values_list("pk", flat=True).first()
+
+
+@login_required
+@require_safe
+def tag_list(request: SignedInRequest) -> HttpResponse:
+    return render(request, "gallery/tags.html", {"tags": selectors.tags_for(user=request.user)})
+
+
+# -- one artwork ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def artwork_detail(request: SignedInRequest, pk) -> HttpResponse:
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    _form, view = _view(request)
+    on_boards = {item.board_id for item in artwork.board_items.all()}
+    tags = {t.name.casefold() for t in artwork.tags.all()}
+    versions = sorted(artwork.model_versions.all(), key=lambda v: (v.kind, v.slot))
+    return render(
+        request,
+        "gallery/artwork.html",
+        {
+            "artwork": artwork,
+            "view": view,
+            "query": view.query_string(),
+            "here": request.get_full_path(),
+            "neighbours": selectors.neighbours(user=request.user, view=view, artwork=artwork),
+            "boards": [(b, b.pk in on_boards) for b in selectors.boards_for(user=request.user)],
+            "suggested_tags": [t for t in (artwork.suggestions or {}).get("tags", []) if t.casefold() not in tags],
+            "model_versions": versions,
+            "retired": any(not v.is_active for v in versions),
+            "own_tags": selectors.tags_for(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def artwork_retitle(request: SignedInRequest, pk) -> HttpResponse:
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    studio.artwork_retitle(artwork=artwork, by=request.user, title=request.POST.get("title", ""))
+    return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+@login_required
+@require_POST
+def artwork_delete(request: SignedInRequest, pk) -> HttpResponse:
+    studio.artwork_delete(artwork=selectors.artwork_for(user=request.user, pk=pk), by=request.user)
+    messages.success(request, _("The picture and its uploads were deleted."))
+    return _back(request, reverse("gallery:index"))
+
+
+@login_required
+@require_POST
+def artwork_star(request: SignedInRequest, pk) -> HttpResponse:
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    services.artworks_star(artworks=[artwork], by=request.user, starred=request.POST.get("starred", "1") == "1")
+    return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+@login_required
+@require_POST
+def artwork_tag(request: SignedInRequest, pk) -> HttpResponse:
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    try:
+        services.artworks_tag(artworks=[artwork], by=request.user, name=request.POST.get("tag", ""))
+    except ValidationError as exc:
+        _error(request, exc)
+    return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+@login_required
+@require_POST
+def artwork_untag(request: SignedInRequest, pk, tag: int) -> HttpResponse:
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    services.artwork_untag(
+        artwork=artwork, by=request.user, tag=owned_or_404(Tag.objects.all(), user=request.user, pk=tag)
+    )
+    return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+@login_required
+@require_POST
+def artwork_board(request: SignedInRequest, pk, board: int) -> HttpResponse:
+    """Put the picture on a board (on=1) or take it off (on=0)."""
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    chosen = selectors.board_for(user=request.user, pk=board)
+    if request.POST.get("on", "1") == "1":
+        services.board_add(board=chosen, by=request.user, artworks=[artwork])
+    else:
+        services.board_remove(board=chosen, by=request.user, artworks=[artwork])
+    return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+# -- boards ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def board_list(request: SignedInRequest) -> HttpResponse:
+    """The boards in their order; posting a name creates one."""
+    form = BoardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            board = services.board_create(owner=request.user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error("name", exc.messages)
+        else:
+            messages.success(request, _("Board “%(name)s” created.") % {"name": board.name})
+            return _back(request, reverse("gallery:boards"))
+    boards = list(selectors.boards_for(user=request.user))
+    covers = selectors.board_covers(boards)
+    status = 400 if request.method == "POST" else 200
+    context = {"boards": [(board, covers.get(board.pk)) for board in boards], "form": form}
+    return render(request, "gallery/boards.html", context, status=status)
+
+
+@login_required
+@require_safe
+def board_detail(request: SignedInRequest, pk) -> HttpResponse:
+    board = selectors.board_for(user=request.user, pk=pk)
+    form, view = _view(request, board=str(board.pk))
+    ideas = saved_ideas(user=request.user).filter(pk__in=board.items.filter(idea__isnull=False).values("idea"))
+    addable = saved_ideas(user=request.user).exclude(pk__in=ideas.values("pk"))[:50]
+    return render(
+        request,
+        "gallery/board.html",
+        {
+            **_grid_context(request, form, view, board=board.pk),
+            "board": board,
+            "ideas": ideas,
+            "addable_ideas": addable,
+        },
+    )
+
+
+@login_required
+@require_POST
+def board_rename(request: SignedInRequest, pk) -> HttpResponse:
+    board = selectors.board_for(user=request.user, pk=pk)
+    try:
+        services.board_rename(board=board, by=request.user, name=request.POST.get("name", ""))
+    except ValidationError as exc:
+        _error(request, exc)
+    return _back(request, board.get_absolute_url())
+
+
+@login_required
+@require_POST
+def board_move(request: SignedInRequest, pk) -> HttpResponse:
+    offset = -1 if request.POST.get("direction") == "up" else 1
+    services.board_move(board=selectors.board_for(user=request.user, pk=pk), by=request.user, offset=offset)
+    return _back(request, reverse("gallery:boards"))
+
+
+@login_required
+@require_POST
+def board_delete(request: SignedInRequest, pk) -> HttpResponse:
+    board = selectors.board_for(user=request.user, pk=pk)
+    services.board_delete(board=board, by=request.user)
+    messages.success(request, _("Board “%(name)s” deleted; its pictures are still in your gallery.") % {"name": board})
+    return redirect("gallery:boards")
+
+
+@login_required
+@require_POST
+def board_cover(request: SignedInRequest, pk) -> HttpResponse:
+    board = selectors.board_for(user=request.user, pk=pk)
+    chosen = request.POST.get("artwork")
+    artwork = selectors.artwork_for(user=request.user, pk=chosen) if chosen else None
+    try:
+        services.board_set_cover(board=board, by=request.user, artwork=artwork)
+    except ValidationError as exc:
+        _error(request, exc)
+    return _back(request, board.get_absolute_url())
+
+
+@login_required
+@require_POST
+def board_ideas(request: SignedInRequest, pk) -> HttpResponse:
+    """Put saved ideas on the board (add=1) or take one off (add=0)."""
+    board = selectors.board_for(user=request.user, pk=pk)
+    ideas = list(saved_ideas(user=request.user).filter(pk__in=request.POST.getlist("ideas")))
+    if request.POST.get("add", "1") == "1":
+        services.board_add(board=board, by=request.user, ideas=ideas)
+    else:
+        services.board_remove(board=board, by=request.user, ideas=ideas)
+    return redirect(board)
+
+
+# -- many at once ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def selection(request: SignedInRequest) -> HttpResponseBase:
+    """What the gallery's selection bar asks for, on the checked pictures (all the artist's, or a 404)."""
+    form = BulkForm(request.POST)
+    default = reverse("gallery:index")
+    if not form.is_valid():
+        messages.error(request, _("Choose one or more pictures and what to do with them."))
+        return _back(request, default)
+    data = form.cleaned_data
+    artworks = selectors.artworks_owned(user=request.user, ids=[str(i) for i in data["ids"]])
+    action = data["action"]
+    n = len(artworks)
+    try:
+        if action == "zip":
+            return _zip_response(artworks)
+        if action == "board":
+            board = selectors.board_for(user=request.user, pk=data["board"])
+            added = services.board_add(board=board, by=request.user, artworks=artworks)
+            messages.success(
+                request,
+                ngettext("%(n)d picture added to “%(board)s”.", "%(n)d pictures added to “%(board)s”.", added)
+                % {"n": added, "board": board.name},
+            )
+        elif action == "tag":
+            tag = services.artworks_tag(artworks=artworks, by=request.user, name=data["tag"] or "")
+            messages.success(
+                request,
+                ngettext("%(n)d picture tagged “%(tag)s”.", "%(n)d pictures tagged “%(tag)s”.", n)
+                % {"n": n, "tag": tag.name},
+            )
+        elif action in ("star", "unstar"):
+            services.artworks_star(artworks=artworks, by=request.user, starred=action == "star")
+        elif action == "delete":
+            services.artworks_delete(artworks=artworks, by=request.user)
+            messages.success(request, ngettext("%(n)d picture deleted.", "%(n)d pictures deleted.", n) % {"n": n})
+    except ValidationError as exc:
+        _error(request, exc)
+    return _back(request, default)
+
+
+def _zip_response(artworks) -> StreamingHttpResponse:
+    archive = downloads.artworks_zip(artworks)
+    response = StreamingHttpResponse(archive, content_type="application/zip")
+    response["Content-Length"] = str(len(archive))
+    response["Content-Disposition"] = 'attachment; filename="artstudio-pictures.zip"'
+    response["Cache-Control"] = "no-store"
+    return response
