@@ -43,6 +43,10 @@ def preview_upload_to(instance: Job, filename: str) -> str:
     return _user_path(instance, "previews", filename)
 
 
+def job_thumbnail_upload_to(instance: Job, filename: str) -> str:
+    return _user_path(instance, "thumbnails", filename)
+
+
 def artwork_upload_to(instance: Artwork, filename: str) -> str:
     return _user_path(instance, "artworks", filename)
 
@@ -246,6 +250,8 @@ class Job(models.Model):
     photo = models.FileField(_("photo"), upload_to=photo_upload_to, max_length=255)
     style_image = models.FileField(_("style image"), upload_to=style_upload_to, max_length=255, blank=True)
     preview = models.FileField(_("preview"), upload_to=preview_upload_to, max_length=255, blank=True)
+    # The photo, small (WebP): the history's card for a job that made no picture
+    thumbnail = models.FileField(_("thumbnail"), upload_to=job_thumbnail_upload_to, max_length=255, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     error = models.TextField(_("error"), blank=True)
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)
@@ -306,6 +312,17 @@ class Job(models.Model):
     def style_label(self) -> str:
         return self.options.style_preset or ""
 
+    @property
+    def seconds(self) -> float | None:
+        """How long it ran (so far, while it runs); None before it starts."""
+        if self.started is None:
+            return None
+        return ((self.finished or timezone.now()) - self.started).total_seconds()
+
+    def files(self) -> list:
+        """Every file the job keeps (uploads, preview, thumbnail), for deleting them with it."""
+        return [f for f in (self.photo, self.style_image, self.preview, self.thumbnail) if f]
+
 
 class Artwork(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -343,6 +360,10 @@ class Artwork(models.Model):
 
     def __str__(self) -> str:
         return self.title or str(self.pk)
+
+    def files(self) -> list:
+        """The picture and its thumbnail."""
+        return [f for f in (self.image, self.thumbnail) if f]
 
     # get_absolute_url: the gallery's page (settings.ABSOLUTE_URL_OVERRIDES)
 

@@ -33,7 +33,33 @@ def gallery_for(*, user: User) -> QuerySet[Artwork]:
 
 
 def recent_jobs_for(*, user: User, limit: int = 5) -> QuerySet[Job]:
-    return Job.objects.filter(owner=user).select_related("artwork").order_by("-created")[:limit]
+    return jobs_for(user=user)[:limit]
+
+
+def jobs_for(*, user: User, status: str = "") -> QuerySet[Job]:
+    """The user's jobs, newest first, each with its artwork when it made one (the history page)."""
+    jobs = Job.objects.filter(owner=user).select_related("artwork").order_by("-created")
+    return jobs.filter(status=status) if status else jobs
+
+
+def typical_seconds(*, job: Job, sample: int = 200) -> float | None:
+    """How long a job like this one usually runs: the median of the studio's last `sample` succeeded jobs of
+    the same mode and size, painted the same way (a preset, or a painting of the artist's own). None until
+    there is one. Everybody's jobs count: a duration says nothing about whose picture it was."""
+    options = job.options
+    similar = Job.objects.filter(
+        status=Job.Status.SUCCEEDED,
+        started__isnull=False,
+        finished__isnull=False,
+        params__mode=options.mode,
+        params__max_side=options.max_side,
+    )
+    if options.style_preset:
+        similar = similar.filter(params__style_preset=options.style_preset)
+    else:
+        similar = similar.filter(Q(params__style_preset=None) | Q(params__style_preset__isnull=True))
+    spans = similar.order_by("-finished").annotate(span=F("finished") - F("started")).values_list("span", flat=True)
+    return _percentile(sorted(s.total_seconds() for s in spans[:sample]), 50)
 
 
 @dataclass(frozen=True)

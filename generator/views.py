@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
@@ -136,8 +137,40 @@ def _job_context(request: HttpRequest, job: Job) -> dict:
     return {
         "job": job,
         "position": selectors.queue_position(job=job),
+        "typical": None if job.is_finished else selectors.typical_seconds(job=job),
         "artwork": getattr(job, "artwork", None) if job.status == Job.Status.SUCCEEDED else None,
     }
+
+
+HISTORY_PAGE_SIZE = 30
+
+
+@login_required
+@require_safe
+def job_history(request: SignedInRequest) -> HttpResponse:
+    """Every job of the artist's, newest first, with a picture of each (the result, else the photo)."""
+    status = request.GET.get("status", "")
+    status = status if status in Job.Status.values else ""
+    page = Paginator(selectors.jobs_for(user=request.user, status=status), HISTORY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    names = dict(Preset.objects.values_list("slug", "name"))
+    for job in page.object_list:
+        job.style_name = _(names[job.style_label]) if job.style_label in names else ""
+    return render(request, "generator/history.html", {"page": page, "status": status, "statuses": Job.Status.choices})
+
+
+@login_required
+@require_POST
+def job_delete(request: SignedInRequest, pk) -> HttpResponse:
+    job = selectors.job_for(user=request.user, pk=pk)
+    try:
+        services.job_delete(job=job, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(job)
+    messages.success(request, _("The job and its uploads were deleted."))
+    return redirect("generator:history")
 
 
 @login_required
@@ -211,7 +244,7 @@ def send_file(field, *, download_name: str | None = None) -> FileResponse:
 def job_file(request: SignedInRequest, pk, kind: str) -> FileResponse:
     """A job's photo, style painting or preview, for its owner only."""
     job = selectors.job_for(user=request.user, pk=pk)
-    field = {"photo": job.photo, "style": job.style_image, "preview": job.preview}[kind]
+    field = {"photo": job.photo, "style": job.style_image, "preview": job.preview, "thumbnail": job.thumbnail}[kind]
     response = send_file(field)
     if kind == "preview":
         response["Cache-Control"] = "no-store"  # it changes while the job runs

@@ -17,9 +17,7 @@ def artwork_delete(*, artwork: Artwork, by: User) -> None:
     """Remove an artwork, the job that made it, and every file of both (photo, painting, result)."""
     job = artwork.job
     require_owner(job, by=by)
-    files = [
-        (f.storage, f.name) for f in (artwork.image, artwork.thumbnail, job.photo, job.style_image, job.preview) if f
-    ]
+    files = [(f.storage, f.name) for f in (*artwork.files(), *job.files())]
     with transaction.atomic():
         job.delete()  # the artwork goes with it (CASCADE)
         # Files go only once the rows are gone for good: a rollback must not leave a row without its file.

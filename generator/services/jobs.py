@@ -30,12 +30,13 @@ from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES, JobOptions
 from generator.models import Artwork, DailyUsage, Job, Mode, Preset
 from generator.ownership import require_owner
 from generator.queues import Queue
-from generator.services.files import atomic_with_files, save_file, webp
+from generator.services.files import atomic_with_files, delete_files, save_file, webp
 from generator.uploads import CheckedImage, check_image
 
 logger = logging.getLogger(__name__)
 
 PREVIEW_SIDE = 1024  # the live preview's long side while quality mode paints
+JOB_THUMBNAIL_SIDE = 256  # the photo's card in the history
 
 
 def queue_for(*, mode: str, max_side: int) -> str:
@@ -86,10 +87,14 @@ def job_create(
 
     queue = queue_for(mode=options.mode, max_side=options.max_side)
     job = Job(owner=owner, queue=queue, params=options.to_params())
-    job.stored_bytes = sum(len(c.data) for c in checked.values())
+    with Image.open(io.BytesIO(checked["photo"].data)) as picture:
+        picture.draft("RGB", (JOB_THUMBNAIL_SIDE * 2, JOB_THUMBNAIL_SIDE * 2))  # a JPEG decodes at a fraction
+        thumbnail = webp(picture.convert("RGB"), side=JOB_THUMBNAIL_SIDE, quality=78)
+    job.stored_bytes = sum(len(c.data) for c in checked.values()) + len(thumbnail)
     with atomic_with_files() as written:
         _count_against_quota(owner=owner, new_bytes=job.stored_bytes)
         save_file(job.photo, "photo" + checked["photo"].suffix, checked["photo"].data, written)
+        save_file(job.thumbnail, "photo.webp", thumbnail, written)
         if "style_image" in checked:
             save_file(job.style_image, "style" + checked["style_image"].suffix, checked["style_image"].data, written)
         job.queued_at = timezone.now()  # it joins the queue now, after its files: the fair order's first come
@@ -356,3 +361,20 @@ def _style_title(job: Job) -> str:
     """The preset's name, or blank for a painting the person uploaded (templates show "Untitled")."""
     slug = job.options.style_preset
     return Preset.objects.filter(slug=slug).values_list("name", flat=True).first() or "" if slug else ""
+
+
+def job_delete(*, job: Job, by: User) -> None:
+    """Delete a finished job with its files; a job that made a picture goes with its artwork."""
+    from generator.services.artworks import artwork_delete
+
+    require_owner(job, by=by)
+    if not job.is_finished:
+        raise ValidationError(_("Cancel the job before you delete it."))
+    artwork = Artwork.objects.filter(job=job).first()
+    if artwork is not None:
+        artwork_delete(artwork=artwork, by=by)
+        return
+    files = [(f.storage, f.name) for f in job.files()]
+    with transaction.atomic():
+        job.delete()
+        transaction.on_commit(lambda: delete_files(files))

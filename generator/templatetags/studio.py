@@ -20,3 +20,13 @@ def preset_name(slug: str | None) -> str:
 def minutes(delta: timedelta) -> int:
     """A waiting time in whole minutes, rounded up: "try again in 15 minutes"."""
     return math.ceil(delta.total_seconds() / 60)
+
+
+@register.filter
+def clock(seconds: float | None) -> str:
+    """Seconds as a clock reads them: "0:42", "12:05", "1:02:09"; empty for None."""
+    if seconds is None:
+        return ""
+    whole = max(0, round(seconds))
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -127,7 +127,7 @@ def test_posting_jobs_faster_than_the_rate_is_refused_with_a_clear_message(
     refused = studio_post(alice_client)
     assert refused.status_code == 429
     assert "Please wait a minute and try again" in refused.content.decode()
-    assert Job.objects.count() == 2 and len(files_under(isolated_data)) == 2
+    assert Job.objects.count() == 2 and len(files_under(isolated_data)) == 4  # each photo and its thumbnail
 
 
 def test_the_rate_counts_each_artist_apart(alice_client, bob_client, no_broker, settings):
@@ -240,7 +240,7 @@ def test_a_retry_counts_as_a_job_of_the_day(alice, settings):
 def test_the_storage_quota_counts_uploads_and_pictures(alice, alice_artwork, settings):
     usage = selectors.usage_for(user=alice)
     artwork_bytes = alice_artwork.image.size + alice_artwork.thumbnail.size
-    assert usage.storage.used == alice_artwork.job.photo.size + artwork_bytes
+    assert usage.storage.used == alice_artwork.job.photo.size + alice_artwork.job.thumbnail.size + artwork_bytes
     settings.ARTSTUDIO_QUOTA_STORAGE_MB = 1
     Quota.objects.create(user=alice, storage_mb=None)  # blank: the default
     alice_artwork.stored_bytes = 2**20

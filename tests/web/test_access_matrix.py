@@ -379,7 +379,10 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     ),
     "gallery:index": Route(MEMBERS, READ_ONLY),
     # staff are nobody's owner here: alice's pages are a 404 to them too (the admin is where they look)
+    "generator:history": Route(MEMBERS, READ_ONLY),
     "generator:job": Route(OWNER, ANY, args=pk("job")),
+    "generator:job-delete": Route(OWNER, POST_ONLY, args=pk("failed_job"), ok=REDIRECT, changes=True),
+    "generator:job-thumbnail": Route(OWNER, ANY, args=pk("job")),
     "generator:job-status": Route(OWNER, ANY, args=pk("job")),
     # the jobs these act on are ones the POST would change: a queued one to cancel, a failed one to retry
     "generator:job-cancel": Route(OWNER, POST_ONLY, args=pk("queued_job"), ok=REDIRECT, changes=True),

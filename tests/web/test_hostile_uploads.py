@@ -91,7 +91,7 @@ def test_an_odd_but_valid_picture_is_stored_re_encoded_without_its_metadata(alic
         assert img.format in ("JPEG", "PNG") and not img.getexif()
         assert not any(key in img.info for key in ("exif", "xmp", "XML:com.adobe.xmp", "comment", "Comment"))
         img.load()
-    assert job.stored_bytes == len(stored)
+    assert job.stored_bytes == len(stored) + job.thumbnail.size  # the photo and its small copy
 
     served = alice_client.get(reverse("generator:job-photo", args=[job.pk]))
     assert served["Content-Type"] == {"JPEG": "image/jpeg", "PNG": "image/png"}[img.format]

@@ -29,7 +29,7 @@ def test_it_saves_the_photo_under_the_owners_folder_with_a_random_name(alice, is
     assert job.status == Job.Status.QUEUED
     assert job.photo.name.startswith(f"users/{alice.pk}/photos/")
     assert "Holiday" not in job.photo.name and job.photo.name.endswith(".png")
-    assert files_under(isolated_data) == [isolated_data / job.photo.name]
+    assert files_under(isolated_data) == sorted([isolated_data / job.photo.name, isolated_data / job.thumbnail.name])
     assert job.params == {
         "style_preset": "pop-outline",
         "strength": 1.0,
@@ -134,7 +134,7 @@ def test_a_committed_job_keeps_its_files_when_queueing_it_is_killed(alice, isola
         make_job(alice, style_preset=None, style_image=photo("painting.png"))
     job = Job.objects.get()
     assert sorted(files_under(isolated_data)) == sorted(
-        [isolated_data / job.photo.name, isolated_data / job.style_image.name]
+        [isolated_data / job.photo.name, isolated_data / job.style_image.name, isolated_data / job.thumbnail.name]
     )
 
 
