@@ -19,6 +19,7 @@ urlpatterns = [
     path("artworks/<uuid:pk>/", views.artwork_detail, name="artwork"),
     path("artworks/<uuid:pk>/title/", views.artwork_retitle, name="artwork-retitle"),
     path("artworks/<uuid:pk>/delete/", views.artwork_delete, name="artwork-delete"),
+    path("artworks/<uuid:pk>/again/", views.artwork_repeat, name="artwork-repeat"),
     path("artworks/<uuid:pk>/star/", views.artwork_star, name="artwork-star"),
     path("artworks/<uuid:pk>/tags/", views.artwork_tag, name="artwork-tag"),
     path("artworks/<uuid:pk>/tags/<int:tag>/remove/", views.artwork_untag, name="artwork-untag"),

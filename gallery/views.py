@@ -6,6 +6,7 @@ previous/next and every "back" land where the artist was.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -25,6 +26,7 @@ from gallery.forms import BoardForm, BulkForm, ViewForm
 from gallery.models import Tag
 from generator import services as studio
 from generator.http import SignedInRequest
+from generator.limits import over_limit, wait_message
 from generator.ownership import owned_or_404
 
 
@@ -129,6 +131,23 @@ def artwork_retitle(request: SignedInRequest, pk) -> HttpResponse:
     artwork = selectors.artwork_for(user=request.user, pk=pk)
     studio.artwork_retitle(artwork=artwork, by=request.user, title=request.POST.get("title", ""))
     return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+@login_required
+@require_POST
+def artwork_repeat(request: SignedInRequest, pk) -> HttpResponse:
+    """Paint the artwork again with today's models: a new job, and in time a new artwork beside this one."""
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    if over_limit(request, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS):
+        messages.error(request, wait_message(settings.ARTSTUDIO_RATE_JOBS))
+        return redirect("gallery:artwork", pk=artwork.pk)
+    try:
+        job = studio.job_repeat(job=artwork.job, by=request.user)
+    except ValidationError as exc:  # the quota
+        _error(request, exc)
+        return redirect("gallery:artwork", pk=artwork.pk)
+    messages.success(request, _("Painting it again with today's models; the new picture will sit beside this one."))
+    return redirect(job)
 
 
 @login_required

@@ -5,10 +5,13 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
+from generator import held
 from generator.ml.options import BRUSH, SIDE, STRENGTH, STUDIO_SIDES, JobOptions
 from generator.models import Mode
+from generator.uploads import CheckedImage
 
 
 class SignupForm(UserCreationForm):
@@ -22,7 +25,9 @@ class SignupForm(UserCreationForm):
 class StudioForm(forms.Form):
     """What the studio page posts. Upload contents are checked by services.job_create, not here."""
 
-    photo = forms.FileField(label=_("Photo"))
+    photo = forms.FileField(label=_("Photo"), required=False)  # or the held one (generator/held.py)
+    held_photo = forms.CharField(required=False, widget=forms.HiddenInput)
+    held_style = forms.CharField(required=False, widget=forms.HiddenInput)
     style_source = forms.ChoiceField(
         label=_("Style"),
         choices=[("preset", _("A built-in style")), ("upload", _("My own painting"))],
@@ -56,22 +61,47 @@ class StudioForm(forms.Form):
     )
     mode = forms.ChoiceField(label=_("Mode"), choices=Mode.choices, initial=Mode.FAST, widget=forms.RadioSelect)
 
-    def __init__(self, *args, presets=(), **kwargs):
+    def __init__(self, *args, presets=(), owner: User, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["style_preset"].choices = [(p.slug, p.name) for p in presets]  # the database's presets
+        self.owner = owner
+        style_preset = self.fields["style_preset"]
+        assert isinstance(style_preset, forms.ChoiceField)
+        style_preset.choices = [(p.slug, p.name) for p in presets]  # the database's presets
+
+    def held(self, name: str) -> str:
+        """The token of a picture held for this field ("photo", "style"), if it is still good; else ""."""
+        token = self.data.get(f"held_{name}", "") if self.is_bound else self.initial.get(f"held_{name}", "")
+        return token if token and held.held_name(owner=self.owner, token=token) else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         assert data is not None  # Form.clean returns cleaned_data
+        if not data.get("photo") and not self.held("photo") and "photo" not in self.errors:
+            self.add_error("photo", _("Choose a photo to paint."))
         if data.get("style_source") == "upload":
             data["style_preset"] = None
-            if not data.get("style_image"):
+            if not data.get("style_image") and not self.held("style"):
                 self.add_error("style_image", _("Upload a painting to use as the style, or pick a built-in one."))
         else:
             data["style_image"] = None
             if not data.get("style_preset"):
                 self.add_error("style_preset", _("Pick one of the built-in styles."))
         return data
+
+    def pictures(self) -> tuple[UploadedFile | CheckedImage, UploadedFile | CheckedImage | None]:
+        """The photo and the painting (None for a built-in style) of a valid form: new uploads, else held ones."""
+        data = self.cleaned_data
+
+        def picture(upload: UploadedFile | None, name: str) -> UploadedFile | CheckedImage | None:
+            if upload:
+                return upload
+            token = self.held(name)
+            return held.held_image(owner=self.owner, token=token) if token else None
+
+        photo = picture(data.get("photo"), "photo")
+        assert photo is not None  # clean() refused a form without one
+        painting = picture(data.get("style_image"), "style") if data.get("style_source") == "upload" else None
+        return photo, painting
 
     def options(self) -> JobOptions:
         """The job's options, from a valid form."""

@@ -178,3 +178,14 @@ def _cmyk_to_rgb(img: Image.Image, icc: bytes | None) -> Image.Image:
         except (ImageCms.PyCMSError, OSError, ValueError):
             pass  # a broken profile: Pillow's plain conversion below
     return img.convert("RGB")
+
+
+def stored_image(field) -> CheckedImage:
+    """A picture the studio checked and stored before (a job's photo, a held upload), as check_image returns
+    one: read as it is, never encoded again (a remix of a remix loses nothing)."""
+    with field.open("rb") as handle:  # a FieldFile, or a storage's File
+        data = handle.read()
+    with Image.open(io.BytesIO(data)) as img:
+        width, height = img.size
+        suffix = SUFFIXES[STORED_AS[str(img.format)]]
+    return CheckedImage(data=data, suffix=suffix, width=width, height=height)

@@ -7,6 +7,7 @@ app_name = "generator"
 urlpatterns = [
     path("", views.home, name="home"),
     path("studio/", views.studio, name="studio"),
+    path("studio/held/<str:token>", views.held_picture, name="held-picture"),
     path("jobs/", views.job_history, name="history"),
     path("jobs/<uuid:pk>/", views.job_detail, name="job"),
     path("jobs/<uuid:pk>/delete/", views.job_delete, name="job-delete"),

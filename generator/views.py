@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import mimetypes
-from functools import wraps
+import uuid
+from functools import partial, wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -21,11 +23,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from generator import provenance, selectors, services
+from generator import held, provenance, selectors, services
 from generator.forms import SignupForm, StudioForm
 from generator.http import SignedInRequest
 from generator.limits import form_over_limit, over_limit, wait_message
-from generator.models import Job, Preset
+from generator.models import Artwork, Job, Preset
+from generator.uploads import check_image
 
 # A picture opened on its own tab: the browser's image viewer styles it inline, and nothing in it may run
 # or load anything (sandbox), whatever the file turned out to be.
@@ -106,19 +109,30 @@ def preset_thumbnail(request: HttpRequest, slug: str) -> FileResponse:
 @login_required
 def studio(request: SignedInRequest) -> HttpResponse:
     presets = list(selectors.visible_presets())
-    form = StudioForm(request.POST or None, request.FILES or None, presets=presets)
+    remix = _remix_source(request)
+    form = StudioForm(
+        request.POST or None,
+        request.FILES or None,
+        presets=presets,
+        owner=request.user,
+        initial=_remix_initial(request, remix) if remix else None,
+    )
     limited = form_over_limit(request, form, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS)
     if not limited and request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+        photo, painting = form.pictures()
         try:
-            job = services.job_create(
-                owner=request.user, photo=data["photo"], style_image=data["style_image"], options=form.options()
-            )
+            job = services.job_create(owner=request.user, photo=photo, style_image=painting, options=form.options())
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
+            for name in ("photo", "style"):  # the job has its own copies now
+                if token := form.held(name):
+                    transaction.on_commit(partial(held.release, owner=request.user, token=token))
             return redirect(job)
+    held_tokens = {name: form.held(name) for name in ("photo", "style")}
+    if request.method == "POST":
+        held_tokens.update(_hold_uploads(request, form))
     status = 429 if limited else 400 if request.method == "POST" else 200
     selected = form["style_preset"].value() or "starry-night"
     if request.method == "GET" and request.GET.get("style") in {p.slug for p in presets}:
@@ -127,10 +141,69 @@ def studio(request: SignedInRequest) -> HttpResponse:
         "form": form,
         "presets": _preset_cards(presets),
         "selected_preset": selected,
+        "held": held_tokens,
+        "remix": remix,
         "recent_jobs": selectors.recent_jobs_for(user=request.user),
         "usage": selectors.usage_for(user=request.user),
     }
     return render(request, "generator/studio.html", context, status=status)
+
+
+def _remix_source(request: SignedInRequest) -> Artwork | None:
+    """The artwork a "Remix" link opens the studio with (the artist's own), or None."""
+    pk = request.GET.get("remix", "") if request.method == "GET" else ""
+    try:
+        uuid.UUID(pk)
+    except ValueError:
+        return None
+    return selectors.artwork_for(user=request.user, pk=pk)
+
+
+def _remix_initial(request: SignedInRequest, artwork: Artwork) -> dict:
+    """The studio's form as the artwork was painted: its photo and painting held, its settings chosen."""
+    options, job = artwork.options, artwork.job
+    initial = {
+        "held_photo": held.hold_stored(owner=request.user, field=job.photo),
+        "style_source": "preset" if options.style_preset else "upload",
+        "style_preset": options.style_preset,
+        "strength": options.strength,
+        "brush": options.brush,
+        "preserve_colors": options.preserve_colors,
+        "max_side": options.max_side,
+        "mode": options.mode,
+    }
+    if job.style_image:
+        initial["held_style"] = held.hold_stored(owner=request.user, field=job.style_image)
+    return initial
+
+
+def _hold_uploads(request: SignedInRequest, form: StudioForm) -> dict[str, str]:
+    """A form sent back with errors keeps the pictures it was given: each good upload is held for the next try
+    (and a bad one is said to be bad now, not after the artist has fixed the rest)."""
+    tokens = {}
+    for name, field in (("photo", "photo"), ("style", "style_image")):
+        upload = request.FILES.get(field)
+        if upload is None or form.has_error(field):
+            continue
+        try:
+            checked = check_image(upload, field=field)
+        except ValidationError as exc:
+            form.add_error(field, exc.message_dict[field])
+            continue
+        tokens[name] = held.hold_upload(owner=request.user, checked=checked)
+    return tokens
+
+
+@login_required
+@require_safe
+def held_picture(request: SignedInRequest, token: str) -> FileResponse:
+    """A picture held for the studio's next submit, for its owner (the form's preview)."""
+    name = held.held_name(owner=request.user, token=token)
+    if name is None:
+        raise Http404
+    response = send_file(default_storage.open(name))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _job_context(request: HttpRequest, job: Job) -> dict:

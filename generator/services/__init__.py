@@ -12,7 +12,16 @@ ModelVersion or a Preset. The engine (torch) is imported inside the functions th
 """
 
 from generator.services.artworks import artwork_delete, artwork_retitle
-from generator.services.jobs import job_cancel, job_create, job_delete, job_retry, job_run, job_run_next, queue_for
+from generator.services.jobs import (
+    job_cancel,
+    job_create,
+    job_delete,
+    job_repeat,
+    job_retry,
+    job_run,
+    job_run_next,
+    queue_for,
+)
 from generator.services.model_versions import (
     check_model_upload,
     model_version_activate,
@@ -35,6 +44,7 @@ __all__ = [
     "job_cancel",
     "job_create",
     "job_delete",
+    "job_repeat",
     "job_retry",
     "job_run",
     "job_run_next",

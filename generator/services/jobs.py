@@ -31,7 +31,7 @@ from generator.models import Artwork, DailyUsage, Job, Mode, Preset
 from generator.ownership import require_owner
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
-from generator.uploads import CheckedImage, check_image
+from generator.uploads import CheckedImage, check_image, stored_image
 
 logger = logging.getLogger(__name__)
 
@@ -54,14 +54,15 @@ def queue_for(*, mode: str, max_side: int) -> str:
 def job_create(
     *,
     owner: User,
-    photo: UploadedFile,
-    style_image: UploadedFile | None = None,
+    photo: UploadedFile | CheckedImage,
+    style_image: UploadedFile | CheckedImage | None = None,
     options: JobOptions,
 ) -> Job:
     """Check everything, then save the uploads and the row, and queue the job once it is committed.
 
-    The style is `options.style_preset` or `style_image`, one of the two. Raises ValidationError (a dict
-    keyed by field) before anything is written.
+    The style is `options.style_preset` or `style_image`, one of the two. A picture is an upload, checked
+    here, or one the studio checked before (`CheckedImage`: a remix's photo, a held upload). Raises
+    ValidationError (a dict keyed by field) before anything is written.
     """
     style_preset = options.style_preset
     errors: dict[str, str] = {}
@@ -77,6 +78,9 @@ def job_create(
     checked: dict[str, CheckedImage] = {}
     for field, upload in (("photo", photo), ("style_image", style_image)):
         if upload is None:
+            continue
+        if isinstance(upload, CheckedImage):
+            checked[field] = upload
             continue
         try:
             checked[field] = check_image(upload, field=field)
@@ -378,3 +382,15 @@ def job_delete(*, job: Job, by: User) -> None:
     with transaction.atomic():
         job.delete()
         transaction.on_commit(lambda: delete_files(files))
+
+
+def job_repeat(*, job: Job, by: User) -> Job:
+    """The same photo, style and settings painted again as a new job, with the models active today; the old job
+    and its artwork stay as they are (the new one gets its own copies of the pictures)."""
+    require_owner(job, by=by)
+    return job_create(
+        owner=by,
+        photo=stored_image(job.photo),
+        style_image=stored_image(job.style_image) if job.style_image else None,
+        options=job.options,
+    )

@@ -88,6 +88,7 @@ class World:
     group: object
     reset_args: dict  # alice's real password-reset link
     sessions: dict[str, str]  # persona -> session key
+    held_token: str = ""  # alice's photo held for the studio (a remix)
     csrf_cookie: str = ""  # set by a page with a form, for the CSRF tests
     state: tuple = ()  # alice_state() as every case starts: each one is rolled back to it
     accounts: int = 0  # how many users there are
@@ -159,7 +160,7 @@ def _build_world() -> World:
 
     from assistant import services as assistant_services
     from gallery import services as gallery_services
-    from generator import services
+    from generator import held, services
     from generator.ml.kinds import STUDIO_KINDS
 
     services.models_import_shipped(kinds=STUDIO_KINDS)
@@ -206,6 +207,7 @@ def _build_world() -> World:
         reset_args,
         sessions,
     )
+    world.held_token = held.hold_stored(owner=alice, field=artwork.job.photo)
     browser = Client()
     browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
     world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
@@ -380,6 +382,8 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "gallery:index": Route(MEMBERS, READ_ONLY),
     # staff are nobody's owner here: alice's pages are a 404 to them too (the admin is where they look)
     "generator:history": Route(MEMBERS, READ_ONLY),
+    # a signed token names alice's own file: to anybody else it names nothing
+    "generator:held-picture": Route(OWNER, READ_ONLY, args=lambda world: {"token": world.held_token}),
     "generator:job": Route(OWNER, ANY, args=pk("job")),
     "generator:job-delete": Route(OWNER, POST_ONLY, args=pk("failed_job"), ok=REDIRECT, changes=True),
     "generator:job-thumbnail": Route(OWNER, ANY, args=pk("job")),
@@ -398,6 +402,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     ),
     "gallery:artwork": Route(OWNER, READ_ONLY, args=pk("artwork")),
     "gallery:artwork-star": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True),
+    "gallery:artwork-repeat": Route(OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True),
     # an empty tag is refused with a message: nothing changes
     "gallery:artwork-tag": Route(
         OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, post=lambda world: {"tag": "a forged tag"}
