@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -81,12 +81,20 @@ def _style_slugs(text: str) -> list[str]:
     return list(Preset.objects.filter(name__icontains=text).values_list("slug", flat=True))
 
 
+def _painted_with(slugs: list[str]) -> Q:
+    """Pictures painted with any of these presets, alone or in a blend (a blend's parts are JSON strings)."""
+    condition = Q(params__style_preset__in=slugs)
+    for slug in slugs:
+        condition |= Q(params__blend__icontains=f'"{slug}"')
+    return condition
+
+
 def _search(queryset: QuerySet[Artwork], text: str, *, user: User) -> QuerySet[Artwork]:
     tagged = Tag.objects.filter(owner=user, artworks=OuterRef("pk"), name__icontains=text)
     return queryset.filter(
         Q(title__icontains=text)
         | Exists(tagged)
-        | Q(params__style_preset__in=_style_slugs(text))
+        | _painted_with(_style_slugs(text))
         | Q(suggestions__caption__icontains=text)
         | Q(suggestions__tags__icontains=text)
         | Q(suggestions__labels__icontains=text)
@@ -99,12 +107,12 @@ def artworks_in_view(*, user: User, view: GalleryView) -> QuerySet[Artwork]:
     if view.q:
         queryset = _search(queryset, view.q, user=user)
     if view.style == PAINTING:
-        # a JSON null, a missing key or "": no preset, so the artist's own painting
+        # a JSON null, a missing key or "": no preset, so the artist's own painting (and not a blend)
         queryset = queryset.filter(
             Q(params__style_preset=None) | Q(params__style_preset__isnull=True) | Q(params__style_preset="")
-        )
+        ).filter(Q(params__blend__isnull=True) | Q(params__blend=[]))
     elif view.style:
-        queryset = queryset.filter(params__style_preset=view.style)
+        queryset = queryset.filter(_painted_with([view.style]))
     if view.mode:
         queryset = queryset.filter(params__mode=view.mode)
     if view.version is not None:
@@ -138,11 +146,16 @@ def matches(artwork: Artwork, text: str, *, style_names: dict[str, str]) -> list
     found = {
         "title": has(artwork.title),
         "tag": has(*(t.name for t in artwork.tags.all())),
-        "style": has(style_names.get(artwork.options.style_preset or "", "")),
+        "style": has(*(style_names.get(slug, "") for slug in _styles_of(artwork))),
         "idea": has(suggestions.get("caption")),
         "label": has(*suggestions.get("tags", ()), *suggestions.get("labels", ())),
     }
     return [key for key, hit in found.items() if hit]
+
+
+def _styles_of(artwork: Artwork) -> list[str]:
+    options = artwork.options
+    return [part for part, _ in options.blend] or [options.style_preset or ""]
 
 
 def _comes_after(ordering: tuple[str, ...], artwork: Artwork) -> Q:
@@ -245,9 +258,11 @@ def tags_for(*, user: User) -> QuerySet[Tag]:
 
 def styles_used(*, user: User) -> list[tuple[str, str]]:
     """(slug, name) of the presets the user's pictures were painted with, for the style filter."""
-    slugs = set(
-        Artwork.objects.filter(owner=user).values_list(F("params__style_preset"), flat=True).distinct().order_by()
-    )
+    slugs: set[str] = set()
+    pairs = Artwork.objects.filter(owner=user).values_list("params__style_preset", "params__blend").distinct()
+    for preset, blend in pairs.order_by():
+        slugs.add(preset or "")
+        slugs.update(str(part) for part, _weight in blend or ())  # a blend's styles count too
     names = dict(Preset.objects.filter(slug__in=[s for s in slugs if s]).values_list("slug", "name"))
     return sorted(names.items(), key=lambda item: item[1].casefold())
 

@@ -6,10 +6,20 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from generator import held
-from generator.ml.options import BRUSH, SIDE, STRENGTH, STUDIO_SIDES, JobOptions
+from generator.ml.options import (
+    BLEND_PARTS,
+    BLEND_WEIGHT,
+    BRUSH,
+    PAINTING_PART,
+    SIDE,
+    STRENGTH,
+    STUDIO_SIDES,
+    JobOptions,
+)
 from generator.models import Mode
 from generator.uploads import CheckedImage
 
@@ -22,6 +32,9 @@ class SignupForm(UserCreationForm):
         fields = ("username", "email")
 
 
+BLEND_SLOTS = (1, 2, 3)
+
+
 class StudioForm(forms.Form):
     """What the studio page posts. Upload contents are checked by services.job_create, not here."""
 
@@ -30,7 +43,7 @@ class StudioForm(forms.Form):
     held_style = forms.CharField(required=False, widget=forms.HiddenInput)
     style_source = forms.ChoiceField(
         label=_("Style"),
-        choices=[("preset", _("A built-in style")), ("upload", _("My own painting"))],
+        choices=[("preset", _("A built-in style")), ("upload", _("My own painting")), ("blend", _("A blend"))],
         initial="preset",
         widget=forms.RadioSelect,
     )
@@ -38,6 +51,13 @@ class StudioForm(forms.Form):
         label=_("Built-in style"), required=False, initial="starry-night", widget=forms.RadioSelect
     )
     style_image = forms.FileField(label=_("Painting"), required=False)
+    # A blend: two or three styles (a preset, or the painting uploaded above), each with a weight
+    blend_1 = forms.ChoiceField(label=_("First style"), required=False)
+    blend_1_weight = forms.FloatField(label=_("Weight"), required=False, min_value=0, max_value=1)
+    blend_2 = forms.ChoiceField(label=_("Second style"), required=False)
+    blend_2_weight = forms.FloatField(label=_("Weight"), required=False, min_value=0, max_value=1)
+    blend_3 = forms.ChoiceField(label=_("Third style (optional)"), required=False)
+    blend_3_weight = forms.FloatField(label=_("Weight"), required=False, min_value=0, max_value=1)
     strength = forms.FloatField(
         label=_("Strength"),
         min_value=STRENGTH.low,
@@ -66,7 +86,11 @@ class StudioForm(forms.Form):
         self.owner = owner
         style_preset = self.fields["style_preset"]
         assert isinstance(style_preset, forms.ChoiceField)
-        style_preset.choices = [(p.slug, p.name) for p in presets]  # the database's presets
+        style_preset.choices = [(p.slug, gettext(p.name)) for p in presets]  # the database's presets
+        for i in BLEND_SLOTS:
+            part = self.fields[f"blend_{i}"]
+            assert isinstance(part, forms.ChoiceField)
+            part.choices = [("", "—"), (PAINTING_PART, _("My own painting")), *style_preset.choices]
 
     def held(self, name: str) -> str:
         """The token of a picture held for this field ("photo", "style"), if it is still good; else ""."""
@@ -78,7 +102,26 @@ class StudioForm(forms.Form):
         assert data is not None  # Form.clean returns cleaned_data
         if not data.get("photo") and not self.held("photo") and "photo" not in self.errors:
             self.add_error("photo", _("Choose a photo to paint."))
-        if data.get("style_source") == "upload":
+        source = data.get("style_source")
+        data["blend"] = ()
+        if source == "blend":
+            data["style_preset"] = None
+            data["blend"] = parts = tuple(
+                (
+                    data[f"blend_{i}"],
+                    BLEND_WEIGHT.default if data.get(f"blend_{i}_weight") is None else data[f"blend_{i}_weight"],
+                )
+                for i in BLEND_SLOTS
+                if data.get(f"blend_{i}")
+            )
+            if len(parts) < BLEND_PARTS[0] or len({p for p, _ in parts}) < len(parts):
+                self.add_error("blend_1", _("Pick two or three different styles to blend."))
+            uses_painting = any(p == PAINTING_PART for p, _ in parts)
+            if not uses_painting:
+                data["style_image"] = None
+            elif not data.get("style_image") and not self.held("style"):
+                self.add_error("style_image", _("Upload the painting the blend names."))
+        elif source == "upload":
             data["style_preset"] = None
             if not data.get("style_image") and not self.held("style"):
                 self.add_error("style_image", _("Upload a painting to use as the style, or pick a built-in one."))
@@ -100,7 +143,8 @@ class StudioForm(forms.Form):
 
         photo = picture(data.get("photo"), "photo")
         assert photo is not None  # clean() refused a form without one
-        painting = picture(data.get("style_image"), "style") if data.get("style_source") == "upload" else None
+        wants_painting = data.get("style_source") == "upload" or any(p == PAINTING_PART for p, _ in data["blend"])
+        painting = picture(data.get("style_image"), "style") if wants_painting else None
         return photo, painting
 
     def options(self) -> JobOptions:
@@ -108,6 +152,7 @@ class StudioForm(forms.Form):
         data = self.cleaned_data
         return JobOptions(
             style_preset=data["style_preset"],
+            blend=data["blend"],
             strength=data["strength"],
             brush=data["brush"],
             preserve_colors=data["preserve_colors"],

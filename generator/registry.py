@@ -60,25 +60,55 @@ def needed(*, preset: Preset | None, mode: str) -> list[tuple[str, str]]:
 
 def for_job(job: Job) -> JobModels:
     """The style and the active versions that `job` paints with, read now (at the job's start)."""
-    from generator.ml.engine import Network
-
+    if job.options.blend:
+        return _blend_for_job(job)
     slug = job.options.style_preset
     preset = Preset.objects.filter(slug=slug).first() if slug else None
     if slug and preset is None:
         raise NoActiveVersion(
             _("The style “%(slug)s” was removed from the studio. Pick another style.") % {"slug": slug}
         )
-    style: bytes | Network
-    if preset is None:
-        style = read_file(job.style_image)
-    elif preset.kind == PresetKind.NETWORK:
-        style = Network(ModelKind.multistyle26, index=preset.network_index)
-    elif preset.kind == PresetKind.SINGLE_STYLE:
-        style = Network(ModelKind.transformer_net, slot=preset.model_slot)
-    else:
-        style = read_file(preset.painting)
+    style = read_file(job.style_image) if preset is None else _preset_style(preset)
     keys = needed(preset=preset, mode=job.options.mode)
     return JobModels(style, tuple(_active(keys)))
+
+
+def _preset_style(preset: Preset):
+    """What the engine paints a preset with: a network's style, or the preset's painting."""
+    from generator.ml.engine import Network
+
+    if preset.kind == PresetKind.NETWORK:
+        return Network(ModelKind.multistyle26, index=preset.network_index)
+    if preset.kind == PresetKind.SINGLE_STYLE:
+        return Network(ModelKind.transformer_net, slot=preset.model_slot)
+    return read_file(preset.painting)
+
+
+def _blend_for_job(job: Job) -> JobModels:
+    """A blend's parts as the engine's Blend, and every network they need. The 26-style network blends its own
+    styles by itself; anything else is mixed as style vectors by the arbitrary-style networks, which read a
+    network style's vector off its painting of a reference photo (so that network is needed too)."""
+    from generator.ml.engine import Blend
+    from generator.ml.options import PAINTING_PART
+
+    options = job.options
+    presets = {p.slug: p for p in Preset.objects.filter(slug__in=[part for part, _ in options.blend])}
+    missing = [part for part, _ in options.blend if part != PAINTING_PART and part not in presets]
+    if missing:
+        raise NoActiveVersion(
+            _("The style “%(slug)s” was removed from the studio. Pick another style.") % {"slug": missing[0]}
+        )
+    parts = tuple(
+        (read_file(job.style_image) if part == PAINTING_PART else _preset_style(presets[part]), weight)
+        for part, weight in options.blend
+    )
+    chosen = [presets.get(part) for part, _ in options.blend]
+    keys: list[tuple[str, str]] = []
+    for preset in chosen:
+        keys += [key for key in needed(preset=preset, mode=options.mode) if key not in keys]
+    if not all(p is not None and p.kind == PresetKind.NETWORK for p in chosen):
+        keys += [key for key in needed(preset=None, mode=options.mode) if key not in keys]
+    return JobModels(Blend(parts), tuple(_active(keys)))
 
 
 def _active(keys: list[tuple[str, str]]) -> list[ModelVersion]:

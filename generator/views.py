@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from generator import held, provenance, selectors, services
-from generator.forms import SignupForm, StudioForm
+from generator.forms import BLEND_SLOTS, SignupForm, StudioForm
 from generator.http import SignedInRequest
 from generator.limits import form_over_limit, over_limit, wait_message
 from generator.models import Artwork, Job, Preset
@@ -145,6 +145,7 @@ def studio(request: SignedInRequest) -> HttpResponse:
         "remix": remix,
         "recent_jobs": selectors.recent_jobs_for(user=request.user),
         "usage": selectors.usage_for(user=request.user),
+        "blend_fields": [(form[f"blend_{i}"], form[f"blend_{i}_weight"]) for i in BLEND_SLOTS],
     }
     return render(request, "generator/studio.html", context, status=status)
 
@@ -164,7 +165,7 @@ def _remix_initial(request: SignedInRequest, artwork: Artwork) -> dict:
     options, job = artwork.options, artwork.job
     initial = {
         "held_photo": held.hold_stored(owner=request.user, field=job.photo),
-        "style_source": "preset" if options.style_preset else "upload",
+        "style_source": "blend" if options.blend else "preset" if options.style_preset else "upload",
         "style_preset": options.style_preset,
         "strength": options.strength,
         "brush": options.brush,
@@ -172,6 +173,8 @@ def _remix_initial(request: SignedInRequest, artwork: Artwork) -> dict:
         "max_side": options.max_side,
         "mode": options.mode,
     }
+    for i, (part, weight) in enumerate(options.blend, start=1):
+        initial[f"blend_{i}"], initial[f"blend_{i}_weight"] = part, weight
     if job.style_image:
         initial["held_style"] = held.hold_stored(owner=request.user, field=job.style_image)
     return initial

@@ -34,19 +34,24 @@ class Range:
         )
 
 
+BLEND_WEIGHT = Range(0.0, 1.0, 0.5)  # a blend part's weight (the parts are shared out by their sum)
 STRENGTH = Range(0.0, 1.0, 1.0)  # 0 keeps the photo, 1 paints with the style at full strength
 BRUSH = Range(0.25, 4.0, 1.0)  # stroke size relative to the picture
 SIDE = Range(64, 4096, 1024)  # the output's long side in pixels
 STUDIO_SIDES = (512, 1024, 2048, 4096)  # the sizes the studio offers (the engine takes any size in SIDE)
 MODES = ("fast", "quality")
+BLEND_PARTS = (2, 3)  # the fewest and most styles the studio blends
+PAINTING_PART = "painting"  # a blend's part that is the job's own uploaded painting
 
 
 @dataclass(frozen=True)
 class JobOptions:
-    """What a job paints with besides its pictures: a preset's slug (None for an uploaded painting) and
-    how it paints. Stored as the job's (and its artwork's) ``params``."""
+    """What a job paints with besides its pictures: a preset's slug (None for an uploaded painting or a blend),
+    a blend's (preset slug or PAINTING_PART, weight) parts, and how it paints. Stored as the job's (and its
+    artwork's) ``params``."""
 
     style_preset: str | None = None
+    blend: tuple[tuple[str, float], ...] = ()
     strength: float = STRENGTH.default
     brush: float = BRUSH.default
     preserve_colors: bool = False
@@ -56,6 +61,7 @@ class JobOptions:
     def out_of_range(self) -> list[str]:
         """The names of the options the studio does not accept, in field order; [] when all are fine."""
         checks = {
+            "blend": not self.blend or self.blend_fits(),
             "strength": STRENGTH.holds(self.strength),
             "brush": BRUSH.holds(self.brush),
             "max_side": self.max_side in STUDIO_SIDES,
@@ -63,13 +69,34 @@ class JobOptions:
         }
         return [name for name, ok in checks.items() if not ok]
 
+    def blend_fits(self) -> bool:
+        """Two or three different styles, each weighed from 0 to 1, not all 0."""
+        styles = [part for part, _ in self.blend]
+        weights = [weight for _, weight in self.blend]
+        return (
+            BLEND_PARTS[0] <= len(styles) <= BLEND_PARTS[1]
+            and len(set(styles)) == len(styles)
+            and all(BLEND_WEIGHT.holds(w) for w in weights)
+            and sum(weights) > 0
+        )
+
+    @property
+    def blend_weights(self) -> list[tuple[str, int]]:
+        """The blend's parts with their share in whole percent, as the studio shows them."""
+        total = sum(w for _, w in self.blend) or 1.0
+        return [(part, round(100 * w / total)) for part, w in self.blend]
+
     def to_params(self) -> dict[str, Any]:
-        return asdict(self)
+        params = asdict(self)
+        params["blend"] = [list(part) for part in self.blend]  # JSON has no tuples
+        return params
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> JobOptions:
         """A job's options from its stored params; an option a job predates takes its default."""
         known = {name: params[name] for name in cls.__dataclass_fields__ if name in params}
+        if "blend" in known:
+            known["blend"] = tuple((str(part), float(weight)) for part, weight in known["blend"] or ())
         return cls(**known)
 
     def engine_arguments(self) -> dict[str, Any]:

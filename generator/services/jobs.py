@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 from PIL import Image
 
 from generator import registry, scheduler, selectors, signals
-from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES, JobOptions
+from generator.ml.options import BLEND_PARTS, BRUSH, PAINTING_PART, STRENGTH, STUDIO_SIDES, JobOptions
 from generator.models import Artwork, DailyUsage, Job, Mode, Preset
 from generator.ownership import require_owner
 from generator.queues import Queue
@@ -64,16 +64,7 @@ def job_create(
     here, or one the studio checked before (`CheckedImage`: a remix's photo, a held upload). Raises
     ValidationError (a dict keyed by field) before anything is written.
     """
-    style_preset = options.style_preset
-    errors: dict[str, str] = {}
-    if bool(style_preset) == bool(style_image):
-        errors["style_preset"] = (
-            _("Pick one of the styles or upload a painting, not both.")
-            if style_preset
-            else _("Pick one of the styles or upload a painting.")
-        )
-    elif style_preset and not selectors.visible_presets().filter(slug=style_preset).exists():
-        errors["style_preset"] = _("There is no style called “%(slug)s”.") % {"slug": style_preset}
+    errors = _style_errors(options, has_painting=style_image is not None)
     errors.update({name: out_of_range_message(name) for name in options.out_of_range()})
     checked: dict[str, CheckedImage] = {}
     for field, upload in (("photo", photo), ("style_image", style_image)):
@@ -109,8 +100,39 @@ def job_create(
     return job
 
 
+def _style_errors(options: JobOptions, *, has_painting: bool) -> dict[str, str]:
+    """What is wrong with a job's style: one preset, one painting of the artist's own, or a blend of styles."""
+    style_preset = options.style_preset
+    visible = selectors.visible_presets()
+    if options.blend:
+        parts = [part for part, _ in options.blend]
+        slugs = [part for part in parts if part != PAINTING_PART]
+        known = set(visible.filter(slug__in=slugs).values_list("slug", flat=True))
+        if style_preset:
+            return {"style_preset": _("Pick one style or a blend, not both.")}
+        if unknown := [slug for slug in slugs if slug not in known]:
+            return {"blend": _("There is no style called “%(slug)s”.") % {"slug": unknown[0]}}
+        if (PAINTING_PART in parts) != has_painting:
+            return {"style_image": _("A blend with your own painting needs the painting, and only then.")}
+        return {}
+    if bool(style_preset) == has_painting:
+        return {
+            "style_preset": _("Pick one of the styles or upload a painting, not both.")
+            if style_preset
+            else _("Pick one of the styles or upload a painting.")
+        }
+    if style_preset and not visible.filter(slug=style_preset).exists():
+        return {"style_preset": _("There is no style called “%(slug)s”.") % {"slug": style_preset}}
+    return {}
+
+
 def out_of_range_message(option: str) -> str:
     """What the studio says of an option out of its range (generator/ml/options.py holds the ranges)."""
+    if option == "blend":
+        return _("A blend mixes %(fewest)s or %(most)s different styles, each weighed from 0 to 1 (not all 0).") % {
+            "fewest": BLEND_PARTS[0],
+            "most": BLEND_PARTS[1],
+        }
     if option == "strength":
         return _("Strength goes from %(low)s to %(high)s.") % {"low": f"{STRENGTH.low:g}", "high": f"{STRENGTH.high:g}"}
     if option == "brush":
@@ -362,7 +384,11 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
 
 
 def _style_title(job: Job) -> str:
-    """The preset's name, or blank for a painting the person uploaded (templates show "Untitled")."""
+    """The preset's name ("Udnie + The Scream" for a blend of presets), or blank for a painting the person
+    uploaded (templates show "Untitled")."""
+    if job.options.blend:
+        names = dict(Preset.objects.values_list("slug", "name"))
+        return " + ".join(names.get(part, "") for part, _ in job.options.blend if part in names)[:120]
     slug = job.options.style_preset
     return Preset.objects.filter(slug=slug).values_list("name", flat=True).first() or "" if slug else ""
 

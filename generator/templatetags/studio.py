@@ -4,6 +4,7 @@ from datetime import timedelta
 from django import template
 from django.utils.translation import gettext
 
+from generator.ml.options import JobOptions
 from generator.models import Preset
 
 register = template.Library()
@@ -30,3 +31,9 @@ def clock(seconds: float | None) -> str:
     whole = max(0, round(seconds))
     hours, rest = divmod(whole, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+@register.filter
+def blend_shares(params: dict) -> list[tuple[str, int]]:
+    """A job's blend as (style, whole percent) pairs: "Udnie 60% + The Scream 40%"."""
+    return JobOptions.from_params(params).blend_weights

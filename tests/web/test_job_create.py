@@ -32,6 +32,7 @@ def test_it_saves_the_photo_under_the_owners_folder_with_a_random_name(alice, is
     assert files_under(isolated_data) == sorted([isolated_data / job.photo.name, isolated_data / job.thumbnail.name])
     assert job.params == {
         "style_preset": "pop-outline",
+        "blend": [],
         "strength": 1.0,
         "brush": 1.0,
         "preserve_colors": False,

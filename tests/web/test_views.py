@@ -97,6 +97,7 @@ def test_posting_the_studio_form_creates_a_job_and_opens_its_page(
     assert response.status_code == 302 and response["Location"] == job.get_absolute_url()
     assert job.params == {
         "style_preset": "starry-night",
+        "blend": [],
         "strength": 0.8,
         "brush": 1.5,
         "preserve_colors": True,
