@@ -62,6 +62,19 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+def env_float(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r} is not a number.") from None
+    if not minimum <= number <= maximum:
+        raise ImproperlyConfigured(f"{name}={number} is outside {minimum} to {maximum}.")
+    return number
+
+
 def env_list(name: str, default: str = "") -> list[str]:
     """A comma-separated list; blank items are dropped."""
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
@@ -360,6 +373,11 @@ ARTSTUDIO_TATE_PATH = Path(
     os.environ.get("ARTSTUDIO_TATE_PATH", BASE_DIR / "assistant" / "data" / "tate_artworks.jsonl.gz")
 )
 
+# The nudity check before a picture is public (gallery): open_nsfw's score at or above which a picture waits for
+# an admin instead of going public. 0.2 is Yahoo's own line below which a picture is safe; a flag only asks an
+# admin to look, so the line errs towards looking.
+ARTSTUDIO_NSFW_THRESHOLD = env_float("ARTSTUDIO_NSFW_THRESHOLD", 0.2, minimum=0.0, maximum=1.0)
+
 # Per-person rate limits (django-ratelimit), as "count/period" (s, m, h or d, e.g. "20/m", "100/h").
 # Signed-in artists are counted by account, visitors by address.
 ARTSTUDIO_RATE_JOBS = env_str("ARTSTUDIO_RATE_JOBS", "20/m")  # studio uploads, new jobs and retries
@@ -412,5 +430,6 @@ CELERY_TASK_ROUTES = {  # services pass queue= per job
     "assistant.analyse_idea": {"queue": WorkerQueue.CPU.value},  # a few tens of ms: beside the style jobs
     "assistant.write_idea": {"queue": WorkerQueue.TEXT.value},  # seconds: the writer's own worker
     "assistant.suggest_for_artwork": {"queue": WorkerQueue.TEXT.value},
+    "gallery.moderate_artwork": {"queue": WorkerQueue.CPU.value},  # a fraction of a second: beside the style jobs
 }
 CELERY_WORKER_SEND_TASK_EVENTS = False

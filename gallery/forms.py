@@ -27,6 +27,7 @@ class ViewForm(forms.Form):
     board = forms.TypedChoiceField(label=_("Board"), required=False, coerce=int, empty_value=None)
     tag = forms.CharField(label=_("Tag"), required=False, max_length=TAG_LENGTH)
     starred = forms.BooleanField(label=_("Starred only"), required=False)
+    public = forms.BooleanField(label=_("Public only"), required=False)
     sort = forms.ChoiceField(
         label=_("Sort"), required=False, choices=[(k, label) for k, (label, _o) in selectors.SORTS.items()]
     )
@@ -61,6 +62,7 @@ class ViewForm(forms.Form):
             board=data.get("board"),
             tag=data.get("tag") or "",
             starred=bool(data.get("starred")),
+            public=bool(data.get("public")),
             sort=data.get("sort") or "new",
         )
 
@@ -77,6 +79,8 @@ class BulkForm(forms.Form):
         ("tag", _("Tag")),
         ("star", _("Star")),
         ("unstar", _("Remove star")),
+        ("public", _("Make public")),
+        ("private", _("Make private")),
         ("delete", _("Delete")),
         ("zip", _("Download as zip")),
     ]

@@ -120,3 +120,82 @@ class Star(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} ★ {self.artwork_id}"
+
+
+class ModerationStatus(models.TextChoices):
+    PENDING = "pending", _("Being checked")
+    SAFE = "safe", _("Safe")
+    FLAGGED = "flagged", _("Flagged")
+    UNAVAILABLE = "unavailable", _("Check unavailable")
+
+
+class Decision(models.TextChoices):
+    NONE = "", _("Not reviewed")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Moderation(models.Model):
+    """The check a picture passes before anybody but its owner may see it.
+
+    The nudity check answers safe, flagged or unavailable (no active model, a failure, a broker that did not
+    answer). Only "safe" or an admin's approval lets the picture out: flagged and unavailable both wait in the
+    admin's moderation queue, so a missing model never reads as safe.
+    """
+
+    Status = ModerationStatus
+
+    artwork = models.OneToOneField(
+        "generator.Artwork", on_delete=models.CASCADE, related_name="moderation", verbose_name=_("artwork")
+    )
+    status = models.CharField(
+        _("check"), max_length=16, choices=ModerationStatus.choices, default=ModerationStatus.PENDING
+    )
+    score = models.FloatField(_("score"), null=True, blank=True, help_text=_("open_nsfw's probability, 0 to 1."))
+    threshold = models.FloatField(_("threshold"), null=True, blank=True)
+    model_version = models.ForeignKey(
+        "generator.ModelVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("model version"),
+    )
+    reason = models.CharField(_("why"), max_length=300, blank=True)
+    wants_public = models.BooleanField(_("the artist asked to make it public"), default=False)
+    requested = models.DateTimeField(_("asked"), auto_now_add=True)
+    checked = models.DateTimeField(_("checked"), null=True, blank=True)
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices, blank=True, default="")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided = models.DateTimeField(_("decided"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("moderation")
+        verbose_name_plural = _("moderation queue")
+        ordering = ["-requested"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ModerationStatus.values), name="moderation_status_valid"),
+            models.CheckConstraint(condition=Q(decision__in=Decision.values), name="moderation_decision_valid"),
+        ]
+        indexes = [models.Index(fields=["status", "decision"], name="moderation_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.artwork_id}: {self.get_status_display()}"
+
+    @property
+    def passed(self) -> bool:
+        """May the picture be seen by others: approved by an admin, or safe and not rejected."""
+        return self.decision == Decision.APPROVED or (
+            self.status == ModerationStatus.SAFE and self.decision != Decision.REJECTED
+        )
+
+    @property
+    def waits_for_review(self) -> bool:
+        return self.status in (ModerationStatus.FLAGGED, ModerationStatus.UNAVAILABLE) and not self.decision

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,11 +24,12 @@ from django.views.decorators.http import require_POST, require_safe
 from assistant.selectors import saved_ideas
 from gallery import downloads, selectors, services
 from gallery.forms import BoardForm, BulkForm, ViewForm
-from gallery.models import Tag
+from gallery.models import Moderation, Tag
 from generator import services as studio
 from generator.http import SignedInRequest
 from generator.limits import over_limit, wait_message
 from generator.ownership import owned_or_404
+from generator.views import send_file
 
 
 def _view(request: SignedInRequest, **fixed) -> tuple[ViewForm, selectors.GalleryView]:
@@ -121,6 +123,7 @@ def artwork_detail(request: SignedInRequest, pk) -> HttpResponse:
             "model_versions": versions,
             "retired": any(not v.is_active for v in versions),
             "own_tags": selectors.tags_for(user=request.user),
+            "moderation": Moderation.objects.filter(artwork=artwork).first(),
         },
     )
 
@@ -131,6 +134,35 @@ def artwork_retitle(request: SignedInRequest, pk) -> HttpResponse:
     artwork = selectors.artwork_for(user=request.user, pk=pk)
     studio.artwork_retitle(artwork=artwork, by=request.user, title=request.POST.get("title", ""))
     return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+@login_required
+@require_POST
+def artwork_visibility(request: SignedInRequest, pk) -> HttpResponse:
+    """public=1 asks for the picture to be public (after its check); public=0 makes it private again."""
+    artwork = selectors.artwork_for(user=request.user, pk=pk)
+    if request.POST.get("public") == "1":
+        moderation = services.artwork_publish(artwork=artwork, by=request.user)
+        if moderation.passed:
+            messages.success(request, _("The picture is public."))
+        elif moderation.decision:
+            messages.error(request, _("An admin decided this picture stays private."))
+        else:
+            messages.info(request, _("The picture is being checked; it becomes public once the check passes."))
+    else:
+        services.artwork_unpublish(artwork=artwork, by=request.user)
+        messages.success(request, _("Only you can see the picture now."))
+    return _back(request, reverse("gallery:artwork", args=[pk]))
+
+
+@staff_member_required
+@require_safe
+def moderation_picture(request: SignedInRequest, pk) -> FileResponse:
+    """A picture in the moderation queue, for the admins who decide on it (and only such pictures)."""
+    moderation = get_object_or_404(Moderation.objects.select_related("artwork"), artwork_id=pk)
+    response = send_file(moderation.artwork.image)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -331,6 +363,17 @@ def selection(request: SignedInRequest) -> HttpResponseBase:
             )
         elif action in ("star", "unstar"):
             services.artworks_star(artworks=artworks, by=request.user, starred=action == "star")
+        elif action == "public":
+            checks = [services.artwork_publish(artwork=a, by=request.user) for a in artworks]
+            public = sum(1 for m in checks if m.passed)
+            messages.success(
+                request,
+                _("%(public)d of %(n)d pictures are public; the others become public once their check passes.")
+                % {"public": public, "n": n},
+            )
+        elif action == "private":
+            for artwork in artworks:
+                services.artwork_unpublish(artwork=artwork, by=request.user)
         elif action == "delete":
             services.artworks_delete(artworks=artworks, by=request.user)
             messages.success(request, ngettext("%(n)d picture deleted.", "%(n)d pictures deleted.", n) % {"n": n})

@@ -8,13 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from generator import scheduler
-from generator.models import Artwork, DailyUsage, Job, ModelKind, ModelVersion, Preset, PresetKind, Quota
+from generator.models import (
+    Artwork,
+    DailyUsage,
+    Job,
+    ModelKind,
+    ModelVersion,
+    Preset,
+    PresetKind,
+    Quota,
+    Visibility,
+)
 
 
 def visible_presets() -> QuerySet[Preset]:
@@ -118,6 +128,12 @@ def queue_position(*, job: Job) -> int | None:
 def job_for(*, user: User, pk: uuid.UUID | str) -> Job:
     """The user's job, or 404: another person's job looks exactly like one that does not exist."""
     return get_object_or_404(Job.objects.select_related("artwork"), pk=pk, owner=user)
+
+
+def artwork_seen_by(*, user: User | AnonymousUser, pk: uuid.UUID | str) -> Artwork:
+    """An artwork anybody may see (a public one) or the user's own; 404 otherwise, as if it did not exist."""
+    visible = Q(visibility=Visibility.PUBLIC) | (Q(owner=user) if user.is_authenticated else Q(pk__in=[]))
+    return get_object_or_404(Artwork.objects.filter(visible).prefetch_related("model_versions"), pk=pk)
 
 
 def artwork_for(*, user: User, pk: uuid.UUID | str) -> Artwork:

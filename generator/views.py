@@ -27,7 +27,7 @@ from generator import held, provenance, selectors, services
 from generator.forms import BLEND_SLOTS, SignupForm, StudioForm
 from generator.http import SignedInRequest
 from generator.limits import form_over_limit, over_limit, wait_message
-from generator.models import Artwork, Job, Preset
+from generator.models import Artwork, Job, Preset, Visibility
 from generator.uploads import check_image
 
 # A picture opened on its own tab: the browser's image viewer styles it inline, and nothing in it may run
@@ -327,22 +327,25 @@ def job_file(request: SignedInRequest, pk, kind: str) -> FileResponse:
     return response
 
 
-@login_required
-def artwork_file(request: SignedInRequest, pk, kind: str) -> HttpResponseBase:
-    """An artwork's picture or thumbnail, for its owner. `?download=1`: the PNG under its title, with its
+@require_safe
+def artwork_file(request: HttpRequest, pk, kind: str) -> HttpResponseBase:
+    """An artwork's picture or thumbnail: a public one for anybody, a private one for its owner (anybody else
+    gets the 404 of a picture that does not exist). `?download=1`: the PNG under its title, with its
     parameters and model versions in its text chunks."""
-    artwork = selectors.artwork_for(user=request.user, pk=pk)
-    if kind == "thumbnail":
-        return send_file(artwork.thumbnail)
-    if not request.GET.get("download"):
-        return send_file(artwork.image)
+    artwork = selectors.artwork_seen_by(user=request.user, pk=pk)
+    public = artwork.visibility == Visibility.PUBLIC
+    if kind == "thumbnail" or not request.GET.get("download"):
+        shown = send_file(artwork.thumbnail if kind == "thumbnail" else artwork.image)
+        # A public picture may sit in a shared cache, briefly: made private again, it is gone from them soon
+        shown["Cache-Control"] = "public, max-age=600" if public else "private, max-age=3600"
+        return shown
     try:
         pieces, length = provenance.artwork_png(artwork)
     except (FileNotFoundError, ValueError):
         raise Http404 from None
-    response = StreamingHttpResponse(pieces, content_type="image/png")
-    response["Content-Length"] = str(length)
-    response["Content-Disposition"] = content_disposition_header(True, provenance.download_name(artwork)) or ""
-    response["Cache-Control"] = "private, no-cache"  # a new title or tag changes what it carries
-    response["Content-Security-Policy"] = FILE_POLICY
-    return response
+    download = StreamingHttpResponse(pieces, content_type="image/png")
+    download["Content-Length"] = str(length)
+    download["Content-Disposition"] = content_disposition_header(True, provenance.download_name(artwork)) or ""
+    download["Cache-Control"] = "private, no-cache"  # a new title or tag changes what it carries
+    download["Content-Security-Policy"] = FILE_POLICY
+    return download

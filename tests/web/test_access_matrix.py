@@ -42,7 +42,7 @@ from django.utils.http import urlsafe_base64_encode
 from factories import make_job, photo, picture_bytes
 
 from assistant.models import Idea
-from gallery.models import Board, BoardItem, Star, Tag
+from gallery.models import Board, BoardItem, Moderation, Star, Tag
 from generator.models import Artwork, Job, ModelVersion, Preset
 from tests import people
 
@@ -80,6 +80,7 @@ class World:
     queued_job: Job  # alice's, from an uploaded painting, with a preview; cancelling stops it
     failed_job: Job  # alice's; retrying queues it again
     idea: Idea  # alice's, a picture idea
+    public_artwork: Artwork  # alice's, public (an admin approved it)
     board: Board  # alice's, with the artwork on it
     tag: Tag  # alice's, on the artwork
     preset: Preset  # visible, with a thumbnail
@@ -176,6 +177,11 @@ def _build_world() -> World:
     board = gallery_services.board_create(owner=alice, name=SECRET_BOARD)
     gallery_services.board_add(board=board, by=alice, artworks=[artwork])
     tag = gallery_services.artworks_tag(artworks=[artwork], by=alice, name=SECRET_TAG)
+    Moderation.objects.create(artwork=artwork, status="flagged", wants_public=True)  # in the admin's queue
+    public = services.job_run(job_id=make_job(alice, style_preset="pop-outline").pk)
+    gallery_services.moderation_decide(
+        moderation=Moderation.objects.create(artwork=public, wants_public=True), by=staff, approve=True
+    )
     preset, hidden = Preset.objects.filter(hidden=False).exclude(thumbnail="").order_by("slug")[:2]
     Preset.objects.filter(pk=hidden.pk).update(hidden=True)
     version = ModelVersion.objects.order_by("pk").first()
@@ -198,6 +204,7 @@ def _build_world() -> World:
         queued,
         failed,
         idea,
+        public,
         board,
         tag,
         preset,
@@ -244,13 +251,14 @@ def alice_state(world: World) -> tuple:
     """Everything of alice's that a request by somebody else must leave as it was."""
     user = get_user_model().objects.values_list("password", "email", "is_active", "is_staff").get(pk=world.alice.pk)
     jobs = Job.objects.filter(owner=world.alice).values_list(
-        "pk", "status", "cancel_requested", "queued_at", "artwork__pk", "artwork__title"
+        "pk", "status", "cancel_requested", "queued_at", "artwork__pk", "artwork__title", "artwork__visibility"
     )  # one-to-one
     ideas = Idea.objects.filter(owner=world.alice).values_list("pk", "saved")
     boards = Board.objects.filter(owner=world.alice).values_list("pk", "name", "position", "cover")
     items = BoardItem.objects.filter(board__owner=world.alice).values_list("board", "artwork", "idea")
     tags = Tag.objects.filter(owner=world.alice).values_list("pk", "name", "artworks")
     stars = Star.objects.filter(artwork__owner=world.alice).values_list("user", "artwork")
+    checks = Moderation.objects.filter(artwork__owner=world.alice).values_list("artwork", "wants_public", "status")
     return (
         user,
         sorted(jobs),
@@ -259,6 +267,7 @@ def alice_state(world: World) -> tuple:
         sorted(map(str, items)),
         sorted(map(str, tags)),
         sorted(map(str, stars)),
+        sorted(map(str, checks)),
     )
 
 
@@ -323,6 +332,10 @@ class Route:
         if persona not in self.who_reads():
             return NOT_FOUND
         return self.ok.get(method, OK) if isinstance(self.ok, dict) else self.ok
+
+
+# a view that asks nobody to log in: a visitor gets what bob gets (405 for a method it does not serve)
+ANON_NOT_FOUND = {(ANON, method): NOT_FOUND if method in READ_ONLY else NOT_ALLOWED for method in METHODS}
 
 
 def pk(attribute: str) -> Callable[[World], dict]:
@@ -452,8 +465,21 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         changes=True,
         post=lambda world: {"title": "A title somebody forged"},
     ),
-    "generator:artwork-image": Route(OWNER, ANY, args=pk("artwork")),
-    "generator:artwork-thumbnail": Route(OWNER, ANY, args=pk("artwork")),
+    # a private picture is alice's alone (not even a login page for a visitor: it does not exist); a public one
+    # is for everybody
+    "generator:artwork-image": (
+        Route(OWNER, READ_ONLY, args=pk("artwork"), special=ANON_NOT_FOUND, label="private"),
+        Route(PUBLIC, READ_ONLY, args=pk("public_artwork"), label="public"),
+    ),
+    "generator:artwork-thumbnail": (
+        Route(OWNER, READ_ONLY, args=pk("artwork"), special=ANON_NOT_FOUND, label="private"),
+        Route(PUBLIC, READ_ONLY, args=pk("public_artwork"), label="public"),
+    ),
+    # an empty POST makes it private: it is, but alice's request to publish it (in the admin's queue) is withdrawn
+    "gallery:artwork-visibility": Route(
+        OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True, post=lambda world: {"public": "1"}
+    ),
+    "gallery:moderation-picture": Route(ADMIN, READ_ONLY, args=pk("artwork")),
     "assistant:ask": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {"text": "a fox in the snow"}),
     "assistant:idea": Route(OWNER, ANY, args=pk("idea")),
     "assistant:idea-status": Route(OWNER, READ_ONLY, args=pk("idea")),
@@ -477,7 +503,8 @@ ADMIN_ROUTES: list[tuple[str, Route]] = [
     # refused to staff as well: presets and versions in use are never deleted, ideas come from artists,
     # and the lockout logs are written by logins only
     (
-        r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add)",
+        r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add"
+        r"|gallery_moderation_add|gallery_moderation_delete)",
         Route(ADMIN, ANY, ok=FORBIDDEN),
     ),
     (r"admin:.*", Route(ADMIN, ANY)),

@@ -1,4 +1,4 @@
-"""Every write the gallery makes: boards, tags, stars, and what an artist does to many pictures at once.
+"""Organising: boards, tags, stars, and what an artist does to many pictures at once.
 
 Keyword-only, typed, and each checks the owner (`generator.ownership.require_owner`). A name that does not
 fit gets a ValidationError with a sentence for the page; nothing is half-written (each call is one
