@@ -373,6 +373,14 @@ ARTSTUDIO_TATE_PATH = Path(
     os.environ.get("ARTSTUDIO_TATE_PATH", BASE_DIR / "assistant" / "data" / "tate_artworks.jsonl.gz")
 )
 
+# Files are sent by the web process unless a proxy in front does it: "nginx" answers with X-Accel-Redirect to
+# ARTSTUDIO_SENDFILE_PREFIX + the file's name (an `internal` location aliased to MEDIA_ROOT), "apache" with
+# X-Sendfile and the file's path (mod_xsendfile). The view still decides who gets the file. README: Serving files.
+ARTSTUDIO_SENDFILE = env_str("ARTSTUDIO_SENDFILE", "")
+if ARTSTUDIO_SENDFILE not in ("", "nginx", "apache"):
+    raise ImproperlyConfigured(f"ARTSTUDIO_SENDFILE={ARTSTUDIO_SENDFILE!r}: use nginx, apache or leave it empty.")
+ARTSTUDIO_SENDFILE_PREFIX = env_str("ARTSTUDIO_SENDFILE_PREFIX", "/protected-media/")
+
 # The nudity check before a picture is public (gallery): open_nsfw's score at or above which a picture waits for
 # an admin instead of going public. 0.2 is Yahoo's own line below which a picture is safe; a flag only asks an
 # admin to look, so the line errs towards looking.

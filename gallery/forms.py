@@ -93,3 +93,22 @@ class BulkForm(forms.Form):
     def __init__(self, data):
         super().__init__(data)
         self.fields["ids"].choices = [(i, i) for i in data.getlist("ids")]
+
+
+class ShareForm(forms.Form):
+    days = forms.TypedChoiceField(
+        label=_("The link works"),
+        coerce=int,
+        choices=[(0, _("until I revoke it")), (1, _("for a day")), (7, _("for a week")), (30, _("for a month"))],
+        initial=7,
+    )
+    allow_downloads = forms.BooleanField(label=_("Allow downloads of the full pictures"), required=False)
+
+
+class ProfileForm(forms.Form):
+    public_page = forms.BooleanField(
+        label=_("Show my public page"),
+        required=False,
+        help_text=_("Your public pictures and boards, at an address anybody can open. Off by default."),
+    )
+    display_name = forms.CharField(label=_("Name shown on it"), required=False, max_length=80)

@@ -7,6 +7,8 @@ Writes go through ``gallery.services``, reads of more than a line through ``gall
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -36,6 +38,8 @@ class Board(models.Model):
         verbose_name=_("cover"),
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
+    # On the artist's public page and readable by anybody; only its pictures that passed their check show.
+    public = models.BooleanField(_("public"), default=False)
 
     class Meta:
         verbose_name = _("board")
@@ -199,3 +203,51 @@ class Moderation(models.Model):
     @property
     def waits_for_review(self) -> bool:
         return self.status in (ModerationStatus.FLAGGED, ModerationStatus.UNAVAILABLE) and not self.decision
+
+
+def new_token() -> str:
+    """32 random bytes, URL-safe: a share link nobody guesses."""
+    return secrets.token_urlsafe(32)
+
+
+class ShareLink(models.Model):
+    """A board shared by a link: whoever has the link sees the board's pictures that passed their check, until
+    the link expires or is revoked. Downloads only where the owner allowed them."""
+
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="links", verbose_name=_("board"))
+    token = models.CharField(_("token"), max_length=64, unique=True, default=new_token, editable=False)
+    allow_downloads = models.BooleanField(_("allow downloads"), default=False)
+    expires = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("share link")
+        verbose_name_plural = _("share links")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.board_id}: …{self.token[-6:]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("gallery:shared", args=[self.token])
+
+    def is_live(self, now) -> bool:
+        return self.revoked is None and (self.expires is None or self.expires > now)
+
+
+class Profile(models.Model):
+    """What an artist shows the world: an opt-in public page with their public pictures and boards."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="gallery_profile"
+    )
+    public_page = models.BooleanField(_("public page"), default=False)
+    display_name = models.CharField(_("name shown"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("artist's page")
+        verbose_name_plural = _("artists' pages")
+
+    def __str__(self) -> str:
+        return self.display_name or str(self.user)

@@ -14,10 +14,12 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
-from django.http import QueryDict
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from gallery.models import Board, BoardItem, Star, Tag
+from gallery.models import Board, BoardItem, ShareLink, Star, Tag
 from generator.models import Artwork, ModelVersion, Preset
 from generator.ownership import owned_or_404
 
@@ -210,8 +212,6 @@ def artwork_for(*, user: User, pk: Any) -> Artwork:
 
 def artworks_owned(*, user: User, ids: list[str]) -> list[Artwork]:
     """Exactly these pictures of the user's; a missing id (or another artist's) is a 404."""
-    from django.http import Http404
-
     wanted = set(ids)
     found = list(
         Artwork.objects.filter(owner=user, pk__in=wanted).select_related("job").prefetch_related("model_versions")
@@ -269,3 +269,70 @@ def styles_used(*, user: User) -> list[tuple[str, str]]:
 
 def versions_used(*, user: User) -> QuerySet[ModelVersion]:
     return ModelVersion.objects.filter(artworks__owner=user).distinct().order_by("kind", "slot", "-created")
+
+
+# -- what others see ------------------------------------------------------------------------------------------
+
+# A picture others may see through a board's link: its check passed (safe and not rejected, or approved).
+PASSED = Q(moderation__decision="approved") | (Q(moderation__status="safe") & ~Q(moderation__decision="rejected"))
+
+EXPLORE_SORTS = {"new": ("-created", "-id"), "stars": ("-n_stars", "-created", "-id")}
+
+
+def public_artworks(*, sort: str = "new", owner: User | None = None) -> QuerySet[Artwork]:
+    """Everybody's public pictures (or one artist's), newest or most starred first, each with its star count."""
+    queryset = Artwork.objects.filter(visibility="public")
+    if owner is not None:
+        queryset = queryset.filter(owner=owner)
+    return (
+        queryset.annotate(n_stars=Count("stars", distinct=True))
+        .select_related("owner", "owner__gallery_profile")
+        .order_by(*EXPLORE_SORTS.get(sort, EXPLORE_SORTS["new"]))
+    )
+
+
+def public_artwork(*, pk: Any) -> Artwork:
+    return get_object_or_404(public_artworks(), pk=pk)
+
+
+def artist_with_page(*, username: str) -> User:
+    """An artist whose public page is on; 404 for anybody else (the page's existence says nothing)."""
+    return get_object_or_404(User, username=username, gallery_profile__public_page=True, is_active=True)
+
+
+def public_boards(*, owner: User) -> QuerySet[Board]:
+    return Board.objects.filter(owner=owner, public=True).order_by("position", "created")
+
+
+def public_board(*, pk: Any) -> Board:
+    return get_object_or_404(Board.objects.select_related("owner"), pk=pk, public=True)
+
+
+def board_public_artworks(*, board: Board) -> QuerySet[Artwork]:
+    return public_artworks().filter(board_items__board=board)
+
+
+def live_link(*, token: str) -> ShareLink:
+    """The share link with this token while it works; 404 once it is revoked or expired (as if it never was)."""
+    link = get_object_or_404(ShareLink.objects.select_related("board", "board__owner"), token=token)
+    if not link.is_live(timezone.now()):
+        raise Http404
+    return link
+
+
+def shared_artworks(*, link: ShareLink) -> QuerySet[Artwork]:
+    """The board's pictures that passed their check, newest on the board first."""
+    return Artwork.objects.filter(board_items__board=link.board).filter(PASSED).order_by("-board_items__added", "-id")
+
+
+def shared_artwork(*, link: ShareLink, pk: Any) -> Artwork:
+    return get_object_or_404(shared_artworks(link=link), pk=pk)
+
+
+def shared_waiting(*, link: ShareLink) -> int:
+    """How many of the board's pictures are not shown through its link (not checked yet, or held)."""
+    return Artwork.objects.filter(board_items__board=link.board).exclude(PASSED).count()
+
+
+def links_for(*, board: Board) -> QuerySet[ShareLink]:
+    return board.links.order_by("-created")

@@ -6,16 +6,19 @@ previous/next and every "back" land where the artist was.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -23,12 +26,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from assistant.selectors import saved_ideas
 from gallery import downloads, selectors, services
-from gallery.forms import BoardForm, BulkForm, ViewForm
-from gallery.models import Moderation, Tag
+from gallery.forms import BoardForm, BulkForm, ProfileForm, ShareForm, ViewForm
+from gallery.models import Moderation, Profile, ShareLink, Tag
 from generator import services as studio
 from generator.http import SignedInRequest
 from generator.limits import over_limit, wait_message
 from generator.ownership import owned_or_404
+from generator.provenance import download_name
 from generator.views import send_file
 
 
@@ -269,6 +273,9 @@ def board_detail(request: SignedInRequest, pk) -> HttpResponse:
             "board": board,
             "ideas": ideas,
             "addable_ideas": addable,
+            "links": selectors.links_for(board=board),
+            "now": timezone.now(),
+            "share_form": ShareForm(),
         },
     )
 
@@ -389,3 +396,145 @@ def _zip_response(artworks) -> StreamingHttpResponse:
     response["Content-Disposition"] = 'attachment; filename="artstudio-pictures.zip"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+# -- sharing: public boards, share links, the artist's page ------------------------------------------------------
+
+
+@login_required
+@require_POST
+def board_visibility(request: SignedInRequest, pk) -> HttpResponse:
+    board = selectors.board_for(user=request.user, pk=pk)
+    public = request.POST.get("public") == "1"
+    services.board_publish(board=board, by=request.user, public=public)
+    if public:
+        messages.success(request, _("The board is public; each picture on it shows once its check passes."))
+    else:
+        messages.success(request, _("The board is private again."))
+    return redirect(board)
+
+
+@login_required
+@require_POST
+def board_share(request: SignedInRequest, pk) -> HttpResponse:
+    """A new share link: expires after the days given (none: never), downloads allowed or not."""
+    board = selectors.board_for(user=request.user, pk=pk)
+    form = ShareForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(board)
+    days = form.cleaned_data["days"]
+    services.share_link_create(
+        board=board,
+        by=request.user,
+        expires=timezone.now() + timedelta(days=days) if days else None,
+        allow_downloads=form.cleaned_data["allow_downloads"],
+    )
+    messages.success(request, _("A new link to the board is ready to copy."))
+    return redirect(board)
+
+
+@login_required
+@require_POST
+def link_revoke(request: SignedInRequest, pk, link: int) -> HttpResponse:
+    board = selectors.board_for(user=request.user, pk=pk)
+    services.share_link_revoke(link=get_object_or_404(ShareLink, pk=link, board=board), by=request.user)
+    messages.success(request, _("The link no longer works, for anybody."))
+    return redirect(board)
+
+
+@require_safe
+def shared(request: HttpRequest, token: str) -> HttpResponse:
+    """A board shared by a link: its pictures that passed their check, for whoever holds the link."""
+    link = selectors.live_link(token=token)
+    response = render(
+        request,
+        "gallery/shared.html",
+        {
+            "link": link,
+            "board": link.board,
+            "artworks": selectors.shared_artworks(link=link)[: selectors.PAGE_SIZE * 4],
+            "waiting": selectors.shared_waiting(link=link),
+        },
+    )
+    response["Cache-Control"] = "private, no-store"  # a revoked link must stop working at once
+    response["Referrer-Policy"] = "no-referrer"  # the token never leaves in a Referer
+    return response
+
+
+@require_safe
+def shared_file(request: HttpRequest, token: str, pk, kind: str) -> FileResponse:
+    """A picture through its board's link: the thumbnail always, the PNG only where downloads are allowed."""
+    link = selectors.live_link(token=token)
+    artwork = selectors.shared_artwork(link=link, pk=pk)
+    if kind == "image" and not link.allow_downloads:
+        raise Http404
+    response = send_file(
+        artwork.thumbnail if kind == "thumbnail" else artwork.image,
+        download_name=download_name(artwork) if kind == "image" else None,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_safe
+def explore(request: HttpRequest) -> HttpResponse:
+    """Everybody's public pictures, newest or most starred first."""
+    sort = request.GET.get("sort", "new")
+    sort = sort if sort in selectors.EXPLORE_SORTS else "new"
+    page = Paginator(selectors.public_artworks(sort=sort), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "gallery/explore.html", {"page": page, "sort": sort})
+
+
+@require_safe
+def public_artwork(request: HttpRequest, pk) -> HttpResponse:
+    artwork = selectors.public_artwork(pk=pk)
+    starred = request.user.is_authenticated and artwork.stars.filter(user=request.user).exists()
+    return render(request, "gallery/public_artwork.html", {"artwork": artwork, "starred": starred})
+
+
+@login_required
+@require_POST
+def public_star(request: SignedInRequest, pk) -> HttpResponse:
+    artwork = selectors.public_artwork(pk=pk)
+    services.artworks_star(artworks=[artwork], by=request.user, starred=request.POST.get("starred", "1") == "1")
+    return redirect("gallery:public-artwork", pk=pk)
+
+
+@require_safe
+def artist_page(request: HttpRequest, username: str) -> HttpResponse:
+    artist = selectors.artist_with_page(username=username)
+    return render(
+        request,
+        "gallery/artist.html",
+        {
+            "artist": artist,
+            "artworks": selectors.public_artworks(owner=artist)[: selectors.PAGE_SIZE],
+            "boards": selectors.public_boards(owner=artist),
+        },
+    )
+
+
+@require_safe
+def public_board(request: HttpRequest, pk) -> HttpResponse:
+    board = selectors.public_board(pk=pk)
+    artworks = selectors.board_public_artworks(board=board)[: selectors.PAGE_SIZE * 4]
+    return render(request, "gallery/public_board.html", {"board": board, "artworks": artworks})
+
+
+@login_required
+def profile(request: SignedInRequest) -> HttpResponse:
+    """The artist's public page: on or off, and the name it shows."""
+    current = Profile.objects.filter(user=request.user).first()
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None,  # an empty POST turns the page off
+        initial={
+            "public_page": bool(current and current.public_page),
+            "display_name": current.display_name if current else "",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Saved."))
+        return redirect("gallery:profile")
+    return render(request, "gallery/profile.html", {"form": form})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mimetypes
 import uuid
 from functools import partial, wraps
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -301,8 +302,13 @@ def _back_to_job(request: HttpRequest, job: Job, *, error: str = "", status: int
 
 
 def send_file(field, *, download_name: str | None = None) -> FileResponse:
+    """A stored file, after the view has decided who may have it. With ARTSTUDIO_SENDFILE set, the web process
+    only names the file and the proxy in front sends it (nginx: X-Accel-Redirect to an internal location;
+    Apache: X-Sendfile with the path), so a big picture never ties up a web worker."""
     if not field:
         raise Http404
+    if settings.ARTSTUDIO_SENDFILE:
+        return _proxy_sends(field, download_name)
     try:
         handle = field.open("rb")
     except FileNotFoundError:
@@ -313,6 +319,23 @@ def send_file(field, *, download_name: str | None = None) -> FileResponse:
     )
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = FILE_POLICY  # django-csp leaves a header that is already set
+    return response
+
+
+def _proxy_sends(field, download_name: str | None) -> FileResponse:
+    name = field.name
+    if not field.storage.exists(name):
+        raise Http404
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    response = FileResponse(
+        iter(()), content_type=content_type, as_attachment=download_name is not None, filename=download_name or ""
+    )
+    if settings.ARTSTUDIO_SENDFILE == "nginx":
+        response["X-Accel-Redirect"] = settings.ARTSTUDIO_SENDFILE_PREFIX.rstrip("/") + "/" + quote(name)
+    else:  # apache (mod_xsendfile)
+        response["X-Sendfile"] = field.path
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = FILE_POLICY
     return response
 
 

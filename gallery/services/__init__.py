@@ -26,6 +26,7 @@ from gallery.services.organise import (
     board_set_cover,
     tag_name,
 )
+from gallery.services.sharing import board_publish, profile_update, share_link_create, share_link_revoke
 
 __all__ = [
     "artwork_moderate",
@@ -39,10 +40,14 @@ __all__ = [
     "board_create",
     "board_delete",
     "board_move",
+    "board_publish",
     "board_remove",
     "board_rename",
     "board_set_cover",
     "moderation_decide",
     "moderation_recheck",
+    "profile_update",
+    "share_link_create",
+    "share_link_revoke",
     "tag_name",
 ]

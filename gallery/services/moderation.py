@@ -44,7 +44,7 @@ def artwork_publish(*, artwork: Artwork, by: User) -> Moderation:
             return moderation
         moderation.status, moderation.reason = ModerationStatus.PENDING, ""
         moderation.save()
-        transaction.on_commit(lambda: _enqueue(artwork.pk))
+        transaction.on_commit(lambda: enqueue_check(artwork.pk))
     return moderation
 
 
@@ -57,7 +57,7 @@ def artwork_unpublish(*, artwork: Artwork, by: User) -> None:
     artwork.visibility = Visibility.PRIVATE
 
 
-def _enqueue(artwork_id: uuid.UUID) -> None:
+def enqueue_check(artwork_id: uuid.UUID) -> None:
     from gallery.tasks import moderate_artwork
 
     try:
@@ -133,4 +133,4 @@ def moderation_recheck(*, moderation: Moderation) -> None:
     Moderation.objects.filter(pk=moderation.pk).update(
         status=ModerationStatus.PENDING, decision=Decision.NONE, decided_by=None, decided=None, reason=""
     )
-    transaction.on_commit(lambda: _enqueue(moderation.artwork_id))
+    transaction.on_commit(lambda: enqueue_check(moderation.artwork_id))

@@ -22,6 +22,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from importlib import import_module
 from urllib.parse import urlencode
 
@@ -36,13 +37,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from factories import make_job, photo, picture_bytes
 
 from assistant.models import Idea
-from gallery.models import Board, BoardItem, Moderation, Star, Tag
+from gallery.models import Board, BoardItem, Moderation, Profile, ShareLink, Star, Tag
 from generator.models import Artwork, Job, ModelVersion, Preset
 from tests import people
 
@@ -90,6 +92,8 @@ class World:
     reset_args: dict  # alice's real password-reset link
     sessions: dict[str, str]  # persona -> session key
     held_token: str = ""  # alice's photo held for the studio (a remix)
+    public_board: object = None  # alice's, public, with the public artwork; shared by the links below
+    links: dict = field(default_factory=dict)  # "live" (downloads allowed), "revoked", "expired" -> ShareLink
     csrf_cookie: str = ""  # set by a page with a form, for the CSRF tests
     state: tuple = ()  # alice_state() as every case starts: each one is rolled back to it
     accounts: int = 0  # how many users there are
@@ -215,6 +219,14 @@ def _build_world() -> World:
         sessions,
     )
     world.held_token = held.hold_stored(owner=alice, field=artwork.job.photo)
+    world.public_board = gallery_services.board_create(owner=alice, name="Open studio")
+    gallery_services.board_add(board=world.public_board, by=alice, artworks=[public])
+    gallery_services.board_publish(board=world.public_board, by=alice)
+    gallery_services.profile_update(user=alice, public_page=True, display_name="Alice")
+    for name in ("live", "revoked", "expired"):
+        world.links[name] = gallery_services.share_link_create(board=world.public_board, by=alice, allow_downloads=True)
+    gallery_services.share_link_revoke(link=world.links["revoked"], by=alice)
+    ShareLink.objects.filter(pk=world.links["expired"].pk).update(expires=timezone.now() - timedelta(days=1))
     browser = Client()
     browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
     world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
@@ -257,8 +269,10 @@ def alice_state(world: World) -> tuple:
     boards = Board.objects.filter(owner=world.alice).values_list("pk", "name", "position", "cover")
     items = BoardItem.objects.filter(board__owner=world.alice).values_list("board", "artwork", "idea")
     tags = Tag.objects.filter(owner=world.alice).values_list("pk", "name", "artworks")
-    stars = Star.objects.filter(artwork__owner=world.alice).values_list("user", "artwork")
+    stars = Star.objects.filter(user=world.alice).values_list("user", "artwork")  # others may star her public work
     checks = Moderation.objects.filter(artwork__owner=world.alice).values_list("artwork", "wants_public", "status")
+    links = ShareLink.objects.filter(board__owner=world.alice).values_list("pk", "revoked", "expires")
+    page = Profile.objects.filter(user=world.alice).values_list("public_page", "display_name")
     return (
         user,
         sorted(jobs),
@@ -268,6 +282,8 @@ def alice_state(world: World) -> tuple:
         sorted(map(str, tags)),
         sorted(map(str, stars)),
         sorted(map(str, checks)),
+        sorted(map(str, links)),
+        list(page),
     )
 
 
@@ -443,7 +459,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "gallery:board-rename": Route(
         OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, post=lambda world: {"name": "A forged name"}
     ),
-    "gallery:board-move": Route(OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT),
+    "gallery:board-move": Route(OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, changes=True),  # down one
     "gallery:board-delete": Route(OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, changes=True),
     "gallery:board-cover": Route(
         OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, post=lambda world: {"artwork": world.artwork.pk}
@@ -480,6 +496,46 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         OWNER, POST_ONLY, args=pk("artwork"), ok=REDIRECT, changes=True, post=lambda world: {"public": "1"}
     ),
     "gallery:moderation-picture": Route(ADMIN, READ_ONLY, args=pk("artwork")),
+    # an empty POST makes the (private) board private: nothing changes
+    "gallery:board-visibility": Route(
+        OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, post=lambda world: {"public": "1"}
+    ),
+    # an empty POST lacks how long the link works: a message, nothing made
+    "gallery:board-share": Route(OWNER, POST_ONLY, args=pk("board"), ok=REDIRECT, post=lambda world: {"days": "7"}),
+    "gallery:link-revoke": Route(
+        OWNER,
+        POST_ONLY,
+        args=lambda world: {"pk": world.public_board.pk, "link": world.links["live"].pk},
+        ok=REDIRECT,
+        changes=True,
+    ),
+    # alice's empty POST turns her public page off
+    "gallery:profile": Route(
+        MEMBERS, ANY, ok={"POST": REDIRECT}, changes=True, post=lambda world: {"public_page": "on"}
+    ),
+    "gallery:explore": Route(PUBLIC, READ_ONLY),
+    "gallery:public-artwork": Route(PUBLIC, READ_ONLY, args=pk("public_artwork")),
+    # anybody signed in stars a public picture (their own star: alice's things stay as they were)
+    "gallery:public-star": Route(MEMBERS, POST_ONLY, args=pk("public_artwork"), ok=REDIRECT, changes=True),
+    "gallery:public-board": Route(PUBLIC, READ_ONLY, args=pk("public_board")),
+    "gallery:artist": Route(PUBLIC, READ_ONLY, args=lambda world: {"username": world.alice.get_username()}),
+    **{
+        name: tuple(
+            Route(
+                PUBLIC,
+                READ_ONLY,
+                args=lambda world, state=state, extra=extra: {"token": world.links[state].token, **extra(world)},
+                ok=OK if state == "live" else NOT_FOUND,
+                label=state,
+            )
+            for state in ("live", "revoked", "expired")
+        )
+        for name, extra in (
+            ("gallery:shared", lambda world: {}),
+            ("gallery:shared-thumbnail", lambda world: {"pk": world.public_artwork.pk}),
+            ("gallery:shared-image", lambda world: {"pk": world.public_artwork.pk}),
+        )
+    },
     "assistant:ask": Route(MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {"text": "a fox in the snow"}),
     "assistant:idea": Route(OWNER, ANY, args=pk("idea")),
     "assistant:idea-status": Route(OWNER, READ_ONLY, args=pk("idea")),
