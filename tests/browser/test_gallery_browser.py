@@ -1,0 +1,137 @@
+"""The gallery in a real browser: make boards, tag, search, share a board, open the link in a fresh context,
+revoke it, and the link is dead. The pages are photographed: ARTSTUDIO_SCREENSHOTS=DIR keeps the pictures.
+
+The pictures are made by the studio's own services with the engine replaced by a quick one (painting is
+tests/browser/test_studio_browser.py's subject); the nudity check runs as the worker would run it, in place of
+the broker, with the shipped open_nsfw.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.people import ALICE
+
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:No directory at:UserWarning")]
+
+TITLES = ("Cat at night", "Harbour at dusk", "Coffee on the quay")
+
+
+@pytest.fixture
+def alices_pictures(worker_media, monkeypatch):
+    """alice and three finished pictures of hers; the check runs in place of the broker."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from gallery import services as gallery
+    from generator import services
+    from generator.ml import engine
+    from generator.ml.imaging import load_image
+    from generator.ml.loading import ModelRef
+    from generator.ml.options import JobOptions
+    from tests.conftest import ASSETS
+
+    def quick(photo, style, *, models, **kwargs):
+        image = load_image(photo).convert("RGB")
+        refs = tuple(ModelRef(w.kind, w.sha256, w.slot) for w in models.weights.values())
+        return engine.StylizeResult(image, refs, "cpu", 0.01, image.size, 1)
+
+    monkeypatch.setattr(engine, "stylize", quick)
+    monkeypatch.setattr("generator.tasks.run_next_job.apply_async", lambda *args, **kwargs: None)
+    monkeypatch.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        "gallery.tasks.moderate_artwork.apply_async",
+        lambda args, **kwargs: gallery.artwork_moderate(artwork_id=args[0]),
+    )
+    services.models_import_shipped(kinds=["open_nsfw"])
+    alice = ALICE.create()
+    photos = sorted((ASSETS / "photos").iterdir())[: len(TITLES)]
+    for path, title in zip(photos, TITLES, strict=True):
+        job = services.job_create(
+            owner=alice,
+            photo=SimpleUploadedFile(path.name, path.read_bytes()),
+            options=JobOptions(style_preset="pop-outline", max_side=512),
+        )
+        artwork = services.job_run(job_id=job.pk)
+        services.artwork_retitle(artwork=artwork, by=alice, title=title)
+    return alice
+
+
+def log_in(page) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/accounts/login/")
+    page.fill("#id_username", ALICE.username)
+    page.fill("#id_password", ALICE.password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/studio/$"))
+
+
+def test_boards_tags_search_and_a_shared_link_that_dies_when_revoked(new_page, alices_pictures, shots):
+    from playwright.sync_api import expect
+
+    page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page)
+
+    # A board
+    page.click("#nav-gallery")
+    page.click("#gallery-boards")
+    page.fill("[data-testid=board-name]", "Harbours")
+    page.click("#board-create button[type=submit]")
+    expect(page.locator("[data-testid=boards] .board-name")).to_have_text(["Harbours"])
+
+    # Two pictures onto it: a click, then a shift-click for the range
+    page.click("#gallery-all")
+    boxes = page.locator("input.select-box")
+    expect(boxes).to_have_count(3)
+    boxes.nth(0).click()
+    boxes.nth(1).click(modifiers=["Shift"])
+    expect(page.locator("#selection-count")).to_have_text("2 selected")
+    page.click("#bulk-board-add")
+    expect(page.locator("[data-testid=messages]")).to_contain_text("2 pictures added to “Harbours”")
+
+    # A tag on all of them: select the page, type the tag, Enter
+    page.click("#select-all")
+    expect(page.locator("#selection-count")).to_have_text("3 selected")
+    page.fill("#bulk-tag", "seaside")
+    page.press("#bulk-tag", "Enter")
+    expect(page.locator("[data-testid=messages]")).to_contain_text("3 pictures tagged “seaside”")
+    page.screenshot(path=shots / "gallery-tagged.png", full_page=True)
+
+    # The search box finds by title and says where
+    page.fill("[data-testid=gallery-search]", "harbour")
+    page.press("[data-testid=gallery-search]", "Enter")
+    expect(page.locator(".gallery-item")).to_have_count(1)
+    expect(page.locator("[data-testid=matched]")).to_contain_text("title")
+    page.fill("[data-testid=gallery-search]", "seaside")
+    page.press("[data-testid=gallery-search]", "Enter")
+    expect(page.locator(".gallery-item")).to_have_count(3)
+    page.screenshot(path=shots / "gallery-search.png", full_page=True)
+
+    # Share the board by a link, downloads allowed
+    page.click("#gallery-boards")
+    page.click("[data-testid=boards] .board-name")
+    page.click("#board-share > summary")
+    page.check("#id_allow_downloads")
+    page.click("[data-testid=share-create]")
+    link = page.locator("[data-testid=share-url]").input_value()
+    assert re.search(r"/s/[A-Za-z0-9_-]{43}/$", link), link
+    page.screenshot(path=shots / "board-shared.png", full_page=True)
+
+    # Somebody else, in a fresh context, opens it: the board's two pictures, each checked
+    stranger = new_page()
+    stranger.goto(link)
+    cards = stranger.locator("[data-testid=public-grid] .gallery-item")
+    expect(cards).to_have_count(2)
+    expect(stranger.locator("h1")).to_have_text("Harbours")
+    stranger.screenshot(path=shots / "shared-link.png", full_page=True)
+    thumbnail = stranger.locator("[data-testid=public-grid] img").first.get_attribute("src")
+    assert stranger.goto(thumbnail).status == 200
+
+    # Revoked: the link and its files are dead at once
+    page.click("[data-testid=share-revoke]")
+    expect(page.locator("[data-testid=share-links] li").first).to_have_attribute("data-live", "0")
+    assert stranger.goto(link).status == 404
+    assert stranger.goto(thumbnail).status == 404
