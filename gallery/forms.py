@@ -37,11 +37,11 @@ class ViewForm(forms.Form):
         self._choices(
             "style",
             ("", _("Any style")),
-            *selectors.styles_used(user=user),
+            *selectors.style_names(),
             (selectors.PAINTING, _("My own paintings")),
         )
-        self._choices("version", ("", _("Any version")), *((v.pk, str(v)) for v in selectors.versions_used(user=user)))
-        self._choices("board", ("", _("Any board")), *((b.pk, b.name) for b in selectors.boards_for(user=user)))
+        self._choices("version", ("", _("Any version")), *((v.pk, str(v)) for v in selectors.painting_versions()))
+        self._choices("board", ("", _("Any board")), *selectors.board_names(user=user))
 
     def _choices(self, name: str, *choices: tuple[Any, Any]) -> None:
         field = self.fields[name]

@@ -126,6 +126,23 @@ class Star(models.Model):
         return f"{self.user_id} ★ {self.artwork_id}"
 
 
+class Popularity(models.Model):
+    """How many artists starred a picture, kept with every star (gallery.services.artworks_star), so that "most
+    starred" reads an index instead of counting every star of every public picture on each request."""
+
+    artwork = models.OneToOneField(
+        "generator.Artwork", on_delete=models.CASCADE, primary_key=True, related_name="popularity"
+    )
+    stars = models.PositiveIntegerField(_("stars"), default=0, db_index=True)
+
+    class Meta:
+        verbose_name = _("popularity")
+        verbose_name_plural = _("popularity")
+
+    def __str__(self) -> str:
+        return f"{self.artwork_id}: {self.stars}"
+
+
 class ModerationStatus(models.TextChoices):
     PENDING = "pending", _("Being checked")
     SAFE = "safe", _("Safe")

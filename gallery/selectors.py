@@ -12,8 +12,8 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.db.models.functions import Lower
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, Lower
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -31,7 +31,7 @@ SORTS: dict[str, tuple[Any, tuple[str, ...]]] = {
     "new": (_("Newest first"), ("-created", "-id")),
     "old": (_("Oldest first"), ("created", "id")),
     "title": (_("Title"), ("title_key", "-created", "-id")),
-    "stars": (_("Most stars"), ("-n_stars", "-created", "-id")),
+    "stars": (_("Most stars"), ("-n_stars", "-created", "-id")),  # n_stars: the kept count (Popularity)
 }
 
 # What a text search looks in, in the order the page names the matches.
@@ -133,7 +133,7 @@ def artworks_in_view(*, user: User, view: GalleryView) -> QuerySet[Artwork]:
         queryset = queryset.filter(visibility="public")
     queryset = queryset.annotate(title_key=Lower("title"))
     if view.sort == "stars":
-        queryset = queryset.annotate(n_stars=Count("stars", distinct=True))
+        queryset = queryset.annotate(n_stars=Coalesce(F("popularity__stars"), 0))
     return _stars_and_tags(queryset, user=user).order_by(*SORTS.get(view.sort, SORTS["new"])[1])
 
 
@@ -256,19 +256,26 @@ def tags_for(*, user: User) -> QuerySet[Tag]:
     return Tag.objects.filter(owner=user).annotate(n=Count("artworks")).order_by(Lower("name"))
 
 
-def styles_used(*, user: User) -> list[tuple[str, str]]:
-    """(slug, name) of the presets the user's pictures were painted with, for the style filter."""
-    slugs: set[str] = set()
-    pairs = Artwork.objects.filter(owner=user).values_list("params__style_preset", "params__blend").distinct()
-    for preset, blend in pairs.order_by():
-        slugs.add(preset or "")
-        slugs.update(str(part) for part, _weight in blend or ())  # a blend's styles count too
-    names = dict(Preset.objects.filter(slug__in=[s for s in slugs if s]).values_list("slug", "name"))
-    return sorted(names.items(), key=lambda item: item[1].casefold())
+def style_names() -> list[tuple[str, str]]:
+    """(slug, name) of every preset, hidden ones too (older pictures were painted with them), by name: the style
+    filter's choices. The preset table is small; the artist's pictures are not scanned for it."""
+    return sorted(Preset.objects.values_list("slug", "name"), key=lambda item: item[1].casefold())
 
 
-def versions_used(*, user: User) -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.filter(artworks__owner=user).distinct().order_by("kind", "slot", "-created")
+def board_names(*, user: User) -> list[tuple[int, str]]:
+    """(id, name) of the user's boards in their order: menus need no counts."""
+    return list(Board.objects.filter(owner=user).order_by("position", "created").values_list("pk", "name"))
+
+
+def tag_names(*, user: User) -> list[str]:
+    return list(Tag.objects.filter(owner=user).order_by(Lower("name")).values_list("name", flat=True))
+
+
+def painting_versions() -> QuerySet[ModelVersion]:
+    """Every version of the painting networks (a small table): the model-version filter's choices."""
+    from generator.ml.kinds import STUDIO_KINDS
+
+    return ModelVersion.objects.filter(kind__in=STUDIO_KINDS).order_by("kind", "slot", "-created")
 
 
 # -- what others see ------------------------------------------------------------------------------------------
@@ -285,7 +292,7 @@ def public_artworks(*, sort: str = "new", owner: User | None = None) -> QuerySet
     if owner is not None:
         queryset = queryset.filter(owner=owner)
     return (
-        queryset.annotate(n_stars=Count("stars", distinct=True))
+        queryset.annotate(n_stars=Coalesce(F("popularity__stars"), 0))
         .select_related("owner", "owner__gallery_profile")
         .order_by(*EXPLORE_SORTS.get(sort, EXPLORE_SORTS["new"]))
     )

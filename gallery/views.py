@@ -62,7 +62,7 @@ def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.Gall
         request.GET.get("page")
     )
     if view.q:
-        names = dict(selectors.styles_used(user=request.user))
+        names = dict(selectors.style_names())
         for artwork in page.object_list:
             artwork.matched = [selectors.MATCH_LABELS[k] for k in selectors.matches(artwork, view.q, style_names=names)]
     return {
@@ -71,8 +71,8 @@ def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.Gall
         "page": page,
         "query": view.query_string(),  # the fixed board or tag included: an artwork's neighbours stay in it
         "filtered": view != selectors.GalleryView(sort=view.sort, **fixed),
-        "boards": list(selectors.boards_for(user=request.user)),
-        "tags": list(selectors.tags_for(user=request.user)),
+        "boards": selectors.board_names(user=request.user),
+        "tags": selectors.tag_names(user=request.user),
         "sorts": [(key, label) for key, (label, _ordering) in selectors.SORTS.items()],
     }
 
@@ -126,7 +126,7 @@ def artwork_detail(request: SignedInRequest, pk) -> HttpResponse:
             "suggested_tags": [t for t in (artwork.suggestions or {}).get("tags", []) if t.casefold() not in tags],
             "model_versions": versions,
             "retired": any(not v.is_active for v in versions),
-            "own_tags": selectors.tags_for(user=request.user),
+            "own_tags": selectors.tag_names(user=request.user),
             "moderation": Moderation.objects.filter(artwork=artwork).first(),
         },
     )

@@ -12,11 +12,12 @@ from collections.abc import Iterable, Sequence
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from assistant.models import Idea
-from gallery.models import NAME_LENGTH, TAG_LENGTH, Board, BoardItem, Star, Tag
+from gallery.models import NAME_LENGTH, TAG_LENGTH, Board, BoardItem, Popularity, Star, Tag
 from generator import services as studio
 from generator.models import Artwork, Visibility
 from generator.ownership import require_owner
@@ -172,10 +173,16 @@ def artworks_star(*, artworks: Sequence[Artwork], by: User, starred: bool = True
     for artwork in artworks:
         if artwork.owner_id != by.pk and artwork.visibility != Visibility.PUBLIC:
             raise PermissionDenied
-    if starred:
-        Star.objects.bulk_create([Star(user=by, artwork=a) for a in artworks], ignore_conflicts=True)
-    else:
-        Star.objects.filter(user=by, artwork__in=[a.pk for a in artworks]).delete()
+    ids = [a.pk for a in artworks]
+    with transaction.atomic():
+        if starred:
+            Star.objects.bulk_create([Star(user=by, artwork=a) for a in artworks], ignore_conflicts=True)
+        else:
+            Star.objects.filter(user=by, artwork__in=ids).delete()
+        # One UPDATE counts as it writes (under the row's lock), so two artists starring at once both count.
+        Popularity.objects.bulk_create([Popularity(artwork_id=pk) for pk in ids], ignore_conflicts=True)
+        count = Star.objects.filter(artwork=OuterRef("artwork")).values("artwork").annotate(n=Count("pk")).values("n")
+        Popularity.objects.filter(artwork__in=ids).update(stars=Coalesce(Subquery(count), 0))
 
 
 # -- many at once -----------------------------------------------------------------------------------------

@@ -150,4 +150,3 @@ def test_the_gallery_finds_a_blend_by_each_of_its_styles(alice, paint):
     assert shown(style="cobalt-strokes") == {blend.pk, alone.pk}
     assert shown(style=gallery.PAINTING) == {painting.pk}
     assert shown(q="pop outline") == {blend.pk}
-    assert ("pop-outline", "Pop Outline") in gallery.styles_used(user=alice)

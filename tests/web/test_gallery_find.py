@@ -46,7 +46,7 @@ def harbour(alice, paint):
 )
 def test_one_search_box_looks_in_every_field_and_says_which_matched(alice, harbour, paint, text, where):
     paint(alice, title="Something else", style_preset="pop-outline")
-    names = dict(selectors.styles_used(user=alice))
+    names = dict(selectors.style_names())
 
     found = list(selectors.artworks_in_view(user=alice, view=GalleryView(q=text)))
 

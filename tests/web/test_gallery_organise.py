@@ -240,3 +240,20 @@ def test_an_unknown_action_or_no_selection_is_a_message_not_an_error(alice_clien
 
     assert nothing.status_code == 200 and "Choose one or more pictures" in nothing.content.decode()
     assert unknown.status_code == 302 and Artwork.objects.count() == 1
+
+
+def test_the_star_count_is_kept_with_every_star(alice, bob, paint):
+    from gallery.models import Popularity
+    from tests.people import CAROL
+
+    carol = CAROL.create()
+    artwork = paint(alice)
+    Artwork.objects.filter(pk=artwork.pk).update(visibility="public")
+    artwork.refresh_from_db()
+
+    for user in (alice, bob, carol):
+        services.artworks_star(artworks=[artwork], by=user)
+    services.artworks_star(artworks=[artwork], by=bob)  # twice is once
+    services.artworks_star(artworks=[artwork], by=carol, starred=False)
+
+    assert Popularity.objects.get(artwork=artwork).stars == Star.objects.filter(artwork=artwork).count() == 2

@@ -1,0 +1,402 @@
+"""The gallery at 10,000 artworks: queries per page, a real load generator, and a zip of 1,000 that streams.
+
+It starts the studio as `artstudio-serve` runs it (SQLite in WAL mode, the embedded Valkey, gunicorn with two
+workers) on a temporary state folder, then seeds 10,000 artworks across 100 artists straight into the
+database (rows in bulk, every thumbnail a real WebP file; artist 0 keeps 5,000 of them, the others about 50
+each), with tags, boards, stars, a third of them public (checked safe), and a share link. Then:
+
+1. **Queries per request**, in this process (Django's test client on the same database): each page for the
+   artist with 5,000 pictures and for one with about 50. The same count for both is the target (no N+1).
+2. **Load**: Locust, a real load generator, against the running studio: first a minimal Django view alone
+   (`/healthz`: one query) as the baseline, then the gallery (filters and a sort), a text search, the
+   explore page and the shared board, for the same time. Throughput against the baseline's (target >= 30 %),
+   p50/p99 per page (target p99 < 200 ms), errors (target 0).
+3. **A zip of 1,000 artworks**, streamed in this process: the bytes it produced, and the most memory the
+   streaming held (tracemalloc's peak) against the zip's size (target: flat, a few pieces, not the zip).
+
+The search by meaning is not measured yet: the gallery does not have it yet (issue 19).
+
+    pip install -e '.[bench]'   # Locust
+    python bench/gallery.py
+    python bench/gallery.py --seconds 10 --users 10
+"""
+
+from __future__ import annotations
+
+# Locust runs on gevent, which patches the standard library's sockets and threads: before anything else.
+from locust import HttpUser, between, task  # isort: skip
+from locust.env import Environment  # isort: skip
+
+import argparse
+import io
+import os
+import random
+import sys
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from e2e import ROOT, start_studio, state_folder, stop_studio  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from artstudio.serve import free_port  # noqa: E402
+
+ARTISTS = 100
+ARTWORKS = 10_000
+BIG = 5_000  # artist 0's
+ZIPPED = 1_000
+WORDS = [
+    "harbour",
+    "dusk",
+    "sea",
+    "storm",
+    "quiet",
+    "room",
+    "window",
+    "coffee",
+    "cat",
+    "portrait",
+    "mountain",
+    "light",
+    "blue",
+    "morning",
+    "garden",
+    "city",
+    "night",
+    "river",
+    "bridge",
+    "field",
+    "winter",
+    "summer",
+    "boat",
+    "market",
+    "street",
+    "forest",
+    "rain",
+    "sunset",
+    "lighthouse",
+]
+
+
+def django_here(data_dir: Path) -> None:
+    """Django in this process, on the studio's state folder (its database, its key, its media)."""
+    os.environ["ARTSTUDIO_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artstudio.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    settings.ALLOWED_HOSTS.append("testserver")  # this process's test client, for the query counts
+
+
+def webp_thumbnails(count: int) -> list[bytes]:
+    from PIL import Image
+
+    photos = sorted((ROOT / "generator" / "ml" / "assets" / "photos").iterdir())
+    out = []
+    for i in range(count):
+        with Image.open(photos[i % len(photos)]) as photo:
+            crop = photo.convert("RGB").resize((400, 400)).rotate(i * 7)
+        buf = io.BytesIO()
+        crop.save(buf, format="WEBP", quality=70)
+        out.append(buf.getvalue())
+    return out
+
+
+def small_png(seed: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.effect_noise((96, 96), 40 + seed % 30).convert("RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def seed(data_dir: Path) -> dict:
+    """Rows in bulk, files written: what 10,000 artworks of 100 artists look like to the gallery."""
+    from django.contrib.auth.hashers import make_password
+    from django.contrib.auth.models import User
+    from django.db.models import Count
+    from django.utils import timezone
+
+    from gallery.models import Board, BoardItem, Moderation, Popularity, ShareLink, Star, Tag
+    from generator.models import Artwork, Job, ModelVersion, Preset
+
+    rng = random.Random(19)
+    media = data_dir / "media"
+    password = make_password("a-long-bench-password-1")
+    users = User.objects.bulk_create(
+        [User(username=f"artist{i:03d}", email=f"artist{i:03d}@example.com", password=password) for i in range(ARTISTS)]
+    )
+    users = list(User.objects.filter(username__startswith="artist").order_by("username"))
+    counts = [BIG] + [(ARTWORKS - BIG) // (ARTISTS - 1)] * (ARTISTS - 1)
+    counts[1] += ARTWORKS - sum(counts)
+    presets = list(Preset.objects.values_list("slug", flat=True))
+    versions = list(ModelVersion.objects.filter(is_active=True, kind="multistyle26"))
+    thumbs = webp_thumbnails(16)
+    now = timezone.now()
+    artworks = []
+    for user, count in zip(users, counts, strict=True):
+        jobs, arts = [], []
+        for i in range(count):
+            job_id, art_id = uuid.uuid4(), uuid.uuid4()
+            style = rng.choice(presets)
+            params = {
+                "style_preset": style,
+                "blend": [],
+                "strength": 1.0,
+                "brush": 1.0,
+                "preserve_colors": False,
+                "max_side": 512,
+                "mode": rng.choice(["fast", "fast", "quality"]),
+            }
+            created = now - timezone.timedelta(minutes=i * 7 + rng.random())
+            folder = f"users/{user.pk}"
+            thumb = f"{folder}/thumbnails/{art_id.hex}.webp"
+            image = f"{folder}/artworks/{art_id.hex}.png"
+            (media / folder / "thumbnails").mkdir(parents=True, exist_ok=True)
+            (media / thumb).write_bytes(thumbs[i % len(thumbs)])
+            if user is users[0] and i < ZIPPED:
+                (media / folder / "artworks").mkdir(parents=True, exist_ok=True)
+                (media / image).write_bytes(small_png(i))
+            jobs.append(
+                Job(
+                    id=job_id,
+                    owner=user,
+                    status=Job.Status.SUCCEEDED,
+                    progress=1.0,
+                    params=params,
+                    photo=f"{folder}/photos/{job_id.hex}.jpg",
+                    started=created,
+                    finished=created,
+                )
+            )
+            words = rng.sample(WORDS, 3)
+            arts.append(
+                Artwork(
+                    id=art_id,
+                    owner=user,
+                    job_id=job_id,
+                    image=image,
+                    thumbnail=thumb,
+                    title=" ".join(words).capitalize(),
+                    params=params,
+                    device="cpu",
+                    seconds=1.0,
+                    width=512,
+                    height=384,
+                    visibility="public" if rng.random() < 0.33 else "private",
+                    suggestions={
+                        "caption": f"a {words[0]} by the {words[1]}",
+                        "tags": words[1:],
+                        "labels": ["Impressionism", "calm"],
+                    },
+                )
+            )
+        Job.objects.bulk_create(jobs, batch_size=500)
+        Artwork.objects.bulk_create(arts, batch_size=500)
+        Artwork.objects.filter(pk__in=[a.pk for a in arts]).update(created=now)  # auto_now_add: then spread
+        for a in arts:
+            Artwork.objects.filter(pk=a.pk).update(created=now - timezone.timedelta(minutes=rng.randint(0, 500_000)))
+        through = Artwork.model_versions.through
+        through.objects.bulk_create([through(artwork_id=a.pk, modelversion_id=v.pk) for a in arts for v in versions])
+        tags = Tag.objects.bulk_create([Tag(owner=user, name=w) for w in rng.sample(WORDS, 12)])
+        Tag.artworks.through.objects.bulk_create(
+            [Tag.artworks.through(tag_id=t.pk, artwork_id=a.pk) for a in arts for t in rng.sample(tags, 2)]
+        )
+        boards = [Board.objects.create(owner=user, name=f"Board {b}", position=b) for b in range(8)]
+        BoardItem.objects.bulk_create([BoardItem(board=rng.choice(boards), artwork=a) for a in arts])
+        Star.objects.bulk_create([Star(user=user, artwork=a) for a in arts if rng.random() < 0.2])
+        public = [a for a in arts if a.visibility == "public"]
+        Moderation.objects.bulk_create([Moderation(artwork=a, status="safe", wants_public=True) for a in public])
+        artworks += arts
+    # everybody stars some of everybody's public pictures, for "most starred"
+    public_ids = [a.pk for a in artworks if a.visibility == "public"]
+    Star.objects.bulk_create(
+        [Star(user=u, artwork_id=pk) for u in users[1:] for pk in rng.sample(public_ids, 30)], ignore_conflicts=True
+    )
+    counts = Star.objects.values("artwork").annotate(n=Count("pk")).values_list("artwork", "n")
+    Popularity.objects.bulk_create([Popularity(artwork_id=pk, stars=n) for pk, n in counts], batch_size=1000)
+    shared = Board.objects.filter(owner=users[0]).first()
+    Moderation.objects.bulk_create(
+        [Moderation(artwork_id=i.artwork_id, status="safe") for i in shared.items.all()], ignore_conflicts=True
+    )
+    link = ShareLink.objects.create(board=shared)
+    return {
+        "big": users[0],
+        "small": users[50],
+        "link": link.token,
+        "board": shared.pk,
+        "zipped": [a for a in artworks if a.owner_id == users[0].pk][:ZIPPED],
+    }
+
+
+def pages(world: dict) -> dict[str, str]:
+    style = world["big_style"]
+    return {
+        "gallery (style filter, by title)": f"/gallery/?style={style}&sort=title",
+        "gallery (tag, starred, by stars)": "/gallery/?tag=harbour&starred=1&sort=stars",
+        "gallery page 40": "/gallery/?page=40",
+        "text search": "/gallery/?q=harbour",
+        "explore (most starred)": "/explore/?sort=stars",
+        "shared board": f"/s/{world['link']}/",
+    }
+
+
+def query_counts(world: dict) -> None:
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    print("\n1. Queries per request: the artist with 5,000 pictures / the one with about 50")
+    constant = True
+    for name, path in pages(world).items():
+        counts = []
+        for user in (world["big"], world["small"]):
+            client = Client()
+            client.force_login(user)
+            with CaptureQueriesContext(connection) as queries:
+                status = client.get(path).status_code
+            counts.append((len(queries), status))
+        same = counts[0][0] == counts[1][0]
+        constant &= same
+        verdict = "same" if same else "DIFFERENT"
+        print(f"   {name:<34} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  {verdict}")
+    print(f"   {'PASS' if constant else 'FAIL'}: queries per request constant in the number of artworks")
+
+
+def sessions_for(users) -> list[str]:
+    from django.test import Client
+
+    out = []
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        out.append(client.cookies["sessionid"].value)
+    return out
+
+
+def load(base: str, world: dict, *, seconds: float, users: int) -> None:
+    from django.contrib.auth.models import User
+
+    cookies = sessions_for([world["big"], *User.objects.filter(username__startswith="artist")[1:5]])
+    paths = pages(world)
+
+    class Baseline(HttpUser):
+        host = base
+        wait_time = between(0.0, 0.05)
+
+        @task
+        def minimal(self) -> None:
+            self.client.get("/healthz", name="minimal view (/healthz)")
+
+    class Gallery(HttpUser):
+        host = base
+        wait_time = between(0.0, 0.05)
+
+        def on_start(self) -> None:
+            self.client.cookies.set("sessionid", random.choice(cookies))
+
+        @task
+        def browse(self) -> None:
+            name, path = random.choice(list(paths.items()))
+            self.client.get(path, name=name)
+
+    results = {}
+    for label, user_class in (("baseline", Baseline), ("gallery", Gallery)):
+        environment = Environment(user_classes=[user_class])
+        runner = environment.create_local_runner()
+        runner.start(user_count=users, spawn_rate=users)
+        time.sleep(seconds)
+        runner.quit()
+        results[label] = environment.stats
+    base_rps = results["baseline"].total.total_rps
+    print(f"\n2. Locust: {users} simulated users for {seconds:g} s each, the minimal view first, then the gallery")
+    print(
+        f"   minimal view (/healthz)            {base_rps:7.1f} requests/s  "
+        f"p99 {results['baseline'].total.get_response_time_percentile(0.99):.0f} ms"
+    )
+    worst = 0.0
+    for entry in sorted(results["gallery"].entries.values(), key=lambda e: e.name):
+        p50, p99 = entry.get_response_time_percentile(0.5), entry.get_response_time_percentile(0.99)
+        worst = max(worst, p99)
+        print(
+            f"   {entry.name:<34} {entry.num_requests:>6} requests  {entry.num_failures} failed  "
+            f"p50 {p50:.0f} ms  p99 {p99:.0f} ms"
+        )
+    total = results["gallery"].total
+    ratio = total.total_rps / base_rps if base_rps else 0.0
+    errors = total.num_failures + results["baseline"].total.num_failures
+    print(
+        f"   gallery pages together {total.total_rps:.1f} requests/s = {ratio:.0%} of the minimal view's "
+        f"({'PASS' if ratio >= 0.30 else 'FAIL'} >= 30 %); worst p99 {worst:.0f} ms "
+        f"({'PASS' if worst < 200 else 'FAIL'} < 200 ms); {errors} errors ({'PASS' if errors == 0 else 'FAIL'})"
+    )
+    for error in [*results["baseline"].errors.values(), *total_errors(results["gallery"])]:
+        print(f"   error: {error.method} {error.name}: {error.error} ({error.occurrences}x)")
+
+
+def total_errors(stats):
+    return list(stats.errors.values())
+
+
+def zip_memory(world: dict) -> None:
+    from gallery.downloads import artworks_zip
+    from generator.models import Artwork
+
+    artworks = list(Artwork.objects.filter(pk__in=[a.pk for a in world["zipped"]]).prefetch_related("model_versions"))
+    tracemalloc.start()
+    start = time.perf_counter()
+    archive = artworks_zip(artworks)
+    size = len(archive)
+    made = 0
+    after_first_100 = None
+    for i, piece in enumerate(archive):
+        made += len(piece)
+        if i == 200:
+            after_first_100 = tracemalloc.get_traced_memory()[0]
+    current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    seconds = time.perf_counter() - start
+    print(
+        f"\n3. A zip of {len(artworks)} artworks: {made / 2**20:.1f} MiB streamed in {seconds:.1f} s "
+        f"(Content-Length said {size / 2**20:.1f} MiB)"
+    )
+    print(
+        f"   memory held while streaming: peak {peak / 2**20:.2f} MiB, early {after_first_100 / 2**20:.2f} MiB, "
+        f"at the end {current / 2**20:.2f} MiB ({peak / made:.1%} of the zip)  "
+        f"{'PASS' if peak < made / 10 and made == size else 'FAIL'}: flat, never the whole zip"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="each Locust run's length")
+    parser.add_argument("--users", type=int, default=20, help="simulated users in each Locust run")
+    args = parser.parse_args()
+
+    data_dir = state_folder("gallery")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc, log = start_studio(data_dir, port, {"ARTSTUDIO_WEB_WORKERS": "2", "ARTSTUDIO_RATE_LOGIN": "100000/h"})
+    try:
+        django_here(data_dir)
+        started = time.perf_counter()
+        world = seed(data_dir)
+        world["big_style"] = world["zipped"][0].params["style_preset"]
+        print(
+            f"Seeded {ARTWORKS:,} artworks across {ARTISTS} artists in {time.perf_counter() - started:.0f} s "
+            f"(state folder {data_dir})"
+        )
+        query_counts(world)
+        load(base, world, seconds=args.seconds, users=args.users)
+        zip_memory(world)
+    finally:
+        stop_studio(proc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
