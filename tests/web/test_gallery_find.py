@@ -171,3 +171,13 @@ def test_the_address_keeps_the_view(alice):
     view = GalleryView(q="sea", starred=True, sort="title", since=dt.date(2026, 1, 2))
     assert view.query_string() == "q=sea&since=2026-01-02&starred=1&sort=title"
     assert GalleryView().query_string() == "" and GalleryView(sort="old").query_string() == "sort=old"
+
+
+def test_the_gallerys_pages_keep_the_view(alice_client, alice, paint, monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    for i in range(3):
+        paint(alice, title=f"sea {i}")
+
+    page = alice_client.get(reverse("gallery:index"), {"q": "sea", "sort": "title"}).content.decode()
+
+    assert 'href="?q=sea&amp;sort=title&amp;page=2" id="page-next"' in page

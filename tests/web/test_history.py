@@ -133,3 +133,15 @@ def test_files_no_row_points_to_are_reported_and_removed(alice, no_broker, isola
 
     call_command("files", "orphans", "--delete")
     assert not stray.exists() and fresh.exists() and os.path.exists(job.photo.path)
+
+
+def test_pages_keep_the_filter_they_were_asked_with(alice_client, alice, no_broker, monkeypatch):
+    monkeypatch.setattr("generator.views.HISTORY_PAGE_SIZE", 2)
+    for _ in range(3):
+        Job.objects.filter(pk=make_job(alice).pk).update(status=Job.Status.FAILED)
+
+    first = alice_client.get(reverse("generator:history"), {"status": "failed"}).content.decode()
+    second = alice_client.get(reverse("generator:history"), {"status": "failed", "page": "2"}).content.decode()
+
+    assert 'href="?status=failed&amp;page=2" id="page-next"' in first
+    assert second.count('class="history-item') == 1 and 'href="?status=failed&amp;page=1" id="page-previous"' in second
