@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import connection, transaction
@@ -132,7 +132,9 @@ def studio(request: SignedInRequest) -> HttpResponse:
                     transaction.on_commit(partial(held.release, owner=request.user, token=token))
             return redirect(job)
     held_tokens = {name: form.held(name) for name in ("photo", "style")}
-    if request.method == "POST":
+    if request.method == "POST" and not limited and any(field != NON_FIELD_ERRORS for field in form.errors):
+        # the artist has something in the form to fix: keep the pictures for the next try. A refusal (the rate,
+        # the quota) writes nothing.
         held_tokens.update(_hold_uploads(request, form))
     status = 429 if limited else 400 if request.method == "POST" else 200
     selected = form["style_preset"].value() or "starry-night"
