@@ -113,13 +113,9 @@ def index(request: SignedInRequest) -> HttpResponse:
 @login_required
 @require_safe
 def tag_detail(request: SignedInRequest, name: str) -> HttpResponse:
-    tag = owned_or_404(Tag.objects.all(), user=request.user, pk=_tag_pk(request, name))
+    tag = get_object_or_404(Tag, owner=request.user, name__iexact=name)  # another artist's tag: 404 too
     form, view = _view(request, tag=tag.name)
     return render(request, "gallery/index.html", {**_grid_context(request, form, view, tag=tag.name), "tag": tag})
-
-
-def _tag_pk(request: SignedInRequest, name: str):
-    return Tag.objects.filter(owner=request.user, name__iexact=name).values_list("pk", flat=True).first()
 
 
 @login_required

@@ -13,6 +13,7 @@ import uuid
 
 from django.contrib.auth.models import User
 from django.core import signing
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from generator.uploads import CheckedImage, stored_image
@@ -27,7 +28,7 @@ def _folder(owner: User) -> str:
 
 def hold_upload(*, owner: User, checked: CheckedImage) -> str:
     """Save a checked upload under the owner's held/ folder; the token for the form."""
-    name = default_storage.save(f"{_folder(owner)}held/{uuid.uuid4().hex}{checked.suffix}", _content(checked.data))
+    name = default_storage.save(f"{_folder(owner)}held/{uuid.uuid4().hex}{checked.suffix}", ContentFile(checked.data))
     return signing.dumps({"u": owner.pk, "n": name}, salt=SALT)
 
 
@@ -62,9 +63,3 @@ def release(*, owner: User, token: str) -> None:
     name = held_name(owner=owner, token=token)
     if name and name.startswith(f"{_folder(owner)}held/"):
         default_storage.delete(name)
-
-
-def _content(data: bytes):
-    from django.core.files.base import ContentFile
-
-    return ContentFile(data)

@@ -27,17 +27,11 @@ def alices_pictures(worker_media, monkeypatch):
     from gallery import services as gallery
     from generator import services
     from generator.ml import engine
-    from generator.ml.imaging import load_image
-    from generator.ml.loading import ModelRef
     from generator.ml.options import JobOptions
     from tests.conftest import ASSETS
+    from tests.quick_engine import quick_stylize
 
-    def quick(photo, style, *, models, **kwargs):
-        image = load_image(photo).convert("RGB")
-        refs = tuple(ModelRef(w.kind, w.sha256, w.slot) for w in models.weights.values())
-        return engine.StylizeResult(image, refs, "cpu", 0.01, image.size, 1)
-
-    monkeypatch.setattr(engine, "stylize", quick)
+    monkeypatch.setattr(engine, "stylize", quick_stylize)
     monkeypatch.setattr("generator.tasks.run_next_job.apply_async", lambda *args, **kwargs: None)
     monkeypatch.setattr("assistant.tasks.suggest_for_artwork.apply_async", lambda *args, **kwargs: None)
     monkeypatch.setattr(

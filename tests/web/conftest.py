@@ -101,15 +101,9 @@ def paint(monkeypatch, no_broker):
 
     from generator import services
     from generator.ml import engine
-    from generator.ml.imaging import load_image
-    from generator.ml.loading import ModelRef
+    from tests.quick_engine import quick_stylize
 
-    def stylize(photo, style, *, models, **kwargs):
-        image = load_image(photo).convert("RGB")
-        refs = tuple(ModelRef(w.kind, w.sha256, w.slot) for w in models.weights.values())
-        return engine.StylizeResult(image, refs, "cpu", 0.01, image.size, 1)
-
-    monkeypatch.setattr(engine, "stylize", stylize)
+    monkeypatch.setattr(engine, "stylize", quick_stylize)
 
     def make(owner, *, title: str | None = None, **options):
         artwork = services.job_run(job_id=make_job(owner, **options).pk)
