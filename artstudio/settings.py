@@ -439,5 +439,6 @@ CELERY_TASK_ROUTES = {  # services pass queue= per job
     "assistant.write_idea": {"queue": WorkerQueue.TEXT.value},  # seconds: the writer's own worker
     "assistant.suggest_for_artwork": {"queue": WorkerQueue.TEXT.value},
     "gallery.moderate_artwork": {"queue": WorkerQueue.CPU.value},  # a fraction of a second: beside the style jobs
+    "gallery.search_by_meaning": {"queue": WorkerQueue.CPU.value},  # the encoder the idea analysis loads there
 }
 CELERY_WORKER_SEND_TASK_EVENTS = False

@@ -1,20 +1,22 @@
-"""The gallery at 10,000 artworks: queries per page, a real load generator, and a zip of 1,000 that streams.
+"""The gallery at 10,000 artworks: queries per page, a real load generator, the search by meaning, and a zip.
 
 It starts the studio as `artstudio-serve` runs it (SQLite in WAL mode, the embedded Valkey, gunicorn with two
 workers) on a temporary state folder, then seeds 10,000 artworks across 100 artists straight into the
 database (rows in bulk, every thumbnail a real WebP file; artist 0 keeps 5,000 of them, the others about 50
 each), with tags, boards, stars, a third of them public (checked safe), and a share link. Then:
 
-1. **Queries per request**, in this process (Django's test client on the same database): each page for the
+1. **The search by meaning**, through the studio's own worker: the seconds from the search to the answer on the
+   page for the artist with 5,000 pictures, the first time (every picture read by the encoder), for a new query
+   (nothing to read again) and for the same query again (the answer kept). Its page with the answer ready is
+   one of the pages of (2) and (3).
+2. **Queries per request**, in this process (Django's test client on the same database): each page for the
    artist with 5,000 pictures and for one with about 50. The same count for both is the target (no N+1).
-2. **Load**: Locust, a real load generator, against the running studio: first a minimal Django view alone
-   (`/healthz`: one query) as the baseline, then the gallery (filters and a sort), a text search, the
-   explore page and the shared board, for the same time. Throughput against the baseline's (target >= 30 %),
-   p50/p99 per page (target p99 < 200 ms), errors (target 0).
-3. **A zip of 1,000 artworks**, streamed in this process: the bytes it produced, and the most memory the
+3. **Load**: Locust, a real load generator, against the running studio: first a minimal Django view alone
+   (`/healthz`: one query) as the baseline, then the gallery (filters and a sort), a text search, a search by
+   meaning, the explore page and the shared board, for the same time. Throughput against the baseline's
+   (target >= 30 %), p50/p99 per page (target p99 < 200 ms), errors (target 0).
+4. **A zip of 1,000 artworks**, streamed in this process: the bytes it produced, and the most memory the
    streaming held (tracemalloc's peak) against the zip's size (target: flat, a few pieces, not the zip).
-
-The search by meaning is not measured yet: the gallery does not have it yet (issue 19).
 
     pip install -e '.[bench]'   # Locust
     python bench/gallery.py
@@ -31,6 +33,7 @@ import argparse
 import io
 import os
 import random
+import re
 import sys
 import time
 import tracemalloc
@@ -80,9 +83,10 @@ WORDS = [
 ]
 
 
-def django_here(data_dir: Path) -> None:
-    """Django in this process, on the studio's state folder (its database, its key, its media)."""
+def django_here(data_dir: Path, redis_url: str) -> None:
+    """Django in this process, on the studio's state folder (its database, its key, its media) and its Redis."""
     os.environ["ARTSTUDIO_DATA_DIR"] = str(data_dir)
+    os.environ["REDIS_URL"] = redis_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "artstudio.settings")
     import django
 
@@ -243,7 +247,61 @@ def pages(world: dict) -> dict[str, str]:
         "text search": "/gallery/?q=harbour",
         "explore (most starred)": "/explore/?sort=stars",
         "shared board": f"/s/{world['link']}/",
+        "search by meaning (answer ready)": f"/gallery/meaning/?q={MEANING_QUERY.replace(' ', '+')}",
     }
+
+
+MEANING_QUERY = "stormy sea"
+
+
+def meaning_answer(client, q: str, *, timeout: float = 900.0) -> tuple[float, str]:
+    """Search as the page does, then poll as htmx does until the answer: (seconds, the answer's part)."""
+    start = time.perf_counter()
+    client.get("/gallery/", {"q": q})
+    while time.perf_counter() - start < timeout:
+        part = client.get("/gallery/meaning/", {"q": q}, HTTP_HX_REQUEST="true").content.decode()
+        if "meaning-waiting" not in part:
+            return time.perf_counter() - start, part
+        time.sleep(0.05)
+    return time.perf_counter() - start, "timed out"
+
+
+def encoder_ready(timeout: float = 900.0) -> None:
+    """The first start imports the sentence encoder in the background: wait for it, as an artist would."""
+    from generator.models import ModelVersion
+
+    deadline = time.monotonic() + timeout
+    while not ModelVersion.objects.filter(kind="sentence_encoder", is_active=True).exists():
+        if time.monotonic() > deadline:
+            sys.exit("the sentence encoder was not imported in time")
+        time.sleep(1)
+
+
+def meaning_search(world: dict) -> None:
+    from django.test import Client
+
+    encoder_ready()
+    client = Client()
+    client.force_login(world["big"])
+    print("\n1. Search by meaning through the studio's worker, for the artist with 5,000 pictures")
+    for label, q in (
+        ("first search (reads every picture)", MEANING_QUERY),
+        ("a new query (nothing to read again)", "a quiet morning"),
+        ("the same query again (answer kept)", "a quiet morning"),
+    ):
+        seconds, part = meaning_answer(client, q)
+        found = part.count('class="gallery-item')
+        print(f"   {label:<38} {seconds:6.2f} s to the answer  ({found} pictures found)")
+
+
+def answers_ready(users) -> None:
+    """These artists' answers to the meaning query ready (kept a minute), as after a first look."""
+    from django.test import Client
+
+    for user in users:
+        client = Client()
+        client.force_login(user)
+        meaning_answer(client, MEANING_QUERY)
 
 
 def query_counts(world: dict) -> None:
@@ -251,7 +309,7 @@ def query_counts(world: dict) -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    print("\n1. Queries per request: the artist with 5,000 pictures / the one with about 50")
+    print("\n2. Queries per request: the artist with 5,000 pictures / the one with about 50")
     constant = True
     for name, path in pages(world).items():
         counts = []
@@ -282,7 +340,8 @@ def sessions_for(users) -> list[str]:
 def load(base: str, world: dict, *, seconds: float, users: int) -> None:
     from django.contrib.auth.models import User
 
-    cookies = sessions_for([world["big"], *User.objects.filter(username__startswith="artist")[1:5]])
+    artists = [world["big"], *User.objects.filter(username__startswith="artist")[1:5]]
+    cookies = sessions_for(artists)
     paths = pages(world)
 
     class Baseline(HttpUser):
@@ -307,6 +366,8 @@ def load(base: str, world: dict, *, seconds: float, users: int) -> None:
 
     results = {}
     for label, user_class in (("baseline", Baseline), ("gallery", Gallery)):
+        if user_class is Gallery:
+            answers_ready(artists)  # kept a minute: ready again just before the run
         environment = Environment(user_classes=[user_class])
         runner = environment.create_local_runner()
         runner.start(user_count=users, spawn_rate=users)
@@ -314,7 +375,7 @@ def load(base: str, world: dict, *, seconds: float, users: int) -> None:
         runner.quit()
         results[label] = environment.stats
     base_rps = results["baseline"].total.total_rps
-    print(f"\n2. Locust: {users} simulated users for {seconds:g} s each, the minimal view first, then the gallery")
+    print(f"\n3. Locust: {users} simulated users for {seconds:g} s each, the minimal view first, then the gallery")
     print(
         f"   minimal view (/healthz)            {base_rps:7.1f} requests/s  "
         f"p99 {results['baseline'].total.get_response_time_percentile(0.99):.0f} ms"
@@ -359,7 +420,7 @@ def zip_memory(world: dict) -> None:
     growth = current - (early or 0)
     flat = made == size and growth < 2**20 and peak < made / 20
     print(
-        f"\n3. A zip of {len(artworks)} artworks: {made / 2**20:.1f} MiB streamed in {seconds:.1f} s "
+        f"\n4. A zip of {len(artworks)} artworks: {made / 2**20:.1f} MiB streamed in {seconds:.1f} s "
         f"(its Content-Length said {size / 2**20:.1f} MiB)"
     )
     print(
@@ -380,7 +441,8 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     proc, log = start_studio(data_dir, port, {"ARTSTUDIO_WEB_WORKERS": "2", "ARTSTUDIO_RATE_LOGIN": "100000/h"})
     try:
-        django_here(data_dir)
+        redis_url = re.search(r"embedded Redis server ready at (\S+)", log.read_text()).group(1)
+        django_here(data_dir, redis_url)
         started = time.perf_counter()
         world = seed(data_dir)
         world["big_style"] = world["zipped"][0].params["style_preset"]
@@ -388,6 +450,8 @@ def main() -> int:
             f"Seeded {ARTWORKS:,} artworks across {ARTISTS} artists in {time.perf_counter() - started:.0f} s "
             f"(state folder {data_dir})"
         )
+        meaning_search(world)
+        answers_ready([world["big"], world["small"]])
         query_counts(world)
         load(base, world, seconds=args.seconds, users=args.users)
         zip_memory(world)

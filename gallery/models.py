@@ -143,6 +143,26 @@ class Popularity(models.Model):
         return f"{self.artwork_id}: {self.stars}"
 
 
+class Meaning(models.Model):
+    """What a picture shows, as the sentence encoder reads it: the vector the search by meaning compares a query
+    with (gallery.services.meaning). `digest` is that of the text it was read from, so a new title, tag or
+    caption (or a new encoder) is read again at the next search and nothing else is."""
+
+    artwork = models.OneToOneField(
+        "generator.Artwork", on_delete=models.CASCADE, primary_key=True, related_name="meaning"
+    )
+    encoder_sha256 = models.CharField(_("encoder"), max_length=64)
+    digest = models.CharField(_("digest of the text read"), max_length=64)
+    vector = models.BinaryField(_("vector"))  # 384 float16, little-endian: 768 bytes a picture
+
+    class Meta:
+        verbose_name = _("meaning")
+        verbose_name_plural = _("meanings")
+
+    def __str__(self) -> str:
+        return f"{self.artwork_id} ({self.encoder_sha256[:12]})"
+
+
 class ModerationStatus(models.TextChoices):
     PENDING = "pending", _("Being checked")
     SAFE = "safe", _("Safe")

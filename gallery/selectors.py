@@ -43,6 +43,12 @@ MATCH_LABELS = {
     "label": _("assistant's label"),
 }
 
+# Why the search by meaning found a picture (gallery.services.meaning's SUBJECT and STYLE).
+MEANING_LABELS = {
+    "subject": _("Close in meaning to what it shows"),
+    "style": _("Close in meaning to its style"),
+}
+
 
 @dataclass(frozen=True)
 class GalleryView:
@@ -135,6 +141,18 @@ def artworks_in_view(*, user: User, view: GalleryView) -> QuerySet[Artwork]:
     if view.sort == "stars":
         queryset = queryset.annotate(n_stars=Coalesce(F("popularity__stars"), 0))
     return _stars_and_tags(queryset, user=user).order_by(*SORTS.get(view.sort, SORTS["new"])[1])
+
+
+def found_by_meaning(*, user: User, view: GalleryView, matches) -> list[tuple[Artwork, Any]]:
+    """The pictures a search by meaning found (gallery.services.meaning.Match, best first) that the view's filters
+    keep, less those its words found already (they are on the page above), each with its match."""
+    ids = [m.artwork_id for m in matches]
+    if not ids:
+        return []
+    by_words = artworks_in_view(user=user, view=view).filter(pk__in=ids).values("pk")
+    kept = artworks_in_view(user=user, view=replace(view, q="")).filter(pk__in=ids).exclude(pk__in=by_words)
+    found = {str(artwork.pk): artwork for artwork in kept}
+    return [(found[m.artwork_id], m) for m in matches if m.artwork_id in found]
 
 
 def matches(artwork: Artwork, text: str, *, style_names: dict[str, str]) -> list[str]:

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from gallery import services
+from gallery.services import meaning
 
 logger = logging.getLogger(__name__)
 
@@ -26,3 +27,8 @@ def moderate_artwork(artwork_id: str) -> None:
         logger.warning("got %r, which is not an artwork id; dropping it", artwork_id)
         return
     services.artwork_moderate(artwork_id=artwork_id)
+
+
+@shared_task(name="gallery.search_by_meaning")  # nothing to retry: the page asks again once the answer expires
+def search_by_meaning(owner_id: int, q: str) -> None:
+    meaning.meaning_search(owner_id=int(owner_id), q=str(q)[:200])

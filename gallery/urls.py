@@ -6,6 +6,7 @@ app_name = "gallery"
 
 urlpatterns = [
     path("gallery/", views.index, name="index"),
+    path("gallery/meaning/", views.meaning_matches, name="meaning"),
     path("gallery/selection/", views.selection, name="selection"),
     path("gallery/tags/", views.tag_list, name="tags"),
     path("gallery/tags/<str:name>/", views.tag_detail, name="tag"),

@@ -29,13 +29,13 @@ from assistant.selectors import saved_ideas
 from gallery import downloads, selectors, services
 from gallery.forms import BoardForm, BulkForm, ProfileForm, ShareForm, ViewForm
 from gallery.models import Moderation, Profile, ShareLink, Tag
+from gallery.services import meaning
 from generator import services as studio
 from generator.http import SignedInRequest
 from generator.limits import over_limit, wait_message
 from generator.models import Visibility
 from generator.ownership import owned_or_404
-from generator.provenance import download_name
-from generator.views import send_file
+from generator.views import png_download, send_file
 
 
 def _view(request: SignedInRequest, **fixed) -> tuple[ViewForm, selectors.GalleryView]:
@@ -62,19 +62,15 @@ UUID_SLOT = uuid.UUID(int=0)
 UUID_SLOT_TEXT = str(UUID_SLOT)
 
 
-def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.GalleryView, **fixed) -> dict:
-    """The grid's context; `fixed`: what the page itself chooses (a board, a tag), not the artist's filters."""
-    page = Paginator(selectors.artworks_in_view(user=request.user, view=view), selectors.PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    names = dict(selectors.style_names()) if view.q else {}
+def _cards(artworks, view: selectors.GalleryView, matched) -> list[dict]:
+    """Plain values for the cards: 48 of them render with a fraction of the template lookups model objects need.
+    `matched(artwork)`: the words saying why the search found it."""
     query = view.query_string()
     thumbnail = reverse("generator:artwork-thumbnail", args=[UUID_SLOT]).replace(UUID_SLOT_TEXT, "{}")
     page_url = reverse("gallery:artwork", args=[UUID_SLOT]).replace(UUID_SLOT_TEXT, "{}") + (
         f"?{query}" if query else ""
     )
-    # Plain values for the cards: 48 of them render with a fraction of the template lookups model objects need
-    cards = [
+    return [
         {
             "pk": artwork.pk,
             "url": page_url.format(artwork.pk),
@@ -84,14 +80,33 @@ def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.Gall
             "starred": artwork.is_starred,
             "public": artwork.visibility == Visibility.PUBLIC,
             "tags": [t.name for t in artwork.tags.all()],
-            "matched": [selectors.MATCH_LABELS[k] for k in selectors.matches(artwork, view.q, style_names=names)]
-            if view.q
-            else [],
+            "matched": matched(artwork),
         }
-        for artwork in page.object_list
+        for artwork in artworks
     ]
+
+
+def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.GalleryView, **fixed) -> dict:
+    """The grid's context; `fixed`: what the page itself chooses (a board, a tag), not the artist's filters."""
+    page = Paginator(selectors.artworks_in_view(user=request.user, view=view), selectors.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    names = dict(selectors.style_names()) if view.q else {}
+    query = view.query_string()
+    meaning_url = ""
+    if view.q and page.number == 1:  # the words' matches now, the meaning's when a worker has read them
+        meaning.meaning_search_start(owner_id=request.user.pk, q=view.q)
+        meaning_url = f"{reverse('gallery:meaning')}?{query}"
     return {
-        "cards": cards,
+        "cards": _cards(
+            page.object_list,
+            view,
+            lambda artwork: (
+                [selectors.MATCH_LABELS[k] for k in selectors.matches(artwork, view.q, style_names=names)]
+                if view.q
+                else []
+            ),
+        ),
         "form": form,
         "view": view,
         "page": page,
@@ -100,6 +115,7 @@ def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.Gall
         "boards": selectors.board_names(user=request.user),
         "tags": selectors.tag_names(user=request.user),
         "sorts": [(key, label) for key, (label, _ordering) in selectors.SORTS.items()],
+        "meaning_url": meaning_url,
     }
 
 
@@ -116,6 +132,31 @@ def tag_detail(request: SignedInRequest, name: str) -> HttpResponse:
     tag = get_object_or_404(Tag, owner=request.user, name__iexact=name)  # another artist's tag: 404 too
     form, view = _view(request, tag=tag.name)
     return render(request, "gallery/index.html", {**_grid_context(request, form, view, tag=tag.name), "tag": tag})
+
+
+@login_required
+@require_safe
+def meaning_matches(request: SignedInRequest) -> HttpResponse:
+    """The search's matches by meaning, for the grid's page to poll (htmx) or, without scripts, as a page."""
+    _form, view = _view(request)
+    if not view.q:
+        return redirect("gallery:index")
+    answer = meaning.meaning_search_result(owner_id=request.user.pk, q=view.q)
+    if answer is None:  # expired, or never asked: ask now, and the next poll reads it
+        meaning.meaning_search_start(owner_id=request.user.pk, q=view.q)
+        answer = meaning.Answer("waiting")
+    found = selectors.found_by_meaning(user=request.user, view=view, matches=answer.matches)
+    why = {m.artwork_id: selectors.MEANING_LABELS[m.why] for _artwork, m in found}
+    context = {
+        "answer": answer,
+        "view": view,
+        "poll_url": request.get_full_path(),
+        "gallery_url": f"{reverse('gallery:index')}?{view.query_string()}",
+        "cards": _cards([a for a, _m in found], view, lambda artwork: [why[str(artwork.pk)]]),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "gallery/_meaning.html", context)
+    return render(request, "gallery/meaning.html", context)
 
 
 @login_required
@@ -491,10 +532,7 @@ def shared_file(request: HttpRequest, token: str, pk, kind: str) -> FileResponse
     artwork = selectors.shared_artwork(link=link, pk=pk)
     if kind == "image" and not link.allow_downloads:
         raise Http404
-    response = send_file(
-        artwork.thumbnail if kind == "thumbnail" else artwork.image,
-        download_name=download_name(artwork) if kind == "image" else None,
-    )
+    response = send_file(artwork.thumbnail) if kind == "thumbnail" else png_download(artwork)
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -364,6 +364,11 @@ def artwork_file(request: HttpRequest, pk, kind: str) -> HttpResponseBase:
         # A public picture may sit in a shared cache, briefly: made private again, it is gone from them soon
         shown["Cache-Control"] = "public, max-age=600" if public else "private, max-age=3600"
         return shown
+    return png_download(artwork)
+
+
+def png_download(artwork: Artwork) -> StreamingHttpResponse:
+    """The PNG as an attachment under its title, its parameters and model versions in its text chunks."""
     try:
         pieces, length = provenance.artwork_png(artwork)
     except (FileNotFoundError, ValueError):

@@ -2,7 +2,8 @@
 
 - `organise`: boards, tags, stars, and what an artist does to many pictures at once;
 - `moderation`: the check before a picture is public, and the admin's decisions;
-- `sharing`: public pictures and boards, share links.
+- `sharing`: public pictures and boards, share links;
+- `meaning`: the search by meaning (the page asks, a worker answers; its names are used as `meaning.*`).
 """
 
 from gallery.services.moderation import (

@@ -28,36 +28,42 @@
   };
 
   // The gallery's selection: click a box, shift-click a range, select the page; arrows, Space, Ctrl+A, Esc.
-  var grid = document.getElementById("gallery");
+  // Listeners sit on the document, so the cards the search by meaning swaps in later are selectable too.
   var selectionForm = document.getElementById("selection-form");
-  if (grid && selectionForm) {
-    var boxes = Array.prototype.slice.call(grid.querySelectorAll("input.select-box"));
+  if (selectionForm) {
+    var allBoxes = function () { return Array.prototype.slice.call(document.querySelectorAll("input.select-box")); };
     var count = document.getElementById("selection-count");
     var last = null;
     var update = function () {
+      var boxes = allBoxes();
       var n = boxes.filter(function (box) { return box.checked; }).length;
       boxes.forEach(function (box) { box.closest(".gallery-item").classList.toggle("is-selected", box.checked); });
       selectionForm.classList.toggle("has-selection", n > 0);
       selectionForm.querySelectorAll("button[name=action]").forEach(function (button) { button.disabled = n === 0; });
       if (count) count.textContent = n ? (selectionForm.dataset.selected || "# selected").replace("#", n) : (selectionForm.dataset.none || "");
     };
-    var setAll = function (checked) { boxes.forEach(function (box) { box.checked = checked; }); update(); };
-    boxes.forEach(function (box, index) {
-      box.addEventListener("click", function (event) {
-        if (event.shiftKey && last !== null) {
-          var from = Math.min(last, index), to = Math.max(last, index);
-          for (var i = from; i <= to; i++) boxes[i].checked = box.checked;
-        }
-        last = index;
-        update();
-      });
-      box.addEventListener("keydown", function (event) {
-        var columns = Math.max(1, Math.round(grid.clientWidth / box.closest(".gallery-item").offsetWidth));
-        var step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns }[event.key];
-        if (step === undefined) return;
-        var next = boxes[index + step];
-        if (next) { event.preventDefault(); next.focus(); }
-      });
+    var setAll = function (checked) { allBoxes().forEach(function (box) { box.checked = checked; }); update(); };
+    document.addEventListener("click", function (event) {
+      var box = event.target;
+      if (!box.matches || !box.matches("input.select-box")) return;
+      var boxes = allBoxes();
+      var index = boxes.indexOf(box), from = boxes.indexOf(last);
+      if (event.shiftKey && from >= 0) {
+        for (var i = Math.min(from, index); i <= Math.max(from, index); i++) boxes[i].checked = box.checked;
+      }
+      last = box;
+      update();
+    });
+    document.addEventListener("keydown", function (event) {
+      var box = event.target;
+      if (!box.matches || !box.matches("input.select-box")) return;
+      var grid = box.closest("ul.gallery");
+      var boxes = Array.prototype.slice.call(grid.querySelectorAll("input.select-box"));
+      var columns = Math.max(1, Math.round(grid.clientWidth / box.closest(".gallery-item").offsetWidth));
+      var step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: columns, ArrowUp: -columns }[event.key];
+      if (step === undefined) return;
+      var next = boxes[boxes.indexOf(box) + step];
+      if (next) { event.preventDefault(); next.focus(); }
     });
     var all = document.getElementById("select-all");
     var none = document.getElementById("select-none");
@@ -69,11 +75,12 @@
       if (event.key === "Escape") setAll(false);
     });
     selectionForm.addEventListener("submit", function (event) {
-      if (!boxes.some(function (box) { return box.checked; })) {
+      if (!allBoxes().some(function (box) { return box.checked; })) {
         event.preventDefault();
         window.alert(selectionForm.dataset.empty || "Select one or more pictures first.");
       }
     });
+    document.body.addEventListener("htmx:afterSwap", update);
     update();
   }
 

@@ -1,5 +1,6 @@
-"""The gallery in a real browser: make boards, tag, search, share a board, open the link in a fresh context,
-revoke it, and the link is dead. The pages are photographed: ARTSTUDIO_SCREENSHOTS=DIR keeps the pictures.
+"""The gallery in a real browser: make boards, tag, search (by words and by meaning), share a board, open the
+link in a fresh context, revoke it, and the link is dead. The pages are photographed: ARTSTUDIO_SCREENSHOTS=DIR
+keeps the pictures.
 
 The pictures are made by the studio's own services with the engine replaced by a quick one (painting is
 tests/browser/test_studio_browser.py's subject); the nudity check runs as the worker would run it, in place of
@@ -25,6 +26,7 @@ def alices_pictures(worker_media, monkeypatch):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     from gallery import services as gallery
+    from gallery.services import meaning
     from generator import services
     from generator.ml import engine
     from generator.ml.options import JobOptions
@@ -38,7 +40,11 @@ def alices_pictures(worker_media, monkeypatch):
         "gallery.tasks.moderate_artwork.apply_async",
         lambda args, **kwargs: gallery.artwork_moderate(artwork_id=args[0]),
     )
-    services.models_import_shipped(kinds=["open_nsfw"])
+    monkeypatch.setattr(  # the search by meaning too, with the shipped sentence encoder
+        "gallery.tasks.search_by_meaning.apply_async",
+        lambda args, **kwargs: meaning.meaning_search(owner_id=args[0], q=args[1]),
+    )
+    services.models_import_shipped(kinds=["open_nsfw", "sentence_encoder", "text_head"])
     alice = ALICE.create()
     photos = sorted((ASSETS / "photos").iterdir())[: len(TITLES)]
     for path, title in zip(photos, TITLES, strict=True):
@@ -103,6 +109,17 @@ def test_boards_tags_search_and_a_shared_link_that_dies_when_revoked(new_page, a
     page.press("[data-testid=gallery-search]", "Enter")
     expect(page.locator(".gallery-item")).to_have_count(3)
     page.screenshot(path=shots / "gallery-search.png", full_page=True)
+
+    # No title or tag holds "kitten"; the search by meaning finds the cat, says why, and it can be selected
+    page.fill("[data-testid=gallery-search]", "kitten")
+    page.press("[data-testid=gallery-search]", "Enter")
+    expect(page.locator("#gallery-no-words")).to_be_visible()
+    found = page.locator("[data-testid=meaning-gallery] .gallery-item")
+    expect(found.first).to_contain_text("Cat at night")
+    expect(found.first.locator("[data-testid=matched]")).to_contain_text("Close in meaning to what it shows")
+    found.first.locator("input.select-box").click()
+    expect(page.locator("#selection-count")).to_have_text("1 selected")
+    page.screenshot(path=shots / "gallery-meaning.png", full_page=True)
 
     # Share the board by a link, downloads allowed
     page.click("#gallery-boards")

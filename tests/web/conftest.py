@@ -36,6 +36,17 @@ def registry_ready(studio_models):
 
 
 @pytest.fixture
+def assistant_models(settings, registry_ready):
+    """The assistant's shipped encoder and heads, imported like the painting networks (no language model)."""
+    from assistant.services import ENCODER, HEAD
+    from generator.services import models_import_shipped
+    from tests.shared_weights import SHIPPED
+
+    settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR = SHIPPED
+    return models_import_shipped(kinds=[ENCODER, HEAD])
+
+
+@pytest.fixture
 def alice_artwork(alice):
     """A finished artwork of alice's, painted by the real engine at 512 px."""
     from factories import make_job

@@ -409,6 +409,9 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         },
     ),
     "gallery:index": Route(MEMBERS, READ_ONLY),
+    # without a search it sends the artist to the gallery; with one, each reads their own answer
+    # (tests/web/test_gallery_meaning.py)
+    "gallery:meaning": Route(MEMBERS, READ_ONLY, ok=Answer(302, "gallery:index")),
     # staff are nobody's owner here: alice's pages are a 404 to them too (the admin is where they look)
     "generator:history": Route(MEMBERS, READ_ONLY),
     # a signed token names alice's own file: to anybody else it names nothing

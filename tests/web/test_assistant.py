@@ -19,20 +19,11 @@ from factories import photo
 from assistant import services
 from assistant.models import Idea
 from generator.models import ModelVersion, Preset
-from generator.services import check_model_upload, models_import_shipped
+from generator.services import check_model_upload
 
 pytestmark = pytest.mark.django_db
 
 ASK = reverse("assistant:ask")
-
-
-@pytest.fixture
-def assistant_models(settings, registry_ready):
-    """The assistant's shipped encoder and heads, imported like the painting networks (no language model)."""
-    from tests.shared_weights import SHIPPED
-
-    settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR = SHIPPED
-    return models_import_shipped(kinds=[services.ENCODER, services.HEAD])
 
 
 @pytest.fixture

@@ -4,12 +4,15 @@ explore page and an artist's opt-in page. What others see has passed the check; 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import json
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from gallery import services
 from gallery.models import Moderation, ModerationStatus, ShareLink
@@ -68,6 +71,10 @@ def test_downloads_through_a_link_only_where_allowed(alice, board_with_two, queu
     assert Client().get(reverse("gallery:shared-image", args=[closed.token, checked.pk])).status_code == 404
     download = Client().get(reverse("gallery:shared-image", args=[open_.token, checked.pk]))
     assert download.status_code == 200 and "attachment" in download["Content-Disposition"]
+    assert download["Cache-Control"] == "private, no-store"
+    # the picture says what made it, as the owner's own download does
+    picture = Image.open(io.BytesIO(b"".join(download.streaming_content)))
+    assert json.loads(picture.text["artstudio"])["id"] == str(checked.pk)
 
 
 def test_a_revoked_or_expired_link_opens_nothing(alice, board_with_two, queued):
