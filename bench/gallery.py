@@ -188,6 +188,7 @@ def seed(data_dir: Path) -> dict:
                     thumbnail=thumb,
                     title=" ".join(words).capitalize(),
                     params=params,
+                    styles=f" {style} ",
                     device="cpu",
                     seconds=1.0,
                     width=512,

@@ -90,10 +90,10 @@ def _style_slugs(text: str) -> list[str]:
 
 
 def _painted_with(slugs: list[str]) -> Q:
-    """Pictures painted with any of these presets, alone or in a blend (a blend's parts are JSON strings)."""
-    condition = Q(params__style_preset__in=slugs)
+    """Pictures painted with any of these presets, alone or in a blend (Artwork.styles: one short text column)."""
+    condition = Q(pk__in=[])
     for slug in slugs:
-        condition |= Q(params__blend__icontains=f'"{slug}"')
+        condition |= Q(styles__contains=f" {slug} ")
     return condition
 
 
@@ -114,11 +114,8 @@ def artworks_in_view(*, user: User, view: GalleryView) -> QuerySet[Artwork]:
     queryset = Artwork.objects.filter(owner=user)
     if view.q:
         queryset = _search(queryset, view.q, user=user)
-    if view.style == PAINTING:
-        # a JSON null, a missing key or "": no preset, so the artist's own painting (and not a blend)
-        queryset = queryset.filter(
-            Q(params__style_preset=None) | Q(params__style_preset__isnull=True) | Q(params__style_preset="")
-        ).filter(Q(params__blend__isnull=True) | Q(params__blend=[]))
+    if view.style == PAINTING:  # no preset and no blend: the artist's own painting
+        queryset = queryset.filter(styles="")
     elif view.style:
         queryset = queryset.filter(_painted_with([view.style]))
     if view.mode:
@@ -166,16 +163,11 @@ def matches(artwork: Artwork, text: str, *, style_names: dict[str, str]) -> list
     found = {
         "title": has(artwork.title),
         "tag": has(*(t.name for t in artwork.tags.all())),
-        "style": has(*(style_names.get(slug, "") for slug in _styles_of(artwork))),
+        "style": has(*(style_names.get(slug, "") for slug in artwork.options.styles)),
         "idea": has(suggestions.get("caption")),
         "label": has(*suggestions.get("tags", ()), *suggestions.get("labels", ())),
     }
     return [key for key, hit in found.items() if hit]
-
-
-def _styles_of(artwork: Artwork) -> list[str]:
-    options = artwork.options
-    return [part for part, _ in options.blend] or [options.style_preset or ""]
 
 
 def _comes_after(ordering: tuple[str, ...], artwork: Artwork) -> Q:

@@ -526,7 +526,7 @@ def shared(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_safe
-def shared_file(request: HttpRequest, token: str, pk, kind: str) -> FileResponse:
+def shared_file(request: HttpRequest, token: str, pk, kind: str) -> HttpResponseBase:
     """A picture through its board's link: the thumbnail always, the PNG only where downloads are allowed."""
     link = selectors.live_link(token=token)
     artwork = selectors.shared_artwork(link=link, pk=pk)

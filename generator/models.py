@@ -324,6 +324,11 @@ class Job(models.Model):
         return [f for f in (self.photo, self.style_image, self.preview, self.thumbnail) if f]
 
 
+def styles_text(styles: tuple[str, ...]) -> str:
+    """Artwork.styles: the slugs framed by spaces, so that `styles__contains=" udnie "` finds one whole slug."""
+    return f" {' '.join(styles)} " if styles else ""
+
+
 class Artwork(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -333,6 +338,9 @@ class Artwork(models.Model):
     image = models.FileField(_("image"), upload_to=artwork_upload_to, max_length=255)  # lossless PNG
     thumbnail = models.FileField(_("thumbnail"), upload_to=thumbnail_upload_to, max_length=255)  # WebP
     title = models.CharField(_("title"), max_length=120, blank=True)
+    # JobOptions.styles framed by spaces (" shipwreck udnie ", "" for the artist's own painting): what the
+    # gallery's style filter and search read, a short text column instead of the JSON parameters of every row.
+    styles = models.CharField(_("styles"), max_length=400, blank=True, default="", editable=False)
     # The creative assistant's suggestions for it: {"titles": [...], "tags": [...], "versions": [ids]}
     suggestions = models.JSONField(_("suggestions"), default=dict, blank=True)
     params = models.JSONField(_("parameters"), default=dict)  # its job's, as it was painted; read with .options

@@ -182,9 +182,9 @@ def _rank(encoder, sha: str, owner_id: int, q: str, progress) -> list[Match]:
     style_scores = {slug: float(vector @ query) for slug, vector in _styles(encoder, sha).items()}
     scored = []
     for (pk, _title, _suggestions, params), subject in zip(artworks, subject_scores, strict=True):
-        options = JobOptions.from_params(params or {})
-        parts = [slug for slug, _weight in options.blend] or [options.style_preset or ""]
-        style = max(style_scores.get(slug, -1.0) for slug in parts)
+        style = max(
+            (style_scores.get(slug, -1.0) for slug in JobOptions.from_params(params or {}).styles), default=-1.0
+        )
         # the better of the two decides; the other orders pictures of one style among themselves
         scored.append((max(subject, style), min(subject, style), SUBJECT if subject >= style else STYLE, pk))
     scored.sort(reverse=True)

@@ -99,6 +99,11 @@ class JobOptions:
             known["blend"] = tuple((str(part), float(weight)) for part, weight in known["blend"] or ())
         return cls(**known)
 
+    @property
+    def styles(self) -> tuple[str, ...]:
+        """What it paints with: a blend's parts, or its one preset; none for the artist's own painting alone."""
+        return tuple(part for part, _ in self.blend) or ((self.style_preset,) if self.style_preset else ())
+
     def engine_arguments(self) -> dict[str, Any]:
         """The keyword arguments of ``engine.stylize`` these options set."""
         return {

@@ -27,7 +27,7 @@ from PIL import Image
 
 from generator import registry, scheduler, selectors, signals
 from generator.ml.options import BLEND_PARTS, BRUSH, PAINTING_PART, STRENGTH, STUDIO_SIDES, JobOptions
-from generator.models import Artwork, DailyUsage, Job, Mode, Preset
+from generator.models import Artwork, DailyUsage, Job, Mode, Preset, styles_text
 from generator.ownership import require_owner
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
@@ -357,6 +357,7 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
         owner_id=job.owner_id,
         job=job,
         params=dict(job.params),
+        styles=styles_text(job.options.styles),
         device=result.device,
         seconds=round(result.seconds, 3),
         width=image.width,

@@ -150,3 +150,24 @@ def test_the_gallery_finds_a_blend_by_each_of_its_styles(alice, paint):
     assert shown(style="cobalt-strokes") == {blend.pk, alone.pk}
     assert shown(style=gallery.PAINTING) == {painting.pk}
     assert shown(q="pop outline") == {blend.pk}
+
+
+def test_pictures_painted_before_the_styles_column_get_theirs_from_their_parameters(alice, paint):
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from generator.models import Artwork
+
+    blend = paint(alice, style_preset=None, blend=TWO_NETWORK_STYLES)
+    alone = paint(alice, style_preset="cobalt-strokes")
+    painting = paint(alice, style_preset=None, style_image=photo("mine.jpg", fmt="JPEG"))
+    Artwork.objects.update(styles="")  # as the column's migration finds them
+
+    import_module("generator.migrations.0008_artwork_styles").fill(apps, None)
+
+    assert dict(Artwork.objects.values_list("pk", "styles")) == {
+        blend.pk: " pop-outline cobalt-strokes ",
+        alone.pk: " cobalt-strokes ",
+        painting.pk: "",
+    }

@@ -3,9 +3,12 @@ missing model never reads as safe. Public pictures are served to anybody, privat
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from PIL import Image
 
 from gallery import services
 from gallery.models import Decision, Moderation, ModerationStatus
@@ -79,6 +82,30 @@ def test_a_flagged_picture_waits_for_an_admin(
 
     assert moderation.status == ModerationStatus.FLAGGED and moderation.waits_for_review
     assert visibility(artwork) == "private"
+
+
+def test_the_check_sees_the_photo_a_painting_was_made_from(
+    alice, paint, queued, nudity_check, django_capture_on_commit_callbacks
+):
+    """Painted, a nude keeps its shapes but loses the skin the network looks for; the photo still shows it."""
+    from pathlib import Path
+
+    from django.core.files.base import ContentFile
+
+    labelled = Path(__file__).resolve().parents[2] / "bench" / "data" / "nsfw"
+    artwork = paint(alice)
+    plain = io.BytesIO()
+    Image.new("RGB", (256, 256), (30, 60, 120)).save(plain, format="PNG")  # a flat blue: scores 0.01
+    artwork.image.save("plain.png", ContentFile(plain.getvalue()))  # a painting that shows nothing
+
+    def checked_with_photo(name: str) -> Moderation:
+        artwork.job.photo.save(name, ContentFile((labelled / name).read_bytes()))
+        Moderation.objects.filter(artwork=artwork).delete()
+        publish(artwork, alice, django_capture_on_commit_callbacks)
+        return services.artwork_moderate(artwork_id=artwork.pk)
+
+    assert checked_with_photo("nude/ingres_grande_odalisque.jpg").status == ModerationStatus.FLAGGED
+    assert checked_with_photo("clothed/vermeer_milkmaid.jpg").status == ModerationStatus.SAFE
 
 
 def test_without_an_active_model_the_check_is_unavailable_never_safe(
