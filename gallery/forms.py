@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.models import User
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gallery import selectors
@@ -37,7 +38,7 @@ class ViewForm(forms.Form):
         self._choices(
             "style",
             ("", _("Any style")),
-            *selectors.style_names(),
+            *((slug, gettext(name)) for slug, name in selectors.style_names()),  # shipped names are translated
             (selectors.PAINTING, _("My own paintings")),
         )
         self._choices("version", ("", _("Any version")), *((v.pk, str(v)) for v in selectors.painting_versions()))

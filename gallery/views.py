@@ -88,9 +88,10 @@ def _cards(artworks, view: selectors.GalleryView, matched) -> list[dict]:
 
 def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.GalleryView, **fixed) -> dict:
     """The grid's context; `fixed`: what the page itself chooses (a board, a tag), not the artist's filters."""
-    page = Paginator(selectors.artworks_in_view(user=request.user, view=view), selectors.PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    artworks = selectors.artworks_in_view(user=request.user, view=view)
+    page = Paginator(
+        artworks.only(*(selectors.MATCH_FIELDS if view.q else selectors.CARD_FIELDS)), selectors.PAGE_SIZE
+    ).get_page(request.GET.get("page"))
     names = dict(selectors.style_names()) if view.q else {}
     query = view.query_string()
     meaning_url = ""

@@ -11,7 +11,9 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -324,6 +326,9 @@ class Job(models.Model):
         return [f for f in (self.photo, self.style_image, self.preview, self.thumbnail) if f]
 
 
+TEXT = models.TextField()
+
+
 def styles_text(styles: tuple[str, ...]) -> str:
     """Artwork.styles: the slugs framed by spaces, so that `styles__contains=" udnie "` finds one whole slug."""
     return f" {' '.join(styles)} " if styles else ""
@@ -341,6 +346,23 @@ class Artwork(models.Model):
     # JobOptions.styles framed by spaces (" shipwreck udnie ", "" for the artist's own painting): what the
     # gallery's style filter and search read, a short text column instead of the JSON parameters of every row.
     styles = models.CharField(_("styles"), max_length=400, blank=True, default="", editable=False)
+    # What the gallery's word search reads, lower-cased in one column the database keeps up to date: the title and
+    # the assistant's caption, tags and labels (the lists as JSON text: a search looks for words in them).
+    words = models.GeneratedField(
+        expression=Lower(
+            Concat(
+                "title",
+                *(
+                    part
+                    for key in ("caption", "tags", "labels")
+                    for part in (Value(" | "), Coalesce(KT(f"suggestions__{key}"), Value(""), output_field=TEXT))
+                ),
+                output_field=TEXT,
+            )
+        ),
+        output_field=TEXT,
+        db_persist=True,
+    )
     # The creative assistant's suggestions for it: {"titles": [...], "tags": [...], "versions": [ids]}
     suggestions = models.JSONField(_("suggestions"), default=dict, blank=True)
     params = models.JSONField(_("parameters"), default=dict)  # its job's, as it was painted; read with .options

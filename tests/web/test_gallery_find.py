@@ -40,6 +40,7 @@ def harbour(alice, paint):
         ("HOLIDAY", ["tag"]),
         ("shipwreck", ["style"]),
         ("harbour", ["idea"]),
+        ("HARBOUR", ["idea"]),
         ("marina", ["label"]),
         ("romantic", ["label"]),
     ],
@@ -52,6 +53,14 @@ def test_one_search_box_looks_in_every_field_and_says_which_matched(alice, harbo
 
     assert [a.pk for a in found] == [harbour.pk]
     assert selectors.matches(found[0], text, style_names=names) == where
+
+
+def test_a_title_in_any_language_is_found_by_any_of_its_words(alice, paint):
+    cat = paint(alice, title="海边的猫 · Chat au bord de l'Océan")
+    paint(alice, title="Something else")
+
+    assert shown(alice, q="猫") == [cat.pk]
+    assert shown(alice, q="océan") == [cat.pk]
 
 
 def test_the_search_never_shows_another_artists_pictures(alice, bob, harbour, paint):
@@ -181,3 +190,9 @@ def test_the_gallerys_pages_keep_the_view(alice_client, alice, paint, monkeypatc
     page = alice_client.get(reverse("gallery:index"), {"q": "sea", "sort": "title"}).content.decode()
 
     assert 'href="?q=sea&amp;sort=title&amp;page=2" id="page-next"' in page
+
+
+def test_the_style_filter_names_the_styles_in_the_artists_language(alice_client):
+    page = alice_client.get(reverse("gallery:index"), {"style": "pop-outline"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+
+    assert '<option value="pop-outline" selected>波普描边</option>' in page.content.decode()
