@@ -326,7 +326,7 @@ class Job(models.Model):
         return [f for f in (self.photo, self.style_image, self.preview, self.thumbnail) if f]
 
 
-TEXT = models.TextField()
+TEXT: models.TextField = models.TextField()  # the output type of the expressions below
 
 
 def styles_text(styles: tuple[str, ...]) -> str:
