@@ -130,9 +130,13 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "django_ratelimit",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # the API docs page's Swagger UI, served from our static files
     "generator",
     "assistant",
     "gallery",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -277,6 +281,36 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+# The REST API (api/): a personal token or the session (with CSRF), errors in one shape, JSON only (the browsable
+# API's pages would need inline scripts the Content-Security-Policy refuses).
+REST_FRAMEWORK: dict[str, Any] = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerToken",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.TokenScopes"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.handle",
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS is a 405, as on the pages: the schema describes every endpoint
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Artstudio API",
+    "DESCRIPTION": "Everything an artist and an admin can do in the studio. Guide: docs/api.md.",
+    "VERSION": "1",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
 # Permissions-Policy (django-permissions-policy): the studio uses none of these browser features.
 PERMISSIONS_POLICY: dict[str, list[str]] = {
     feature: []
@@ -392,6 +426,10 @@ ARTSTUDIO_NSFW_THRESHOLD = env_float("ARTSTUDIO_NSFW_THRESHOLD", 0.09, minimum=0
 ARTSTUDIO_RATE_JOBS = env_str("ARTSTUDIO_RATE_JOBS", "20/m")  # studio uploads, new jobs and retries
 ARTSTUDIO_RATE_ASSISTANT = env_str("ARTSTUDIO_RATE_ASSISTANT", "30/m")  # ideas and pictures for the assistant
 ARTSTUDIO_RATE_LOGIN = env_str("ARTSTUDIO_RATE_LOGIN", "30/h")  # login, sign-up and reset posts per address
+ARTSTUDIO_RATE_API = env_str("ARTSTUDIO_RATE_API", "600/m")  # API requests per artist, all their tokens together
+ARTSTUDIO_RATE_API_TOKEN = env_str("ARTSTUDIO_RATE_API_TOKEN", "300/m")  # API requests per token
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["api.throttles.PerToken", "api.throttles.PerArtist"]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"token": ARTSTUDIO_RATE_API_TOKEN, "artist": ARTSTUDIO_RATE_API}
 RATELIMIT_IP_META_KEY = "artstudio.client_ip.client_ip"
 # What artists may use, unless an admin sets other numbers for one of them (generator.models.Quota).
 ARTSTUDIO_QUOTA_ACTIVE_JOBS = env_int("ARTSTUDIO_QUOTA_ACTIVE_JOBS", 20, minimum=1)  # queued or running at once

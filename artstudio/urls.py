@@ -30,6 +30,7 @@ urlpatterns = [
     path("accounts/password_reset/", views.throttled(auth_views.PasswordResetView.as_view()), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("assistant/", include("assistant.urls")),
+    path("", include("api.urls")),
     path("", include("gallery.urls")),
     path("", include("generator.urls")),
 ]

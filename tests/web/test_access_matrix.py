@@ -43,6 +43,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from factories import make_job, photo, picture_bytes
 
+from api import services as api_services
+from api.models import ApiToken
 from assistant.models import Idea
 from gallery.models import Board, BoardItem, Moderation, Profile, ShareLink, Star, Tag
 from generator.models import Artwork, Job, ModelVersion, Preset
@@ -94,6 +96,7 @@ class World:
     held_token: str = ""  # alice's photo held for the studio (a remix)
     public_board: object = None  # alice's, public, with the public artwork; shared by the links below
     links: dict = field(default_factory=dict)  # "live" (downloads allowed), "revoked", "expired" -> ShareLink
+    api_token: object = None  # alice's personal API token (read and write)
     csrf_cookie: str = ""  # set by a page with a form, for the CSRF tests
     state: tuple = ()  # alice_state() as every case starts: each one is rolled back to it
     accounts: int = 0  # how many users there are
@@ -227,6 +230,7 @@ def _build_world() -> World:
         world.links[name] = gallery_services.share_link_create(board=world.public_board, by=alice, allow_downloads=True)
     gallery_services.share_link_revoke(link=world.links["revoked"], by=alice)
     ShareLink.objects.filter(pk=world.links["expired"].pk).update(expires=timezone.now() - timedelta(days=1))
+    world.api_token, _text = api_services.token_create(owner=alice, name="script", scopes=["read", "write"])
     browser = Client()
     browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
     world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
@@ -273,6 +277,7 @@ def alice_state(world: World) -> tuple:
     checks = Moderation.objects.filter(artwork__owner=world.alice).values_list("artwork", "wants_public", "status")
     links = ShareLink.objects.filter(board__owner=world.alice).values_list("pk", "revoked", "expires")
     page = Profile.objects.filter(user=world.alice).values_list("public_page", "display_name")
+    tokens = ApiToken.objects.filter(owner=world.alice).values_list("pk", "revoked", "expires", "scopes")
     return (
         user,
         sorted(jobs),
@@ -284,6 +289,7 @@ def alice_state(world: World) -> tuple:
         sorted(map(str, checks)),
         sorted(map(str, links)),
         list(page),
+        sorted(map(str, tokens)),
     )
 
 
@@ -307,6 +313,8 @@ TO_ADMIN_LOGIN = Answer(302, ADMIN_LOGIN)
 FORBIDDEN = Answer(403)
 NOT_FOUND = Answer(404)
 NOT_ALLOWED = Answer(405)
+
+UNAUTHORISED = Answer(401)  # the API's answer to a caller it does not know
 
 PUBLIC = "public"  # everybody
 MEMBERS = "members"  # signed-in people; anonymous visitors are sent to log in
@@ -351,6 +359,7 @@ class Route:
 
 
 # a view that asks nobody to log in: a visitor gets what bob gets (405 for a method it does not serve)
+API_ANON = {(ANON, method): UNAUTHORISED for method in METHODS}  # DRF asks who it is before anything else
 ANON_NOT_FOUND = {(ANON, method): NOT_FOUND if method in READ_ONLY else NOT_ALLOWED for method in METHODS}
 
 
@@ -409,6 +418,20 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         },
     ),
     "gallery:index": Route(MEMBERS, READ_ONLY),
+    # The API: a caller without a session or a token gets 401, whatever the method (tests/web/test_api.py
+    # covers tokens and scopes); its schema and docs page are anybody's.
+    "api:preset-list": Route(MEMBERS, READ_ONLY, special=API_ANON),
+    "api:artwork-list": Route(MEMBERS, READ_ONLY, special=API_ANON),
+    "api:artwork-detail": Route(OWNER, READ_ONLY, args=pk("artwork"), special=API_ANON),
+    "api:artwork-image": Route(OWNER, READ_ONLY, args=pk("artwork"), special=API_ANON),
+    "api:artwork-thumbnail": Route(OWNER, READ_ONLY, args=pk("artwork"), special=API_ANON),
+    "api:schema": Route(PUBLIC, READ_ONLY),
+    "api:docs": Route(PUBLIC, READ_ONLY),
+    # an empty POST is a form with errors (400); PUT, PATCH and DELETE just show the page again
+    "api:tokens": Route(
+        MEMBERS, ANY, ok={"POST": Answer(400)}, post=lambda world: {"name": "forged", "scopes": ["read"], "days": 0}
+    ),
+    "api:token-revoke": Route(OWNER, POST_ONLY, args=pk("api_token"), ok=REDIRECT, changes=True),
     # without a search it sends the artist to the gallery; with one, each reads their own answer
     # (tests/web/test_gallery_meaning.py)
     "gallery:meaning": Route(MEMBERS, READ_ONLY, ok=Answer(302, "gallery:index")),

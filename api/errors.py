@@ -1,0 +1,34 @@
+"""One shape for every error the API answers: {"errors": [{"code", "message", "field"}]}, the messages the same
+sentences the pages show (a ValidationError from a service keeps its words and its code)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.views import exception_handler
+
+
+def _flatten(detail, field: str | None = None) -> list[dict]:
+    if isinstance(detail, dict):
+        return [e for key, value in detail.items() for e in _flatten(value, None if key == "non_field_errors" else key)]
+    if isinstance(detail, list):
+        return [e for value in detail for e in _flatten(value, field)]
+    return [{"code": getattr(detail, "code", "error"), "message": str(detail), "field": field}]
+
+
+def handle(exc, context):
+    if isinstance(exc, DjangoValidationError):  # a service refused: its sentence, as the page shows it
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else [str(m) for m in exc.messages],
+            code=getattr(exc, "code", None) or "invalid",
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.NotFound()  # another artist's thing does not exist, for the API as for the pages
+    response = exception_handler(exc, context)
+    if response is not None:
+        response.data = {"errors": _flatten(exc.detail if isinstance(exc, exceptions.APIException) else response.data)}
+    return response

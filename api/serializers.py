@@ -1,0 +1,81 @@
+"""What the API answers, read from the same rows the pages show (no business logic here: writes go through the
+apps' services)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from generator import provenance
+from generator.models import Artwork, Preset
+
+
+def _absolute(request, name: str, *args) -> str:
+    return request.build_absolute_uri(reverse(name, args=args))
+
+
+class PresetSerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Preset
+        fields = ["slug", "name", "kind", "tags", "description", "credit", "thumbnail"]
+
+    def get_name(self, preset: Preset) -> str:
+        return gettext(preset.name)  # the shipped names are translated, as on the pages
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail(self, preset: Preset) -> str:
+        return _absolute(self.context["request"], "generator:preset-thumbnail", preset.slug)
+
+
+class ArtworkSerializer(serializers.ModelSerializer):
+    # declared, not derived: a model field's validators carry the database's integer range, and the schema
+    # must not change with the database it was made on
+    width = serializers.IntegerField(read_only=True)
+    height = serializers.IntegerField(read_only=True)
+    styles = serializers.ListField(child=serializers.CharField(), source="options.styles", read_only=True)
+    mode = serializers.CharField(source="options.mode", read_only=True)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    starred = serializers.SerializerMethodField()
+    image = serializers.SerializerMethodField()
+    thumbnail = serializers.SerializerMethodField()
+    page = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Artwork
+        fields = [
+            "id", "title", "created", "visibility", "width", "height", "styles", "mode", "tags", "starred",
+            "image", "thumbnail", "page",
+        ]  # fmt: skip
+
+    def get_starred(self, artwork: Artwork) -> bool:
+        return bool(getattr(artwork, "is_starred", False))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_image(self, artwork: Artwork) -> str:
+        return _absolute(self.context["request"], "api:artwork-image", artwork.pk)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_thumbnail(self, artwork: Artwork) -> str:
+        return _absolute(self.context["request"], "api:artwork-thumbnail", artwork.pk)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page(self, artwork: Artwork) -> str:
+        return _absolute(self.context["request"], "gallery:artwork", artwork.pk)
+
+
+class ArtworkDetailSerializer(ArtworkSerializer):
+    provenance = serializers.SerializerMethodField()
+
+    class Meta(ArtworkSerializer.Meta):
+        fields = [*ArtworkSerializer.Meta.fields, "provenance"]
+
+    @extend_schema_field(OpenApiTypes.OBJECT)
+    def get_provenance(self, artwork: Artwork) -> dict:
+        """The parameters and model versions it was painted with: what its downloaded PNG carries."""
+        return provenance.provenance(artwork)

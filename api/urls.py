@@ -1,0 +1,21 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from api import views
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("presets", views.PresetViewSet, basename="preset")
+router.register("artworks", views.ArtworkViewSet, basename="artwork")
+
+urlpatterns = [
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # the split view: its start-up script is a file of its own, so the Content-Security-Policy needs no exception
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("account/tokens/", views.tokens, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", views.token_revoke, name="token-revoke"),
+]

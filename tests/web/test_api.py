@@ -1,0 +1,240 @@
+"""The REST API's first part (issue 20): personal tokens (shown once, kept hashed, scoped, expiring, revocable),
+the artworks through the gallery's own filters with cursor pages, presets, one error shape, and the schema."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from api import services
+from api.models import ApiToken
+from gallery import services as gallery
+
+pytestmark = pytest.mark.django_db
+
+ARTWORKS = "/api/v1/artworks/"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "docs" / "api" / "openapi.yaml"
+
+
+def bearer(text: str) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {text}")
+
+
+@pytest.fixture
+def read_token(alice):
+    return services.token_create(owner=alice, name="nightly sync", scopes=["read"])[1]
+
+
+# -- tokens ----------------------------------------------------------------------------------------------
+
+
+def test_a_token_is_shown_once_and_kept_only_as_its_digest(alice_client, alice):
+    page = alice_client.post(reverse("api:tokens"), {"name": "my script", "scopes": ["read", "write"], "days": 30})
+
+    text = page.context["made"]
+    assert page.status_code == 200 and text.startswith("ast_") and text in page.content.decode()
+    token = ApiToken.objects.get(owner=alice)
+    assert token.digest == hashlib.sha256(text.encode()).hexdigest() and token.scopes == ["read", "write"]
+    assert text not in str(list(ApiToken.objects.values_list()))  # nowhere in the row
+    assert text not in alice_client.get(reverse("api:tokens")).content.decode()  # never shown again
+    assert dt.timedelta(days=29) < token.expires - timezone.now() <= dt.timedelta(days=30)
+
+
+@pytest.mark.parametrize(
+    ("data", "says"),
+    [
+        ({"name": "", "scopes": ["read"], "days": 0}, "This field is required"),
+        ({"name": "x", "days": 0}, "This field is required"),
+        ({"name": "x", "scopes": ["admin"], "days": 0}, "not one of the available choices"),  # not offered
+    ],
+)
+def test_a_token_form_with_something_to_fix_makes_no_token(alice_client, data, says):
+    page = alice_client.post(reverse("api:tokens"), data)
+
+    assert page.status_code == 400 and says in page.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_only_staff_get_the_admin_scope(alice, admin_user):
+    with pytest.raises(Exception, match="Only staff members"):
+        services.token_create(owner=alice, name="x", scopes=["read", "admin"])
+    token, _text = services.token_create(owner=admin_user, name="x", scopes=["read", "admin"])
+    assert token.scopes == ["read", "admin"]
+
+
+def test_a_token_reads_as_its_artist_and_notes_when_it_was_last_used(alice, read_token, paint):
+    paint(alice, title="Harbour")
+
+    response = bearer(read_token).get(ARTWORKS)
+
+    assert response.status_code == 200 and [a["title"] for a in response.json()["results"]] == ["Harbour"]
+    assert ApiToken.objects.get().last_used is not None
+
+
+def test_a_revoked_or_expired_token_is_refused_at_once(alice, alice_client, read_token):
+    token = ApiToken.objects.get()
+    assert bearer(read_token).get(ARTWORKS).status_code == 200
+
+    alice_client.post(reverse("api:token-revoke", args=[token.pk]))
+    revoked = bearer(read_token).get(ARTWORKS)
+    assert revoked.status_code == 401 and revoked["WWW-Authenticate"] == "Bearer"
+    assert revoked.json()["errors"][0]["message"] == "This token is unknown, revoked or expired."
+
+    _token, expiring = services.token_create(
+        owner=alice, name="x", scopes=["read"], expires=timezone.now() + dt.timedelta(days=1)
+    )
+    ApiToken.objects.filter(prefix=expiring[:12]).update(expires=timezone.now() - dt.timedelta(seconds=1))
+    assert bearer(expiring).get(ARTWORKS).status_code == 401
+
+
+def test_anybody_else_can_neither_see_nor_revoke_a_token(alice, bob_client, read_token):
+    token = ApiToken.objects.get()
+
+    assert bob_client.post(reverse("api:token-revoke", args=[token.pk])).status_code == 404
+    assert "nightly sync" not in bob_client.get(reverse("api:tokens")).content.decode()
+    assert ApiToken.objects.get().revoked is None
+
+
+@pytest.mark.parametrize("header", ["Bearer", "Bearer a b", "Bearer ast_made-up", "Bearer " + "x" * 50])
+def test_a_malformed_or_unknown_token_is_a_401(header):
+    response = Client(HTTP_AUTHORIZATION=header).get(ARTWORKS)
+
+    assert response.status_code == 401 and set(response.json()["errors"][0]) == {"code", "message", "field"}
+
+
+def test_without_a_token_or_a_session_the_api_answers_401():
+    response = Client().get(ARTWORKS)
+
+    assert response.status_code == 401 and response.json()["errors"][0]["code"] == "not_authenticated"
+
+
+def test_a_read_token_may_not_write(alice, read_token, paint):
+    artwork = paint(alice)
+    _token, write = services.token_create(owner=alice, name="w", scopes=["read", "write"])
+
+    assert bearer(read_token).delete(f"{ARTWORKS}{artwork.pk}/").status_code == 403
+    assert bearer(write).delete(f"{ARTWORKS}{artwork.pk}/").status_code == 405  # allowed, but not yet there
+
+
+# -- artworks -------------------------------------------------------------------------------------------
+
+
+def test_the_list_uses_the_gallerys_filters_and_sorts(alice, read_token, paint):
+    sea = paint(alice, title="Sea", style_preset="shipwreck")
+    paint(alice, title="Cat", style_preset="pop-outline")
+    apple = paint(alice, title="Apple", style_preset="shipwreck")
+    gallery.artworks_star(artworks=[sea], by=alice)
+    client = bearer(read_token)
+
+    def titles(**query) -> list[str]:
+        return [a["title"] for a in client.get(ARTWORKS, query).json()["results"]]
+
+    assert titles(style="shipwreck", sort="title") == ["Apple", "Sea"]
+    assert titles(q="cat") == ["Cat"]
+    assert titles(starred="1") == ["Sea"]
+    found = client.get(ARTWORKS, {"q": "sea"}).json()["results"][0]
+    assert found["starred"] is True and found["styles"] == ["shipwreck"] and found["image"].endswith("/image/")
+    assert apple.pk  # three pictures, two of them in the style
+
+
+def test_the_list_pages_by_cursor_without_gaps_or_repeats(alice, read_token, paint):
+    made = {paint(alice, title=f"Picture {i}").pk for i in range(5)}
+    client = bearer(read_token)
+
+    seen, url = [], f"{ARTWORKS}?limit=2&sort=title"
+    while url:
+        page = client.get(url).json()
+        seen += [a["id"] for a in page["results"]]
+        url = page["next"]
+
+    assert len(seen) == 5 and {str(pk) for pk in made} == set(seen)
+
+
+def test_a_token_downloads_the_picture_with_its_provenance_and_its_thumbnail(alice, read_token, paint):
+    from PIL import Image
+
+    artwork = paint(alice, title="Harbour at dusk")
+    client = bearer(read_token)
+    found = client.get(f"{ARTWORKS}{artwork.pk}/").json()
+
+    picture = client.get(found["image"])
+    assert picture.status_code == 200 and 'filename="Harbour at dusk.png"' in picture["Content-Disposition"]
+    png = Image.open(io.BytesIO(b"".join(picture.streaming_content)))
+    assert '"title":"Harbour at dusk"' in png.text["artstudio"]
+    assert client.get(found["thumbnail"]).status_code == 200
+    assert Client().get(found["image"]).status_code == 401
+
+
+def test_a_filter_that_does_not_parse_is_a_400_in_the_one_error_shape(read_token, alice):
+    response = bearer(read_token).get(ARTWORKS, {"since": "yesterday"})
+
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"code": "invalid", "message": "Enter a valid date.", "field": "since"}]}
+
+
+def test_another_artists_private_artwork_is_404_and_a_public_one_readable(alice, bob, paint):
+    private = paint(alice, title="Mine")
+    public = paint(alice, title="Ours")
+    type(public).objects.filter(pk=public.pk).update(visibility="public")
+    bobs = bearer(services.token_create(owner=bob, name="b", scopes=["read"])[1])
+
+    assert bobs.get(f"{ARTWORKS}{private.pk}/").status_code == 404
+    detail = bobs.get(f"{ARTWORKS}{public.pk}/")
+    assert detail.status_code == 200 and detail.json()["provenance"]["id"] == str(public.pk)
+    assert bobs.get(ARTWORKS).json()["results"] == []  # the list is one's own gallery
+
+
+def test_the_presets_are_the_studios_grid_in_the_callers_language(read_token):
+    presets = bearer(read_token).get("/api/v1/presets/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+
+    assert {"slug": "pop-outline", "name": "波普描边"}.items() <= next(
+        p for p in presets if p["slug"] == "pop-outline"
+    ).items()
+
+
+# -- schema and docs -----------------------------------------------------------------------------------
+
+
+def test_the_committed_schema_is_the_one_the_code_makes():
+    """A serializer changed without `manage.py spectacular --file docs/api/openapi.yaml` fails here."""
+    out = io.StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+
+    assert yaml.safe_load(out.getvalue()) == yaml.safe_load(SCHEMA_FILE.read_text()), (
+        "docs/api/openapi.yaml is out of date: run `python manage.py spectacular --file docs/api/openapi.yaml`"
+    )
+    assert yaml.safe_load(out.getvalue())["openapi"] == "3.1.0"
+
+
+def test_the_docs_page_takes_its_scripts_from_the_studio_not_a_cdn(alice_client):
+    page = alice_client.get("/api/docs/")
+    html = page.content.decode()
+
+    assert page.status_code == 200 and "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
+    assert "cdn" not in html.lower() and "unsafe-inline" not in page["Content-Security-Policy"]
+    assert alice_client.get("/api/schema/").status_code == 200
+
+
+def test_a_token_over_its_rate_gets_a_429_that_says_when_to_try_again(alice, read_token, monkeypatch):
+    from django.core.cache import cache
+
+    from api.throttles import PerToken
+
+    cache.clear()
+    monkeypatch.setattr(PerToken, "THROTTLE_RATES", {"token": "2/m"})
+    client = bearer(read_token)
+
+    answers = [client.get(ARTWORKS) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert 0 < int(answers[2]["Retry-After"]) <= 60 and answers[2].json()["errors"][0]["code"] == "throttled"
+    cache.clear()
