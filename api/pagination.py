@@ -12,3 +12,10 @@ class ViewCursor(CursorPagination):
 
     def get_ordering(self, request, queryset, view):
         return view.ordering_for(request) if hasattr(view, "ordering_for") else ("-created", "-id")
+
+
+class NewestFirst(CursorPagination):
+    page_size = 48
+    page_size_query_param = "limit"
+    max_page_size = 200
+    ordering = ("-created", "-id")

@@ -9,8 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from generator import provenance
-from generator.models import Artwork, Preset
+from generator import provenance, selectors
+from generator.models import Artwork, Job, Preset
 
 
 def _absolute(request, name: str, *args) -> str:
@@ -79,3 +79,53 @@ class ArtworkDetailSerializer(ArtworkSerializer):
     def get_provenance(self, artwork: Artwork) -> dict:
         """The parameters and model versions it was painted with: what its downloaded PNG carries."""
         return provenance.provenance(artwork)
+
+
+class JobSerializer(serializers.ModelSerializer):
+    options = serializers.JSONField(source="params", read_only=True)
+    position = serializers.SerializerMethodField()
+    artwork = serializers.SerializerMethodField()
+    page = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = [
+            "id", "status", "progress", "position", "queue", "options", "error", "created", "started", "finished",
+            "device", "artwork", "page",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_position(self, job: Job) -> int | None:
+        """How many jobs start before this one (the scheduler's fair order); null unless it is queued."""
+        return selectors.queue_position(job=job)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_artwork(self, job: Job) -> str | None:
+        """The finished picture's address in the API; null until the job has succeeded."""
+        artwork = getattr(job, "artwork", None)
+        return None if artwork is None else _absolute(self.context["request"], "api:artwork-detail", artwork.pk)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page(self, job: Job) -> str:
+        return _absolute(self.context["request"], "generator:job", job.pk)
+
+
+class JobCreateSerializer(serializers.Serializer):
+    """The studio's form, field for field (generator.forms.StudioForm checks it, as it does the page's)."""
+
+    photo = serializers.FileField(required=False, help_text="The photo to paint (or `from_artwork`).")
+    from_artwork = serializers.UUIDField(required=False, help_text="Paint again the photo of one of your artworks.")
+    style_source = serializers.ChoiceField(choices=["preset", "upload", "blend"], default="preset")
+    style_preset = serializers.CharField(required=False, help_text="A preset's slug (GET /api/v1/presets/).")
+    style_image = serializers.FileField(required=False, help_text="A painting, when style_source is upload.")
+    blend_1 = serializers.CharField(required=False)
+    blend_1_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
+    blend_2 = serializers.CharField(required=False)
+    blend_2_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
+    blend_3 = serializers.CharField(required=False)
+    blend_3_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
+    strength = serializers.FloatField(required=False)
+    brush = serializers.FloatField(required=False)
+    preserve_colors = serializers.BooleanField(required=False)
+    max_side = serializers.IntegerField(required=False)
+    mode = serializers.ChoiceField(choices=["fast", "quality"], default="fast")

@@ -10,6 +10,7 @@ router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
 router.register("presets", views.PresetViewSet, basename="preset")
 router.register("artworks", views.ArtworkViewSet, basename="artwork")
+router.register("jobs", views.JobViewSet, basename="job")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -8,10 +8,13 @@ means the same in both.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,18 +23,24 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, mixins, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
-from api import serializers, services
+from api import serializers
+from api import services as tokens_service
 from api.forms import TokenForm
 from api.models import ApiToken
-from api.pagination import ViewCursor
+from api.pagination import NewestFirst, ViewCursor
 from gallery import selectors as gallery
 from gallery.forms import ViewForm
 from gallery.models import Star
-from generator import selectors
+from generator import held, selectors, services
+from generator.forms import StudioForm
 from generator.http import SignedInRequest
+from generator.limits import over_limit
+from generator.models import Job
 from generator.views import png_download, send_file
 
 VIEW_PARAMETERS = [
@@ -102,6 +111,64 @@ class ArtworkViewSet(viewsets.ReadOnlyModelViewSet):
         return send_file(selectors.artwork_seen_by(user=request.user, pk=pk).thumbnail)
 
 
+class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The caller's jobs: create one as the studio does (the same form, limits and quota), follow its progress
+    and its place in the queue, cancel it, retry it."""
+
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    pagination_class = NewestFirst
+    parser_classes = [MultiPartParser, FormParser]  # a photo is a file
+
+    def get_queryset(self):
+        return Job.objects.filter(owner=self.request.user).select_related("artwork").order_by("-created", "-id")
+
+    def get_object(self) -> Job:
+        return selectors.job_for(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_serializer_class(self):
+        return serializers.JobCreateSerializer if self.action == "create" else serializers.JobSerializer
+
+    @extend_schema(request=serializers.JobCreateSerializer, responses={201: serializers.JobSerializer})
+    def create(self, request, *args, **kwargs) -> Response:
+        if over_limit(request._request, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS):  # the studio's own rate
+            raise exceptions.Throttled(wait=_period_seconds(settings.ARTSTUDIO_RATE_JOBS))
+        data = request.data.copy()
+        for name, field in StudioForm.base_fields.items():  # what the page's form always sends, at its defaults
+            if name not in data and field.initial is not None and not isinstance(field.initial, bool):
+                data[name] = field.initial
+        if data.get("from_artwork") and "photo" not in request.FILES:
+            source = selectors.artwork_for(user=request.user, pk=str(data["from_artwork"]))  # 404 if not theirs
+            data["held_photo"] = held.hold_stored(owner=request.user, field=source.job.photo)
+        form = StudioForm(data, request.FILES, presets=list(selectors.visible_presets()), owner=request.user)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        photo, painting = form.pictures()
+        job = services.job_create(owner=request.user, photo=photo, style_image=painting, options=form.options())
+        if token := form.held("photo"):
+            transaction.on_commit(partial(held.release, owner=request.user, token=token))
+        body = serializers.JobSerializer(job, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["page"]})
+
+    @extend_schema(request=None, responses=serializers.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None) -> Response:
+        job = services.job_cancel(job=self.get_object(), by=request.user)
+        return Response(serializers.JobSerializer(job, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=serializers.JobSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None) -> Response:
+        job = self.get_object()
+        if not job.can_retry:
+            raise exceptions.ValidationError(_("Only a failed or cancelled job can be tried again."), code="state")
+        job = services.job_retry(job=job, by=request.user)
+        return Response(serializers.JobSerializer(job, context=self.get_serializer_context()).data)
+
+
+def _period_seconds(rate: str) -> int:
+    return {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(rate.strip()[-1:], 60)
+
+
 # -- the account page: tokens -----------------------------------------------------------------------------
 
 
@@ -115,7 +182,7 @@ def tokens(request: SignedInRequest) -> HttpResponse:
         if form.is_valid():
             days = form.cleaned_data["days"]
             try:
-                token, made = services.token_create(
+                token, made = tokens_service.token_create(
                     owner=request.user,
                     name=form.cleaned_data["name"],
                     scopes=form.cleaned_data["scopes"],
@@ -140,6 +207,6 @@ def tokens(request: SignedInRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: SignedInRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, pk=pk, owner=request.user)  # another artist's token: 404
-    services.token_revoke(token=token, by=request.user)
+    tokens_service.token_revoke(token=token, by=request.user)
     messages.success(request, _("The token “%(name)s” is revoked: it works no more.") % {"name": token.name})
     return redirect("api:tokens")

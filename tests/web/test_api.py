@@ -238,3 +238,101 @@ def test_a_token_over_its_rate_gets_a_429_that_says_when_to_try_again(alice, rea
     assert [a.status_code for a in answers] == [200, 200, 429]
     assert 0 < int(answers[2]["Retry-After"]) <= 60 and answers[2].json()["errors"][0]["code"] == "throttled"
     cache.clear()
+
+
+# -- jobs -----------------------------------------------------------------------------------------------
+
+JOBS = "/api/v1/jobs/"
+
+
+@pytest.fixture
+def write_token(alice):
+    return services.token_create(owner=alice, name="painter", scopes=["read", "write"])[1]
+
+
+def test_a_job_is_made_as_the_studio_makes_it_and_followed_to_its_place_in_the_queue(
+    alice, write_token, no_broker, django_capture_on_commit_callbacks
+):
+    from factories import photo
+
+    from generator.models import Job
+
+    client = bearer(write_token)
+    with django_capture_on_commit_callbacks(execute=True):
+        made = client.post(JOBS, {"photo": photo(), "style_preset": "pop-outline", "mode": "fast", "max_side": 512})
+
+    assert made.status_code == 201, made.content
+    job = Job.objects.get(owner=alice)
+    assert made.json()["id"] == str(job.pk) and made["Location"].endswith(f"/jobs/{job.pk}/")
+    assert job.options.style_preset == "pop-outline" and job.options.max_side == 512
+    detail = client.get(f"{JOBS}{job.pk}/").json()
+    assert detail["status"] == "queued" and detail["position"] == 0 and detail["artwork"] is None
+    assert [j["id"] for j in client.get(JOBS).json()["results"]] == [str(job.pk)]
+
+    cancelled = client.post(f"{JOBS}{job.pk}/cancel/")
+    assert cancelled.json()["status"] == "cancelled"
+    assert client.post(f"{JOBS}{job.pk}/retry/").json()["status"] == "queued"
+    refused = client.post(f"{JOBS}{job.pk}/retry/")
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "state"
+
+
+def test_a_job_the_studio_would_refuse_is_a_400_with_the_studios_words_and_nothing_is_kept(
+    alice, write_token, no_broker, settings
+):
+    from factories import photo
+
+    from generator.models import Job
+
+    client = bearer(write_token)
+    no_photo = client.post(JOBS, {"style_preset": "pop-outline"})
+    not_a_picture = client.post(JOBS, {"photo": photo(), "style_preset": "no-such-style"})
+
+    assert no_photo.status_code == 400 and no_photo.json()["errors"][0]["field"] in (None, "photo")
+    assert not_a_picture.status_code == 400 and not_a_picture.json()["errors"][0]["field"] == "style_preset"
+    settings.ARTSTUDIO_QUOTA_JOBS_PER_DAY = 0
+    over = client.post(JOBS, {"photo": photo(), "style_preset": "pop-outline"})
+    assert over.status_code == 400 and "today's jobs" in over.json()["errors"][0]["message"]
+    assert not Job.objects.exists()
+
+
+def test_a_job_paints_again_the_photo_of_an_artwork_the_caller_owns(alice, bob, write_token, paint, no_broker):
+    from generator.models import Job
+
+    artwork = paint(alice)
+    bobs = services.token_create(owner=bob, name="b", scopes=["read", "write"])[1]
+
+    made = bearer(write_token).post(JOBS, {"from_artwork": str(artwork.pk), "style_preset": "sepia-oil"})
+    stolen = bearer(bobs).post(JOBS, {"from_artwork": str(artwork.pk), "style_preset": "sepia-oil"})
+
+    assert made.status_code == 201 and stolen.status_code == 404
+    new = Job.objects.get(pk=made.json()["id"])
+    with new.photo.open("rb") as copy, artwork.job.photo.open("rb") as original:
+        assert copy.read() == original.read()
+
+
+def test_jobs_are_the_callers_own_and_a_read_token_cannot_make_one(alice, bob, read_token, paint, no_broker):
+    from factories import photo
+
+    job = paint(alice).job
+    bobs = bearer(services.token_create(owner=bob, name="b", scopes=["read", "write"])[1])
+
+    assert bobs.get(f"{JOBS}{job.pk}/").status_code == 404
+    assert bobs.post(f"{JOBS}{job.pk}/cancel/").status_code == 404
+    assert bobs.get(JOBS).json()["results"] == []
+    assert bearer(read_token).post(JOBS, {"photo": photo(), "style_preset": "pop-outline"}).status_code == 403
+    assert bearer(read_token).get(f"{JOBS}{job.pk}/").json()["artwork"].endswith(f"/artworks/{job.artwork.pk}/")
+
+
+def test_the_studios_rate_of_new_jobs_holds_for_the_api(alice, write_token, no_broker, settings):
+    from django.core.cache import cache
+    from factories import photo
+
+    cache.clear()
+    settings.ARTSTUDIO_RATE_JOBS = "1/m"
+    client = bearer(write_token)
+
+    first = client.post(JOBS, {"photo": photo(), "style_preset": "pop-outline"})
+    second = client.post(JOBS, {"photo": photo(), "style_preset": "pop-outline"})
+
+    assert first.status_code == 201 and second.status_code == 429 and second["Retry-After"] == "60"
+    cache.clear()
