@@ -70,10 +70,16 @@ class ArtworkSerializer(serializers.ModelSerializer):
 
 
 class ArtworkDetailSerializer(ArtworkSerializer):
+    boards = serializers.SerializerMethodField()
     provenance = serializers.SerializerMethodField()
 
     class Meta(ArtworkSerializer.Meta):
-        fields = [*ArtworkSerializer.Meta.fields, "provenance"]
+        fields = [*ArtworkSerializer.Meta.fields, "boards", "provenance"]
+
+    def get_boards(self, artwork: Artwork) -> list[int]:
+        """The ids of the caller's boards it is on (another artist's boards are theirs to know)."""
+        user = self.context["request"].user
+        return sorted(artwork.board_items.filter(board__owner=user).values_list("board_id", flat=True))
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_provenance(self, artwork: Artwork) -> dict:
@@ -129,3 +135,15 @@ class JobCreateSerializer(serializers.Serializer):
     preserve_colors = serializers.BooleanField(required=False)
     max_side = serializers.IntegerField(required=False)
     mode = serializers.ChoiceField(choices=["fast", "quality"], default="fast")
+
+
+class ArtworkUpdateSerializer(serializers.Serializer):
+    """What an artist changes on a picture; each field optional, tags and boards the whole new set."""
+
+    title = serializers.CharField(required=False, allow_blank=True, max_length=120)
+    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    starred = serializers.BooleanField(required=False)
+    boards = serializers.ListField(child=serializers.IntegerField(), required=False, help_text="Board ids")
+    public = serializers.BooleanField(
+        required=False, help_text="Ask for it to be public: it is once the nudity check passes (or an admin agrees)."
+    )

@@ -34,6 +34,7 @@ from api.forms import TokenForm
 from api.models import ApiToken
 from api.pagination import NewestFirst, ViewCursor
 from gallery import selectors as gallery
+from gallery import services as gallery_services
 from gallery.forms import ViewForm
 from gallery.models import Star
 from generator import held, selectors, services
@@ -69,12 +70,13 @@ class PresetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema(parameters=VIEW_PARAMETERS)
-class ArtworkViewSet(viewsets.ReadOnlyModelViewSet):
+class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's artworks, through the gallery's search, filters and sorts; one artwork (its own, or a public
     one) with its provenance."""
 
     lookup_value_regex = "[0-9a-fA-F-]{36}"
     pagination_class = ViewCursor
+    http_method_names = ["get", "head", "patch", "delete"]  # a picture is made by a job, changed in parts
 
     def _view(self) -> gallery.GalleryView:
         form = ViewForm(self.request.query_params, user=self.request.user)
@@ -95,6 +97,25 @@ class ArtworkViewSet(viewsets.ReadOnlyModelViewSet):
         artwork = selectors.artwork_seen_by(user=self.request.user, pk=self.kwargs["pk"])  # 404 if not theirs
         artwork.is_starred = Star.objects.filter(user=self.request.user, artwork=artwork).exists()
         return artwork
+
+    @extend_schema(
+        parameters=[], request=serializers.ArtworkUpdateSerializer, responses=serializers.ArtworkDetailSerializer
+    )
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        artwork = selectors.artwork_for(user=request.user, pk=kwargs["pk"])  # 404 unless it is the caller's
+        change = serializers.ArtworkUpdateSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        gallery_services.artwork_change(artwork=artwork, by=request.user, **change.validated_data)
+        return Response(
+            serializers.ArtworkDetailSerializer(self.get_object(), context=self.get_serializer_context()).data
+        )
+
+    @extend_schema(parameters=[], responses={204: None})
+    def destroy(self, request, *args, **kwargs) -> Response:
+        """The picture, its photo and painting, gone for good (as the gallery's Delete)."""
+        artwork = selectors.artwork_for(user=request.user, pk=kwargs["pk"])
+        gallery_services.artworks_delete(artworks=[artwork], by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         parameters=[],

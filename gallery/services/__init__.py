@@ -14,6 +14,7 @@ from gallery.services.moderation import (
     moderation_recheck,
 )
 from gallery.services.organise import (
+    artwork_change,
     artwork_untag,
     artworks_delete,
     artworks_star,
@@ -30,6 +31,7 @@ from gallery.services.organise import (
 from gallery.services.sharing import board_publish, profile_update, share_link_create, share_link_revoke
 
 __all__ = [
+    "artwork_change",
     "artwork_moderate",
     "artwork_publish",
     "artwork_unpublish",

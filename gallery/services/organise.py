@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from assistant.models import Idea
 from gallery.models import NAME_LENGTH, TAG_LENGTH, Board, BoardItem, Popularity, Star, Tag
+from gallery.services.moderation import artwork_publish, artwork_unpublish
 from generator import services as studio
 from generator.models import Artwork, Visibility
 from generator.ownership import require_owner
@@ -195,3 +196,45 @@ def artworks_delete(*, artworks: Sequence[Artwork], by: User) -> int:
         for artwork in artworks:
             studio.artwork_delete(artwork=artwork, by=by)
     return len(artworks)
+
+
+@transaction.atomic  # all of the change or none of it
+def artwork_change(
+    *,
+    artwork: Artwork,
+    by: User,
+    title: str | None = None,
+    tags: list[str] | None = None,
+    starred: bool | None = None,
+    boards: list[int] | None = None,
+    public: bool | None = None,
+) -> None:
+    """Several changes to one picture at once (the API's PATCH), each made as the page makes it; tags and boards
+    are the whole new set."""
+    require_owner(artwork, by=by)
+    if title is not None:
+        studio.artwork_retitle(artwork=artwork, by=by, title=title)
+    if tags is not None:
+        wanted = {tag_name(name).casefold(): name for name in tags}
+        for tag in Tag.objects.filter(owner=by, artworks=artwork):
+            if tag.name.casefold() not in wanted:
+                artwork_untag(artwork=artwork, by=by, tag=tag)
+        for name in wanted.values():
+            artworks_tag(artworks=[artwork], by=by, name=name)
+    if starred is not None:
+        artworks_star(artworks=[artwork], by=by, starred=starred)
+    if boards is not None:
+        owned = {b.pk: b for b in Board.objects.filter(owner=by)}
+        if unknown := set(boards) - set(owned):
+            raise ValidationError(
+                {"boards": _("There is no board %(id)s among yours.") % {"id": min(unknown)}}, code="board"
+            )
+        on = set(artwork.board_items.filter(board__owner=by).values_list("board_id", flat=True))
+        for pk in set(boards) - on:
+            board_add(board=owned[pk], by=by, artworks=[artwork])
+        for pk in on - set(boards):
+            board_remove(board=owned[pk], by=by, artworks=[artwork])
+    if public is True:
+        artwork_publish(artwork=artwork, by=by)
+    elif public is False:
+        artwork_unpublish(artwork=artwork, by=by)

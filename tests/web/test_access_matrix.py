@@ -333,6 +333,7 @@ class Route:
     strangers: Answer = TO_ADMIN_LOGIN  # admin pages: what people without staff rights get
     special: dict[tuple[str, str], Answer] = field(default_factory=dict)  # (persona, method) -> answer
     changes: bool = False  # alice's POST changes her things (and nobody else's request may)
+    writes: frozenset[str] = frozenset({"POST"})  # the methods that do, when it changes something
     post: Callable[[World], dict] | None = None  # form data that would do something, for the CSRF tests
     poster: str | None = None  # who posts in the CSRF tests, if not the audience's usual persona
     label: str = ""  # which variant of a route this is
@@ -422,7 +423,16 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     # covers tokens and scopes); its schema and docs page are anybody's.
     "api:preset-list": Route(MEMBERS, READ_ONLY, special=API_ANON),
     "api:artwork-list": Route(MEMBERS, READ_ONLY, special=API_ANON),
-    "api:artwork-detail": Route(OWNER, READ_ONLY, args=pk("artwork"), special=API_ANON),
+    # an empty PATCH changes nothing; a DELETE deletes
+    "api:artwork-detail": Route(
+        OWNER,
+        READ_ONLY | {"PATCH", "DELETE"},
+        args=pk("artwork"),
+        ok={"DELETE": Answer(204)},
+        special=API_ANON,
+        changes=True,
+        writes=frozenset({"DELETE"}),
+    ),
     "api:artwork-image": Route(OWNER, READ_ONLY, args=pk("artwork"), special=API_ANON),
     "api:artwork-thumbnail": Route(OWNER, READ_ONLY, args=pk("artwork"), special=API_ANON),
     # an empty POST is a job with nothing to paint (400)
@@ -788,8 +798,8 @@ def test_each_persona_gets_exactly_what_the_table_says(world, place, persona, me
         assert "public" not in response.get("Cache-Control", ""), "only some may read this, but it is public"
     # What might write is checked for what it wrote (reads skip it: it costs queries, thousands of times)
     if method not in SAFE or place.route.changes:
-        if persona == ALICE and method == "POST" and place.route.changes:
-            assert alice_state(world) != world.state, "alice's own POST did nothing"
+        if persona == ALICE and method in place.route.writes and place.route.changes:
+            assert alice_state(world) != world.state, f"alice's own {method} did nothing"
         else:
             assert alice_state(world) == world.state, f"{method} {url} as {persona} changed alice's things"
     if place.name in LOGOUTS and (persona, method) != (ALICE, "POST"):

@@ -121,8 +121,8 @@ def test_a_read_token_may_not_write(alice, read_token, paint):
     artwork = paint(alice)
     _token, write = services.token_create(owner=alice, name="w", scopes=["read", "write"])
 
-    assert bearer(read_token).delete(f"{ARTWORKS}{artwork.pk}/").status_code == 403
-    assert bearer(write).delete(f"{ARTWORKS}{artwork.pk}/").status_code == 405  # allowed, but not yet there
+    assert bearer(read_token).patch(f"{ARTWORKS}{artwork.pk}/", {}, content_type="application/json").status_code == 403
+    assert bearer(write).put(f"{ARTWORKS}{artwork.pk}/", {}, content_type="application/json").status_code == 405
 
 
 # -- artworks -------------------------------------------------------------------------------------------
@@ -336,3 +336,86 @@ def test_the_studios_rate_of_new_jobs_holds_for_the_api(alice, write_token, no_b
 
     assert first.status_code == 201 and second.status_code == 429 and second["Retry-After"] == "60"
     cache.clear()
+
+
+# -- changing and deleting an artwork ---------------------------------------------------------------------
+
+
+def test_a_patch_changes_title_tags_star_and_boards_as_the_gallery_does(alice, write_token, paint, no_broker):
+    artwork = paint(alice, title="Old")
+    gallery.artworks_tag(artworks=[artwork], by=alice, name="gone")
+    seaside, harbours = (gallery.board_create(owner=alice, name=n) for n in ("Seaside", "Harbours"))
+    gallery.board_add(board=seaside, by=alice, artworks=[artwork])
+    client = bearer(write_token)
+
+    changed = client.patch(
+        f"{ARTWORKS}{artwork.pk}/",
+        {"title": "  Harbour at   dusk ", "tags": ["sea", "Boats"], "starred": True, "boards": [harbours.pk]},
+        content_type="application/json",
+    )
+
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    assert body["title"] == "Harbour at dusk" and sorted(body["tags"]) == ["Boats", "sea"]
+    assert body["starred"] is True and body["boards"] == [harbours.pk]
+
+
+def test_a_patch_with_something_wrong_changes_nothing(alice, write_token, paint):
+    artwork = paint(alice, title="Kept")
+    bobs_board = gallery.board_create(owner=somebody_else(), name="Bob's")
+    client = bearer(write_token)
+
+    bad_tag = client.patch(
+        f"{ARTWORKS}{artwork.pk}/", {"title": "New", "tags": ["a/b"]}, content_type="application/json"
+    )
+    not_mine = client.patch(
+        f"{ARTWORKS}{artwork.pk}/", {"title": "New", "boards": [bobs_board.pk]}, content_type="application/json"
+    )
+
+    assert bad_tag.status_code == 400 and "cannot contain" in bad_tag.json()["errors"][0]["message"]
+    assert not_mine.status_code == 400 and not_mine.json()["errors"][0]["field"] == "boards"
+    assert client.get(f"{ARTWORKS}{artwork.pk}/").json()["title"] == "Kept"
+
+
+def somebody_else():
+    from tests.people import BOB
+
+    return BOB.create()
+
+
+def test_asking_for_public_sends_the_picture_to_its_check_and_it_stays_private_meanwhile(
+    alice, write_token, paint, monkeypatch, django_capture_on_commit_callbacks
+):
+    checked = []
+    monkeypatch.setattr("gallery.tasks.moderate_artwork.apply_async", lambda args, **kw: checked.append(args[0]))
+    artwork = paint(alice)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = bearer(write_token).patch(
+            f"{ARTWORKS}{artwork.pk}/", {"public": True}, content_type="application/json"
+        )
+
+    assert answer.json()["visibility"] == "private" and checked == [str(artwork.pk)]
+
+
+def test_a_delete_removes_the_picture_and_another_artist_can_neither_change_nor_delete_it(
+    alice, bob, write_token, paint, django_capture_on_commit_callbacks
+):
+    from generator.models import Artwork
+
+    artwork = paint(alice, title="Mine")
+    bobs = bearer(services.token_create(owner=bob, name="b", scopes=["read", "write"])[1])
+
+    assert (
+        bobs.patch(f"{ARTWORKS}{artwork.pk}/", {"title": "Bob's"}, content_type="application/json").status_code == 404
+    )
+    assert bobs.delete(f"{ARTWORKS}{artwork.pk}/").status_code == 404
+    assert (
+        bearer(services.token_create(owner=alice, name="r", scopes=["read"])[1])
+        .delete(f"{ARTWORKS}{artwork.pk}/")
+        .status_code
+        == 403
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert bearer(write_token).delete(f"{ARTWORKS}{artwork.pk}/").status_code == 204
+    assert not Artwork.objects.filter(pk=artwork.pk).exists()
