@@ -19,3 +19,12 @@ class NewestFirst(CursorPagination):
     page_size_query_param = "limit"
     max_page_size = 200
     ordering = ("-created", "-id")
+
+
+class InOrder(CursorPagination):
+    """The artist's own order (boards)."""
+
+    page_size = 100
+    page_size_query_param = "limit"
+    max_page_size = 200
+    ordering = ("position", "created", "id")

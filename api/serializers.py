@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from gallery.models import Board, ShareLink, Tag
 from generator import provenance, selectors
 from generator.models import Artwork, Job, Preset
 
@@ -147,3 +148,59 @@ class ArtworkUpdateSerializer(serializers.Serializer):
     public = serializers.BooleanField(
         required=False, help_text="Ask for it to be public: it is once the nudity check passes (or an admin agrees)."
     )
+
+
+class BoardSerializer(serializers.ModelSerializer):
+    artworks = serializers.IntegerField(source="n_artworks", read_only=True, help_text="How many pictures")
+    ideas = serializers.IntegerField(source="n_ideas", read_only=True, help_text="How many saved ideas")
+    cover = serializers.UUIDField(source="cover_id", read_only=True, allow_null=True)
+    page = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Board
+        fields = ["id", "name", "position", "public", "cover", "created", "artworks", "ideas", "page"]
+        read_only_fields = ["id", "position", "public", "created"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page(self, board: Board) -> str:
+        return _absolute(self.context["request"], "gallery:board", board.pk)
+
+
+class BoardUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=80)
+    public = serializers.BooleanField(required=False)
+    cover = serializers.UUIDField(required=False, allow_null=True, help_text="An artwork on it; null: the newest")
+    move = serializers.IntegerField(required=False, help_text="Places to move it in your order (negative: forward)")
+
+
+class TagSerializer(serializers.ModelSerializer):
+    artworks = serializers.IntegerField(source="n", read_only=True, help_text="How many pictures carry it")
+
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "artworks"]
+
+
+class ShareLinkSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    live = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ShareLink
+        fields = ["id", "board", "url", "allow_downloads", "expires", "revoked", "created", "live"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, link: ShareLink) -> str:
+        return self.context["request"].build_absolute_uri(link.get_absolute_url())
+
+    def get_live(self, link: ShareLink) -> bool:
+        from django.utils import timezone
+
+        return link.is_live(timezone.now())
+
+
+class ShareLinkCreateSerializer(serializers.Serializer):
+    board = serializers.IntegerField()
+    days = serializers.IntegerField(required=False, min_value=1, max_value=3650, help_text="Omitted: no end")
+    allow_downloads = serializers.BooleanField(default=False)

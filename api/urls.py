@@ -11,6 +11,9 @@ router.include_root_view = False
 router.register("presets", views.PresetViewSet, basename="preset")
 router.register("artworks", views.ArtworkViewSet, basename="artwork")
 router.register("jobs", views.JobViewSet, basename="job")
+router.register("boards", views.BoardViewSet, basename="board")
+router.register("tags", views.TagViewSet, basename="tag")
+router.register("links", views.ShareLinkViewSet, basename="link")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -32,11 +32,11 @@ from api import serializers
 from api import services as tokens_service
 from api.forms import TokenForm
 from api.models import ApiToken
-from api.pagination import NewestFirst, ViewCursor
+from api.pagination import InOrder, NewestFirst, ViewCursor
 from gallery import selectors as gallery
 from gallery import services as gallery_services
 from gallery.forms import ViewForm
-from gallery.models import Star
+from gallery.models import Board, ShareLink, Star
 from generator import held, selectors, services
 from generator.forms import StudioForm
 from generator.http import SignedInRequest
@@ -184,6 +184,97 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
             raise exceptions.ValidationError(_("Only a failed or cancelled job can be tried again."), code="state")
         job = services.job_retry(job=job, by=request.user)
         return Response(serializers.JobSerializer(job, context=self.get_serializer_context()).data)
+
+
+class BoardViewSet(viewsets.ModelViewSet):
+    """The caller's boards in their order: make one, rename it, move it, choose its cover, make it public,
+    delete it (its pictures stay)."""
+
+    queryset = Board.objects.none()  # the schema's model; each request reads get_queryset()
+    lookup_value_regex = "[0-9]+"
+    serializer_class = serializers.BoardSerializer
+    pagination_class = InOrder
+    http_method_names = ["get", "head", "post", "patch", "delete"]
+
+    def get_queryset(self):
+        return gallery.boards_for(user=self.request.user)
+
+    def get_object(self):
+        gallery.board_for(user=self.request.user, pk=self.kwargs["pk"])  # 404 unless it is the caller's
+        return self.get_queryset().get(pk=self.kwargs["pk"])
+
+    def perform_create(self, serializer) -> None:
+        board = gallery_services.board_create(owner=self.request.user, name=serializer.validated_data["name"])
+        serializer.instance = self.get_queryset().get(pk=board.pk)
+
+    @extend_schema(request=serializers.BoardUpdateSerializer, responses=serializers.BoardSerializer)
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        board = gallery.board_for(user=request.user, pk=kwargs["pk"])
+        change = serializers.BoardUpdateSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        gallery_services.board_change(board=board, by=request.user, **change.validated_data)
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def perform_destroy(self, instance) -> None:
+        gallery_services.board_delete(board=instance, by=self.request.user)
+
+
+class TagViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's tags, by name, with how many pictures carry each (tag a picture: PATCH its tags)."""
+
+    serializer_class = serializers.TagSerializer
+    pagination_class = None  # an artist's own words: a few dozen
+
+    def get_queryset(self):
+        return gallery.tags_for(user=self.request.user)
+
+
+class ShareLinkViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Links to the caller's boards: random and unguessable, an optional end, downloads only if allowed;
+    revoked, a link and its files are dead at once."""
+
+    queryset = ShareLink.objects.none()  # the schema's model; each request reads get_queryset()
+    lookup_value_regex = "[0-9]+"
+    serializer_class = serializers.ShareLinkSerializer
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        links = ShareLink.objects.filter(board__owner=self.request.user).select_related("board")
+        if board := self.request.query_params.get("board"):
+            links = links.filter(board_id=board if board.isdigit() else -1)
+        return links.order_by("-created", "-id")
+
+    def get_serializer_class(self):
+        return serializers.ShareLinkCreateSerializer if self.action == "create" else serializers.ShareLinkSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("board", int, description="Only this board's links")],
+    )
+    def list(self, request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=serializers.ShareLinkCreateSerializer, responses={201: serializers.ShareLinkSerializer})
+    def create(self, request, *args, **kwargs) -> Response:
+        asked = serializers.ShareLinkCreateSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        board = gallery.board_for(user=request.user, pk=asked.validated_data["board"])
+        days = asked.validated_data.get("days")
+        link = gallery_services.share_link_create(
+            board=board,
+            by=request.user,
+            expires=timezone.now() + timedelta(days=days) if days else None,
+            allow_downloads=asked.validated_data["allow_downloads"],
+        )
+        body = serializers.ShareLinkSerializer(link, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=serializers.ShareLinkSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None) -> Response:
+        link = get_object_or_404(self.get_queryset(), pk=pk)
+        gallery_services.share_link_revoke(link=link, by=request.user)
+        link.refresh_from_db()
+        return Response(serializers.ShareLinkSerializer(link, context=self.get_serializer_context()).data)
 
 
 def _period_seconds(rate: str) -> int:

@@ -20,6 +20,7 @@ from gallery.services.organise import (
     artworks_star,
     artworks_tag,
     board_add,
+    board_change,
     board_create,
     board_delete,
     board_move,
@@ -32,6 +33,7 @@ from gallery.services.sharing import board_publish, profile_update, share_link_c
 
 __all__ = [
     "artwork_change",
+    "board_change",
     "artwork_moderate",
     "artwork_publish",
     "artwork_unpublish",

@@ -8,6 +8,7 @@ transaction). Deleting pictures goes through the studio's own service, which rem
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,9 +20,12 @@ from django.utils.translation import gettext as _
 from assistant.models import Idea
 from gallery.models import NAME_LENGTH, TAG_LENGTH, Board, BoardItem, Popularity, Star, Tag
 from gallery.services.moderation import artwork_publish, artwork_unpublish
+from gallery.services.sharing import board_publish
 from generator import services as studio
 from generator.models import Artwork, Visibility
 from generator.ownership import require_owner
+
+_UNSET: Any = object()  # "not given", where None is a value (a board's cover)
 
 
 def _clean(text: str) -> str:
@@ -238,3 +242,30 @@ def artwork_change(
         artwork_publish(artwork=artwork, by=by)
     elif public is False:
         artwork_unpublish(artwork=artwork, by=by)
+
+
+@transaction.atomic  # all of the change or none of it
+def board_change(
+    *,
+    board: Board,
+    by: User,
+    name: str | None = None,
+    public: bool | None = None,
+    cover: Any = _UNSET,
+    move: int | None = None,
+) -> Board:
+    """Several changes to one board at once (the API's PATCH), each made as the page makes it. `cover`: an
+    artwork's id on the board, or None for the newest one."""
+    require_owner(board, by=by)
+    if name is not None:
+        board = board_rename(board=board, by=by, name=name)
+    if cover is not _UNSET:
+        artwork = None if cover is None else Artwork.objects.filter(pk=cover, owner=by).first()
+        if cover is not None and artwork is None:
+            raise ValidationError({"cover": _("That picture is not one of yours.")})
+        board = board_set_cover(board=board, by=by, artwork=artwork)
+    if move:
+        board_move(board=board, by=by, offset=move)
+    if public is not None:
+        board = board_publish(board=board, by=by, public=public)
+    return board

@@ -446,6 +446,34 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "api:job-detail": Route(OWNER, READ_ONLY, args=pk("job"), special=API_ANON),
     "api:job-cancel": Route(OWNER, POST_ONLY, args=pk("queued_job"), changes=True, special=API_ANON),
     "api:job-retry": Route(OWNER, POST_ONLY, args=pk("failed_job"), changes=True, special=API_ANON),
+    "api:board-list": Route(
+        MEMBERS,
+        READ_ONLY | {"POST"},
+        ok={"POST": Answer(400)},  # an empty POST names no board
+        special=API_ANON,
+        post=lambda world: {"name": "A forged board"},
+    ),
+    "api:board-detail": Route(
+        OWNER,
+        READ_ONLY | {"PATCH", "DELETE"},
+        args=pk("board"),
+        ok={"DELETE": Answer(204)},
+        special=API_ANON,
+        changes=True,
+        writes=frozenset({"DELETE"}),
+    ),
+    "api:tag-list": Route(MEMBERS, READ_ONLY, special=API_ANON),
+    "api:link-list": Route(
+        MEMBERS,
+        READ_ONLY | {"POST"},
+        ok={"POST": Answer(400)},  # an empty POST names no board
+        special=API_ANON,
+        post=lambda world: {"board": world.public_board.pk},
+    ),
+    "api:link-detail": Route(OWNER, READ_ONLY, args=lambda world: {"pk": world.links["live"].pk}, special=API_ANON),
+    "api:link-revoke": Route(
+        OWNER, POST_ONLY, args=lambda world: {"pk": world.links["live"].pk}, changes=True, special=API_ANON
+    ),
     "api:schema": Route(PUBLIC, READ_ONLY),
     "api:docs": Route(PUBLIC, READ_ONLY),
     # an empty POST is a form with errors (400); PUT, PATCH and DELETE just show the page again

@@ -419,3 +419,58 @@ def test_a_delete_removes_the_picture_and_another_artist_can_neither_change_nor_
     with django_capture_on_commit_callbacks(execute=True):
         assert bearer(write_token).delete(f"{ARTWORKS}{artwork.pk}/").status_code == 204
     assert not Artwork.objects.filter(pk=artwork.pk).exists()
+
+
+# -- boards, tags, share links -------------------------------------------------------------------------
+
+
+def test_boards_are_made_renamed_moved_covered_and_deleted_as_on_their_page(alice, write_token, paint):
+    client = bearer(write_token)
+    first = client.post("/api/v1/boards/", {"name": "Seaside"}, content_type="application/json")
+    second = client.post("/api/v1/boards/", {"name": "Cats"}, content_type="application/json")
+    same = client.post("/api/v1/boards/", {"name": "seaside"}, content_type="application/json")
+    assert first.status_code == 201 and second.status_code == 201
+    assert same.status_code == 400 and same.json()["errors"][0]["field"] == "name"  # names are unique per artist
+    board = first.json()["id"]
+    artwork = paint(alice)
+    client.patch(f"{ARTWORKS}{artwork.pk}/", {"boards": [board]}, content_type="application/json")
+
+    changed = client.patch(
+        f"/api/v1/boards/{board}/", {"name": "Sea", "cover": str(artwork.pk), "move": 1}, content_type="application/json"
+    )
+
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["name"] == "Sea" and changed.json()["cover"] == str(artwork.pk)
+    assert changed.json()["artworks"] == 1
+    assert [b["name"] for b in client.get("/api/v1/boards/").json()["results"]] == ["Cats", "Sea"]
+    assert client.delete(f"/api/v1/boards/{board}/").status_code == 204
+    assert client.get(f"{ARTWORKS}{artwork.pk}/").status_code == 200  # the picture stays
+
+
+def test_tags_list_the_artists_own_words_with_their_counts(alice, bob, write_token, paint):
+    artworks = [paint(alice), paint(alice)]
+    gallery.artworks_tag(artworks=artworks, by=alice, name="sea")
+    gallery.artworks_tag(artworks=artworks[:1], by=alice, name="Boats")
+    gallery.artworks_tag(artworks=[paint(bob)], by=bob, name="bob's word")
+
+    tags = bearer(write_token).get("/api/v1/tags/").json()
+
+    assert [(t["name"], t["artworks"]) for t in tags] == [("Boats", 1), ("sea", 2)]
+
+
+def test_a_share_link_is_made_listed_and_revoked_and_then_dead(alice, bob, write_token, paint, no_broker):
+    board = gallery.board_create(owner=alice, name="Seaside")
+    client = bearer(write_token)
+
+    made = client.post("/api/v1/links/", {"board": board.pk, "days": 7}, content_type="application/json")
+    assert made.status_code == 201 and made.json()["live"] is True
+    link = made.json()
+    assert Client().get(link["url"]).status_code == 200
+    assert [x["id"] for x in client.get("/api/v1/links/", {"board": board.pk}).json()["results"]] == [link["id"]]
+
+    bobs = bearer(services.token_create(owner=bob, name="b", scopes=["read", "write"])[1])
+    assert bobs.post(f"/api/v1/links/{link['id']}/revoke/").status_code == 404
+    assert bobs.post("/api/v1/links/", {"board": board.pk}, content_type="application/json").status_code == 404
+
+    revoked = client.post(f"/api/v1/links/{link['id']}/revoke/")
+    assert revoked.json()["live"] is False and Client().get(link["url"]).status_code == 404
