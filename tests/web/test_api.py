@@ -436,7 +436,9 @@ def test_boards_are_made_renamed_moved_covered_and_deleted_as_on_their_page(alic
     client.patch(f"{ARTWORKS}{artwork.pk}/", {"boards": [board]}, content_type="application/json")
 
     changed = client.patch(
-        f"/api/v1/boards/{board}/", {"name": "Sea", "cover": str(artwork.pk), "move": 1}, content_type="application/json"
+        f"/api/v1/boards/{board}/",
+        {"name": "Sea", "cover": str(artwork.pk), "move": 1},
+        content_type="application/json",
     )
 
     assert changed.status_code == 200, changed.content
