@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from assistant.models import Idea
 from gallery.models import Board, ShareLink, Tag
 from generator import provenance, selectors
 from generator.models import Artwork, Job, Preset
@@ -41,7 +42,7 @@ class ArtworkSerializer(serializers.ModelSerializer):
     height = serializers.IntegerField(read_only=True)
     styles = serializers.ListField(child=serializers.CharField(), source="options.styles", read_only=True)
     mode = serializers.CharField(source="options.mode", read_only=True)
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags = serializers.SerializerMethodField()
     starred = serializers.SerializerMethodField()
     image = serializers.SerializerMethodField()
     thumbnail = serializers.SerializerMethodField()
@@ -53,6 +54,12 @@ class ArtworkSerializer(serializers.ModelSerializer):
             "id", "title", "created", "visibility", "width", "height", "styles", "mode", "tags", "starred",
             "image", "thumbnail", "page",
         ]  # fmt: skip
+
+    def get_tags(self, artwork: Artwork) -> list[str]:
+        """The artist's own words: to anybody else (a public picture), none."""
+        if artwork.owner_id != self.context["request"].user.pk:
+            return []
+        return [tag.name for tag in artwork.tags.all()]
 
     def get_starred(self, artwork: Artwork) -> bool:
         return bool(getattr(artwork, "is_starred", False))
@@ -204,3 +211,56 @@ class ShareLinkCreateSerializer(serializers.Serializer):
     board = serializers.IntegerField()
     days = serializers.IntegerField(required=False, min_value=1, max_value=3650, help_text="Omitted: no end")
     allow_downloads = serializers.BooleanField(default=False)
+
+
+class MatchSerializer(ArtworkSerializer):
+    """An artwork the search by meaning found, with why: its subject or its style, and how close."""
+
+    why = serializers.SerializerMethodField()
+    score = serializers.SerializerMethodField()
+
+    class Meta(ArtworkSerializer.Meta):
+        fields = [*ArtworkSerializer.Meta.fields, "why", "score"]
+
+    @extend_schema_field(serializers.ChoiceField(choices=["subject", "style"]))
+    def get_why(self, artwork: Artwork) -> str:
+        return self.context["matches"][str(artwork.pk)].why
+
+    def get_score(self, artwork: Artwork) -> float:
+        return self.context["matches"][str(artwork.pk)].score
+
+
+class MeaningSerializer(serializers.Serializer):
+    state = serializers.ChoiceField(choices=["waiting", "done", "unavailable"])
+    message = serializers.CharField(allow_blank=True)
+    results = MatchSerializer(many=True)
+
+
+class IdeaSerializer(serializers.ModelSerializer):
+    picture = serializers.SerializerMethodField()
+    page = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Idea
+        fields = [
+            "id", "text", "picture", "status", "error", "analysis", "writing", "draft", "saved", "created",
+            "updated", "page",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_picture(self, idea: Idea) -> str | None:
+        return _absolute(self.context["request"], "api:idea-picture", idea.pk) if idea.picture else None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_page(self, idea: Idea) -> str:
+        return _absolute(self.context["request"], "assistant:idea", idea.pk)
+
+
+class IdeaCreateSerializer(serializers.Serializer):
+    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    picture = serializers.FileField(required=False)
+
+
+class IdeaUpdateSerializer(serializers.Serializer):
+    saved = serializers.BooleanField()

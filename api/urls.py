@@ -14,6 +14,8 @@ router.register("jobs", views.JobViewSet, basename="job")
 router.register("boards", views.BoardViewSet, basename="board")
 router.register("tags", views.TagViewSet, basename="tag")
 router.register("links", views.ShareLinkViewSet, basename="link")
+router.register("explore", views.ExploreViewSet, basename="explore")
+router.register("ideas", views.IdeaViewSet, basename="idea")
 
 urlpatterns = [
     path("api/v1/", include(router.urls)),

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +26,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from api import serializers
@@ -33,10 +34,15 @@ from api import services as tokens_service
 from api.forms import TokenForm
 from api.models import ApiToken
 from api.pagination import InOrder, NewestFirst, ViewCursor
+from assistant import selectors as assistant_selectors
+from assistant import services as assistant_services
+from assistant.forms import IdeaForm
+from assistant.models import Idea
 from gallery import selectors as gallery
 from gallery import services as gallery_services
 from gallery.forms import ViewForm
 from gallery.models import Board, ShareLink, Star
+from gallery.services import meaning
 from generator import held, selectors, services
 from generator.forms import StudioForm
 from generator.http import SignedInRequest
@@ -116,6 +122,34 @@ class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         artwork = selectors.artwork_for(user=request.user, pk=kwargs["pk"])
         gallery_services.artworks_delete(artworks=[artwork], by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        parameters=VIEW_PARAMETERS,
+        responses={200: serializers.MeaningSerializer, 202: serializers.MeaningSerializer},
+        description=(
+            "The pictures close in meaning to `q` (its subject or its style), within the other filters, the closest "
+            "first. A worker reads them: 202 with Retry-After while it does, then 200 (the answer is kept a minute)."
+        ),
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def meaning(self, request) -> Response:
+        view = self._view()
+        if not view.q:
+            raise exceptions.ValidationError({"q": [_("Say what to look for.")]}, code="required")
+        answer = meaning.meaning_search_result(owner_id=request.user.pk, q=view.q)
+        if answer is None:
+            meaning.meaning_search_start(owner_id=request.user.pk, q=view.q)
+            answer = meaning.Answer("waiting")
+        found = gallery.found_by_meaning(user=request.user, view=view, matches=answer.matches, besides_words=False)
+        context = {**self.get_serializer_context(), "matches": {m.artwork_id: m for _a, m in found}}
+        body = {
+            "state": answer.state,
+            "message": answer.message,
+            "results": serializers.MatchSerializer([a for a, _m in found], many=True, context=context).data,
+        }
+        if answer.state == "waiting":
+            return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Retry-After": "1"})
+        return Response(body)
 
     @extend_schema(
         parameters=[],
@@ -275,6 +309,86 @@ class ShareLinkViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         gallery_services.share_link_revoke(link=link, by=request.user)
         link.refresh_from_db()
         return Response(serializers.ShareLinkSerializer(link, context=self.get_serializer_context()).data)
+
+
+@extend_schema(parameters=[OpenApiParameter("sort", str, enum=list(gallery.EXPLORE_SORTS))])
+class ExploreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Everybody's public pictures, newest or most starred first (read one: GET /api/v1/artworks/{id}/)."""
+
+    serializer_class = serializers.ArtworkSerializer
+    pagination_class = ViewCursor
+
+    def _sort(self) -> str:
+        sort = self.request.query_params.get("sort", "new")
+        return sort if sort in gallery.EXPLORE_SORTS else "new"
+
+    def ordering_for(self, request) -> tuple[str, ...]:
+        return gallery.EXPLORE_SORTS[self._sort()]
+
+    def get_queryset(self):
+        starred = Star.objects.filter(user=self.request.user, artwork=OuterRef("pk"))
+        return gallery.public_artworks(sort=self._sort()).annotate(is_starred=Exists(starred))
+
+
+class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The creative assistant: ask (an idea in words, or a picture), follow the answer as it is written (the
+    `draft` grows, then `writing` holds the finished words), save an idea, delete one. `?saved=1` lists the
+    saved ones."""
+
+    queryset = Idea.objects.none()  # the schema's model; each request reads get_queryset()
+    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    pagination_class = NewestFirst
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    http_method_names = ["get", "head", "post", "patch", "delete"]
+
+    def get_queryset(self):
+        ideas = Idea.objects.filter(owner=self.request.user)
+        if self.request.query_params.get("saved") in ("1", "true"):
+            ideas = ideas.filter(saved=True)
+        return ideas.order_by("-created", "-id")
+
+    def get_object(self) -> Idea:
+        return assistant_selectors.idea_for(user=self.request.user, pk=self.kwargs["pk"])
+
+    def get_serializer_class(self):
+        return serializers.IdeaCreateSerializer if self.action == "create" else serializers.IdeaSerializer
+
+    @extend_schema(parameters=[OpenApiParameter("saved", bool, description="Only the saved ideas")])
+    def list(self, request, *args, **kwargs) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=serializers.IdeaCreateSerializer, responses={201: serializers.IdeaSerializer})
+    def create(self, request, *args, **kwargs) -> Response:
+        if over_limit(request._request, group="assistant", rate=settings.ARTSTUDIO_RATE_ASSISTANT):
+            raise exceptions.Throttled(wait=_period_seconds(settings.ARTSTUDIO_RATE_ASSISTANT))
+        form = IdeaForm(request.data, request.FILES)
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors)
+        idea = assistant_services.idea_create(
+            owner=request.user, text=form.cleaned_data["text"], picture=form.cleaned_data["picture"]
+        )
+        body = serializers.IdeaSerializer(idea, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["page"]})
+
+    @extend_schema(request=serializers.IdeaUpdateSerializer, responses=serializers.IdeaSerializer)
+    def partial_update(self, request, *args, **kwargs) -> Response:
+        idea = self.get_object()
+        change = serializers.IdeaUpdateSerializer(data=request.data)
+        change.is_valid(raise_exception=True)
+        assistant_services.idea_save(idea=idea, by=request.user, saved=change.validated_data["saved"])
+        idea.refresh_from_db()
+        return Response(serializers.IdeaSerializer(idea, context=self.get_serializer_context()).data)
+
+    def perform_destroy(self, instance) -> None:
+        assistant_services.idea_delete(idea=instance, by=self.request.user)
+
+    @extend_schema(responses={(200, "image/*"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def picture(self, request, pk=None) -> HttpResponseBase:
+        idea = self.get_object()
+        if not idea.picture:
+            raise exceptions.NotFound()
+        return send_file(idea.picture)
 
 
 def _period_seconds(rate: str) -> int:

@@ -140,14 +140,18 @@ def artworks_in_view(*, user: User, view: GalleryView) -> QuerySet[Artwork]:
     return _stars_and_tags(queryset, user=user).order_by(*SORTS.get(view.sort, SORTS["new"])[1])
 
 
-def found_by_meaning(*, user: User, view: GalleryView, matches) -> list[tuple[Artwork, Any]]:
+def found_by_meaning(
+    *, user: User, view: GalleryView, matches, besides_words: bool = True
+) -> list[tuple[Artwork, Any]]:
     """The pictures a search by meaning found (gallery.services.meaning.Match, best first) that the view's filters
-    keep, less those its words found already (they are on the page above), each with its match."""
+    keep, each with its match; `besides_words`: less those the view's words found already (the gallery's page
+    shows them above)."""
     ids = [m.artwork_id for m in matches]
     if not ids:
         return []
-    by_words = artworks_in_view(user=user, view=view).filter(pk__in=ids).values("pk")
-    kept = artworks_in_view(user=user, view=replace(view, q="")).filter(pk__in=ids).exclude(pk__in=by_words)
+    kept = artworks_in_view(user=user, view=replace(view, q="")).filter(pk__in=ids)
+    if besides_words:
+        kept = kept.exclude(pk__in=artworks_in_view(user=user, view=view).filter(pk__in=ids).values("pk"))
     found = {str(artwork.pk): artwork for artwork in kept}
     return [(found[m.artwork_id], m) for m in matches if m.artwork_id in found]
 

@@ -474,6 +474,25 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "api:link-revoke": Route(
         OWNER, POST_ONLY, args=lambda world: {"pk": world.links["live"].pk}, changes=True, special=API_ANON
     ),
+    "api:artwork-meaning": Route(MEMBERS, READ_ONLY, ok=Answer(400), special=API_ANON),  # no q: nothing to find
+    "api:explore-list": Route(MEMBERS, READ_ONLY, special=API_ANON),
+    "api:idea-list": Route(
+        MEMBERS,
+        READ_ONLY | {"POST"},
+        ok={"POST": Answer(400)},  # an empty POST is no idea
+        special=API_ANON,
+        post=lambda world: {"text": "a forged idea"},
+    ),
+    "api:idea-detail": Route(
+        OWNER,
+        READ_ONLY | {"PATCH", "DELETE"},
+        args=pk("idea"),
+        ok={"PATCH": Answer(400), "DELETE": Answer(204)},  # an empty PATCH says nothing to change
+        special=API_ANON,
+        changes=True,
+        writes=frozenset({"DELETE"}),
+    ),
+    "api:idea-picture": Route(OWNER, READ_ONLY, args=pk("idea"), special=API_ANON),
     "api:schema": Route(PUBLIC, READ_ONLY),
     "api:docs": Route(PUBLIC, READ_ONLY),
     # an empty POST is a form with errors (400); PUT, PATCH and DELETE just show the page again

@@ -476,3 +476,71 @@ def test_a_share_link_is_made_listed_and_revoked_and_then_dead(alice, bob, write
 
     revoked = client.post(f"/api/v1/links/{link['id']}/revoke/")
     assert revoked.json()["live"] is False and Client().get(link["url"]).status_code == 404
+
+
+# -- explore, the search by meaning, the assistant ----------------------------------------------------------
+
+
+def test_explore_lists_everybodys_public_pictures_without_their_artists_tags(alice, bob, read_token, paint):
+    from generator.models import Artwork
+
+    public = paint(bob, title="Bob's harbour")
+    gallery.artworks_tag(artworks=[public], by=bob, name="bob-private-word")
+    Artwork.objects.filter(pk=public.pk).update(visibility="public")
+    paint(bob, title="Bob's private one")
+    client = bearer(read_token)
+
+    listed = client.get("/api/v1/explore/").json()["results"]
+    detail = client.get(f"{ARTWORKS}{public.pk}/").json()
+
+    assert [a["title"] for a in listed] == ["Bob's harbour"] and listed[0]["tags"] == []
+    assert detail["tags"] == [] and detail["boards"] == []
+
+
+def test_the_search_by_meaning_answers_202_while_a_worker_reads_then_the_matches_with_why(
+    alice, read_token, paint, assistant_models, monkeypatch
+):
+    from django.core.cache import cache
+
+    from gallery.services import meaning
+
+    cache.clear()
+    asked = []
+    monkeypatch.setattr("gallery.tasks.search_by_meaning.apply_async", lambda args, **kw: asked.append(args))
+    harbour = paint(alice, title="Morning", style_preset="shipwreck")
+    client = bearer(read_token)
+
+    waiting = client.get(f"{ARTWORKS}meaning/", {"q": "stormy sea"})
+    assert waiting.status_code == 202 and waiting["Retry-After"] == "1" and asked == [[alice.pk, "stormy sea"]]
+    meaning.meaning_search(owner_id=alice.pk, q="stormy sea")  # what the worker does with the message
+    done = client.get(f"{ARTWORKS}meaning/", {"q": "stormy sea"})
+
+    assert done.status_code == 200 and done.json()["state"] == "done"
+    first = done.json()["results"][0]
+    assert first["id"] == str(harbour.pk) and first["why"] == "style" and first["score"] >= meaning.FLOOR
+    assert client.get(f"{ARTWORKS}meaning/").status_code == 400  # nothing to look for
+    cache.clear()
+
+
+def test_an_idea_is_asked_followed_saved_listed_and_deleted(alice, bob, write_token, monkeypatch):
+    from assistant.models import Idea
+
+    monkeypatch.setattr("assistant.tasks.analyse_idea.delay", lambda idea_id: None)
+    monkeypatch.setattr("assistant.tasks.write_idea.delay", lambda idea_id: None)
+    client = bearer(write_token)
+
+    empty = client.post("/api/v1/ideas/", {"text": "   "})
+    asked = client.post("/api/v1/ideas/", {"text": "a lighthouse in a storm"})
+
+    assert empty.status_code == 400 and not Idea.objects.filter(text="   ").exists()
+    assert asked.status_code == 201 and asked.json()["status"] == "queued"
+    pk = asked.json()["id"]
+    assert client.get(f"/api/v1/ideas/{pk}/").json()["text"] == "a lighthouse in a storm"
+    assert client.patch(f"/api/v1/ideas/{pk}/", {"saved": True}, content_type="application/json").json()["saved"]
+    assert [i["id"] for i in client.get("/api/v1/ideas/", {"saved": "1"}).json()["results"]] == [pk]
+    bobs = bearer(services.token_create(owner=bob, name="b", scopes=["read", "write"])[1])
+    assert (
+        bobs.get(f"/api/v1/ideas/{pk}/").status_code == 404 and bobs.delete(f"/api/v1/ideas/{pk}/").status_code == 404
+    )
+    assert client.get(f"/api/v1/ideas/{pk}/picture/").status_code == 404  # asked in words
+    assert client.delete(f"/api/v1/ideas/{pk}/").status_code == 204 and not Idea.objects.exists()
