@@ -4,6 +4,7 @@ apps' services)."""
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -202,8 +203,6 @@ class ShareLinkSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(link.get_absolute_url())
 
     def get_live(self, link: ShareLink) -> bool:
-        from django.utils import timezone
-
         return link.is_live(timezone.now())
 
 

@@ -85,10 +85,13 @@ class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
     http_method_names = ["get", "head", "patch", "delete"]  # a picture is made by a job, changed in parts
 
     def _view(self) -> gallery.GalleryView:
-        form = ViewForm(self.request.query_params, user=self.request.user)
-        if not form.is_valid():
-            raise exceptions.ValidationError(form.errors)
-        return form.view()
+        """The request's view, parsed once (the list, its ordering and the search by meaning all read it)."""
+        if not hasattr(self, "_parsed"):
+            form = ViewForm(self.request.query_params, user=self.request.user)
+            if not form.is_valid():
+                raise exceptions.ValidationError(form.errors)
+            self._parsed = form.view()
+        return self._parsed
 
     def get_queryset(self):
         return gallery.artworks_in_view(user=self.request.user, view=self._view())

@@ -168,12 +168,10 @@ def _rank(encoder, sha: str, owner_id: int, q: str, progress) -> list[Match]:
         pk: subject_text(title, suggestions or {}, sorted(tags.get(pk, ()))) for pk, title, suggestions, _ in artworks
     }
     vectors = _read_again(encoder, sha, owner_id, texts, progress)
-    for pk, blob in (
-        Meaning.objects.filter(artwork__owner_id=owner_id, encoder_sha256=sha)
-        .exclude(artwork_id__in=list(vectors))
-        .values_list("artwork_id", "vector")
-    ):
-        vectors[pk] = torch.frombuffer(bytearray(blob), dtype=torch.float16).float()
+    stored = Meaning.objects.filter(artwork__owner_id=owner_id, encoder_sha256=sha).values_list("artwork_id", "vector")
+    for pk, blob in stored:
+        if pk not in vectors:  # those just read are in memory already
+            vectors[pk] = torch.frombuffer(bytearray(blob), dtype=torch.float16).float()
     artworks = [a for a in artworks if a[0] in vectors]  # one added since the list was read waits for the next
     if not artworks:
         return []
