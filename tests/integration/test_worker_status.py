@@ -23,8 +23,9 @@ from generator.admin_views import workers_view
 from generator.broker import BrokerUnavailable, queue_lengths
 from generator.models import Job
 from generator.worker_status import WorkerInfo, artstudio_device, dashboard_context, workers_overview
-from tests.integration.worker import Worker
+from tests.integration.worker import Worker, wait_until
 from tests.people import SAM
+from tests.speed import scaled
 
 H200 = "NVIDIA H200, 143771, 3012\n"
 
@@ -312,7 +313,16 @@ def test_the_page_explains_a_broker_it_cannot_reach(rf, sam, monkeypatch):
 
 @pytest.fixture(scope="module")
 def worker(start_worker) -> Worker:
-    return start_worker()
+    """A worker that answers the broadcast: its "ready." line comes first, and on a busy machine the main
+    process can take more than a broadcast's timeout to reply to its first one."""
+    worker = start_worker()
+    wait_until(
+        lambda: workers_overview(timeout=1.0),
+        timeout=scaled(60),
+        what="the worker to answer a broadcast",
+        diagnose=worker.tail,
+    )
+    return worker
 
 
 def node_name(worker: Worker) -> str:
