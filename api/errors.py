@@ -3,11 +3,30 @@ sentences the pages show (a ValidationError from a service keeps its words and i
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.views import exception_handler
+
+
+class Conflict(exceptions.APIException):
+    """The request is well formed, but the thing it acts on is not in a state that allows it (a version already
+    checked, a job that cannot be tried again, no earlier version to roll back to)."""
+
+    status_code = 409
+    default_code = "state"
+
+
+@contextmanager
+def as_conflict():
+    """A service's refusal because of the state of things, answered as a 409 with its sentence."""
+    try:
+        yield
+    except DjangoValidationError as exc:
+        raise Conflict(" ".join(exc.messages)) from exc
 
 
 def _flatten(detail, field: str | None = None) -> list[dict]:

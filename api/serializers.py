@@ -11,9 +11,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from assistant.models import Idea
-from gallery.models import Board, ShareLink, Tag
+from gallery.models import Board, Moderation, ShareLink, Tag
 from generator import provenance, selectors
-from generator.models import Artwork, Job, Preset
+from generator.models import Artwork, Job, ModelVersion, Preset
+
+NULLABLE_URI = serializers.URLField(allow_null=True)  # a link that is null until there is something to link to
 
 
 def _absolute(request, name: str, *args) -> str:
@@ -114,7 +116,7 @@ class JobSerializer(serializers.ModelSerializer):
         """How many jobs start before this one (the scheduler's fair order); null unless it is queued."""
         return selectors.queue_position(job=job)
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_artwork(self, job: Job) -> str | None:
         """The finished picture's address in the API; null until the job has succeeded."""
         artwork = getattr(job, "artwork", None)
@@ -247,7 +249,7 @@ class IdeaSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field(NULLABLE_URI)
     def get_picture(self, idea: Idea) -> str | None:
         return _absolute(self.context["request"], "api:idea-picture", idea.pk) if idea.picture else None
 
@@ -262,4 +264,119 @@ class IdeaCreateSerializer(serializers.Serializer):
 
 
 class IdeaUpdateSerializer(serializers.Serializer):
-    saved = serializers.BooleanField()
+    saved = serializers.BooleanField(required=False, help_text="Keep it in your saved ideas, or not")
+
+
+# -- the admin's endpoints -----------------------------------------------------------------------------------
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    slot = serializers.CharField(read_only=True, help_text="Single-style networks: the style; other kinds: empty")
+    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    size = serializers.IntegerField(read_only=True, help_text="Bytes")
+    sample = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id", "kind", "slot", "label", "status", "reason", "is_active", "activated_at", "sha256", "size",
+            "source", "licence", "credit", "notes", "metrics", "sample", "created_by", "created",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_sample(self, version: ModelVersion) -> str | None:
+        """The picture its validation painted (ready versions)."""
+        return _absolute(self.context["request"], "api:model-sample", version.pk) if version.sample else None
+
+
+class ModelVersionUploadSerializer(serializers.Serializer):
+    """The admin's upload form, field for field (generator.services.model_versions checks it, as it does there)."""
+
+    kind = serializers.ChoiceField(choices=ModelVersion.Kind.choices)
+    slot = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=64, help_text="Single-style networks: the style"
+    )
+    label = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    weights_file = serializers.FileField(help_text="A .safetensors, .pt or .pth weights file")
+    licence = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    credit = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RollbackSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ModelVersion.Kind.choices)
+    slot = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+
+
+class ModerationSerializer(serializers.ModelSerializer):
+    artwork = serializers.UUIDField(source="artwork_id", read_only=True)
+    title = serializers.CharField(source="artwork.title", read_only=True)
+    owner = serializers.CharField(source="artwork.owner.username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    score = serializers.FloatField(read_only=True, allow_null=True, help_text="open_nsfw's probability, 0 to 1")
+    threshold = serializers.FloatField(read_only=True, allow_null=True)
+    picture = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Moderation
+        fields = [
+            "artwork", "title", "owner", "status", "score", "threshold", "model_version", "reason", "wants_public",
+            "requested", "checked", "decision", "decided_by", "decided", "picture",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_picture(self, moderation: Moderation) -> str:
+        return _absolute(self.context["request"], "api:moderation-picture", moderation.artwork_id)
+
+
+class ActiveTaskSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    name = serializers.CharField(allow_null=True)
+    args = serializers.ListField(child=serializers.JSONField())
+    started = serializers.DateTimeField(allow_null=True)
+    worker_pid = serializers.IntegerField(allow_null=True)
+
+
+class WorkerSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    queues = serializers.ListField(child=serializers.CharField())
+    pool = serializers.CharField()
+    concurrency = serializers.IntegerField(allow_null=True)
+    processes = serializers.ListField(child=serializers.IntegerField())
+    uptime = serializers.FloatField(allow_null=True, help_text="Seconds")
+    device = serializers.CharField()
+    active = ActiveTaskSerializer(many=True)
+    tasks_run = serializers.IntegerField()
+
+
+class QueueSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    waiting = serializers.IntegerField(help_text="Messages no worker has taken yet")
+
+
+class WorkersSerializer(serializers.Serializer):
+    workers = WorkerSerializer(many=True)
+    queues = QueueSerializer(many=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    field = serializers.CharField(allow_null=True)
+
+
+class ErrorsSerializer(serializers.Serializer):
+    """Every error the API answers has this shape; the messages are the sentences the pages show."""
+
+    errors = ErrorSerializer(many=True)
+
+
+class WordsSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Idea.Status.choices)
+    text = serializers.CharField(allow_blank=True, help_text="The words written since `after`")
+    next = serializers.IntegerField(help_text="Ask again with `after` set to this")
+    finished = serializers.BooleanField(help_text="Nothing more will be written: the answer is done or failed")
+    writing = serializers.JSONField(allow_null=True, help_text="The finished answer, once done")
+    error = serializers.CharField(allow_blank=True)

@@ -23,17 +23,20 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from api import serializers
+from api import query, serializers
 from api import services as tokens_service
+from api.errors import Conflict
 from api.forms import TokenForm
 from api.models import ApiToken
 from api.pagination import InOrder, NewestFirst, ViewCursor
+from api.query import NUMBER, UUID
 from assistant import selectors as assistant_selectors
 from assistant import services as assistant_services
 from assistant.forms import IdeaForm
@@ -46,7 +49,7 @@ from gallery.services import meaning
 from generator import held, selectors, services
 from generator.forms import StudioForm
 from generator.http import SignedInRequest
-from generator.limits import over_limit
+from generator.limits import over_limit, wait_message
 from generator.models import Job
 from generator.views import png_download, send_file
 
@@ -75,18 +78,23 @@ class PresetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return selectors.visible_presets()
 
 
-@extend_schema(parameters=VIEW_PARAMETERS)
+@extend_schema_view(list=extend_schema(parameters=VIEW_PARAMETERS))
 class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's artworks, through the gallery's search, filters and sorts; one artwork (its own, or a public
     one) with its provenance."""
 
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID
     pagination_class = ViewCursor
     http_method_names = ["get", "head", "patch", "delete"]  # a picture is made by a job, changed in parts
 
     def _view(self) -> gallery.GalleryView:
         """The request's view, parsed once (the list, its ordering and the search by meaning all read it)."""
         if not hasattr(self, "_parsed"):
+            for name in ("starred", "public"):
+                query.flag(self.request, name)  # the page's form reads any text as a yes; a script says true or false
+            for name in ("mode", "version", "since", "until", "board", "sort"):
+                if self.request.query_params.get(name) == "":  # the page's "any": a script leaves the filter out
+                    raise query.refuse(name, _("Leave it out, or say which."))
             form = ViewForm(self.request.query_params, user=self.request.user)
             if not form.is_valid():
                 raise exceptions.ValidationError(form.errors)
@@ -127,7 +135,10 @@ class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        parameters=VIEW_PARAMETERS,
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="What to look for, in a few words"),
+            *VIEW_PARAMETERS[1:],
+        ],
         responses={200: serializers.MeaningSerializer, 202: serializers.MeaningSerializer},
         description=(
             "The pictures close in meaning to `q` (its subject or its style), within the other filters, the closest "
@@ -173,9 +184,11 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's jobs: create one as the studio does (the same form, limits and quota), follow its progress
     and its place in the queue, cancel it, retry it."""
 
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID
     pagination_class = NewestFirst
     parser_classes = [MultiPartParser, FormParser]  # a photo is a file
+    state_actions = ("retry",)  # a 409 when the job cannot be tried again
+    looks_up = ("create",)  # from_artwork: a 404 unless it is the caller's
 
     def get_queryset(self):
         return Job.objects.filter(owner=self.request.user).select_related("artwork").order_by("-created", "-id")
@@ -188,8 +201,7 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(request=serializers.JobCreateSerializer, responses={201: serializers.JobSerializer})
     def create(self, request, *args, **kwargs) -> Response:
-        if over_limit(request._request, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS):  # the studio's own rate
-            raise exceptions.Throttled(wait=_period_seconds(settings.ARTSTUDIO_RATE_JOBS))
+        _hold_to_rate(request, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS)  # the studio's own rate
         data = request.data.copy()
         for name, field in StudioForm.base_fields.items():  # what the page's form always sends, at its defaults
             if name not in data and field.initial is not None and not isinstance(field.initial, bool):
@@ -218,7 +230,8 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def retry(self, request, pk=None) -> Response:
         job = self.get_object()
         if not job.can_retry:
-            raise exceptions.ValidationError(_("Only a failed or cancelled job can be tried again."), code="state")
+            raise Conflict(_("Only a failed or cancelled job can be tried again."))
+        _hold_to_rate(request, group="jobs", rate=settings.ARTSTUDIO_RATE_JOBS)  # a new run, as the page's retry
         job = services.job_retry(job=job, by=request.user)
         return Response(serializers.JobSerializer(job, context=self.get_serializer_context()).data)
 
@@ -228,7 +241,7 @@ class BoardViewSet(viewsets.ModelViewSet):
     delete it (its pictures stay)."""
 
     queryset = Board.objects.none()  # the schema's model; each request reads get_queryset()
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = NUMBER
     serializer_class = serializers.BoardSerializer
     pagination_class = InOrder
     http_method_names = ["get", "head", "post", "patch", "delete"]
@@ -271,14 +284,16 @@ class ShareLinkViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     revoked, a link and its files are dead at once."""
 
     queryset = ShareLink.objects.none()  # the schema's model; each request reads get_queryset()
-    lookup_value_regex = "[0-9]+"
+    lookup_value_regex = NUMBER
     serializer_class = serializers.ShareLinkSerializer
     pagination_class = NewestFirst
 
+    looks_up = ("create",)  # the board: a 404 unless it is the caller's
+
     def get_queryset(self):
         links = ShareLink.objects.filter(board__owner=self.request.user).select_related("board")
-        if board := self.request.query_params.get("board"):
-            links = links.filter(board_id=board if board.isdigit() else -1)
+        if (board := query.integer(self.request, "board")) is not None:
+            links = links.filter(board_id=board) if board in query.BIGINT else links.none()
         return links.order_by("-created", "-id")
 
     def get_serializer_class(self):
@@ -322,8 +337,7 @@ class ExploreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     pagination_class = ViewCursor
 
     def _sort(self) -> str:
-        sort = self.request.query_params.get("sort", "new")
-        return sort if sort in gallery.EXPLORE_SORTS else "new"
+        return query.choice(self.request, "sort", gallery.EXPLORE_SORTS) or "new"
 
     def ordering_for(self, request) -> tuple[str, ...]:
         return gallery.EXPLORE_SORTS[self._sort()]
@@ -339,14 +353,14 @@ class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
     saved ones."""
 
     queryset = Idea.objects.none()  # the schema's model; each request reads get_queryset()
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID
     pagination_class = NewestFirst
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "head", "post", "patch", "delete"]
 
     def get_queryset(self):
         ideas = Idea.objects.filter(owner=self.request.user)
-        if self.request.query_params.get("saved") in ("1", "true"):
+        if query.flag(self.request, "saved"):
             ideas = ideas.filter(saved=True)
         return ideas.order_by("-created", "-id")
 
@@ -360,11 +374,15 @@ class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
     def list(self, request, *args, **kwargs) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=serializers.IdeaCreateSerializer, responses={201: serializers.IdeaSerializer})
+    @extend_schema(
+        request={"multipart/form-data": serializers.IdeaCreateSerializer},  # a picture is a file
+        responses={201: serializers.IdeaSerializer},
+    )
     def create(self, request, *args, **kwargs) -> Response:
-        if over_limit(request._request, group="assistant", rate=settings.ARTSTUDIO_RATE_ASSISTANT):
-            raise exceptions.Throttled(wait=_period_seconds(settings.ARTSTUDIO_RATE_ASSISTANT))
-        form = IdeaForm(request.data, request.FILES)
+        _hold_to_rate(request, group="assistant", rate=settings.ARTSTUDIO_RATE_ASSISTANT)
+        asked = serializers.IdeaCreateSerializer(data=request.data)  # types first: the form reads only text
+        asked.is_valid(raise_exception=True)
+        form = IdeaForm({"text": asked.validated_data.get("text", "")}, request.FILES)
         if not form.is_valid():
             raise exceptions.ValidationError(form.errors)
         idea = assistant_services.idea_create(
@@ -378,8 +396,9 @@ class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
         idea = self.get_object()
         change = serializers.IdeaUpdateSerializer(data=request.data)
         change.is_valid(raise_exception=True)
-        assistant_services.idea_save(idea=idea, by=request.user, saved=change.validated_data["saved"])
-        idea.refresh_from_db()
+        if "saved" in change.validated_data:  # an empty PATCH changes nothing
+            assistant_services.idea_save(idea=idea, by=request.user, saved=change.validated_data["saved"])
+            idea.refresh_from_db()
         return Response(serializers.IdeaSerializer(idea, context=self.get_serializer_context()).data)
 
     def perform_destroy(self, instance) -> None:
@@ -393,9 +412,47 @@ class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
             raise exceptions.NotFound()
         return send_file(idea.picture)
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="How many characters of the words you have already (0 first)")
+        ],
+        responses=serializers.WordsSerializer,
+    )
+    @action(detail=True, methods=["get"])
+    def words(self, request, pk=None) -> Response:
+        """The words written since `after` characters, as the assistant writes them: ask again with `after` set
+        to `next` (Retry-After says when) until `finished` is true; then `writing` holds the finished answer.
+        Cheap to ask every second: one row read, only the new characters sent."""
+        idea = self.get_object()
+        start = min(query.whole_number(request, "after") or 0, len(idea.draft))
+        body = {
+            "status": idea.status,
+            "text": idea.draft[start:],
+            "next": len(idea.draft),
+            "finished": idea.is_finished,
+            "writing": idea.writing if idea.status == Idea.Status.DONE else None,
+            "error": idea.error,
+        }
+        headers = {} if idea.is_finished else {"Retry-After": "1"}
+        return Response(serializers.WordsSerializer(body).data, headers=headers)
 
-def _period_seconds(rate: str) -> int:
-    return {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(rate.strip()[-1:], 60)
+
+def _hold_to_rate(request, *, group: str, rate: str) -> None:
+    """Count this request against the pages' own rate for `group` (the same counter in Redis): over it, a 429
+    with Retry-After and the page's sentence."""
+    if over_limit(request._request, group=group, rate=rate):
+        period = {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(rate.strip()[-1:], 60)
+        raise exceptions.Throttled(wait=period, detail=wait_message(rate))
+
+
+class NoSuchEndpoint(APIView):
+    """Any other address under /api/: a 404 in the API's own shape, not the pages' HTML."""
+
+    schema = None  # not an endpoint
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        raise exceptions.NotFound(_("There is no such endpoint; the list is at /api/docs/."))
 
 
 # -- the account page: tokens -----------------------------------------------------------------------------

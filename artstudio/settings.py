@@ -295,7 +295,7 @@ REST_FRAMEWORK: dict[str, Any] = {
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
     "EXCEPTION_HANDLER": "api.errors.handle",
     "DEFAULT_METADATA_CLASS": None,  # OPTIONS is a 405, as on the pages: the schema describes every endpoint
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -309,6 +309,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_links"],
+    # choice sets that share a field name get names of their own, not a hash
+    "ENUM_NAME_OVERRIDES": {
+        "JobStatusEnum": "generator.models.JobStatus",
+        "IdeaStatusEnum": "assistant.models.IdeaStatus",
+        "ModelStatusEnum": "generator.models.ModelStatus",
+        "ModerationStatusEnum": "gallery.models.ModerationStatus",
+        "ModelKindEnum": "generator.models.ModelKind",
+        "PresetKindEnum": "generator.models.PresetKind",
+    },
 }
 
 # Permissions-Policy (django-permissions-policy): the studio uses none of these browser features.

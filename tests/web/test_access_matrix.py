@@ -320,6 +320,7 @@ PUBLIC = "public"  # everybody
 MEMBERS = "members"  # signed-in people; anonymous visitors are sent to log in
 OWNER = "owner"  # alice: her object is in the URL; to anybody else it does not exist (404)
 ADMIN = "admin"  # staff; anybody else is sent to the admin's login, whatever the method
+STAFF_API = "staff-api"  # the API's admin endpoints: staff; 401 for a caller it does not know, 403 for others
 
 
 @dataclass(frozen=True)
@@ -341,7 +342,9 @@ class Route:
     def who_reads(self) -> tuple[str, ...]:
         if self.readers is not None:
             return self.readers
-        return {PUBLIC: PERSONAS, MEMBERS: (BOB, ALICE, STAFF), OWNER: (ALICE,), ADMIN: (STAFF,)}[self.audience]
+        return {PUBLIC: PERSONAS, MEMBERS: (BOB, ALICE, STAFF), OWNER: (ALICE,), ADMIN: (STAFF,), STAFF_API: (STAFF,)}[
+            self.audience
+        ]
 
     def expected(self, persona: str, method: str) -> Answer:
         if (persona, method) in self.special:
@@ -350,6 +353,8 @@ class Route:
             return TO_LOGIN  # login_required comes first, whatever the method
         if self.audience == ADMIN and persona != STAFF:
             return self.strangers  # admin_view comes first, whatever the method
+        if self.audience == STAFF_API and persona != STAFF:
+            return UNAUTHORISED if persona == ANON else FORBIDDEN  # DRF asks who, then whether, then what method
         if method not in self.methods:
             return NOT_ALLOWED  # checked before the object is looked up: it tells nobody whether it exists
         if self.signed_in and persona != ANON:
@@ -487,12 +492,31 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         OWNER,
         READ_ONLY | {"PATCH", "DELETE"},
         args=pk("idea"),
-        ok={"PATCH": Answer(400), "DELETE": Answer(204)},  # an empty PATCH says nothing to change
+        ok={"DELETE": Answer(204)},  # an empty PATCH changes nothing
         special=API_ANON,
         changes=True,
         writes=frozenset({"DELETE"}),
     ),
     "api:idea-picture": Route(OWNER, READ_ONLY, args=pk("idea"), special=API_ANON),
+    "api:idea-words": Route(OWNER, READ_ONLY, args=pk("idea"), special=API_ANON),
+    # The admin's endpoints: staff ask them only to read here (as in the admin, they may change anything;
+    # tests/web/test_api.py covers each action)
+    "api:model-list": Route(STAFF_API, READ_ONLY | {"POST"}),
+    "api:model-detail": Route(STAFF_API, READ_ONLY, args=pk("version")),
+    "api:model-sample": Route(STAFF_API, READ_ONLY, args=pk("version")),
+    "api:model-validate": Route(STAFF_API, POST_ONLY, args=pk("version")),
+    "api:model-activate": Route(STAFF_API, POST_ONLY, args=pk("version")),
+    "api:model-rollback": Route(STAFF_API, POST_ONLY),
+    "api:moderation-list": Route(STAFF_API, READ_ONLY),
+    "api:moderation-detail": Route(STAFF_API, READ_ONLY, args=lambda world: {"artwork": world.artwork.pk}),
+    "api:moderation-picture": Route(STAFF_API, READ_ONLY, args=lambda world: {"artwork": world.artwork.pk}),
+    **{
+        f"api:moderation-{verb}": Route(STAFF_API, POST_ONLY, args=lambda world: {"artwork": world.artwork.pk})
+        for verb in ("approve", "reject", "recheck")
+    },
+    "api:workers": Route(STAFF_API, READ_ONLY, ok=Answer(503)),  # the matrix runs no broker
+    # any other address under /api/ (here /api//): a 404 in the API's shape, once it knows who asks
+    "api:no-such-endpoint": Route(MEMBERS, ANY, ok=NOT_FOUND, special=API_ANON),
     "api:schema": Route(PUBLIC, READ_ONLY),
     "api:docs": Route(PUBLIC, READ_ONLY),
     # an empty POST is a form with errors (400); PUT, PATCH and DELETE just show the page again
@@ -823,6 +847,8 @@ def matrix_cases() -> list:
             for method in METHODS:
                 if place.route.audience == ADMIN and method != "GET":
                     continue  # staff may do anything there: the admin's own tests cover its forms
+                if place.route.audience == STAFF_API and persona == STAFF and method not in SAFE:
+                    continue  # the same: tests/web/test_api.py covers each of the admin's actions
                 wrong = KNOWN_WRONG.get((place.id, persona, method))
                 marks = [pytest.mark.xfail(strict=True, reason=wrong)] if wrong else []
                 cases.append(pytest.param(place, persona, method, id=f"{place.id}-{persona}-{method}", marks=marks))
@@ -851,7 +877,7 @@ def test_each_persona_gets_exactly_what_the_table_says(world, place, persona, me
             assert alice_state(world) == world.state, f"{method} {url} as {persona} changed alice's things"
     if place.name in LOGOUTS and (persona, method) != (ALICE, "POST"):
         assert signed_in_as(client_for(world, ALICE)) == str(world.alice.pk), "alice was signed out"
-    if persona != ALICE and place.route.audience != ADMIN:
+    if persona != ALICE and place.route.audience not in (ADMIN, STAFF_API):
         leaked = [secret for secret in world.secrets if secret.encode() in body]
         assert not leaked, f"{method} {url} as {persona} shows alice's {leaked}"
 
@@ -939,7 +965,10 @@ def csrf_cases(kinds: tuple[str, ...]) -> list:
         if "POST" not in place.route.methods or (place.name, place.app_label) in seen:
             continue
         seen.add((place.name, place.app_label))
-        persona = place.route.poster or {PUBLIC: ANON, MEMBERS: ALICE, OWNER: ALICE, ADMIN: STAFF}[place.route.audience]
+        persona = (
+            place.route.poster
+            or {PUBLIC: ANON, MEMBERS: ALICE, OWNER: ALICE, ADMIN: STAFF, STAFF_API: STAFF}[place.route.audience]
+        )
         cases += [pytest.param(place, persona, kind, id=f"{place.id}-{persona}-{kind}") for kind in kinds]
     return cases
 

@@ -273,7 +273,7 @@ def test_a_job_is_made_as_the_studio_makes_it_and_followed_to_its_place_in_the_q
     assert cancelled.json()["status"] == "cancelled"
     assert client.post(f"{JOBS}{job.pk}/retry/").json()["status"] == "queued"
     refused = client.post(f"{JOBS}{job.pk}/retry/")
-    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == "state"
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "state"
 
 
 def test_a_job_the_studio_would_refuse_is_a_400_with_the_studios_words_and_nothing_is_kept(

@@ -1,0 +1,223 @@
+"""The admin's endpoints (/api/v1/admin/): the model registry, the moderation queue, the workers and their queues.
+
+Staff only, and with a token, one holding the admin scope (api.permissions.AdminScope). Each endpoint calls the
+service the admin's own pages call, so an action here and a button there cannot disagree.
+"""
+
+from __future__ import annotations
+
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import query, serializers
+from api.errors import Conflict, as_conflict
+from api.pagination import NewestFirst, OldestRequestFirst
+from api.permissions import AdminScope
+from api.query import NUMBER, UUID
+from gallery import services as gallery_services
+from gallery.models import Decision, Moderation, ModerationStatus
+from generator import services
+from generator.models import ModelVersion
+from generator.uploads import MODEL_FIELD
+from generator.views import send_file
+from generator.worker_status import dashboard_context
+
+
+class BrokerDown(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "broker_unavailable"
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("kind", str, enum=list(ModelVersion.Kind.values)),
+            OpenApiParameter("status", str, enum=list(ModelVersion.Status.values)),
+        ]
+    )
+)
+class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """The model registry: every version of every kind, newest first; upload one (a worker validates it), check
+    a stuck one again, activate a ready one, roll a kind back to the version active before."""
+
+    permission_classes = [AdminScope]
+    state_actions = ("validate", "activate", "rollback")  # a 409 when the version's state does not allow it
+    queryset = ModelVersion.objects.none()  # the schema's model; each request reads get_queryset()
+    lookup_value_regex = NUMBER
+    pagination_class = NewestFirst
+    parser_classes = [MultiPartParser, FormParser, JSONParser]  # weights are a file; the actions take JSON
+
+    def get_queryset(self):
+        versions = ModelVersion.objects.select_related("created_by")
+        if self.action != "list":
+            return versions
+        if kind := query.choice(self.request, "kind", ModelVersion.Kind.values):
+            versions = versions.filter(kind=kind)
+        if state := query.choice(self.request, "status", ModelVersion.Status.values):
+            versions = versions.filter(status=state)
+        return versions
+
+    def get_serializer_class(self):
+        return (
+            serializers.ModelVersionUploadSerializer if self.action == "create" else serializers.ModelVersionSerializer
+        )
+
+    def _answer(self, version: ModelVersion, code: int = status.HTTP_200_OK) -> Response:
+        version = self.get_queryset().get(pk=version.pk)
+        return Response(serializers.ModelVersionSerializer(version, context=self.get_serializer_context()).data, code)
+
+    @extend_schema(
+        request=serializers.ModelVersionUploadSerializer, responses={201: serializers.ModelVersionSerializer}
+    )
+    def create(self, request, *args, **kwargs) -> Response:
+        """Keep the weights as a version in `validating`; a `cpu` worker checks them, and the version becomes
+        `ready` (with its sample picture and smoke-test time) or `rejected` with the reason."""
+        asked = serializers.ModelVersionUploadSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        data = asked.validated_data
+        version = services.model_version_upload(
+            kind=data["kind"],
+            slot=data["slot"],
+            label=data["label"],
+            upload=data[MODEL_FIELD],
+            licence=data["licence"],
+            credit=data["credit"],
+            notes=data["notes"],
+            by=request.user,
+        )
+        return self._answer(version, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=serializers.ModelVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def validate(self, request, pk=None) -> Response:
+        """Have a worker check a version still `validating` again (its check was lost with a worker or the
+        broker); a version already checked keeps its answer."""
+        version = self.get_object()
+        if version.status != ModelVersion.Status.VALIDATING:
+            raise Conflict(
+                _("This version has been checked already: it is %(status)s.")
+                % {"status": version.get_status_display().lower()}
+            )
+        services.model_version_validate_later(version_id=version.pk)
+        return self._answer(version)
+
+    @extend_schema(request=None, responses=serializers.ModelVersionSerializer)
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None) -> Response:
+        """Make it the version that paints for its kind (and style); the next job uses it."""
+        with as_conflict():
+            version = services.model_version_activate(version=self.get_object(), by=request.user)
+        return self._answer(version)
+
+    @extend_schema(request=serializers.RollbackSerializer, responses=serializers.ModelVersionSerializer)
+    @action(detail=False, methods=["post"])
+    def rollback(self, request) -> Response:
+        """Activate again the version of a kind (and style) that was active before the current one."""
+        asked = serializers.RollbackSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        with as_conflict():
+            version = services.model_version_rollback(by=request.user, **asked.validated_data)
+        return self._answer(version)
+
+    @extend_schema(responses={(200, "image/webp"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def sample(self, request, pk=None) -> HttpResponseBase:
+        """The picture its validation painted; 404 until it is ready."""
+        version = self.get_object()
+        if not version.sample:
+            raise exceptions.NotFound()
+        return send_file(version.sample)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "all", bool, description="Every check, not only the pictures waiting for a decision (the default)"
+            )
+        ]
+    )
+)
+class ModerationViewSet(viewsets.ReadOnlyModelViewSet):
+    """The moderation queue: pictures the nudity check flagged or could not check wait here for a decision
+    (the oldest request first); approve one (it goes public if its artist asked), reject one, check again."""
+
+    permission_classes = [AdminScope]
+    queryset = Moderation.objects.none()  # the schema's model; each request reads get_queryset()
+    lookup_field = "artwork"
+    lookup_value_regex = UUID
+    serializer_class = serializers.ModerationSerializer
+    pagination_class = OldestRequestFirst
+
+    def get_queryset(self):
+        checks = Moderation.objects.select_related("artwork", "artwork__owner", "decided_by")
+        if self.action == "list" and not query.flag(self.request, "all"):
+            checks = checks.filter(
+                status__in=[ModerationStatus.FLAGGED, ModerationStatus.UNAVAILABLE], decision=Decision.NONE
+            )
+        return checks
+
+    def _answer(self, moderation: Moderation) -> Response:
+        moderation = Moderation.objects.select_related("artwork", "artwork__owner", "decided_by").get(pk=moderation.pk)
+        return Response(serializers.ModerationSerializer(moderation, context=self.get_serializer_context()).data)
+
+    def get_object(self) -> Moderation:
+        return get_object_or_404(
+            Moderation.objects.select_related("artwork", "artwork__owner", "decided_by"),
+            artwork_id=self.kwargs["artwork"],
+        )
+
+    @extend_schema(request=None, responses=serializers.ModerationSerializer)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, artwork=None) -> Response:
+        return self._answer(
+            gallery_services.moderation_decide(moderation=self.get_object(), by=request.user, approve=True)
+        )
+
+    @extend_schema(request=None, responses=serializers.ModerationSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, artwork=None) -> Response:
+        return self._answer(
+            gallery_services.moderation_decide(moderation=self.get_object(), by=request.user, approve=False)
+        )
+
+    @extend_schema(request=None, responses=serializers.ModerationSerializer)
+    @action(detail=True, methods=["post"])
+    def recheck(self, request, artwork=None) -> Response:
+        """Run the check again (a model was activated since, or the broker is back); the decision is cleared."""
+        moderation = self.get_object()
+        gallery_services.moderation_recheck(moderation=moderation)
+        return self._answer(moderation)
+
+    @extend_schema(responses={(200, "image/png"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def picture(self, request, artwork=None) -> HttpResponseBase:
+        response = send_file(self.get_object().artwork.image)
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class WorkersView(APIView):
+    """The workers online (their queues, pool, device, what they run now) and how many jobs wait in each queue;
+    503 when the broker cannot be reached."""
+
+    permission_classes = [AdminScope]
+
+    @extend_schema(responses={200: serializers.WorkersSerializer, 503: serializers.ErrorsSerializer})
+    def get(self, request) -> Response:
+        context = dashboard_context()
+        if context["error"]:
+            raise BrokerDown(context["error"])
+        body = {
+            "workers": context["workers"],
+            "queues": [{"name": name, "waiting": waiting} for name, waiting in context["queues"]],
+        }
+        return Response(serializers.WorkersSerializer(body).data)
