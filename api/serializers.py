@@ -13,6 +13,7 @@ from rest_framework import serializers
 from assistant.models import Idea
 from gallery.models import Board, Moderation, ShareLink, Tag
 from generator import provenance, selectors
+from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES
 from generator.models import Artwork, Job, ModelVersion, Preset
 
 NULLABLE_URI = serializers.URLField(allow_null=True)  # a link that is null until there is something to link to
@@ -141,10 +142,10 @@ class JobCreateSerializer(serializers.Serializer):
     blend_2_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
     blend_3 = serializers.CharField(required=False)
     blend_3_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
-    strength = serializers.FloatField(required=False)
-    brush = serializers.FloatField(required=False)
+    strength = serializers.FloatField(required=False, min_value=STRENGTH.low, max_value=STRENGTH.high)
+    brush = serializers.FloatField(required=False, min_value=BRUSH.low, max_value=BRUSH.high)
     preserve_colors = serializers.BooleanField(required=False)
-    max_side = serializers.IntegerField(required=False)
+    max_side = serializers.ChoiceField(choices=STUDIO_SIDES, required=False, help_text="The longer side, in pixels")
     mode = serializers.ChoiceField(choices=["fast", "quality"], default="fast")
 
 

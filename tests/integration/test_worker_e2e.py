@@ -133,3 +133,36 @@ def test_a_version_flip_reaches_the_next_job_without_a_restart(worker, alice, al
     assert Job.objects.filter(status=Job.Status.FAILED).count() == 0
     # the worker process loaded the new network beside the old one, without a restart
     assert worker.proc.poll() is None
+
+
+def test_a_job_made_through_the_api_is_painted_by_the_worker_and_downloaded_with_its_token(
+    worker, alice, chelsea, worker_media
+):
+    """The API's job endpoints end to end: create one with a token, follow it to its artwork, download the
+    picture, and paint the same photo again from the artwork."""
+    from django.test import Client
+
+    from api import services as tokens
+
+    api = Client(
+        HTTP_AUTHORIZATION=f"Bearer {tokens.token_create(owner=alice, name='e2e', scopes=['read', 'write'])[1]}"
+    )
+    with open(chelsea, "rb") as photo:
+        made = api.post("/api/v1/jobs/", {"photo": photo, "style_preset": "pop-outline", "max_side": "512"})
+    assert made.status_code == 201, made.content.decode()
+    job = finished(Job.objects.get(pk=made.json()["id"]), worker)
+
+    body = api.get(f"/api/v1/jobs/{job.pk}/").json()
+    assert body["status"] == "succeeded" and body["progress"] == 1.0 and body["position"] is None
+    artwork = api.get(body["artwork"]).json()
+    assert artwork["styles"] == ["pop-outline"] and max(artwork["width"], artwork["height"]) == 512
+    assert artwork["provenance"]["model_versions"], artwork["provenance"]
+    image = api.get(artwork["image"])
+    assert image.status_code == 200 and image["Content-Type"] == "image/png"
+    assert image.getvalue().startswith(b"\x89PNG")
+
+    again = api.post("/api/v1/jobs/", {"from_artwork": artwork["id"], "style_preset": "udnie", "max_side": "512"})
+    assert again.status_code == 201, again.content.decode()
+    second = finished(Job.objects.get(pk=again.json()["id"]), worker)
+    assert Artwork.objects.get(job=second).owner == alice
+    assert api.get(f"/api/v1/jobs/{second.pk}/").json()["options"]["style_preset"] == "udnie"

@@ -375,3 +375,21 @@ def test_the_page_shows_the_online_worker(worker, rf, sam):
 
     assert node_name(worker) in page and "prefork, concurrency 1" in page
     assert "No worker is online" not in page and 'class="errornote"' not in page
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_the_api_lists_the_running_worker_and_the_queues_for_an_admin_token(worker, admin_user):
+    from django.test import Client
+
+    from api import services as tokens
+
+    text = tokens.token_create(owner=admin_user, name="ops", scopes=["read", "admin"])[1]
+
+    body = Client(HTTP_AUTHORIZATION=f"Bearer {text}").get("/api/v1/admin/workers/").json()
+
+    [listed] = body["workers"]
+    assert listed["name"] == node_name(worker) and set(listed["queues"]) == {"gpu", "cpu", "text"}
+    assert listed["device"].startswith("cpu") and listed["concurrency"] == 1 and listed["active"] == []
+    assert {q["name"] for q in body["queues"]} == {"gpu", "cpu", "text"}
+    assert all(q["waiting"] >= 0 for q in body["queues"])
