@@ -13,6 +13,7 @@ from rest_framework import serializers
 from assistant.models import Idea
 from gallery.models import Board, Moderation, ShareLink, Tag
 from generator import provenance, selectors
+from generator.ml.kinds import KINDS
 from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES
 from generator.models import Artwork, Job, ModelVersion, Preset
 
@@ -294,7 +295,10 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 class ModelVersionUploadSerializer(serializers.Serializer):
     """The admin's upload form, field for field (generator.services.model_versions checks it, as it does there)."""
 
-    kind = serializers.ChoiceField(choices=ModelVersion.Kind.choices)
+    kind = serializers.ChoiceField(
+        choices=[(kind, label) for kind, label in ModelVersion.Kind.choices if KINDS[kind].uploadable],
+        help_text="The kinds an admin may upload (the others come from the shipped packages or from training)",
+    )
     slot = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=64, help_text="Single-style networks: the style"
     )

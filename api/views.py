@@ -15,7 +15,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models.functions import Lower
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -44,7 +45,7 @@ from assistant.models import Idea
 from gallery import selectors as gallery
 from gallery import services as gallery_services
 from gallery.forms import ViewForm
-from gallery.models import Board, ShareLink, Star
+from gallery.models import Board, ShareLink, Star, Tag
 from gallery.services import meaning
 from generator import held, selectors, services
 from generator.forms import StudioForm
@@ -344,7 +345,12 @@ class ExploreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         starred = Star.objects.filter(user=self.request.user, artwork=OuterRef("pk"))
-        return gallery.public_artworks(sort=self._sort()).annotate(is_starred=Exists(starred))
+        own_tags = Prefetch("tags", queryset=Tag.objects.filter(owner=self.request.user).order_by(Lower("name")))
+        return (
+            gallery.public_artworks(sort=self._sort())
+            .annotate(is_starred=Exists(starred))
+            .prefetch_related(own_tags)  # the caller's tags on the caller's pictures, in one query
+        )
 
 
 class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):

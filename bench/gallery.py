@@ -15,6 +15,10 @@ each), with tags, boards, stars, a third of them public (checked safe), and a sh
    (`/healthz`: one query) as the baseline, then the gallery (filters and a sort), a text search, a search by
    meaning, the explore page and the shared board, for the same time. Throughput against the baseline's
    (target >= 30 %), p50/p99 per page (target p99 < 200 ms), errors (target 0).
+   The API (issue 20) runs beside the pages in the same load: its artworks list (a filter and a sort, a text
+   search) and the explore feed with each artist's token, and a job made with a token (a small photo, then
+   cancelled at once, so that the worker's painting does not eat the CPU the web is measured on). Targets the
+   same: queries per request constant, p99 < 200 ms for the list.
 4. **A zip of 1,000 artworks**, streamed in this process: the bytes it produced, and the most memory the
    streaming held (tracemalloc's peak) against the zip's size (target: flat, a few pieces, not the zip).
 
@@ -255,6 +259,20 @@ def pages(world: dict) -> dict[str, str]:
 MEANING_QUERY = "stormy sea"
 
 
+def api_pages(world: dict) -> dict[str, str]:
+    return {
+        "API artworks (style filter, by title)": f"/api/v1/artworks/?style={world['big_style']}&sort=title",
+        "API artworks (text search)": "/api/v1/artworks/?q=harbour",
+        "API explore (most starred)": "/api/v1/explore/?sort=stars",
+    }
+
+
+def tokens_for(users) -> list[str]:
+    from api import services
+
+    return [services.token_create(owner=u, name="bench", scopes=["read", "write"])[1] for u in users]
+
+
 def meaning_answer(client, q: str, *, timeout: float = 900.0) -> tuple[float, str]:
     """Search as the page does, then poll as htmx does until the answer: (seconds, the answer's part)."""
     start = time.perf_counter()
@@ -324,7 +342,38 @@ def query_counts(world: dict) -> None:
         constant &= same
         verdict = "same" if same else "DIFFERENT"
         print(f"   {name:<34} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  {verdict}")
+    big_token, small_token = tokens_for([world["big"], world["small"]])
+    for name, path in api_pages(world).items():
+        counts = []
+        for token in (big_token, small_token):
+            client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+            with CaptureQueriesContext(connection) as queries:
+                status = client.get(path).status_code
+            counts.append((len(queries), status))
+        same = counts[0][0] == counts[1][0]
+        constant &= same
+        verdict = "same" if same else "DIFFERENT"
+        print(f"   {name:<38} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  {verdict}")
+    counts = []
+    for token in (big_token, small_token):
+        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+        with CaptureQueriesContext(connection) as queries:
+            made = client.post("/api/v1/jobs/", {"photo": photo_upload(), "style_preset": world["big_style"]})
+        counts.append((len(queries), made.status_code))
+        client.post(f"/api/v1/jobs/{made.json()['id']}/cancel/")
+    same = counts[0][0] == counts[1][0]
+    constant &= same
+    print(
+        f"   {'API job create':<38} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  "
+        f"{'same' if same else 'DIFFERENT'}"
+    )
     print(f"   {'PASS' if constant else 'FAIL'}: queries per request constant in the number of artworks")
+
+
+def photo_upload(seed: int = 0):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("photo.png", small_png(seed), content_type="image/png")
 
 
 def sessions_for(users) -> list[str]:
@@ -343,7 +392,9 @@ def load(base: str, world: dict, *, seconds: float, users: int) -> None:
 
     artists = [world["big"], *User.objects.filter(username__startswith="artist")[1:5]]
     cookies = sessions_for(artists)
-    paths = pages(world)
+    tokens = tokens_for(artists)
+    paths, api_paths = pages(world), api_pages(world)
+    photo = small_png(7)
 
     class Baseline(HttpUser):
         host = base
@@ -360,13 +411,34 @@ def load(base: str, world: dict, *, seconds: float, users: int) -> None:
         def on_start(self) -> None:
             self.client.cookies.set("sessionid", random.choice(cookies))
 
-        @task
+        @task(7)
         def browse(self) -> None:
             name, path = random.choice(list(paths.items()))
             self.client.get(path, name=name)
 
+        @task(3)
+        def api_list(self) -> None:
+            name, path = random.choice(list(api_paths.items()))
+            self.client.get(path, name=name, headers={"Authorization": f"Bearer {random.choice(tokens)}"})
+
+    class Jobs(HttpUser):
+        """Scripts making jobs through the API. A run of its own: the worker paints what it claims before the
+        cancel arrives, and its CPU would be counted against the pages' times."""
+
+        host = base
+        wait_time = between(0.0, 0.05)
+
+        @task
+        def api_job(self) -> None:
+            auth = {"Authorization": f"Bearer {random.choice(tokens)}"}
+            files = {"photo": ("photo.png", photo, "image/png")}
+            data = {"style_preset": world["big_style"]}
+            made = self.client.post("/api/v1/jobs/", files=files, data=data, headers=auth, name="API job create")
+            if made.status_code == 201:  # cancelled at once: the worker's painting would eat the web's CPU
+                self.client.post(f"/api/v1/jobs/{made.json()['id']}/cancel/", headers=auth, name="API job cancel")
+
     results = {}
-    for label, user_class in (("baseline", Baseline), ("gallery", Gallery)):
+    for label, user_class in (("baseline", Baseline), ("gallery", Gallery), ("jobs", Jobs)):
         if user_class is Gallery:
             answers_ready(artists)  # kept a minute: ready again just before the run
         environment = Environment(user_classes=[user_class])
@@ -376,7 +448,10 @@ def load(base: str, world: dict, *, seconds: float, users: int) -> None:
         runner.quit()
         results[label] = environment.stats
     base_rps = results["baseline"].total.total_rps
-    print(f"\n3. Locust: {users} simulated users for {seconds:g} s each, the minimal view first, then the gallery")
+    print(
+        f"\n3. Locust: {users} simulated users for {seconds:g} s each, the minimal view first, then the gallery "
+        "with the API"
+    )
     print(
         f"   minimal view (/healthz)            {base_rps:7.1f} requests/s  "
         f"p99 {results['baseline'].total.get_response_time_percentile(0.99):.0f} ms"
@@ -391,12 +466,26 @@ def load(base: str, world: dict, *, seconds: float, users: int) -> None:
         )
     total = results["gallery"].total
     ratio = total.total_rps / base_rps if base_rps else 0.0
-    errors = total.num_failures + results["baseline"].total.num_failures
+    errors = total.num_failures + results["baseline"].total.num_failures + results["jobs"].total.num_failures
     print(
         f"   gallery pages together {total.total_rps:.1f} requests/s = {ratio:.0%} of the minimal view's "
         f"({'PASS' if ratio >= 0.30 else 'FAIL'} >= 30 %); worst p99 {worst:.0f} ms "
         f"({'PASS' if worst < 200 else 'FAIL'} < 200 ms); {errors} errors ({'PASS' if errors == 0 else 'FAIL'})"
     )
+    api_worst = max(
+        (e.get_response_time_percentile(0.99) for e in results["gallery"].entries.values() if e.name in api_paths),
+        default=0.0,
+    )
+    print(f"   API list worst p99 {api_worst:.0f} ms ({'PASS' if api_worst < 200 else 'FAIL'} < 200 ms)")
+    print(f"   then scripts making jobs through the API (each cancelled at once), {seconds:g} s:")
+    for entry in sorted(results["jobs"].entries.values(), key=lambda e: e.name):
+        p50, p99 = entry.get_response_time_percentile(0.5), entry.get_response_time_percentile(0.99)
+        print(
+            f"   {entry.name:<38} {entry.num_requests:>6} requests  {entry.num_failures} failed  "
+            f"p50 {p50:.0f} ms  p99 {p99:.0f} ms"
+        )
+    for error in results["jobs"].errors.values():
+        print(f"   error: {error.method} {error.name}: {error.error} ({error.occurrences}x)")
     for error in [*results["baseline"].errors.values(), *results["gallery"].errors.values()]:
         print(f"   error: {error.method} {error.name}: {error.error} ({error.occurrences}x)")
 
@@ -440,7 +529,15 @@ def main() -> int:
     data_dir = state_folder("gallery")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc, log = start_studio(data_dir, port, {"ARTSTUDIO_WEB_WORKERS": "2", "ARTSTUDIO_RATE_LOGIN": "100000/h"})
+    generous = {  # the load is one person's many requests: the abuse limits and quotas would answer 429s
+        "ARTSTUDIO_RATE_LOGIN": "100000/h",
+        "ARTSTUDIO_RATE_JOBS": "100000/m",
+        "ARTSTUDIO_RATE_API": "100000/m",
+        "ARTSTUDIO_RATE_API_TOKEN": "100000/m",
+        "ARTSTUDIO_QUOTA_JOBS_PER_DAY": "1000000",
+        "ARTSTUDIO_QUOTA_ACTIVE_JOBS": "1000000",
+    }
+    proc, log = start_studio(data_dir, port, {"ARTSTUDIO_WEB_WORKERS": "2", **generous})
     try:
         redis_url = re.search(r"embedded Redis server ready at (\S+)", log.read_text()).group(1)
         django_here(data_dir, redis_url)

@@ -97,6 +97,7 @@ class World:
     public_board: object = None  # alice's, public, with the public artwork; shared by the links below
     links: dict = field(default_factory=dict)  # "live" (downloads allowed), "revoked", "expired" -> ShareLink
     api_token: object = None  # alice's personal API token (read and write)
+    tokens: dict = field(default_factory=dict)  # TOKENS' kinds -> the token's text (the API's own matrix)
     csrf_cookie: str = ""  # set by a page with a form, for the CSRF tests
     state: tuple = ()  # alice_state() as every case starts: each one is rolled back to it
     accounts: int = 0  # how many users there are
@@ -231,6 +232,20 @@ def _build_world() -> World:
     gallery_services.share_link_revoke(link=world.links["revoked"], by=alice)
     ShareLink.objects.filter(pk=world.links["expired"].pk).update(expires=timezone.now() - timedelta(days=1))
     world.api_token, _text = api_services.token_create(owner=alice, name="script", scopes=["read", "write"])
+    for kind, (owner, scopes) in {
+        "alice-read": (alice, ["read"]),
+        "alice-write": (alice, ["write"]),
+        "alice-expired": (alice, ["read", "write"]),
+        "alice-revoked": (alice, ["read", "write"]),
+        "bob": (bob, ["read", "write"]),
+        "staff-admin": (staff, ["read", "write", "admin"]),
+        "staff-no-admin": (staff, ["read", "write"]),
+    }.items():
+        token, world.tokens[kind] = api_services.token_create(owner=owner, name=kind, scopes=scopes)
+        if kind == "alice-expired":
+            ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() - timedelta(minutes=1))
+        if kind == "alice-revoked":
+            api_services.token_revoke(token=token, by=alice)
     browser = Client()
     browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
     world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
@@ -952,6 +967,52 @@ def test_another_artists_object_looks_exactly_like_a_missing_one(world):
             mine, nobodys = send(client, method, real), send(client, method, missing)
             seen = [(answer.status_code, without_csrf_tokens(body_of(answer))) for answer in (mine, nobodys)]
             assert seen[0] == seen[1], (place.id, method)
+
+
+# --- The API with tokens ---------------------------------------------------------------------------------------
+# Every endpoint and method again, with a personal token instead of a session: each kind of token gets what its
+# scopes allow of what its owner's session gets; an expired or revoked one is a 401 whatever it asks.
+
+TOKENS = ("alice-read", "alice-write", "alice-expired", "alice-revoked", "bob", "staff-admin", "staff-no-admin")
+
+
+def token_expected(route: Route, token: str, method: str) -> Answer:
+    if token in ("alice-expired", "alice-revoked"):
+        return UNAUTHORISED
+    if route.audience == STAFF_API and token != "staff-admin":
+        return FORBIDDEN  # staff, and the admin scope
+    if (token == "alice-read" and method not in SAFE) or (token == "alice-write" and method in SAFE):
+        return FORBIDDEN  # reads need the read scope, anything else the write scope
+    persona = {"bob": BOB, "staff-admin": STAFF, "staff-no-admin": STAFF}.get(token, ALICE)
+    return route.expected(persona, method)
+
+
+def token_cases() -> list:
+    api = [p for p in PLACES if p.name.startswith("api:") and p.name not in ("api:schema", "api:docs")]
+    return [
+        pytest.param(place, token, method, id=f"{place.id}-{token}-{method}")
+        for place in api
+        if not place.pattern.startswith("account/")  # the token page is a page: the session's
+        for token in TOKENS
+        for method in METHODS
+        if not (place.route.audience == STAFF_API and token == "staff-admin" and method not in SAFE)  # as above
+    ]
+
+
+@pytest.mark.parametrize(("place", "token", "method"), token_cases())
+def test_each_token_gets_what_its_scopes_allow(world, place, token, method):
+    url = place.url(world)
+    expected = token_expected(place.route, token, method)
+
+    response = send(Client(HTTP_AUTHORIZATION=f"Bearer {world.tokens[token]}"), method, url)
+
+    assert response.status_code == expected.status, f"{method} {url} with {token}'s token: expected {expected}"
+    if token not in ("alice-read", "alice-write") or method in SAFE:
+        return
+    if token == "alice-write" and method in place.route.writes and place.route.changes:
+        assert alice_state(world) != world.state, f"alice's own {method} did nothing"
+    elif method not in place.route.methods or token == "alice-read":
+        assert alice_state(world) == world.state, f"{method} {url} with {token}'s token changed alice's things"
 
 
 # --- CSRF ----------------------------------------------------------------------------------------------------
