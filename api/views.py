@@ -103,7 +103,7 @@ class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         return self._parsed
 
     def get_queryset(self):
-        return gallery.artworks_in_view(user=self.request.user, view=self._view())
+        return gallery.artworks_in_view(user=self.request.user, view=self._view()).only(*serializers.ARTWORK_FIELDS)
 
     def ordering_for(self, request) -> tuple[str, ...]:
         return gallery.SORTS.get(self._view().sort, gallery.SORTS["new"])[1]
@@ -348,6 +348,8 @@ class ExploreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         own_tags = Prefetch("tags", queryset=Tag.objects.filter(owner=self.request.user).order_by(Lower("name")))
         return (
             gallery.public_artworks(sort=self._sort())
+            .select_related(None)  # the pages show each artist's name; the API's list does not
+            .only(*serializers.ARTWORK_FIELDS)
             .annotate(is_starred=Exists(starred))
             .prefetch_related(own_tags)  # the caller's tags on the caller's pictures, in one query
         )
