@@ -402,5 +402,5 @@ class WordsSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True, help_text="The words written since `after`")
     next = serializers.IntegerField(help_text="Ask again with `after` set to this")
     finished = serializers.BooleanField(help_text="Nothing more will be written: the answer is done or failed")
-    writing = serializers.JSONField(allow_null=True, help_text="The finished answer, once done")
+    writing = serializers.DictField(allow_null=True, help_text="The finished answer, once done")
     error = serializers.CharField(allow_blank=True)

@@ -47,7 +47,7 @@ from gallery import services as gallery_services
 from gallery.forms import ViewForm
 from gallery.models import Board, ShareLink, Star, Tag
 from gallery.services import meaning
-from generator import held, selectors, services
+from generator import held, listing, selectors, services
 from generator.forms import StudioForm
 from generator.http import SignedInRequest
 from generator.limits import over_limit, wait_message
@@ -104,6 +104,15 @@ class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
 
     def get_queryset(self):
         return gallery.artworks_in_view(user=self.request.user, view=self._view()).only(*serializers.ARTWORK_FIELDS)
+
+    def list(self, request, *args, **kwargs) -> Response:
+        """A page of the list, kept until the artist's pictures change (generator.listing), as the gallery's."""
+        page = listing.kept(
+            request.user.pk,
+            ("api-artworks", request.build_absolute_uri()),
+            lambda: super(ArtworkViewSet, self).list(request, *args, **kwargs).data,
+        )
+        return Response(page)
 
     def ordering_for(self, request) -> tuple[str, ...]:
         return gallery.SORTS.get(self._view().sort, gallery.SORTS["new"])[1]

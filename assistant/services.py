@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from assistant.ml.text import IdeaError, StyleCard, check
 from assistant.models import Idea
 from generator import registry, selectors
+from generator.listing import listing_changed
 from generator.models import ModelVersion
 from generator.ownership import require_owner
 from generator.services import check_image
@@ -409,6 +410,7 @@ def artwork_suggest(*, artwork_id) -> dict | None:
         "versions": [v.pk for v in [*versions, picture_version, writer_version]],
     }
     Artwork.objects.filter(pk=artwork.pk, suggestions={}).update(suggestions=suggestions)
+    listing_changed(artwork.owner_id)  # the search reads the words
     return suggestions
 
 

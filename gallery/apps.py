@@ -6,3 +6,6 @@ class GalleryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "gallery"
     verbose_name = _("Gallery")
+
+    def ready(self) -> None:
+        import gallery.receivers  # noqa: F401  (the receivers)

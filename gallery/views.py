@@ -14,7 +14,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,6 +30,7 @@ from gallery import downloads, selectors, services
 from gallery.forms import BoardForm, BulkForm, ProfileForm, ShareForm, ViewForm
 from gallery.models import Moderation, Profile, ShareLink, Tag
 from gallery.services import meaning
+from generator import listing
 from generator import services as studio
 from generator.http import SignedInRequest
 from generator.limits import over_limit, wait_message
@@ -88,26 +89,32 @@ def _cards(artworks, view: selectors.GalleryView, matched) -> list[dict]:
 
 def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.GalleryView, **fixed) -> dict:
     """The grid's context; `fixed`: what the page itself chooses (a board, a tag), not the artist's filters."""
-    artworks = selectors.artworks_in_view(user=request.user, view=view)
-    page = Paginator(
-        artworks.only(*(selectors.MATCH_FIELDS if view.q else selectors.CARD_FIELDS)), selectors.PAGE_SIZE
-    ).get_page(request.GET.get("page"))
-    names = dict(selectors.style_names()) if view.q else {}
     query = view.query_string()
+
+    def page_of_cards() -> tuple[int, int, list[dict]]:
+        artworks = selectors.artworks_in_view(user=request.user, view=view)
+        page = Paginator(
+            artworks.only(*(selectors.MATCH_FIELDS if view.q else selectors.CARD_FIELDS)), selectors.PAGE_SIZE
+        ).get_page(request.GET.get("page"))
+        names = dict(selectors.style_names()) if view.q else {}
+
+        def matched(artwork) -> list:
+            return [selectors.MATCH_LABELS[k] for k in selectors.matches(artwork, view.q, style_names=names)]
+
+        return page.paginator.count, page.number, _cards(page.object_list, view, matched if view.q else lambda a: [])
+
+    # The count and the cards, kept until the artist's pictures change (generator.listing): the page's rows,
+    # their tags and the count are most of its time.
+    count, number, cards = listing.kept(request.user.pk, ("grid", query, request.GET.get("page")), page_of_cards)
+    paginator: Paginator[dict] = Paginator((), selectors.PAGE_SIZE)
+    paginator.count = count  # the cached_property, known already
+    page: Page[dict] = Page(cards, number, paginator)
     meaning_url = ""
     if view.q and page.number == 1:  # the words' matches now, the meaning's when a worker has read them
         meaning.meaning_search_start(owner_id=request.user.pk, q=view.q)
         meaning_url = f"{reverse('gallery:meaning')}?{query}"
     return {
-        "cards": _cards(
-            page.object_list,
-            view,
-            lambda artwork: (
-                [selectors.MATCH_LABELS[k] for k in selectors.matches(artwork, view.q, style_names=names)]
-                if view.q
-                else []
-            ),
-        ),
+        "cards": cards,
         "form": form,
         "view": view,
         "page": page,

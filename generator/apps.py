@@ -6,3 +6,6 @@ class GeneratorConfig(AppConfig):
     name = "generator"
     verbose_name = _("Studio")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        import generator.listing  # noqa: F401  (the receivers)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from gallery.models import Decision, Moderation, ModerationStatus
 from generator import registry
+from generator.listing import listing_changed
 from generator.models import Artwork, ModelVersion, Visibility
 from generator.ownership import require_owner
 
@@ -37,6 +38,7 @@ def artwork_publish(*, artwork: Artwork, by: User) -> Moderation:
         if moderation.passed:
             moderation.save(update_fields=["wants_public"])
             Artwork.objects.filter(pk=artwork.pk).update(visibility=Visibility.PUBLIC)
+            listing_changed(artwork.owner_id)
             artwork.visibility = Visibility.PUBLIC
             return moderation
         if moderation.decision == Decision.REJECTED:  # an admin said no: asking again changes nothing
@@ -54,6 +56,7 @@ def artwork_unpublish(*, artwork: Artwork, by: User) -> None:
     with transaction.atomic():
         Moderation.objects.filter(artwork=artwork).update(wants_public=False)
         Artwork.objects.filter(pk=artwork.pk).update(visibility=Visibility.PRIVATE)
+        listing_changed(artwork.owner_id)
     artwork.visibility = Visibility.PRIVATE
 
 
@@ -99,6 +102,7 @@ def artwork_moderate(*, artwork_id: uuid.UUID | str) -> Moderation | None:
         moderation.refresh_from_db()
         if moderation.passed and moderation.wants_public:
             Artwork.objects.filter(pk=moderation.artwork_id).update(visibility=Visibility.PUBLIC)
+            listing_changed(Artwork.objects.values_list("owner_id", flat=True).get(pk=moderation.artwork_id))
     return moderation
 
 
@@ -128,6 +132,7 @@ def moderation_decide(*, moderation: Moderation, by: User, approve: bool) -> Mod
         moderation.save(update_fields=["decision", "decided_by", "decided"])
         visible = Visibility.PUBLIC if approve and moderation.wants_public else Visibility.PRIVATE
         Artwork.objects.filter(pk=moderation.artwork_id).update(visibility=visible)
+        listing_changed(Artwork.objects.values_list("owner_id", flat=True).get(pk=moderation.artwork_id))
     logger.info("Moderation of artwork %s: %s by %s", moderation.artwork_id, moderation.decision, by)
     return moderation
 

@@ -22,6 +22,7 @@ from gallery.models import NAME_LENGTH, TAG_LENGTH, Board, BoardItem, Popularity
 from gallery.services.moderation import artwork_publish, artwork_unpublish
 from gallery.services.sharing import board_publish
 from generator import services as studio
+from generator.listing import listing_changed
 from generator.models import Artwork, Visibility
 from generator.ownership import require_owner
 
@@ -115,6 +116,7 @@ def board_add(*, board: Board, by: User, artworks: Sequence[Artwork] = (), ideas
     with transaction.atomic():
         before = board.items.count()
         BoardItem.objects.bulk_create(items, ignore_conflicts=True)  # already there: the unique constraints
+        listing_changed(board.owner_id)  # (a bulk insert sends no signal)
         return board.items.count() - before
 
 
@@ -188,6 +190,7 @@ def artworks_star(*, artworks: Sequence[Artwork], by: User, starred: bool = True
         Popularity.objects.bulk_create([Popularity(artwork_id=pk) for pk in ids], ignore_conflicts=True)
         count = Star.objects.filter(artwork=OuterRef("artwork")).values("artwork").annotate(n=Count("pk")).values("n")
         Popularity.objects.filter(artwork__in=ids).update(stars=Coalesce(Subquery(count), 0))
+        listing_changed(by.pk, *(a.owner_id for a in artworks))  # the marks, and the owners' "most starred"
 
 
 # -- many at once -----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from generator.listing import listing_changed
 from generator.models import Artwork
 from generator.ownership import require_owner
 from generator.services.files import delete_files
@@ -28,5 +29,6 @@ def artwork_retitle(*, artwork: Artwork, by: User, title: str) -> Artwork:
     require_owner(artwork, by=by)
     title = " ".join(title.split())[:120]
     Artwork.objects.filter(pk=artwork.pk).update(title=title)
+    listing_changed(artwork.owner_id)
     artwork.title = title
     return artwork
