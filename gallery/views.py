@@ -18,6 +18,7 @@ from django.core.paginator import Page, Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -517,16 +518,21 @@ def link_revoke(request: SignedInRequest, pk, link: int) -> HttpResponse:
 @require_safe
 def shared(request: HttpRequest, token: str) -> HttpResponse:
     """A board shared by a link: its pictures that passed their check, for whoever holds the link."""
-    link = selectors.live_link(token=token)
+    link = selectors.live_link(token=token)  # fresh each time: a revoked link stops at once
+
+    def grid() -> str:
+        context = {
+            "link": link,
+            "artworks": selectors.shared_artworks(link=link)[: selectors.PAGE_SIZE * 4],
+            "waiting": selectors.shared_waiting(link=link),
+        }
+        return render_to_string("gallery/_shared_grid.html", context)
+
+    parts = ("shared", link.pk, link.allow_downloads)  # the board's pictures are its owner's
     response = render(
         request,
         "gallery/shared.html",
-        {
-            "link": link,
-            "board": link.board,
-            "artworks": selectors.shared_artworks(link=link)[: selectors.PAGE_SIZE * 4],
-            "waiting": selectors.shared_waiting(link=link),
-        },
+        {"link": link, "board": link.board, "grid": listing.kept(link.board.owner_id, parts, grid)},
     )
     response["Cache-Control"] = "private, no-store"  # a revoked link must stop working at once
     response["Referrer-Policy"] = "no-referrer"  # the token never leaves in a Referer
@@ -550,8 +556,14 @@ def explore(request: HttpRequest) -> HttpResponse:
     """Everybody's public pictures, newest or most starred first."""
     sort = request.GET.get("sort", "new")
     sort = sort if sort in selectors.EXPLORE_SORTS else "new"
-    page = Paginator(selectors.public_artworks(sort=sort), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "gallery/explore.html", {"page": page, "sort": sort})
+
+    def grid() -> str:
+        page = Paginator(selectors.public_artworks(sort=sort), selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+        return render_to_string("gallery/_explore_grid.html", {"page": page, "sort": sort})
+
+    # kept until any public picture (or its stars, its artist's name) changes: every artist's change forgets it
+    grid_html = listing.kept(listing.PUBLIC, ("explore", sort, request.GET.get("page")), grid)
+    return render(request, "gallery/explore.html", {"grid": grid_html, "sort": sort})
 
 
 @require_safe

@@ -34,15 +34,20 @@ KEEP_SECONDS = 600  # a kept list, at most (a version lives until the next chang
 T = TypeVar("T")
 
 
-def _version_key(owner_id: int) -> str:
-    return f"listing-version:{owner_id}"
+PUBLIC = "public"  # the lists of everybody's public pictures (explore): any artist's change forgets their version
+
+
+def _version_key(scope: int | str) -> str:
+    return f"listing-version:{scope}"
 
 
 def listing_changed(*owner_ids: int | None) -> None:
-    """These artists' lists show something else now: forget their versions, now and after the commit."""
+    """These artists' lists show something else now: forget their versions (and the public lists', which any
+    artist's pictures may be on), now and after the commit."""
     keys = [_version_key(owner_id) for owner_id in set(owner_ids) if owner_id is not None]
     if not keys:
         return
+    keys.append(_version_key(PUBLIC))
 
     def forget() -> None:
         try:
@@ -54,9 +59,10 @@ def listing_changed(*owner_ids: int | None) -> None:
     transaction.on_commit(forget)
 
 
-def kept(owner_id: int, parts: Iterable[Any], make: Callable[[], T]) -> T:
-    """`make()`'s value for this artist's current version and `parts` (the view, the page, the language...),
-    from the cache when it was made before; made, and kept, when not. Without the cache, just made."""
+def kept(owner_id: int | str, parts: Iterable[Any], make: Callable[[], T]) -> T:
+    """`make()`'s value for this artist's current version (or PUBLIC's) and `parts` (the view, the page...; the
+    language is added), from the cache when it was made before; made, and kept, when not. Without the cache,
+    just made."""
     try:
         version = cache.get(_version_key(owner_id))
         if version is None:

@@ -102,7 +102,7 @@ def artwork_moderate(*, artwork_id: uuid.UUID | str) -> Moderation | None:
         moderation.refresh_from_db()
         if moderation.passed and moderation.wants_public:
             Artwork.objects.filter(pk=moderation.artwork_id).update(visibility=Visibility.PUBLIC)
-            listing_changed(Artwork.objects.values_list("owner_id", flat=True).get(pk=moderation.artwork_id))
+        listing_changed(moderation.artwork.owner_id)  # what a shared board shows: the pictures that passed
     return moderation
 
 
@@ -142,4 +142,5 @@ def moderation_recheck(*, moderation: Moderation) -> None:
     Moderation.objects.filter(pk=moderation.pk).update(
         status=ModerationStatus.PENDING, decision=Decision.NONE, decided_by=None, decided=None, reason=""
     )
+    listing_changed(Artwork.objects.values_list("owner_id", flat=True).filter(pk=moderation.artwork_id).first())
     transaction.on_commit(lambda: enqueue_check(moderation.artwork_id))

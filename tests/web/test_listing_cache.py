@@ -106,3 +106,40 @@ def test_without_the_cache_the_pages_are_made_afresh(alice_client, alice, paint,
     page2, _n = grid(alice_client)
 
     assert "Harbour" in page and "Lighthouse" in page2
+
+
+def make_public(artwork, by) -> None:
+    gallery.moderation_decide(
+        moderation=Moderation.objects.create(artwork=artwork, status="flagged", wants_public=True), by=by, approve=True
+    )
+
+
+def test_explore_is_kept_until_any_public_picture_changes(alice_client, alice, bob, admin_user, paint):
+    make_public(paint(alice, title="Harbour"), admin_user)
+    assert "Harbour" in grid(alice_client, "/explore/")[0]
+    _page, kept = grid(alice_client, "/explore/")
+
+    make_public(paint(bob, title="Bob's dunes"), admin_user)  # another artist's picture goes public
+    page, made_again = grid(alice_client, "/explore/")
+    studio.artwork_retitle(artwork=bob.artworks.get(), by=bob, title="Dunes at noon")
+    retitled, _n = grid(alice_client, "/explore/")
+
+    assert kept < made_again and "Bob&#x27;s dunes" in page and "Dunes at noon" in retitled
+
+
+def test_a_shared_board_is_kept_but_a_revoked_link_is_dead_at_once(client, alice, admin_user, paint):
+    board = gallery.board_create(owner=alice, name="Coast")
+    first = paint(alice, title="Harbour")
+    make_public(first, admin_user)
+    gallery.board_add(board=board, by=alice, artworks=[first])
+    link = gallery.share_link_create(board=board, by=alice)
+    url = f"/s/{link.token}/"
+    assert "Harbour" in grid(client, url)[0]
+
+    second = paint(alice, title="Lighthouse")
+    gallery.board_add(board=board, by=alice, artworks=[second])
+    make_public(second, admin_user)
+    assert "Lighthouse" in grid(client, url)[0]
+
+    gallery.share_link_revoke(link=link, by=alice)
+    assert client.get(url).status_code == 404
