@@ -59,15 +59,22 @@ def listing_changed(*owner_ids: int | None) -> None:
     transaction.on_commit(forget)
 
 
+def current_version(scope: int | str) -> str | None:
+    """The artist's (or PUBLIC's) version now: a new random one if it was forgotten. Raises if the cache is
+    unreachable."""
+    version = cache.get(_version_key(scope))
+    if version is None:
+        cache.add(_version_key(scope), uuid.uuid4().hex, timeout=None)
+        version = cache.get(_version_key(scope))
+    return version
+
+
 def kept(owner_id: int | str, parts: Iterable[Any], make: Callable[[], T]) -> T:
     """`make()`'s value for this artist's current version (or PUBLIC's) and `parts` (the view, the page...; the
     language is added), from the cache when it was made before; made, and kept, when not. Without the cache,
     just made."""
     try:
-        version = cache.get(_version_key(owner_id))
-        if version is None:
-            cache.add(_version_key(owner_id), uuid.uuid4().hex, timeout=None)
-            version = cache.get(_version_key(owner_id))
+        version = current_version(owner_id)
         described = repr((owner_id, version, translation.get_language(), *parts))
         key = "listing:" + hashlib.sha256(described.encode()).hexdigest()
         value = cache.get(key)

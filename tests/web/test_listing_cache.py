@@ -143,3 +143,21 @@ def test_a_shared_board_is_kept_but_a_revoked_link_is_dead_at_once(client, alice
 
     gallery.share_link_revoke(link=link, by=alice)
     assert client.get(url).status_code == 404
+
+
+def test_the_api_explore_feed_is_kept_until_a_public_picture_or_the_callers_stars_change(alice, bob, admin_user, paint):
+    from django.test import Client
+
+    from api import services as tokens
+
+    make_public(paint(alice, title="Harbour"), admin_user)
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {tokens.token_create(owner=bob, name='x', scopes=['read', 'write'])[1]}")
+    assert [(a["title"], a["starred"]) for a in api.get("/api/v1/explore/").json()["results"]] == [("Harbour", False)]
+
+    gallery.artworks_star(artworks=[alice.artworks.get()], by=bob)
+    starred = api.get("/api/v1/explore/").json()["results"]
+    make_public(paint(alice, title="Lighthouse"), admin_user)
+    both = api.get("/api/v1/explore/").json()["results"]
+
+    assert [(a["title"], a["starred"]) for a in starred] == [("Harbour", True)]
+    assert [a["title"] for a in both] == ["Lighthouse", "Harbour"]
