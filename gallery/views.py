@@ -31,6 +31,7 @@ from gallery import downloads, selectors, services
 from gallery.forms import BoardForm, BulkForm, ProfileForm, ShareForm, ViewForm
 from gallery.models import Moderation, Profile, ShareLink, Tag
 from gallery.services import meaning
+from gallery.templatetags.gallery_cards import render_cards
 from generator import listing
 from generator import services as studio
 from generator.http import SignedInRequest
@@ -92,7 +93,7 @@ def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.Gall
     """The grid's context; `fixed`: what the page itself chooses (a board, a tag), not the artist's filters."""
     query = view.query_string()
 
-    def page_of_cards() -> tuple[int, int, list[dict]]:
+    def page_of_cards() -> tuple[int, int, list[dict], str | None]:
         artworks = selectors.artworks_in_view(user=request.user, view=view)
         page = Paginator(
             artworks.only(*(selectors.MATCH_FIELDS if view.q else selectors.CARD_FIELDS)), selectors.PAGE_SIZE
@@ -102,11 +103,16 @@ def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.Gall
         def matched(artwork) -> list:
             return [selectors.MATCH_LABELS[k] for k in selectors.matches(artwork, view.q, style_names=names)]
 
-        return page.paginator.count, page.number, _cards(page.object_list, view, matched if view.q else lambda a: [])
+        cards = _cards(page.object_list, view, matched if view.q else lambda a: [])
+        # a board's page gives each card a form (with the CSRF token): rendered there, never kept
+        html = None if "board" in fixed else render_cards(cards, found_in=_("Found in:"))
+        return page.paginator.count, page.number, cards, html
 
-    # The count and the cards, kept until the artist's pictures change (generator.listing): the page's rows,
-    # their tags and the count are most of its time.
-    count, number, cards = listing.kept(request.user.pk, ("grid", query, request.GET.get("page")), page_of_cards)
+    # The count, the cards and their markup, kept until the artist's pictures change (generator.listing): the
+    # page's rows, their tags, the count and the cards' markup are most of its time.
+    count, number, cards, cards_html = listing.kept(
+        request.user.pk, ("grid", query, request.GET.get("page")), page_of_cards
+    )
     paginator: Paginator[dict] = Paginator((), selectors.PAGE_SIZE)
     paginator.count = count  # the cached_property, known already
     page: Page[dict] = Page(cards, number, paginator)
@@ -116,6 +122,7 @@ def _grid_context(request: SignedInRequest, form: ViewForm, view: selectors.Gall
         meaning_url = f"{reverse('gallery:meaning')}?{query}"
     return {
         "cards": cards,
+        "cards_html": cards_html,
         "form": form,
         "view": view,
         "page": page,

@@ -18,8 +18,12 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def gallery_cards(context, cards: list[dict], found_in: str = "") -> SafeString:
     """The <li> of each card (gallery.views._cards); on a board's page, each with its "use as cover" form."""
-    request = context["request"]
-    board = context.get("board")
+    return render_cards(cards, found_in=found_in, board=context.get("board"), request=context["request"])
+
+
+def render_cards(cards: list[dict], *, found_in: str = "", board=None, request=None) -> SafeString:
+    """The cards' markup; without a board it holds nothing of the request's (no form, no CSRF token), so the
+    gallery keeps it with the cards (generator.listing)."""
     words = {
         "untitled": gettext("Untitled"),
         "starred": gettext("Starred"),
