@@ -446,7 +446,11 @@ class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("after", int, description="How many characters of the words you have already (0 first)")
+            OpenApiParameter(
+                "after",
+                {"type": "integer", "minimum": 0},
+                description="How many characters of the words you have already (0 first)",
+            )
         ],
         responses=serializers.WordsSerializer,
     )
