@@ -331,46 +331,40 @@ def query_counts(world: dict) -> None:
     from generator.listing import listing_changed
 
     print("\n2. Queries per request: the artist with 5,000 pictures / the one with about 50 (each page made afresh)")
-    constant = True
-    for name, path in pages(world).items():
+    owners = (world["big"], world["small"])
+    signed_in = []
+    for user in owners:
+        client = Client()
+        client.force_login(user)
+        signed_in.append(client)
+    with_token = [Client(HTTP_AUTHORIZATION=f"Bearer {token}") for token in tokens_for(owners)]
+
+    def same_for_both(name: str, clients: list, ask, then=lambda client, response: None) -> bool:
         counts = []
-        for user in (world["big"], world["small"]):
-            client = Client()
-            client.force_login(user)
-            listing_changed(world["big"].pk, world["small"].pk)  # nothing kept: what making the page costs
+        for client in clients:
+            listing_changed(*(user.pk for user in owners))  # nothing kept: what making the page costs
             with CaptureQueriesContext(connection) as queries:
-                status = client.get(path).status_code
-            counts.append((len(queries), status))
+                response = ask(client)
+            counts.append((len(queries), response.status_code))
+            then(client, response)
         same = counts[0][0] == counts[1][0]
-        constant &= same
-        verdict = "same" if same else "DIFFERENT"
-        print(f"   {name:<34} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  {verdict}")
-    big_token, small_token = tokens_for([world["big"], world["small"]])
-    for name, path in api_pages(world).items():
-        counts = []
-        for token in (big_token, small_token):
-            client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-            listing_changed(world["big"].pk, world["small"].pk)
-            with CaptureQueriesContext(connection) as queries:
-                status = client.get(path).status_code
-            counts.append((len(queries), status))
-        same = counts[0][0] == counts[1][0]
-        constant &= same
-        verdict = "same" if same else "DIFFERENT"
-        print(f"   {name:<38} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  {verdict}")
-    counts = []
-    for token in (big_token, small_token):
-        client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
-        with CaptureQueriesContext(connection) as queries:
-            made = client.post("/api/v1/jobs/", {"photo": photo_upload(), "style_preset": world["big_style"]})
-        counts.append((len(queries), made.status_code))
-        client.post(f"/api/v1/jobs/{made.json()['id']}/cancel/")
-    same = counts[0][0] == counts[1][0]
-    constant &= same
-    print(
-        f"   {'API job create':<38} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  "
-        f"{'same' if same else 'DIFFERENT'}"
+        print(
+            f"   {name:<38} {counts[0][0]:>3} / {counts[1][0]:<3} queries  (HTTP {counts[0][1]})  "
+            f"{'same' if same else 'DIFFERENT'}"
+        )
+        return same
+
+    results = [same_for_both(name, signed_in, lambda c, p=path: c.get(p)) for name, path in pages(world).items()]
+    results += [same_for_both(name, with_token, lambda c, p=path: c.get(p)) for name, path in api_pages(world).items()]
+    results.append(
+        same_for_both(
+            "API job create",
+            with_token,
+            lambda c: c.post("/api/v1/jobs/", {"photo": photo_upload(), "style_preset": world["big_style"]}),
+            then=lambda c, made: c.post(f"/api/v1/jobs/{made.json()['id']}/cancel/"),  # the worker need not paint it
+        )
     )
+    constant = all(results)
     print(f"   {'PASS' if constant else 'FAIL'}: queries per request constant in the number of artworks")
 
 
