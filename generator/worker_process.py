@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 
 from celery.signals import celeryd_after_setup, worker_process_init
@@ -54,16 +55,24 @@ def remember_queues(sender, instance, **_kwargs) -> None:
 def limit_threads(**_kwargs) -> None:
     """ARTSTUDIO_TORCH_THREADS, in the child (connected first, so the warm-up below runs with it).
 
+    Through the environment, read by torch when it is first imported (in the warm-up thread or the first
+    task), never by importing torch here: Celery kills a child that has not reported ready within
+    worker_proc_alive_timeout (4 s), and importing torch with both cores busy takes longer than that. The
+    writer's worker, the one that sets its threads, had its children killed and forked again in a loop.
+
     And OpenMP threads that sleep when they wait instead of spinning (unless the person chose otherwise),
     set before the child first imports torch. A painting's threads spin-waiting for a core that the
     writer's worker holds made every painting beside a piece of writing 8x slower: engine p50 5.2 s
     instead of 0.69 s in bench/e2e.py on 2 cores (0.56 s with the writer idle, either way).
     """
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    if settings.ARTSTUDIO_TORCH_THREADS:
-        import torch
-
-        torch.set_num_threads(settings.ARTSTUDIO_TORCH_THREADS)
+    threads = settings.ARTSTUDIO_TORCH_THREADS
+    if threads:
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # torch's intra-op pool takes its size from these
+            os.environ[name] = str(threads)
+        torch = sys.modules.get("torch")
+        if torch is not None:  # already imported (a pool that does not fork): set it directly, it costs nothing
+            torch.set_num_threads(threads)
 
 
 @worker_process_init.connect

@@ -201,3 +201,40 @@ def test_two_workers_on_two_queues_share_the_jobs(worker, two_workers, alice, al
     assert ran_on[quality.pk] == "both"  # only that one takes "gpu"
     assert set(ran_on.values()) == {"cpu_only", "both"}, ran_on  # both machines painted
     assert Artwork.objects.filter(job__in=[*fast, quality]).count() == 7  # each job once
+
+
+BUSY = "while True: pass"
+
+
+def test_the_writers_new_pool_child_is_not_killed_and_forked_again_with_the_cores_busy(start_worker, worker_media):
+    """Celery kills a new pool child that has not reported ready within 4 s and forks another (a child that
+    replaces one that died: the first children are not held to it). The writer's worker sets its torch
+    threads in the child; importing torch for that, with the cores busy, took longer than 4 s, and its
+    children were killed and forked again in a loop (issue 21). A child must report ready at once, whatever it
+    then loads (the writer, in the warm-up thread)."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.speed import scaled
+
+    writer = start_worker(("text",), ARTSTUDIO_TORCH_THREADS="1")
+    (first,) = writer.children()
+    # each in its own session, as the worker is: the kernel shares the cores between sessions first
+    burners = [
+        subprocess.Popen([sys.executable, "-c", BUSY], start_new_session=True) for _ in range(4 * (os.cpu_count() or 2))
+    ]
+    try:
+        since = len(writer.output())
+        os.kill(first, signal.SIGKILL)  # a child that dies (out of memory, a crash): the pool forks a new one
+        replaced = wait_until(
+            lambda: (writer.children() - {first}) or None, timeout=scaled(60), what="a new child", diagnose=writer.tail
+        )
+        time.sleep(scaled(20))  # its torch import and writer load, slowed by the burners to many seconds
+        log = writer.output()[since:]
+        assert "Timed out waiting for UP message" not in log, writer.tail()
+        assert writer.children() == replaced, writer.tail()
+    finally:
+        for burner in burners:
+            burner.kill()
+            burner.wait()

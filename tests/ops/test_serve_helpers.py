@@ -203,8 +203,51 @@ def test_the_writer_runs_on_one_torch_thread_unless_the_person_set_a_number():
     assert serve.writer_env({"ARTSTUDIO_TORCH_THREADS": "4"})["ARTSTUDIO_TORCH_THREADS"] == "4"
 
 
-def test_a_worker_child_takes_its_torch_thread_count_from_the_settings(settings):
+CHILD_START = """
+import sys
+from generator import worker_process
+worker_process.limit_threads()
+print("torch" in sys.modules)
+import torch
+print(torch.get_num_threads())
+"""
+
+
+@pytest.mark.parametrize("threads", ["1", "0"])
+def test_a_worker_child_takes_its_torch_threads_from_the_settings_without_importing_torch(threads):
+    """A pool child reports ready at once (Celery kills one that takes 4 s): torch is imported later, with
+    the thread count the settings give, or torch's own default with none."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARTSTUDIO_", "OMP_", "MKL_"))} | {
+        "DJANGO_SETTINGS_MODULE": "artstudio.settings",
+        "DJANGO_SECRET_KEY": "x",
+        "DJANGO_DEBUG": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD_START],
+        env={**env, "ARTSTUDIO_TORCH_THREADS": threads},
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported, count = done.stdout.split()
+    assert imported == "False"  # nothing heavy before the child says it is ready
+    default = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.get_num_threads())"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert int(count) == (int(threads) if threads != "0" else int(default.stdout))
+
+
+def test_a_child_that_has_torch_already_gets_the_count_set_directly(settings, monkeypatch):
     import torch
+
+    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # (restored afterwards: limit_threads sets them)
+        monkeypatch.delenv(name, raising=False)
 
     from generator import worker_process
 
