@@ -30,11 +30,18 @@ def as_conflict():
 
 
 def _flatten(detail, field: str | None = None) -> list[dict]:
+    """Each error with the path to what it is about: "title", or "tags.9" for the tenth tag of a list."""
     if isinstance(detail, dict):
-        return [e for key, value in detail.items() for e in _flatten(value, None if key == "non_field_errors" else key)]
+        return [e for key, value in detail.items() for e in _flatten(value, _path(field, key))]
     if isinstance(detail, list):
         return [e for value in detail for e in _flatten(value, field)]
     return [{"code": getattr(detail, "code", "error"), "message": str(detail), "field": field}]
+
+
+def _path(field: str | None, key) -> str | None:
+    if key == "non_field_errors":
+        return field
+    return f"{field}.{key}" if field else str(key)
 
 
 def handle(exc, context):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -18,6 +19,25 @@ from generator import provenance, selectors
 from generator.ml.kinds import KINDS
 from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES
 from generator.models import Artwork, Job, ModelVersion, Preset
+
+
+class _OnlyText:
+    """Text, and only text: DRF's CharField takes a JSON number as its digits ({"name": 9} becomes "9"), which
+    hides a caller's mistake. (A form or multipart field is always text.)"""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class Text(_OnlyText, serializers.CharField):
+    pass
+
+
+class Slug(_OnlyText, serializers.SlugField):
+    pass
+
 
 NULLABLE_URI = serializers.URLField(allow_null=True)  # a link that is null until there is something to link to
 
@@ -154,13 +174,13 @@ class JobCreateSerializer(serializers.Serializer):
     photo = serializers.FileField(required=False, help_text="The photo to paint (or `from_artwork`).")
     from_artwork = serializers.UUIDField(required=False, help_text="Paint again the photo of one of your artworks.")
     style_source = serializers.ChoiceField(choices=["preset", "upload", "blend"], default="preset")
-    style_preset = serializers.CharField(required=False, help_text="A preset's slug (GET /api/v1/presets/).")
+    style_preset = Text(required=False, help_text="A preset's slug (GET /api/v1/presets/).")
     style_image = serializers.FileField(required=False, help_text="A painting, when style_source is upload.")
-    blend_1 = serializers.CharField(required=False)
+    blend_1 = Text(required=False)
     blend_1_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
-    blend_2 = serializers.CharField(required=False)
+    blend_2 = Text(required=False)
     blend_2_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
-    blend_3 = serializers.CharField(required=False)
+    blend_3 = Text(required=False)
     blend_3_weight = serializers.FloatField(required=False, min_value=0, max_value=1)
     strength = serializers.FloatField(required=False, min_value=STRENGTH.low, max_value=STRENGTH.high)
     brush = serializers.FloatField(required=False, min_value=BRUSH.low, max_value=BRUSH.high)
@@ -172,8 +192,8 @@ class JobCreateSerializer(serializers.Serializer):
 class ArtworkUpdateSerializer(serializers.Serializer):
     """What an artist changes on a picture; each field optional, tags and boards the whole new set."""
 
-    title = serializers.CharField(required=False, allow_blank=True, max_length=120)
-    tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False)
+    title = Text(required=False, allow_blank=True, max_length=120)
+    tags = serializers.ListField(child=Text(max_length=40), required=False)
     starred = serializers.BooleanField(required=False)
     boards = serializers.ListField(child=serializers.IntegerField(), required=False, help_text="Board ids")
     public = serializers.BooleanField(
@@ -187,6 +207,8 @@ class BoardSerializer(serializers.ModelSerializer):
     cover = serializers.UUIDField(source="cover_id", read_only=True, allow_null=True)
     page = serializers.SerializerMethodField()
 
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.CharField: Text}
+
     class Meta:
         model = Board
         fields = ["id", "name", "position", "public", "cover", "created", "artworks", "ideas", "page"]
@@ -198,7 +220,7 @@ class BoardSerializer(serializers.ModelSerializer):
 
 
 class BoardUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=80)
+    name = Text(required=False, max_length=80)
     public = serializers.BooleanField(required=False)
     cover = serializers.UUIDField(required=False, allow_null=True, help_text="An artwork on it; null: the newest")
     move = serializers.IntegerField(required=False, help_text="Places to move it in your order (negative: forward)")
@@ -254,7 +276,7 @@ class MatchSerializer(ArtworkSerializer):
 
 class MeaningSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=["waiting", "done", "unavailable"])
-    message = serializers.CharField(allow_blank=True)
+    message = Text(allow_blank=True)
     results = MatchSerializer(many=True)
 
 
@@ -280,7 +302,7 @@ class IdeaSerializer(serializers.ModelSerializer):
 
 
 class IdeaCreateSerializer(serializers.Serializer):
-    text = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    text = Text(required=False, allow_blank=True, trim_whitespace=False)
     picture = serializers.FileField(required=False)
 
 
@@ -292,7 +314,7 @@ class IdeaUpdateSerializer(serializers.Serializer):
 
 
 class ModelVersionSerializer(serializers.ModelSerializer):
-    slot = serializers.CharField(read_only=True, help_text="Single-style networks: the style; other kinds: empty")
+    slot = Text(read_only=True, help_text="Single-style networks: the style; other kinds: empty")
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     size = serializers.IntegerField(read_only=True, help_text="Bytes")
     sample = serializers.SerializerMethodField()
@@ -318,19 +340,19 @@ class ModelVersionUploadSerializer(serializers.Serializer):
         choices=[(kind, label) for kind, label in ModelVersion.Kind.choices if KINDS[kind].uploadable],
         help_text="The kinds an admin may upload (the others come from the shipped packages or from training)",
     )
-    slot = serializers.CharField(
+    slot = Slug(  # a slug, as the registry's field: the schema says its pattern
         required=False, allow_blank=True, default="", max_length=64, help_text="Single-style networks: the style"
     )
-    label = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
+    label = Text(required=False, allow_blank=True, default="", max_length=120)
     weights_file = serializers.FileField(help_text="A .safetensors, .pt or .pth weights file")
-    licence = serializers.CharField(required=False, allow_blank=True, default="", max_length=120)
-    credit = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    licence = Text(required=False, allow_blank=True, default="", max_length=120)
+    credit = Text(required=False, allow_blank=True, default="", max_length=300)
+    notes = Text(required=False, allow_blank=True, default="")
 
 
 class RollbackSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ModelVersion.Kind.choices)
-    slot = serializers.CharField(required=False, allow_blank=True, default="", max_length=64)
+    slot = Slug(required=False, allow_blank=True, default="", max_length=64)
 
 
 class ModerationSerializer(serializers.ModelSerializer):

@@ -69,6 +69,17 @@ VIEW_PARAMETERS = [
 ]
 
 
+class ChangesAreJson:
+    """A PATCH is JSON only: a form or multipart body that parses to no fields read as "change nothing", and a
+    wrong type in it ("true" for a list) could not be told from text."""
+
+    def get_parsers(self):
+        # (asked before the action is known: by the method, from the request Django's view setup keeps)
+        if getattr(self.request, "method", "") == "PATCH":
+            return [JSONParser()]
+        return super().get_parsers()
+
+
 class PresetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """The styles the studio paints with, as its preset grid shows them."""
 
@@ -80,7 +91,7 @@ class PresetViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 @extend_schema_view(list=extend_schema(parameters=VIEW_PARAMETERS))
-class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+class ArtworkViewSet(ChangesAreJson, mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's artworks, through the gallery's search, filters and sorts; one artwork (its own, or a public
     one) with its provenance."""
 
@@ -126,7 +137,9 @@ class ArtworkViewSet(mixins.UpdateModelMixin, mixins.DestroyModelMixin, viewsets
         return artwork
 
     @extend_schema(
-        parameters=[], request=serializers.ArtworkUpdateSerializer, responses=serializers.ArtworkDetailSerializer
+        parameters=[],
+        request={"application/json": serializers.ArtworkUpdateSerializer},
+        responses=serializers.ArtworkDetailSerializer,
     )
     def partial_update(self, request, *args, **kwargs) -> Response:
         artwork = selectors.artwork_for(user=request.user, pk=kwargs["pk"])  # 404 unless it is the caller's
@@ -246,7 +259,7 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(serializers.JobSerializer(job, context=self.get_serializer_context()).data)
 
 
-class BoardViewSet(viewsets.ModelViewSet):
+class BoardViewSet(ChangesAreJson, viewsets.ModelViewSet):
     """The caller's boards in their order: make one, rename it, move it, choose its cover, make it public,
     delete it (its pictures stay)."""
 
@@ -267,7 +280,9 @@ class BoardViewSet(viewsets.ModelViewSet):
         board = gallery_services.board_create(owner=self.request.user, name=serializer.validated_data["name"])
         serializer.instance = self.get_queryset().get(pk=board.pk)
 
-    @extend_schema(request=serializers.BoardUpdateSerializer, responses=serializers.BoardSerializer)
+    @extend_schema(
+        request={"application/json": serializers.BoardUpdateSerializer}, responses=serializers.BoardSerializer
+    )
     def partial_update(self, request, *args, **kwargs) -> Response:
         board = gallery.board_for(user=request.user, pk=kwargs["pk"])
         change = serializers.BoardUpdateSerializer(data=request.data)
@@ -379,7 +394,7 @@ class ExploreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
 
 
-class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+class IdeaViewSet(ChangesAreJson, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     """The creative assistant: ask (an idea in words, or a picture), follow the answer as it is written (the
     `draft` grows, then `writing` holds the finished words), save an idea, delete one. `?saved=1` lists the
     saved ones."""
@@ -423,7 +438,7 @@ class IdeaViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.Re
         body = serializers.IdeaSerializer(idea, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["page"]})
 
-    @extend_schema(request=serializers.IdeaUpdateSerializer, responses=serializers.IdeaSerializer)
+    @extend_schema(request={"application/json": serializers.IdeaUpdateSerializer}, responses=serializers.IdeaSerializer)
     def partial_update(self, request, *args, **kwargs) -> Response:
         idea = self.get_object()
         change = serializers.IdeaUpdateSerializer(data=request.data)

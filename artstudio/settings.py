@@ -416,6 +416,9 @@ ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
 ARTSTUDIO_TATE_PATH = Path(
     os.environ.get("ARTSTUDIO_TATE_PATH", BASE_DIR / "assistant" / "data" / "tate_artworks.jsonl.gz")
 )
+# Works embedded per task while the studio builds its similar-works index (assistant/indexing.py): a few seconds
+# of the writer's worker each, so that an idea asked meanwhile waits for one chunk, not the whole index.
+ARTSTUDIO_SIMILAR_CHUNK = env_int("ARTSTUDIO_SIMILAR_CHUNK", 2000, minimum=1)
 
 # Files are sent by the web process unless a proxy in front does it: "nginx" answers with X-Accel-Redirect to
 # ARTSTUDIO_SENDFILE_PREFIX + the file's name (an `internal` location aliased to MEDIA_ROOT), "apache" with
@@ -487,6 +490,7 @@ CELERY_TASK_ROUTES = {  # services pass queue= per job
     "assistant.analyse_idea": {"queue": WorkerQueue.CPU.value},  # a few tens of ms: beside the style jobs
     "assistant.write_idea": {"queue": WorkerQueue.TEXT.value},  # seconds: the writer's own worker
     "assistant.suggest_for_artwork": {"queue": WorkerQueue.TEXT.value},
+    "assistant.build_similar_index": {"queue": WorkerQueue.TEXT.value},  # a chunk at a time, between the writings
     "gallery.moderate_artwork": {"queue": WorkerQueue.CPU.value},  # a fraction of a second: beside the style jobs
     "gallery.search_by_meaning": {"queue": WorkerQueue.CPU.value},  # the encoder the idea analysis loads there
 }

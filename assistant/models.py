@@ -68,3 +68,45 @@ class Idea(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (IdeaStatus.DONE, IdeaStatus.FAILED)
+
+
+class IndexStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    BUILDING = "building", _("Building")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class SimilarIndex(models.Model):
+    """The index of Tate works that "Real artworks to look at" searches, for one sentence encoder: built by a
+    worker in the background, a chunk at a time, the first time the studio starts and whenever another encoder
+    is activated (assistant/indexing.py). Its progress shows in the admin."""
+
+    Status = IndexStatus
+
+    encoder = models.OneToOneField(
+        "generator.ModelVersion", on_delete=models.CASCADE, related_name="similar_index", verbose_name=_("encoder")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=IndexStatus.choices, default=IndexStatus.QUEUED)
+    done = models.PositiveIntegerField(_("works indexed"), default=0)
+    total = models.PositiveIntegerField(_("works in all"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    updated = models.DateTimeField(_("last sign of progress"), auto_now=True)
+    run = models.UUIDField(null=True, blank=True, editable=False)  # the build's current chain of tasks
+
+    class Meta:
+        verbose_name = _("similar-works index")
+        verbose_name_plural = _("similar-works indexes")
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=IndexStatus.values), name="similar_index_status_valid"),
+            models.CheckConstraint(condition=Q(done__lte=models.F("total")), name="similar_index_done_within_total"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.encoder}: {self.get_status_display()}"
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0

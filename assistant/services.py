@@ -19,21 +19,24 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from assistant import indexing
 from assistant.ml.text import IdeaError, StyleCard, check
 from assistant.models import Idea
 from generator import registry, selectors
 from generator.listing import listing_changed
-from generator.models import ModelVersion
+from generator.models import ModelUse, ModelVersion
 from generator.ownership import require_owner
-from generator.services import check_image
+from generator.services import check_image, model_use_record
 
 logger = logging.getLogger(__name__)
 
 ENCODER, HEAD, WRITER, PICTURE = "sentence_encoder", "text_head", "text_generator", "efficientnet_lite0"
 HEAD_SLOTS = ("subject", "movement", "mood")
+READING, WRITING = ModelUse.Purpose.READING, ModelUse.Purpose.WRITING
 DRAFT_EVERY = 0.4  # seconds between saves of the text being written: a page polls about once a second
 
 
@@ -54,8 +57,8 @@ NOTES = {
         "reads pictures in any language."
     ),
     "no_index": gettext_lazy(
-        "Similar artworks are not available yet: the studio's index of Tate works has not "
-        "been built (an admin runs `manage.py assistant index`)."
+        "Similar artworks are being prepared: the studio is indexing the Tate collection in the background, "
+        "which takes a few minutes after its first start. Ask again then to see them."
     ),
     "no_heads": gettext_lazy("No classifier heads are active, so the assistant suggests styles only."),
 }
@@ -104,7 +107,7 @@ def assistant(device: str = "cpu"):
             )
         )
     cards = style_cards()
-    index_file = similar_index_path(encoder.sha256)
+    index_file = indexing.similar_index_path(encoder.sha256)
     stamp = index_file.stat().st_mtime_ns if index_file.exists() else None
     key = (tuple(sorted((v.kind, v.slot, v.sha256) for v in versions)), tuple(cards), stamp)
     with _lock:
@@ -124,24 +127,6 @@ def assistant(device: str = "cpu"):
             _assistants.clear()  # an activation or a preset edit: the old one is not coming back
             _assistants[key] = found
     return found, versions
-
-
-def similar_index_path(encoder_sha256: str):
-    from assistant.ml.similar import index_path
-
-    return index_path(settings.DATA_DIR / "cache" / "similar", encoder_sha256)
-
-
-def similar_index_build(*, limit: int | None = None, progress=None):
-    """Embed the Tate works with the active encoder and write the index (whole, or not at all)."""
-    from assistant.ml import similar
-
-    helper, versions = assistant(settings.ARTSTUDIO_DEVICE)
-    encoder = next(v for v in versions if v.kind == ENCODER)
-    index = similar.build(settings.ARTSTUDIO_TATE_PATH, helper.encoder, encoder.sha256, limit=limit, progress=progress)
-    target = similar_index_path(encoder.sha256)
-    index.save(target)
-    return index, target
 
 
 LABEL_KEYS = ("movements", "subjects", "moods")
@@ -248,6 +233,7 @@ def idea_analyse(*, idea_id: uuid.UUID | str) -> Idea | None:
     if not _claim(idea_id, Idea.Status.QUEUED, Idea.Status.ANALYSING):
         return None
     idea = Idea.objects.get(pk=idea_id)
+    started, versions = timezone.now(), []
     try:
         helper, versions = assistant(settings.ARTSTUDIO_DEVICE)
         text = idea.text
@@ -263,9 +249,13 @@ def idea_analyse(*, idea_id: uuid.UUID | str) -> Idea | None:
     except Exception:
         logger.exception("Idea %s could not be analysed", idea.pk)
         _fail(idea.pk, _("Something went wrong while reading this idea. Please try again."))
+        model_use_record(versions=versions, purpose=READING, outcome=ModelUse.Outcome.FAILED, started=started)
         return None
+    if "no_index" in analysis["codes"]:
+        indexing.similar_index_ensure()  # queued at the first start; asked again here in case it was lost
     english = "not_english" not in analysis["codes"]
     with transaction.atomic():
+        model_use_record(versions=versions, purpose=READING, outcome=ModelUse.Outcome.SUCCEEDED, started=started)
         idea.model_versions.set(versions)
         updated = Idea.objects.filter(pk=idea.pk, status=Idea.Status.ANALYSING).update(
             seen=seen, analysis=analysis, status=Idea.Status.WRITING if english else Idea.Status.DONE
@@ -318,15 +308,17 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
     idea = Idea.objects.filter(pk=idea_id, status=Idea.Status.WRITING).first()
     if idea is None:
         return None
+    started = timezone.now()
     try:
         model, version = writer(settings.ARTSTUDIO_DEVICE)
-        helper, _versions = assistant(settings.ARTSTUDIO_DEVICE)
+        helper, helpers = assistant(settings.ARTSTUDIO_DEVICE)
     except NotInstalled as exc:
         _fail(idea.pk, str(exc))
         return None
     text = idea.seen.get("idea", "") + (f". {idea.text}" if idea.seen and idea.text else "") if idea.seen else idea.text
     labels = {key: [item["label"] for item in idea.analysis.get(key, [])] for key in LABEL_KEYS}
     rank = ranker(helper, text)
+    used = [version, *(v for v in helpers if v.kind == ENCODER)]  # the writer, and the encoder that ranks
 
     writing: dict = {"expansions": [], "titles": [], "description": ""}
     draft, last = "", 0.0
@@ -343,6 +335,7 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
                 Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING).update(writing=writing)
     except Exception:
         logger.exception("Idea %s could not be written", idea.pk)
+        model_use_record(versions=used, purpose=WRITING, outcome=ModelUse.Outcome.FAILED, started=started)
         _fail(
             idea.pk,
             _(
@@ -352,6 +345,7 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
         )
         return None
     with transaction.atomic():
+        model_use_record(versions=used, purpose=WRITING, outcome=ModelUse.Outcome.SUCCEEDED, started=started)
         idea.model_versions.add(version)
         Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING).update(
             writing=writing, draft=draft, status=Idea.Status.DONE
@@ -380,6 +374,7 @@ def artwork_suggest(*, artwork_id) -> dict | None:
     artwork = Artwork.objects.select_related("job").filter(pk=artwork_id).first()
     if artwork is None or artwork.suggestions:
         return None  # deleted meanwhile, or already done (a message delivered twice)
+    started = timezone.now()
     try:
         helper, versions = assistant(settings.ARTSTUDIO_DEVICE)
         seen, picture_version = _look_at_file(artwork.job.photo)
@@ -409,7 +404,14 @@ def artwork_suggest(*, artwork_id) -> dict | None:
         "labels": list(dict.fromkeys(labels["movements"][:2] + labels["subjects"][:3] + labels["moods"][:2])),
         "versions": [v.pk for v in [*versions, picture_version, writer_version]],
     }
-    Artwork.objects.filter(pk=artwork.pk, suggestions={}).update(suggestions=suggestions)
+    with transaction.atomic():
+        if Artwork.objects.filter(pk=artwork.pk, suggestions={}).update(suggestions=suggestions):
+            model_use_record(
+                versions=[*versions, picture_version, writer_version],
+                purpose=ModelUse.Purpose.SUGGESTING,
+                outcome=ModelUse.Outcome.SUCCEEDED,
+                started=started,
+            )
     listing_changed(artwork.owner_id)  # the search reads the words
     return suggestions
 

@@ -9,7 +9,7 @@ from typing import TypedDict
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from assistant import services
+from assistant import indexing, services
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +52,9 @@ def suggest_for_artwork(artwork_id: str) -> None:
 def write_idea(idea_id: str) -> None:
     if _an_id(idea_id):
         services.idea_write(idea_id=idea_id)
+
+
+@shared_task(name="assistant.build_similar_index", **_TRANSIENT)
+def build_similar_index(index_id: int, run: str, start: int) -> None:
+    """One chunk of the similar-works index (assistant/indexing.py); it queues the next itself."""
+    indexing.similar_index_step(index_id=index_id, run=run, start=start)

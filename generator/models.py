@@ -164,6 +164,48 @@ class ModelVersion(models.Model):
         return self.sha256[:12]
 
 
+class UsePurpose(models.TextChoices):
+    PAINTING = "painting", _("Painting")
+    READING = "reading", _("Reading an idea")
+    WRITING = "writing", _("Writing for an idea")
+    SUGGESTING = "suggesting", _("Suggesting for an artwork")
+
+
+class UseOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ModelUse(models.Model):
+    """One time a model version did its work (a painting, an idea read or written for, an artwork's
+    suggestions): the version's history on the model dashboard. It points at nothing it made, so deleting an
+    artwork, a job, an idea or an account leaves the model's history as it was."""
+
+    Purpose = UsePurpose
+    Outcome = UseOutcome
+
+    version = models.ForeignKey(ModelVersion, on_delete=models.CASCADE, related_name="uses", verbose_name=_("version"))
+    purpose = models.CharField(_("purpose"), max_length=16, choices=UsePurpose.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=UseOutcome.choices)
+    started = models.DateTimeField(_("started"), default=timezone.now)
+    seconds = models.FloatField(_("seconds"), null=True, blank=True)  # start to finish; unknown for old jobs
+    made_artwork = models.BooleanField(_("made an artwork"), default=False)
+
+    class Meta:
+        verbose_name = _("model use")
+        verbose_name_plural = _("model uses")
+        ordering = ["-started"]
+        indexes = [models.Index(fields=["version", "-started"], name="model_use_history")]
+        constraints = [
+            models.CheckConstraint(condition=Q(purpose__in=UsePurpose.values), name="model_use_purpose_valid"),
+            models.CheckConstraint(condition=Q(outcome__in=UseOutcome.values), name="model_use_outcome_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version_id} {self.purpose} {self.outcome}"
+
+
 class PresetKind(models.TextChoices):
     NETWORK = "network", _("26-style network")
     PAINTING = "painting", _("Painting")

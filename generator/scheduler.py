@@ -262,7 +262,7 @@ def reap(*, now: datetime | None = None) -> dict[str, int]:
         if cancel_requested:
             done["cancelled"] += same.update(status=Job.Status.CANCELLED, finished=now)
         elif attempts >= settings.ARTSTUDIO_MAX_ATTEMPTS:
-            done["failed"] += same.update(
+            failed = same.update(
                 status=Job.Status.FAILED,
                 finished=now,
                 error=_(
@@ -271,6 +271,9 @@ def reap(*, now: datetime | None = None) -> dict[str, int]:
                 )
                 % {"n": attempts},
             )
+            if failed:  # in its versions' history, as a job that failed in the worker is
+                _record_failure(pk, now)
+            done["failed"] += failed
         else:
             done["requeued"] += same.update(
                 status=Job.Status.QUEUED, progress=0.0, worker="", started=None, heartbeat=None
@@ -309,3 +312,18 @@ class Heartbeat:
                     logger.warning("Could not stamp the heartbeat of job %s", self.pk, exc_info=True)
         finally:
             connection.close()  # this thread's own connection
+
+
+def _record_failure(job_id, now) -> None:
+    from generator.models import ModelUse
+    from generator.services import model_use_record  # (the services import this module)
+
+    job = Job.objects.filter(pk=job_id).only("started").first()
+    if job is not None:
+        model_use_record(
+            versions=job.model_versions.all(),
+            purpose=ModelUse.Purpose.PAINTING,
+            outcome=ModelUse.Outcome.FAILED,
+            started=job.started,
+            finished=now,
+        )

@@ -19,6 +19,7 @@ from generator.models import (
     DailyUsage,
     Job,
     ModelKind,
+    ModelUse,
     ModelVersion,
     Preset,
     PresetKind,
@@ -143,10 +144,10 @@ def artwork_for(*, user: User, pk: uuid.UUID | str) -> Artwork:
 @dataclass(frozen=True)
 class VersionUse:
     version: ModelVersion
-    jobs: int
+    uses: int  # paintings, ideas read or written for, artworks suggested for
     failures: int
-    artworks: int
-    p50: float | None  # seconds a succeeded job took, start to finish
+    artworks: int  # made by it, deleted since or not
+    p50: float | None  # seconds a succeeded use took, start to finish
     p95: float | None
     last_used: datetime | None
 
@@ -154,29 +155,25 @@ class VersionUse:
 def model_dashboard(*, sample: int = 1000) -> list[VersionUse]:
     """Per model version: how often it ran, how often that failed, how long it took, when it last ran.
 
-    The percentiles are over the version's last `sample` succeeded jobs, computed here so that SQLite
-    and PostgreSQL give the same figures.
+    From its history (ModelUse), which keeps what was deleted since. The percentiles are over the version's
+    last `sample` succeeded uses, computed here so that SQLite and PostgreSQL give the same figures.
     """
+    failed = Q(uses__outcome=ModelUse.Outcome.FAILED)
     versions = ModelVersion.objects.annotate(
-        n_jobs=Count("jobs", distinct=True),
-        n_failed=Count("jobs", filter=Q(jobs__status=Job.Status.FAILED), distinct=True),
-        n_artworks=Count("artworks", distinct=True),
-        last_used=Max("jobs__started"),
+        n_uses=Count("uses"),
+        n_failed=Count("uses", filter=failed),
+        n_artworks=Count("uses", filter=Q(uses__made_artwork=True)),
+        last_used=Max("uses__started"),
     ).order_by("kind", "slot", "-is_active", "-created")
     rows = []
     for v in versions:
-        spans = (
-            Job.objects.filter(
-                model_versions=v, status=Job.Status.SUCCEEDED, started__isnull=False, finished__isnull=False
-            )
-            .order_by("-finished")
-            .annotate(span=F("finished") - F("started"))
-            .values_list("span", flat=True)[:sample]
-        )
-        seconds = sorted(s.total_seconds() for s in spans)
+        spans = ModelUse.objects.filter(
+            version=v, outcome=ModelUse.Outcome.SUCCEEDED, seconds__isnull=False
+        ).values_list("seconds", flat=True)[:sample]  # (newest first: the model's ordering)
+        seconds = sorted(s for s in spans if s is not None)
         rows.append(
             VersionUse(
-                v, v.n_jobs, v.n_failed, v.n_artworks, _percentile(seconds, 50), _percentile(seconds, 95), v.last_used
+                v, v.n_uses, v.n_failed, v.n_artworks, _percentile(seconds, 50), _percentile(seconds, 95), v.last_used
             )
         )
     return rows

@@ -122,8 +122,8 @@ class Assistant:
         else:
             result.codes.append("no_index")
             result.notes.append(
-                "Similar artworks are not available yet: the studio's index of Tate works has not "
-                "been built (an admin runs `manage.py assistant index`)."
+                "Similar artworks are being prepared: the studio is indexing the Tate collection in the background, "
+                "which takes a few minutes after its first start. Ask again then to see them."
             )
         if not self.heads:
             result.codes.append("no_heads")

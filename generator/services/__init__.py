@@ -24,6 +24,7 @@ from generator.services.jobs import (
 )
 from generator.services.model_versions import (
     check_model_upload,
+    model_use_record,
     model_version_activate,
     model_version_rollback,
     model_version_upload,
@@ -48,6 +49,7 @@ __all__ = [
     "job_retry",
     "job_run",
     "job_run_next",
+    "model_use_record",
     "model_version_activate",
     "model_version_rollback",
     "model_version_upload",

@@ -27,10 +27,11 @@ from PIL import Image
 
 from generator import registry, scheduler, selectors, signals
 from generator.ml.options import BLEND_PARTS, BRUSH, PAINTING_PART, STRENGTH, STUDIO_SIDES, JobOptions
-from generator.models import Artwork, DailyUsage, Job, Mode, Preset, styles_text
+from generator.models import Artwork, DailyUsage, Job, Mode, ModelUse, Preset, styles_text
 from generator.ownership import require_owner
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
+from generator.services.model_versions import model_use_record
 from generator.uploads import CheckedImage, check_image, stored_image
 
 logger = logging.getLogger(__name__)
@@ -261,7 +262,22 @@ class _Reporter:
 
 
 def _finish(job: Job, status: str, error: str = "") -> None:
-    _mine(job).update(status=status, error=error, finished=timezone.now())
+    finished = timezone.now()
+    with transaction.atomic():
+        if _mine(job).update(status=status, error=error, finished=finished):
+            _record_use(job, status, finished)
+
+
+def _record_use(job: Job, outcome: str, finished, *, made_artwork: bool = False) -> None:
+    """The job in its versions' history (the model dashboard), which outlives the job and its artwork."""
+    model_use_record(
+        versions=job.model_versions.all(),
+        purpose=ModelUse.Purpose.PAINTING,
+        outcome=outcome,
+        started=job.started,
+        finished=finished,
+        made_artwork=made_artwork,
+    )
 
 
 def job_run(*, job_id: uuid.UUID | str, worker: str | None = None) -> Artwork | None:
@@ -367,11 +383,13 @@ def _artwork_save(*, job: Job, result, chosen: registry.JobModels) -> Artwork | 
     with atomic_with_files() as written:
         # The status change and the artwork commit together: a job is never "succeeded" without its
         # picture, and a job cancelled or taken over meanwhile does not get one.
+        finished = timezone.now()
         done = _mine(job).update(
-            status=Job.Status.SUCCEEDED, progress=1.0, finished=timezone.now(), device=result.device, error=""
+            status=Job.Status.SUCCEEDED, progress=1.0, finished=finished, device=result.device, error=""
         )
         if not done:
             return None
+        _record_use(job, ModelUse.Outcome.SUCCEEDED, finished, made_artwork=True)
         thumbnail = webp(image)
         save_file(artwork.image, "artwork.png", full.getvalue(), written)
         save_file(artwork.thumbnail, "thumbnail.webp", thumbnail, written)

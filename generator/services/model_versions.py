@@ -8,6 +8,7 @@ import json
 import logging
 import tempfile
 from collections.abc import Iterable
+from datetime import datetime
 from pathlib import Path, PurePath
 from typing import Literal
 
@@ -19,8 +20,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from generator import registry
-from generator.models import ModelVersion, Preset
+from generator import registry, signals
+from generator.models import ModelUse, ModelVersion, Preset
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
 from generator.services.style_presets import next_position, refuse, shipped_presets
@@ -48,6 +49,7 @@ def model_version_activate(*, version: ModelVersion, by: User | None = None) -> 
             is_active=False
         )
         ModelVersion.objects.filter(pk=version.pk).update(is_active=True, activated_at=timezone.now())
+        transaction.on_commit(lambda: signals.announce_model_version_activated(version.pk, version.kind))
     logger.info("Model version %s activated by %s", version.pk, by)
     version.refresh_from_db()
     return version
@@ -315,3 +317,32 @@ def _shipped_metrics(weights) -> dict:
     from generator.ml.files import read_metadata
 
     return json.loads(read_metadata(weights.path).get("metrics", "{}"))
+
+
+def model_use_record(
+    *,
+    versions: Iterable[ModelVersion | int],
+    purpose: str,
+    outcome: str,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+    made_artwork: bool = False,
+) -> None:
+    """One use of each of `versions` in the model dashboard's history (a ModelUse each).
+
+    Called where the work ends: the painting's (a job) and the assistant's (an idea's reading and writing, an
+    artwork's suggestions). Nothing points back at what was made, so it outlives every deletion.
+    """
+    finished = finished or timezone.now()
+    seconds = (finished - started).total_seconds() if started else None
+    ModelUse.objects.bulk_create(
+        ModelUse(
+            version_id=v if isinstance(v, int) else v.pk,
+            purpose=purpose,
+            outcome=outcome,
+            started=started or finished,
+            seconds=seconds,
+            made_artwork=made_artwork,
+        )
+        for v in dict.fromkeys(versions)
+    )

@@ -27,11 +27,11 @@ pytestmark = [
 @pytest.fixture
 def assistant_registry(worker_media):
     """The assistant's shipped models, active in the database the worker reads (the writer is ~540 MB)."""
-    from assistant import services as assistant
+    from assistant import indexing
     from generator import services
 
     versions = services.models_import_shipped(kinds=["sentence_encoder", "text_head", "text_generator"])
-    assistant.similar_index_build(limit=500)  # the first 500 Tate works: enough for five neighbours, in seconds
+    indexing.similar_index_build(limit=500)  # the first 500 Tate works: enough for five neighbours, in seconds
     return versions
 
 

@@ -166,3 +166,20 @@ def test_a_job_made_through_the_api_is_painted_by_the_worker_and_downloaded_with
     second = finished(Job.objects.get(pk=again.json()["id"]), worker)
     assert Artwork.objects.get(job=second).owner == alice
     assert api.get(f"/api/v1/jobs/{second.pk}/").json()["options"]["style_preset"] == "udnie"
+
+
+def test_the_studio_builds_its_similar_works_index_itself_on_a_worker(worker, worker_media):
+    """No command: the first start's import activates the shipped encoder, and the worker builds its index in
+    the background, a chunk at a time (this worker reads the first 300 Tate works: tests/integration/worker.py)."""
+    from assistant import indexing
+    from assistant.ml.similar import Index
+    from assistant.models import SimilarIndex
+
+    services.models_import_shipped(kinds=["sentence_encoder", "text_head"])  # as `manage.py models import`
+
+    def ready():
+        return SimilarIndex.objects.filter(encoder__is_active=True, status=SimilarIndex.Status.READY).first()
+
+    index = wait_until(ready, timeout=job_timeout(), what="the similar-works index", diagnose=worker.tail)
+    assert 0 < index.done == index.total <= 300 and index.started <= index.finished
+    assert len(Index.load(indexing.similar_index_path(index.encoder.sha256))) == index.total

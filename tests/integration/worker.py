@@ -206,6 +206,8 @@ def _workers(prefix: str, connection, worker_data_dir: Path, tmp_path_factory) -
         PYTHONUNBUFFERED="1",
     )
     logs = tmp_path_factory.mktemp("worker-logs")
+    # The similar-works index a worker builds at its start: from the first 300 Tate works, in seconds
+    env.update(ARTSTUDIO_TATE_PATH=str(small_tate(logs / "tate.jsonl.gz")), ARTSTUDIO_SIMILAR_CHUNK="100")
     workers: list[Worker] = []
 
     def start(queues: tuple[str, ...] = (), **settings: str) -> Worker:
@@ -219,6 +221,18 @@ def _workers(prefix: str, connection, worker_data_dir: Path, tmp_path_factory) -
     for worker in workers:
         code = worker.stop()
         assert code == 0, f"the worker did not shut down cleanly ({code})\n{worker.tail()}"
+
+
+def small_tate(target: Path, works: int = 300) -> Path:
+    """The shipped Tate file's first `works` lines (the full index is minutes of a worker's time)."""
+    import gzip
+    import itertools
+
+    from django.conf import settings
+
+    with gzip.open(settings.ARTSTUDIO_TATE_PATH, "rt", encoding="utf-8") as full, gzip.open(target, "wt") as out:
+        out.writelines(itertools.islice(full, works))
+    return target
 
 
 @pytest.fixture

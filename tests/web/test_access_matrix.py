@@ -45,7 +45,7 @@ from factories import make_job, photo, picture_bytes
 
 from api import services as api_services
 from api.models import ApiToken
-from assistant.models import Idea
+from assistant.models import Idea, SimilarIndex
 from gallery.models import Board, BoardItem, Moderation, Profile, ShareLink, Star, Tag
 from generator.models import Artwork, Job, ModelVersion, Preset
 from tests import people
@@ -193,6 +193,7 @@ def _build_world() -> World:
     preset, hidden = Preset.objects.filter(hidden=False).exclude(thumbnail="").order_by("slug")[:2]
     Preset.objects.filter(pk=hidden.pk).update(hidden=True)
     version = ModelVersion.objects.order_by("pk").first()
+    SimilarIndex.objects.create(encoder=version, status="building", done=1, total=2)  # (any version will do)
     version.sample.save("sample.webp", ContentFile(picture_bytes(fmt="WEBP")))  # as validation leaves one
     sessions = {}
     for persona, user in ((ALICE, alice), (BOB, bob), (STAFF, staff)):
@@ -693,7 +694,7 @@ ADMIN_ROUTES: list[tuple[str, Route]] = [
     # and the lockout logs are written by logins only
     (
         r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add"
-        r"|gallery_moderation_add|gallery_moderation_delete)",
+        r"|gallery_moderation_add|gallery_moderation_delete|assistant_similarindex_add|assistant_similarindex_delete)",
         Route(ADMIN, ANY, ok=FORBIDDEN),
     ),
     (r"admin:.*", Route(ADMIN, ANY)),

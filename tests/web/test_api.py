@@ -377,6 +377,17 @@ def test_a_patch_with_something_wrong_changes_nothing(alice, write_token, paint)
     assert client.get(f"{ARTWORKS}{artwork.pk}/").json()["title"] == "Kept"
 
 
+def test_an_error_in_one_item_of_a_list_names_the_list_and_the_item(alice, write_token, paint):
+    artwork = paint(alice, title="Kept")
+
+    response = bearer(write_token).patch(
+        f"{ARTWORKS}{artwork.pk}/", {"tags": ["sea", "x" * 41]}, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert [(e["code"], e["field"]) for e in response.json()["errors"]] == [("max_length", "tags.1")]
+
+
 def somebody_else():
     from tests.people import BOB
 
@@ -544,3 +555,18 @@ def test_an_idea_is_asked_followed_saved_listed_and_deleted(alice, bob, write_to
     )
     assert client.get(f"/api/v1/ideas/{pk}/picture/").status_code == 404  # asked in words
     assert client.delete(f"/api/v1/ideas/{pk}/").status_code == 204 and not Idea.objects.exists()
+
+
+def test_a_change_to_an_idea_is_json_and_a_body_that_is_not_an_object_is_refused(alice, write_token):
+    from assistant.models import Idea
+
+    idea = Idea.objects.create(owner=alice, text="a pier at night")
+    client = bearer(write_token)
+
+    as_form = client.patch(f"/api/v1/ideas/{idea.pk}/", "saved=true", content_type="application/x-www-form-urlencoded")
+    a_list = client.patch(f"/api/v1/ideas/{idea.pk}/", [True], content_type="application/json")
+
+    assert as_form.status_code == 415 and a_list.status_code == 400
+    assert a_list.json()["errors"][0]["code"] == "invalid"
+    idea.refresh_from_db()
+    assert not idea.saved

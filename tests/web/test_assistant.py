@@ -18,7 +18,7 @@ from factories import photo
 
 from assistant import services
 from assistant.models import Idea
-from generator.models import ModelVersion, Preset
+from generator.models import ModelUse, ModelVersion, Preset
 from generator.services import check_model_upload
 
 pytestmark = pytest.mark.django_db
@@ -351,6 +351,28 @@ def test_writing_fills_the_idea_section_by_section_and_records_the_writer(alice,
     assert services.idea_write(idea_id=idea.pk) is None  # delivered twice: written once
 
 
+def test_the_model_dashboard_counts_the_assistants_models_and_keeps_them_when_the_idea_goes(
+    alice, queued, tiny_writer_active
+):
+    from generator.selectors import model_dashboard
+
+    for text in ("a lighthouse in a storm at dusk", "a bowl of pears on a table"):
+        idea = services.idea_create(owner=alice, text=text)
+        services.idea_analyse(idea_id=idea.pk)
+        services.idea_write(idea_id=idea.pk)
+
+    def uses():
+        return {(r.version.kind, r.version.slot): (r.uses, r.failures) for r in model_dashboard() if r.uses}
+
+    counted = uses()
+    assert counted[("text_generator", "")] == (2, 0)
+    assert counted[("sentence_encoder", "")] == (4, 0)  # it read each idea, and ranked what was written
+    assert {slot for kind, slot in counted if kind == "text_head"} == {"subject", "movement", "mood"}
+    for idea in Idea.objects.filter(owner=alice):
+        services.idea_delete(idea=idea, by=alice)
+    assert uses() == counted
+
+
 def test_writing_without_a_text_generator_fails_the_idea_and_keeps_its_labels(alice, queued, assistant_models):
     idea = services.idea_create(owner=alice, text="a lighthouse in a storm at dusk")
     services.idea_analyse(idea_id=idea.pk)
@@ -376,6 +398,8 @@ def test_a_new_artwork_gets_suggested_tags_and_titles_once(alice_client, alice, 
     kinds = set(ModelVersion.objects.filter(pk__in=suggestions["versions"]).values_list("kind", flat=True))
     assert kinds == {"sentence_encoder", "text_head", "efficientnet_lite0", "text_generator"}
     assert services.artwork_suggest(artwork_id=artwork.pk) is None  # a message delivered twice
+    suggesting = ModelUse.objects.filter(purpose=ModelUse.Purpose.SUGGESTING)
+    assert sorted(suggesting.values_list("version", flat=True)) == sorted(suggestions["versions"])  # once each
     page = alice_client.get(artwork.get_absolute_url()).content.decode()
     assert all(tag in page for tag in suggestions["tags"])
 

@@ -339,9 +339,46 @@ def test_the_model_dashboard_counts_jobs_failures_and_times_per_version(alice, m
     services.job_run(job_id=make_job(alice).pk)
 
     row = next(r for r in selectors.model_dashboard() if r.version.kind == "multistyle26")
-    assert (row.jobs, row.failures, row.artworks) == (4, 1, 3)
+    assert (row.uses, row.failures, row.artworks) == (4, 1, 3)
     assert 0 < row.p50 <= row.p95 and row.last_used is not None
     assert Artwork.objects.filter(model_versions=row.version).count() == 3
+
+
+def test_deleting_artworks_and_jobs_leaves_the_models_history_as_it_was(alice):
+    for _ in range(2):
+        services.job_run(job_id=make_job(alice).pk)
+
+    def figures():
+        row = next(r for r in selectors.model_dashboard() if r.version.kind == "multistyle26")
+        return row.uses, row.failures, row.artworks, row.p50, row.last_used
+
+    before = figures()
+    for artwork in Artwork.objects.filter(owner=alice):
+        services.artwork_delete(artwork=artwork, by=alice)
+    alice.delete()  # the account too
+
+    assert not Job.objects.exists()
+    assert figures() == before and before[:3] == (2, 0, 2)
+
+
+def test_a_job_the_scheduler_gives_up_on_counts_as_a_failure_of_its_versions(alice, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from generator import scheduler
+
+    job = make_job(alice)
+    versions = registry.for_job(job).versions
+    job.model_versions.set(versions)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(
+        status=Job.Status.RUNNING, worker="gone:1", heartbeat=long_ago, started=long_ago, attempts=99
+    )
+
+    assert scheduler.reap()["failed"] == 1
+    row = next(r for r in selectors.model_dashboard() if r.version.pk == versions[0].pk)
+    assert (row.uses, row.failures, row.artworks) == (1, 1, 0)
 
 
 def test_the_database_refuses_a_job_on_a_queue_that_does_not_exist(alice):
@@ -367,3 +404,55 @@ def test_a_single_style_preset_leaves_the_grid_while_its_style_has_no_active_ver
     ModelVersion.objects.filter(pk=version.pk).update(is_active=False)
     assert not selectors.visible_presets().filter(slug="mosaic").exists()
     assert Preset.objects.filter(slug="mosaic").exists()  # kept, for the artworks that name it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_history_starts_from_the_jobs_ideas_and_suggestions_the_studio_still_has():
+    """Migrations generator 0011 and assistant 0002: the uses the studio could see before it kept a history."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.db.migrations.executor import MigrationExecutor
+    from django.utils import timezone
+
+    before = [("generator", "0010_artwork_owner_styles"), ("assistant", "0001_initial")]
+    after = [("generator", "0011_model_use"), ("assistant", "0002_idea_model_history")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps
+        User, Job, Artwork = (old.get_model(name) for name in ("auth.User", "generator.Job", "generator.Artwork"))
+        Version, Idea = old.get_model("generator", "ModelVersion"), old.get_model("assistant", "Idea")
+        painter = Version.objects.create(kind="multistyle26", label="paints", status="ready")
+        writer = Version.objects.create(kind="text_generator", label="writes", status="ready")
+        reader = Version.objects.create(kind="sentence_encoder", label="reads", status="ready")
+        owner = User.objects.create(username="carol")
+        start = timezone.now() - timedelta(minutes=5)
+        done = Job.objects.create(owner=owner, status="succeeded", started=start, finished=start + timedelta(seconds=3))
+        Job.objects.create(owner=owner, status="failed", started=start, finished=start + timedelta(seconds=1))
+        Job.objects.create(owner=owner, status="queued")  # not finished: not a use yet
+        for job in Job.objects.all():
+            job.model_versions.set([painter])
+        Artwork.objects.create(
+            owner=owner, job=done, seconds=3, width=1, height=1, suggestions={"versions": [reader.pk, writer.pk, 999]}
+        )
+        idea = Idea.objects.create(owner=owner, text="a pier at night", status="done")
+        idea.model_versions.set([reader, writer])
+
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        ModelUse = executor.loader.project_state(after).apps.get_model("generator", "ModelUse")
+
+        uses = sorted(ModelUse.objects.values_list("version_id", "purpose", "outcome", "seconds", "made_artwork"))
+        assert uses == sorted(
+            [
+                (painter.pk, "painting", "succeeded", 3.0, True),
+                (painter.pk, "painting", "failed", 1.0, False),
+                (reader.pk, "suggesting", "succeeded", None, False),
+                (writer.pk, "suggesting", "succeeded", None, False),
+                (reader.pk, "reading", "succeeded", None, False),
+                (writer.pk, "writing", "succeeded", None, False),
+            ]
+        )
+    finally:
+        call_command("migrate", verbosity=0)  # the rest of the run expects the latest schema

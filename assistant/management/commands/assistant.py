@@ -3,7 +3,8 @@
 manage.py assistant classify --json "a lighthouse in a storm at dusk"
 manage.py assistant classify --batch ideas.txt        # one idea a line in, one JSON object a line out
 manage.py assistant write "a lighthouse in a storm at dusk"
-manage.py assistant index                             # the similar-artworks index (once, a few minutes)
+manage.py assistant index                             # the similar-works index now, in this process (the studio
+                                                      # builds it itself in the background at its first start)
 manage.py assistant train [--no-baseline] [--activate] # new classifier-head versions from the Tate data
 manage.py assistant finetune-titles [--steps N] [--activate] # a text-generator version that titles works
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from assistant import services
+from assistant import indexing, services
 
 
 class Command(BaseCommand):
@@ -112,7 +113,7 @@ class Command(BaseCommand):
                 bar.total = total
                 bar.update(done - bar.n)
 
-            index, path = services.similar_index_build(limit=limit, progress=progress)
+            index, path = indexing.similar_index_build(limit=limit, progress=progress)
         self.stdout.write(f"{len(index)} works indexed in {path}")
 
     def _train(
