@@ -72,6 +72,7 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict, dict]]] = {
     ("v1_ideas_create", "201"): {
         "ReadIdea": ("v1_ideas_retrieve", _ID, {}),
         "Words": ("v1_ideas_words_retrieve", _ID, {}),
+        "CancelIdea": ("v1_ideas_cancel_create", _ID, {}),
         "SaveIdea": ("v1_ideas_partial_update", _ID, {}),
         "DeleteIdea": ("v1_ideas_destroy", _ID, {}),
     },

@@ -23,11 +23,14 @@ from generator.models import Artwork, Job, ModelVersion, Preset
 
 class _OnlyText:
     """Text, and only text: DRF's CharField takes a JSON number as its digits ({"name": 9} becomes "9"), which
-    hides a caller's mistake. (A form or multipart field is always text.)"""
+    hides a caller's mistake (a form or multipart field is always text). And the length the schema states is the
+    length of what was sent: DRF would measure it after trimming the spaces around it."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        if self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
         return super().to_internal_value(data)
 
 

@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 
 from api import query, serializers
 from api import services as tokens_service
-from api.errors import Conflict
+from api.errors import Conflict, as_conflict
 from api.forms import TokenForm
 from api.models import ApiToken
 from api.pagination import InOrder, NewestFirst, ViewCursor
@@ -395,12 +395,13 @@ class ExploreViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
 
 class IdeaViewSet(ChangesAreJson, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
-    """The creative assistant: ask (an idea in words, or a picture), follow the answer as it is written (the
-    `draft` grows, then `writing` holds the finished words), save an idea, delete one. `?saved=1` lists the
-    saved ones."""
+    """The creative assistant: ask (an idea in words, or a picture), follow the answer as it is written (each
+    item once it is finished and has passed the filters: `writing` grows and `draft` holds it as text), cancel
+    it, save an idea, delete one. `?saved=1` lists the saved ones."""
 
     queryset = Idea.objects.none()  # the schema's model; each request reads get_queryset()
     lookup_value_regex = UUID
+    state_actions = ("cancel",)  # a 409 once the idea has finished
     pagination_class = NewestFirst
     parser_classes = [MultiPartParser, FormParser, JSONParser]
     http_method_names = ["get", "head", "post", "patch", "delete"]
@@ -459,6 +460,14 @@ class IdeaViewSet(ChangesAreJson, mixins.CreateModelMixin, mixins.DestroyModelMi
             raise exceptions.NotFound()
         return send_file(idea.picture)
 
+    @extend_schema(request=None, responses=serializers.IdeaSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None) -> Response:
+        """Stop the reading or the writing; the items written so far stay. A 409 once it has finished."""
+        with as_conflict():
+            idea = assistant_services.idea_cancel(idea=self.get_object(), by=request.user)
+        return Response(serializers.IdeaSerializer(idea, context=self.get_serializer_context()).data)
+
     @extend_schema(
         parameters=[
             OpenApiParameter(
@@ -471,9 +480,10 @@ class IdeaViewSet(ChangesAreJson, mixins.CreateModelMixin, mixins.DestroyModelMi
     )
     @action(detail=True, methods=["get"])
     def words(self, request, pk=None) -> Response:
-        """The words written since `after` characters, as the assistant writes them: ask again with `after` set
-        to `next` (Retry-After says when) until `finished` is true; then `writing` holds the finished answer.
-        Cheap to ask every second: one row read, only the new characters sent."""
+        """The words written since `after` characters, each item once it is finished and has passed the filters:
+        ask again with `after` set to `next` (Retry-After says when) until `finished` is true; then `writing`
+        holds the answer (all of it, or what was written before a cancel). Cheap to ask every second: one row
+        read, only the new characters sent."""
         idea = self.get_object()
         start = min(query.whole_number(request, "after") or 0, len(idea.draft))
         body = {
@@ -481,7 +491,7 @@ class IdeaViewSet(ChangesAreJson, mixins.CreateModelMixin, mixins.DestroyModelMi
             "text": idea.draft[start:],
             "next": len(idea.draft),
             "finished": idea.is_finished,
-            "writing": idea.writing if idea.status == Idea.Status.DONE else None,
+            "writing": idea.writing if idea.status in (Idea.Status.DONE, Idea.Status.CANCELLED) else None,
             "error": idea.error,
         }
         headers = {} if idea.is_finished else {"Retry-After": "1"}

@@ -25,6 +25,7 @@ class IdeaStatus(models.TextChoices):
     WRITING = "writing", _("Writing")
     DONE = "done", _("Done")
     FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Idea(models.Model):
@@ -39,7 +40,7 @@ class Idea(models.Model):
     seen = models.JSONField(_("what the assistant saw"), default=dict, blank=True)  # a picture's words and colours
     analysis = models.JSONField(_("analysis"), default=dict, blank=True)  # movements, subjects, moods, styles
     writing = models.JSONField(_("writing"), default=dict, blank=True)  # expansions, titles, description
-    draft = models.TextField(_("text so far"), blank=True)  # the language model's words as they come
+    draft = models.TextField(_("text so far"), blank=True)  # the finished items so far, as text (prompting.as_text)
     status = models.CharField(_("status"), max_length=16, choices=IdeaStatus.choices, default=IdeaStatus.QUEUED)
     error = models.TextField(_("error"), blank=True)
     saved = models.BooleanField(_("saved"), default=False)
@@ -67,7 +68,7 @@ class Idea(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (IdeaStatus.DONE, IdeaStatus.FAILED)
+        return self.status in (IdeaStatus.DONE, IdeaStatus.FAILED, IdeaStatus.CANCELLED)
 
 
 class IndexStatus(models.TextChoices):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Iterable
 
@@ -37,7 +36,6 @@ logger = logging.getLogger(__name__)
 ENCODER, HEAD, WRITER, PICTURE = "sentence_encoder", "text_head", "text_generator", "efficientnet_lite0"
 HEAD_SLOTS = ("subject", "movement", "mood")
 READING, WRITING = ModelUse.Purpose.READING, ModelUse.Purpose.WRITING
-DRAFT_EVERY = 0.4  # seconds between saves of the text being written: a page polls about once a second
 
 
 # The assistant's models speak English; the pages say the same in the artist's language.
@@ -302,7 +300,8 @@ def _look_at_file(field) -> tuple[dict, ModelVersion]:
 
 
 def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
-    """The language model's expansions, titles and description, saved in pieces as they are written."""
+    """The language model's titles, richer prompts and description, each item saved once it is complete and has
+    passed the filters (never the raw draft). Stops within a few tokens of the artist's cancel."""
     from assistant.ml import prompting
 
     idea = Idea.objects.filter(pk=idea_id, status=Idea.Status.WRITING).first()
@@ -319,20 +318,19 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
     labels = {key: [item["label"] for item in idea.analysis.get(key, [])] for key in LABEL_KEYS}
     rank = ranker(helper, text)
     used = [version, *(v for v in helpers if v.kind == ENCODER)]  # the writer, and the encoder that ranks
+    mine = Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING)
+
+    def cancelled() -> bool:
+        return not mine.exists()
 
     writing: dict = {"expansions": [], "titles": [], "description": ""}
-    draft, last = "", 0.0
     try:
-        for section, piece in prompting.write_all(model, text, labels, rank=rank):
-            if section == "draft":
-                assert isinstance(piece, str)  # a draft event is text; only the finished sections are lists
-                draft += piece
-                if time.monotonic() - last >= DRAFT_EVERY:
-                    last = time.monotonic()
-                    Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING).update(draft=draft)
-            else:
-                writing[section] = piece  # a finished section, cleaned
-                Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING).update(writing=writing)
+        for section, items in prompting.write_all(model, text, labels, rank=rank, cancelled=cancelled):
+            writing[section] = items
+            mine.update(writing=writing, draft=prompting.as_text(writing))
+    except prompting.Cancelled:
+        model_use_record(versions=used, purpose=WRITING, outcome=ModelUse.Outcome.CANCELLED, started=started)
+        return None
     except Exception:
         logger.exception("Idea %s could not be written", idea.pk)
         model_use_record(versions=used, purpose=WRITING, outcome=ModelUse.Outcome.FAILED, started=started)
@@ -347,9 +345,18 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
     with transaction.atomic():
         model_use_record(versions=used, purpose=WRITING, outcome=ModelUse.Outcome.SUCCEEDED, started=started)
         idea.model_versions.add(version)
-        Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING).update(
-            writing=writing, draft=draft, status=Idea.Status.DONE
-        )
+        mine.update(writing=writing, draft=prompting.as_text(writing), status=Idea.Status.DONE)
+    idea.refresh_from_db()
+    return idea
+
+
+def idea_cancel(*, idea: Idea, by: User) -> Idea:
+    """Stop an idea that is still being read or written: what is written so far stays. ValidationError (a
+    conflict, in the API) once it has finished."""
+    require_owner(idea, by=by)
+    unfinished = [Idea.Status.QUEUED, Idea.Status.ANALYSING, Idea.Status.WRITING]
+    if not Idea.objects.filter(pk=idea.pk, status__in=unfinished).update(status=Idea.Status.CANCELLED):
+        raise ValidationError(_("This idea has finished: there is nothing to cancel."), code="state")
     idea.refresh_from_db()
     return idea
 

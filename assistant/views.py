@@ -93,6 +93,19 @@ def idea_save(request: SignedInRequest, pk) -> HttpResponse:
 
 @login_required
 @require_POST
+def idea_cancel(request: SignedInRequest, pk) -> HttpResponse:
+    idea = selectors.idea_for(user=request.user, pk=pk)
+    try:
+        idea = services.idea_cancel(idea=idea, by=request.user)
+    except ValidationError:
+        idea.refresh_from_db()  # it finished meanwhile: the page shows how
+    if request.headers.get("HX-Request"):
+        return render(request, "assistant/_answer.html", _answer_context(idea))
+    return redirect(idea)
+
+
+@login_required
+@require_POST
 def idea_delete(request: SignedInRequest, pk) -> HttpResponse:
     services.idea_delete(idea=selectors.idea_for(user=request.user, pk=pk), by=request.user)
     return redirect("assistant:ask")

@@ -362,12 +362,17 @@ def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
 
-# -- sections: streamed as they are written, then finished -------------------------------------------
-# Each yields ("draft", piece) while the model writes, then (section, result) once: the result is a
-# list of strings for "titles" and "expansions", a string for "description". A Celery task appends the
-# draft pieces to what the page shows and stores each result as it comes.
+# -- the answer, item by item ---------------------------------------------------------------------------
+# Nothing the model drafts is shown as it is written: a draft holds junk until it is cleaned and chosen from
+# (a butcher's passage for a raccoon, the instruction's heron, a prompt cut off mid-sentence). Each section
+# yields (section, what it holds so far) once per item that is complete and has passed the filters: a list that
+# grows by one for "titles" and "expansions", the text for "description". A Celery task stores each as it comes.
 
 Event = tuple[str, "str | list[str]"]
+
+
+class Cancelled(Exception):
+    """The caller's `cancelled()` said stop: the writing ends between two tokens."""
 
 
 def stream_titles(
@@ -377,14 +382,15 @@ def stream_titles(
     *,
     n: int = 3,
     rank: Callable[[list[str]], Sequence[float]] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> Iterator[Event]:
     found: list[str] = []
-    for i, (temperature, seed) in enumerate(TRIES):
-        raw = yield from _draft(writer, TITLES, idea, labels, temperature, seed, lines=TITLES.k, first=i == 0)
+    for temperature, seed in TRIES:
+        raw = _draft(writer, TITLES, idea, labels, temperature, seed, lines=TITLES.k, cancelled=cancelled)
         found += candidates(raw, idea, seen=found, title=True, max_words=8, telltales=TITLES.telltales)
         if len(found) >= max(n, TITLES.k // 2):  # enough to choose from: the ranking has work to do
             break
-    yield "titles", best(found, n, rank)
+    yield from _one_by_one("titles", best(found, n, rank))
 
 
 def stream_expansions(
@@ -394,28 +400,36 @@ def stream_expansions(
     *,
     n: int = 3,
     rank: Callable[[list[str]], Sequence[float]] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> Iterator[Event]:
     found: list[str] = []
-    for i, (temperature, seed) in enumerate(TRIES):
-        raw = yield from _draft(writer, EXPANSIONS, idea, labels, temperature, seed, lines=EXPANSIONS.k, first=i == 0)
+    for temperature, seed in TRIES:
+        raw = _draft(writer, EXPANSIONS, idea, labels, temperature, seed, lines=EXPANSIONS.k, cancelled=cancelled)
         found += candidates(raw, idea, seen=found, max_words=45, telltales=EXPANSIONS.telltales)
         if len(found) >= n:
             break
     # EXPANSIONS.k (4) written for n (3) kept: the one that wandered furthest from the idea is left out,
     # and the rest keep the order they were written in
     kept = set(best(found, n, rank))
-    yield "expansions", [x for x in found if x in kept][:n]
+    yield from _one_by_one("expansions", [x for x in found if x in kept][:n])
 
 
-def stream_description(writer: Writer, idea: str, labels: Mapping[str, Sequence]) -> Iterator[Event]:
+def stream_description(
+    writer: Writer, idea: str, labels: Mapping[str, Sequence], *, cancelled: Callable[[], bool] = lambda: False
+) -> Iterator[Event]:
     text = ""
-    for i, (temperature, seed) in enumerate(TRIES[:2]):
-        raw = yield from _draft(
-            writer, DESCRIPTION, idea, labels, temperature, seed, sentences=DESCRIPTION.k, first=i == 0
-        )
+    for temperature, seed in TRIES[:2]:
+        raw = _draft(writer, DESCRIPTION, idea, labels, temperature, seed, sentences=DESCRIPTION.k, cancelled=cancelled)
         if text := clean_description(raw, idea, sentences=DESCRIPTION.k, telltales=DESCRIPTION.telltales):
             break
     yield "description", text
+
+
+def _one_by_one(section: str, items: list[str]) -> Iterator[Event]:
+    if not items:
+        yield section, []
+    for i in range(len(items)):
+        yield section, items[: i + 1]
 
 
 def write_all(
@@ -425,13 +439,28 @@ def write_all(
     *,
     n: int = 3,
     rank: Callable[[list[str]], Sequence[float]] | None = None,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> Iterator[Event]:
-    """Titles, richer prompts and a description for one idea, as events (see above), in the page's order."""
-    yield from stream_titles(writer, idea, labels, n=n, rank=rank)
-    yield "draft", "\n\n"
-    yield from stream_expansions(writer, idea, labels, n=n, rank=rank)
-    yield "draft", "\n\n"
-    yield from stream_description(writer, idea, labels)
+    """Titles, richer prompts and a description for one idea, item by item (see above), in the page's order.
+    Raises Cancelled as soon as `cancelled()` is true (it is asked every few tokens)."""
+    yield from stream_titles(writer, idea, labels, n=n, rank=rank, cancelled=cancelled)
+    yield from stream_expansions(writer, idea, labels, n=n, rank=rank, cancelled=cancelled)
+    yield from stream_description(writer, idea, labels, cancelled=cancelled)
+
+
+SECTION_NAMES = (("titles", "Titles"), ("expansions", "Richer prompts"), ("description", "Description"))
+
+
+def as_text(writing: Mapping[str, str | Sequence[str]]) -> str:
+    """What has been written so far, as plain text: each section's name, then its items one a line. It only
+    grows while the answer is written (the API's words endpoint sends what is new)."""
+    parts = []
+    for key, name in SECTION_NAMES:
+        value = writing.get(key)
+        if value:
+            items = [value] if isinstance(value, str) else list(value)
+            parts.append(f"{name}\n" + "\n".join(items))
+    return "\n\n".join(parts)
 
 
 def titles(
@@ -460,10 +489,12 @@ def description(writer: Writer, idea: str, labels: Mapping[str, Sequence]) -> st
 
 def _result(events: Iterator[Event]):
     result = None
-    for section, value in events:
-        if section != "draft":
-            result = value
+    for _section, value in events:
+        result = value
     return result
+
+
+CANCEL_EVERY = 8  # tokens between two questions to `cancelled` (a database read in the studio's task)
 
 
 def _draft(
@@ -476,24 +507,25 @@ def _draft(
     *,
     lines: int = 0,
     sentences: int = 0,
-    first: bool = True,
-):
-    """Stream one answer as draft events and return it whole; stop as soon as it holds `lines` lines or
-    `sentences` sentences, since anything after them would be cut off anyway."""
+    cancelled: Callable[[], bool] = lambda: False,
+) -> str:
+    """One answer of the model, whole; it stops as soon as it holds `lines` lines or `sentences` sentences,
+    since anything after them would be cut off anyway, and raises Cancelled when `cancelled()` says so."""
     raw = ""
-    if not first:
-        yield "draft", "\n"
-    for piece in writer.stream(
-        ask.text(idea, labels),
-        examples=ask.turns(),
-        max_new_tokens=ask.max_new_tokens,
-        temperature=temperature,
-        seed=seed,
-        repetition_penalty=ask.repetition_penalty,
-        no_repeat_ngram=ask.no_repeat_ngram,
+    for i, piece in enumerate(
+        writer.stream(
+            ask.text(idea, labels),
+            examples=ask.turns(),
+            max_new_tokens=ask.max_new_tokens,
+            temperature=temperature,
+            seed=seed,
+            repetition_penalty=ask.repetition_penalty,
+            no_repeat_ngram=ask.no_repeat_ngram,
+        )
     ):
         raw += piece
-        yield "draft", piece
+        if i % CANCEL_EVERY == 0 and cancelled():
+            raise Cancelled
         if lines and len([x for x in raw.split("\n")[:-1] if x.strip()]) >= lines:
             break
         if sentences and len(re.findall(r"[.!?](?:\s|$)", raw)) >= sentences and raw.rstrip()[-1:] in ".!?":

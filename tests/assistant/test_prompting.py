@@ -165,28 +165,63 @@ def test_ranking_must_score_every_candidate():
         best(["a", "b", "c"], 2, lambda found: [1.0, 0.5])
 
 
-def test_write_all_streams_drafts_then_each_finished_section():
+SCRIPT = [
+    "1. Last Light\n2. Beacon\n3. Gale Warning\n4. Salt and Iron\n",
+    "1. A lone tower on black rocks, waves exploding white under a violet sky.\n"
+    "2. Rain slants through the lamp's beam, a small boat below, wide view.\n"
+    "3. Close view of the lantern room glowing amber as the storm closes in.\n",
+    "The lamp burns on while the sea breaks below. Violet and grey fill the sky.",
+]
+
+
+def test_write_all_gives_each_finished_item_in_turn_and_never_the_raw_draft():
     writer = ScriptedWriter(
         [
-            "1. Last Light\n2. Beacon\n3. Gale Warning\n4. Salt and Iron\n",
-            "1. A lone tower on black rocks, waves exploding white under a violet sky.\n"
-            "2. Rain slants through the lamp's beam, a small boat below, wide view.\n"
-            "3. Close view of the lantern room glowing amber as the storm closes in.\n",
-            "The lamp burns on while the sea breaks below. Violet and grey fill the sky.",
+            "1. I'm sorry, I can't.\n2. A lighthouse in a storm at dusk\n" + SCRIPT[0],  # junk, then good titles
+            SCRIPT[1],
+            SCRIPT[2],
         ]
     )
 
     events = list(prompting.write_all(writer, LIGHTHOUSE, LABELS, n=3))
 
-    finished = [(section, value) for section, value in events if section != "draft"]
-    assert [s for s, _ in finished] == ["titles", "expansions", "description"]
-    assert finished[0][1] == ["Last Light", "Beacon", "Gale Warning"]
-    assert finished[1][1][0] == "A lone tower on black rocks, waves exploding white under a violet sky."
-    assert len(finished[1][1]) == 3
-    assert finished[2][1] == "The lamp burns on while the sea breaks below. Violet and grey fill the sky."
-    drafts = [i for i, (section, _) in enumerate(events) if section == "draft"]
-    assert len(drafts) > 10 and drafts[0] == 0  # text shows while it is written, before any section is done
-    assert "Last Light" in "".join(v for s, v in events if s == "draft")
+    prompts = [line.split(". ", 1)[1] for line in SCRIPT[1].splitlines()]
+    assert events == [
+        ("titles", ["Last Light"]),
+        ("titles", ["Last Light", "Beacon"]),
+        ("titles", ["Last Light", "Beacon", "Gale Warning"]),
+        ("expansions", prompts[:1]),
+        ("expansions", prompts[:2]),
+        ("expansions", prompts[:3]),
+        ("description", SCRIPT[2]),
+    ]
+    assert not any("sorry" in str(v) or "storm at dusk" in str(v) for _s, v in events)  # filtered before shown
+
+
+def test_the_words_as_text_only_grow_while_the_answer_is_written():
+    writer = ScriptedWriter(SCRIPT)
+    writing: dict = {}
+    texts = []
+    for section, items in prompting.write_all(writer, LIGHTHOUSE, LABELS, n=3):
+        writing[section] = items
+        texts.append(prompting.as_text(writing))
+
+    assert all(later.startswith(earlier) for earlier, later in zip(texts, texts[1:], strict=False))
+    assert texts[-1].splitlines()[:4] == ["Titles", "Last Light", "Beacon", "Gale Warning"]
+    assert "Richer prompts" in texts[-1] and texts[-1].endswith("Violet and grey fill the sky.")
+
+
+def test_a_cancel_stops_the_writing_within_a_few_tokens():
+    writer = ScriptedWriter(SCRIPT)
+    asked = []
+
+    def cancelled() -> bool:
+        asked.append(True)
+        return len(asked) > 1
+
+    with pytest.raises(prompting.Cancelled):
+        list(prompting.write_all(writer, LIGHTHOUSE, LABELS, n=3, cancelled=cancelled))
+    assert len(writer.calls) == 1  # stopped inside the first draft
 
 
 def test_the_prompting_module_imports_no_torch():

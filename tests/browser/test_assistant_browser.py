@@ -53,12 +53,22 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
     answer = page.locator("#idea-answer")
     expect(answer).to_have_attribute("data-status", "queued")  # no worker yet
     page.evaluate("""() => {
-        window.seen = {statuses: [document.querySelector('#idea-answer').dataset.status], draft: false};
+        window.seen = {statuses: [document.querySelector('#idea-answer').dataset.status], shown: [],
+                       itemsWhileWriting: 0};
+        const items = '[data-testid=idea-titles] li, [data-testid=idea-expansions] li, [data-testid=idea-description]';
         new MutationObserver(() => {
             const s = document.querySelector('#idea-answer')?.dataset.status;
             if (s && window.seen.statuses.at(-1) !== s) window.seen.statuses.push(s);
-            const draft = document.querySelector('[data-testid=idea-draft]');
-            if (draft?.textContent.trim().length > 1) window.seen.draft = true;
+            const writing = document.querySelector('[data-testid=idea-writing]');
+            if (!writing) return;
+            for (const el of writing.querySelectorAll(items)) {  // every text the page ever showed as words
+                const text = el.textContent.trim();
+                if (!window.seen.shown.includes(text)) window.seen.shown.push(text);
+            }
+            const other = [...writing.children].filter(el => !el.matches('ol, ul, p, [data-testid=idea-description]'));
+            if (other.length) window.seen.shown.push('<something else: ' + other[0].outerHTML + '>');
+            if (s === 'writing') window.seen.itemsWhileWriting = Math.max(
+                window.seen.itemsWhileWriting, writing.querySelectorAll(items).length);
         }).observe(document.body, {subtree: true, childList: true, attributes: true, characterData: true});
     }""")
     navigations = []
@@ -72,7 +82,12 @@ def test_an_artist_asks_watches_the_answer_arrive_keeps_the_idea_and_paints_a_su
     expect(answer).to_have_attribute("data-status", "done", timeout=job_timeout() * 1000)
     seen = page.evaluate("window.seen")
     assert seen["statuses"][0] == "queued" and seen["statuses"][-1] == "done", seen
-    assert seen["draft"], "the words appear while they are written, not only at the end"
+    assert seen["itemsWhileWriting"] >= 1, "the words appear while they are written, not only at the end"
+    final = page.locator(
+        "[data-testid=idea-titles] li, [data-testid=idea-expansions] li, [data-testid=idea-description]"
+    ).all_inner_texts()
+    # Never a raw draft: each text the page showed is an item of the finished answer (complete, filtered, kept)
+    assert set(seen["shown"]) <= {t.strip() for t in final}, seen["shown"]
     assert navigations == [] and page.url == idea_url  # htmx swapped the answer in place
     titles = page.locator("[data-testid=idea-titles] li")
     assert 1 <= titles.count() <= 3 and all(t.strip() for t in titles.all_inner_texts())

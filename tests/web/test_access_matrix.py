@@ -285,7 +285,7 @@ def alice_state(world: World) -> tuple:
     jobs = Job.objects.filter(owner=world.alice).values_list(
         "pk", "status", "cancel_requested", "queued_at", "artwork__pk", "artwork__title", "artwork__visibility"
     )  # one-to-one
-    ideas = Idea.objects.filter(owner=world.alice).values_list("pk", "saved")
+    ideas = Idea.objects.filter(owner=world.alice).values_list("pk", "saved", "status")
     boards = Board.objects.filter(owner=world.alice).values_list("pk", "name", "position", "cover")
     items = BoardItem.objects.filter(board__owner=world.alice).values_list("board", "artwork", "idea")
     tags = Tag.objects.filter(owner=world.alice).values_list("pk", "name", "artworks")
@@ -515,6 +515,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     ),
     "api:idea-picture": Route(OWNER, READ_ONLY, args=pk("idea"), special=API_ANON),
     "api:idea-words": Route(OWNER, READ_ONLY, args=pk("idea"), special=API_ANON),
+    "api:idea-cancel": Route(OWNER, POST_ONLY, args=pk("idea"), changes=True, special=API_ANON),
     # The admin's endpoints: staff ask them only to read here (as in the admin, they may change anything;
     # tests/web/test_api.py covers each action)
     "api:model-list": Route(STAFF_API, READ_ONLY | {"POST"}),
@@ -676,6 +677,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "assistant:idea-save": Route(
         OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True, post=lambda world: {"saved": "1"}
     ),
+    "assistant:idea-cancel": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True),
     "assistant:idea-delete": Route(OWNER, POST_ONLY, args=pk("idea"), ok=REDIRECT, changes=True),
     "assistant:idea-picture": Route(OWNER, READ_ONLY, args=pk("idea")),
 }

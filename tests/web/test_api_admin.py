@@ -191,6 +191,7 @@ def test_the_workers_endpoint_says_when_the_broker_cannot_be_reached(admin_api, 
 
 def test_the_words_come_as_they_are_written_each_asked_only_once(alice, monkeypatch):
     from assistant import services as assistant
+    from assistant.ml import prompting
     from assistant.models import Idea
 
     monkeypatch.setattr("assistant.tasks.analyse_idea.delay", lambda idea_id: None)
@@ -198,21 +199,42 @@ def test_the_words_come_as_they_are_written_each_asked_only_once(alice, monkeypa
     idea = assistant.idea_create(owner=alice, text="a lighthouse in a storm")
     words = f"/api/v1/ideas/{idea.pk}/words/"
 
-    Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.WRITING, draft="Title: The Keeper")
+    def written(status, **writing):  # as the writer's task saves each finished item (assistant/services.py)
+        Idea.objects.filter(pk=idea.pk).update(status=status, writing=writing, draft=prompting.as_text(writing))
+
+    written(Idea.Status.WRITING, titles=["The Keeper"])
     first = client.get(words)
-    Idea.objects.filter(pk=idea.pk).update(draft="Title: The Keeper's Night\nPrompt:")
+    written(Idea.Status.WRITING, titles=["The Keeper", "Night Watch"])
     second = client.get(words, {"after": first.json()["next"]})
-    Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.DONE, writing={"titles": ["The Keeper's Night"]})
+    written(Idea.Status.DONE, titles=["The Keeper", "Night Watch"])
     last = client.get(words, {"after": second.json()["next"]})
 
-    assert first.json()["text"] == "Title: The Keeper" and first["Retry-After"] == "1"
-    assert second.json()["text"] == "'s Night\nPrompt:" and not second.json()["finished"]
+    assert first.json()["text"] == "Titles\nThe Keeper" and first["Retry-After"] == "1"
+    assert second.json()["text"] == "\nNight Watch" and not second.json()["finished"]
     assert last.json()["text"] == "" and last.json()["finished"] and "Retry-After" not in last
-    assert last.json()["writing"] == {"titles": ["The Keeper's Night"]}
+    assert last.json()["writing"] == {"titles": ["The Keeper", "Night Watch"]}
     assert client.get(words, {"after": "x"}).status_code == 400
     assert client.get(words, {"after": "99999"}).json()["text"] == ""
     other = bearer(tokens.token_create(owner=Idea.objects.get(pk=idea.pk).owner, name="x", scopes=["write"])[1])
     assert other.get(words).status_code == 403  # a token without the read scope
+
+
+def test_an_idea_can_be_stopped_once_and_keeps_what_was_written(alice, monkeypatch):
+    from assistant import services as assistant
+    from assistant.models import Idea
+
+    monkeypatch.setattr("assistant.tasks.analyse_idea.delay", lambda idea_id: None)
+    client = bearer(tokens.token_create(owner=alice, name="w", scopes=["read", "write"])[1])
+    idea = assistant.idea_create(owner=alice, text="a lighthouse in a storm")
+    Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.WRITING, writing={"titles": ["Beacon"]})
+
+    stopped = client.post(f"/api/v1/ideas/{idea.pk}/cancel/")
+    again = client.post(f"/api/v1/ideas/{idea.pk}/cancel/")
+
+    assert stopped.status_code == 200 and stopped.json()["status"] == "cancelled"
+    assert stopped.json()["writing"] == {"titles": ["Beacon"]}
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "state"
+    assert client.get(f"/api/v1/ideas/{idea.pk}/words/").json()["finished"]
 
 
 def test_a_retry_counts_against_the_studios_rate_of_new_jobs(alice, no_broker, settings):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from factories import photo
 
 from assistant import services
+from assistant.ml import prompting
 from assistant.models import Idea
 from generator.models import ModelUse, ModelVersion, Preset
 from generator.services import check_model_upload
@@ -345,8 +346,9 @@ def test_writing_fills_the_idea_section_by_section_and_records_the_writer(alice,
 
     written = services.idea_write(idea_id=idea.pk)
 
-    assert written.status == Idea.Status.DONE and written.draft
+    assert written.status == Idea.Status.DONE
     assert set(written.writing) == {"expansions", "titles", "description"}
+    assert written.draft == prompting.as_text(written.writing)  # what was kept, never the raw draft
     assert tiny_writer_active in written.model_versions.all()
     assert services.idea_write(idea_id=idea.pk) is None  # delivered twice: written once
 
@@ -371,6 +373,56 @@ def test_the_model_dashboard_counts_the_assistants_models_and_keeps_them_when_th
     for idea in Idea.objects.filter(owner=alice):
         services.idea_delete(idea=idea, by=alice)
     assert uses() == counted
+
+
+STOPPED_SCRIPT = [
+    "1. Last Light\n2. Beacon\n3. Gale Warning\n4. Salt and Iron\n",
+    "1. A lone tower on black rocks, waves exploding white under a violet sky.\n",
+]
+
+
+def test_an_artist_stops_the_writing_and_keeps_what_was_finished(
+    alice, alice_client, bob_client, queued, tiny_writer_active, monkeypatch
+):
+    from tests.assistant.writer_fixtures import ScriptedWriter
+
+    idea = services.idea_create(owner=alice, text="a lighthouse in a storm at dusk")
+    services.idea_analyse(idea_id=idea.pk)
+    stop = reverse("assistant:idea-cancel", args=[idea.pk])
+
+    class ArtistStopsDuringThePrompts(ScriptedWriter):
+        def stream(self, instruction, **options):
+            if len(self.calls) == 1:  # the titles are written and shown; the artist presses Stop
+                assert bob_client.post(stop).status_code == 404  # (nobody else can)
+                assert alice_client.post(stop, HTTP_HX_REQUEST="true").status_code == 200
+            yield from super().stream(instruction, **options)
+
+    writer = ArtistStopsDuringThePrompts(STOPPED_SCRIPT)
+    monkeypatch.setattr(services, "writer", lambda device="cpu": (writer, tiny_writer_active))
+
+    assert services.idea_write(idea_id=idea.pk) is None
+    idea.refresh_from_db()
+    assert idea.status == Idea.Status.CANCELLED and len(writer.calls) == 2  # it stopped inside the prompts
+    titles = idea.writing["titles"]  # three of the four, ranked by the encoder
+    assert len(titles) == 3 and set(titles) < {"Last Light", "Beacon", "Gale Warning", "Salt and Iron"}
+    assert idea.writing["expansions"] == []
+    page = alice_client.get(idea.get_absolute_url()).content.decode()
+    assert titles[0] in page and "You stopped the assistant" in page and 'data-testid="idea-cancel"' not in page
+    assert ModelUse.objects.filter(purpose="writing", outcome="cancelled", version=tiny_writer_active).exists()
+    with pytest.raises(ValidationError, match="nothing to cancel"):
+        services.idea_cancel(idea=idea, by=alice)
+
+
+def test_the_page_never_shows_a_draft_only_the_items_that_passed(alice, alice_client, queued, assistant_models):
+    idea = services.idea_create(owner=alice, text="a raccoon on a fence at night")
+    raw = "Titles\n1. The butcher cut down an animal; they're going to eat you tomorrow"
+    writing = {"titles": ["Night Watch"], "expansions": [], "description": ""}
+    Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.WRITING, writing=writing, draft=raw)
+
+    page = alice_client.get(reverse("assistant:idea-status", args=[idea.pk])).content.decode()
+
+    assert "Night Watch" in page and "butcher" not in page and "Writing more" in page
+    assert 'data-testid="idea-cancel"' in page
 
 
 def test_writing_without_a_text_generator_fails_the_idea_and_keeps_its_labels(alice, queued, assistant_models):

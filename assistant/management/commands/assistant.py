@@ -95,14 +95,15 @@ class Command(BaseCommand):
         if not analysis.english:
             raise CommandError(" ".join(analysis.notes))
         model, _version = services.writer(settings.ARTSTUDIO_DEVICE)
-        for section, piece in prompting.write_all(model, text, analysis.labels(), rank=services.ranker(helper, text)):
-            if section == "draft":
-                assert isinstance(piece, str)  # a draft event is text; only the finished sections are lists
-                self.stdout.write(piece, ending="")
-                self.stdout.flush()
-            else:
-                shown = "\n".join(f"  - {p}" for p in piece) if isinstance(piece, list) else f"  {piece}"
-                self.stdout.write(f"\n\n{section}:\n{shown}\n")
+        writing: dict = {}
+        shown = ""
+        for section, items in prompting.write_all(model, text, analysis.labels(), rank=services.ranker(helper, text)):
+            writing[section] = items  # each item once it is finished and checked, as the page shows them
+            words = prompting.as_text(writing)
+            self.stdout.write(words[len(shown) :], ending="")
+            self.stdout.flush()
+            shown = words
+        self.stdout.write("")
 
     def _index(self, *, limit: int | None, **_options) -> None:
         from tqdm import tqdm
