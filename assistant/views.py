@@ -8,10 +8,12 @@ from django.core.exceptions import ValidationError
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_POST, require_safe
 
 from assistant import selectors, services
 from assistant.forms import IdeaForm
+from assistant.label_names import label_name
 from generator.http import SignedInRequest
 from generator.limits import form_over_limit
 from generator.models import Preset
@@ -54,6 +56,8 @@ def _answer_context(idea) -> dict:
     styles = [
         {
             **s,
+            "name": gettext(s["name"]),
+            "why": _why(s),
             "thumbnail": reverse("generator:preset-thumbnail", args=[s["slug"]]) if thumbs.get(s["slug"]) else "",
             "studio": reverse("generator:studio") + f"?style={s['slug']}",
         }
@@ -66,6 +70,20 @@ def _answer_context(idea) -> dict:
         "writing": idea.writing,
         "notes": services.notes_for(idea.analysis),
     }
+
+
+def _why(style: dict) -> str:
+    """Why a style suits the idea, in the artist's language: the sentences assistant/ml/assist.py writes in
+    English, with the labels the idea and the style share translated. An answer from before they were kept
+    as labels keeps its English sentence."""
+    if "why_labels" not in style:
+        return style.get("why", "")
+    if not style["why_labels"]:
+        return gettext("Of the studio's styles, the nearest to your idea's subject and colour.")
+    shared = pgettext("between the items of a list", ", ").join(
+        label_name(label, kind) for kind, label in style["why_labels"]
+    )
+    return gettext("In tune with your idea: %(labels)s.") % {"labels": shared}
 
 
 @login_required

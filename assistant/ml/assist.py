@@ -68,6 +68,17 @@ class Assistant:
         self.card_texts = texts
         self.card_owner = torch.tensor(owner, dtype=torch.long)
         self.card_vectors = encoder.encode(texts) if texts else torch.empty(0, encoder.bert.config.hidden_size)
+        # What each style is about in the heads' terms: their probabilities averaged over its description and
+        # example ideas (slot -> (cards, labels)). A reason names what the idea and the style share.
+        self.card_profiles: dict[str, torch.Tensor] = {}
+        if texts:
+            counts = torch.bincount(self.card_owner, minlength=len(self.cards)).clamp(min=1).unsqueeze(1).float()
+            for slot, head in self.heads.items():
+                probabilities = head.probabilities(self.card_vectors)
+                summed = torch.zeros(len(self.cards), probabilities.shape[1]).index_add_(
+                    0, self.card_owner, probabilities
+                )
+                self.card_profiles[slot] = summed / counts
 
     def classify(self, text: str, *, k: int = 3) -> Analysis:
         return self.classify_many([text], k=k)[0]
@@ -141,29 +152,38 @@ class Assistant:
         out = []
         for i in top:
             card = self.cards[i]
-            mine = (self.card_owner == i).nonzero().flatten()
-            nearest = int(mine[int(torch.argmax(sims[mine]))])
+            shared = self._shared(i, analysis)
             out.append(
                 {
                     "slug": card.slug,
                     "name": card.name,
                     "confidence": round(float(confidence[i]), 3),
-                    "why": self._why(card, nearest, analysis),
+                    "why": self._why(card, shared),
+                    "why_labels": [list(pair) for pair in shared],  # [kind, label]: the page translates them
                 }
             )
         return out
 
-    def _why(self, card: StyleCard, nearest: int, analysis: Analysis) -> str:
-        text = self.card_texts[nearest]
-        shared = [
-            m
-            for m, _ in analysis.movements[:2]
-            if m.lower() in " ".join(card.tags).lower() or m.lower() in card.description.lower()
-        ]
-        if text.startswith(f"{card.name}: "):  # the description matched best
-            reason = f"{card.description.rstrip('.')}."
-        else:
-            reason = f"It paints ideas like “{text}” well."
+    def _shared(self, i: int, analysis: Analysis) -> list[tuple[str, str]]:
+        """(kind, label) the idea and style `i` share: a subject of the idea's among the style's five likeliest,
+        the idea's mood or movement among the style's three likeliest. At most two, subjects first."""
+        shared = []
+        for slot, items, top in (
+            ("subject", analysis.subjects, 5),
+            ("mood", analysis.moods[:1], 3),
+            ("movement", analysis.movements[:1], 3),
+        ):
+            profile = self.card_profiles.get(slot)
+            if profile is None:
+                continue
+            labels = self.heads[slot].labels
+            likeliest = {labels[j] for j in torch.topk(profile[i], min(top, len(labels))).indices.tolist()}
+            shared += [(slot, label) for label, _ in items if label in likeliest]
+        return shared[:2]
+
+    def _why(self, card: StyleCard, shared: list[tuple[str, str]]) -> str:
+        """Why a style suits the idea, in the idea's terms (the page says it in the artist's language from
+        `why_labels`); never a quote of the style's example ideas."""
         if shared:
-            reason += f" It shares your idea's {shared[0]} character."
-        return reason
+            return f"In tune with your idea: {', '.join(label for _kind, label in shared)}."
+        return "Of the studio's styles, the nearest to your idea's subject and colour."

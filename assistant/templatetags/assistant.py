@@ -28,3 +28,11 @@ def confidence(value) -> str:
     except (TypeError, ValueError):
         return ""
     return "<1%" if share < 0.005 else f"{round(share * 100)}%"
+
+
+@register.filter
+def label_name(label: str, kind: str) -> str:
+    """A classifier head's label in the artist's language: ``{{ m.label|label_name:"movement" }}``."""
+    from assistant.label_names import label_name as translated
+
+    return translated(str(label), kind)

@@ -97,8 +97,71 @@ def test_an_idea_gets_movements_moods_and_styles_best_first_then_its_writing_is_
     visible = set(Preset.objects.filter(hidden=False).values_list("slug", flat=True))
     assert len(idea.analysis["styles"]) == 3 and {s["slug"] for s in idea.analysis["styles"]} <= visible
     assert all(s["why"] for s in idea.analysis["styles"])
+    for style in idea.analysis["styles"]:  # a reason is about the idea: labels it shares, never an example quoted
+        shared = [label for _kind, label in style["why_labels"]]
+        assert "“" not in style["why"] and all(label in style["why"] for label in shared)
+        idea_labels = {x["label"] for key in ("movements", "moods", "subjects") for x in idea.analysis[key]}
+        assert set(shared) <= idea_labels
     assert {v.kind for v in idea.model_versions.all()} == {"sentence_encoder", "text_head"}
     assert queued == [("analyse", str(idea.pk)), ("write", str(idea.pk))]
+
+
+def test_the_labels_the_pages_translate_are_the_shipped_heads_labels(assistant_models):
+    from assistant.label_names import KINDS
+    from generator import registry
+    from generator.ml.files import read_metadata
+
+    heads = ModelVersion.objects.filter(kind="text_head", is_active=True)
+    assert {v.slot for v in heads} == set(KINDS)
+    for version in heads:
+        labels = json.loads(read_metadata(registry.weights_of(version).path)["labels"])
+        assert [str(x) for x in KINDS[version.slot]] == labels, version.slot
+
+
+def test_in_chinese_the_labels_style_names_and_reasons_are_chinese(alice, alice_client, queued, assistant_models):
+    idea = services.idea_create(owner=alice, text="a lighthouse in a storm at dusk")
+    analysis = {
+        "movements": [{"label": "Romanticism", "confidence": 0.6}],
+        "moods": [{"label": "awe", "confidence": 0.5}],
+        "subjects": [{"label": "seascapes and coasts", "confidence": 0.9}],
+        "styles": [
+            {
+                "slug": "starry-night",
+                "name": "Starry Night",
+                "confidence": 0.5,
+                "why": "In tune with your idea: seascapes and coasts, awe.",
+                "why_labels": [["subject", "seascapes and coasts"], ["mood", "awe"]],
+            },
+            {"slug": "udnie", "name": "Udnie", "confidence": 0.2, "why": "x", "why_labels": []},
+        ],
+        "similar": [],
+        "notes": [],
+        "codes": [],
+    }
+    Idea.objects.filter(pk=idea.pk).update(status=Idea.Status.DONE, analysis=analysis)
+    alice_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+
+    page = alice_client.get(idea.get_absolute_url()).content.decode()
+
+    for chinese in ("浪漫主义", "敬畏", "海景与海岸", "与你的想法契合：海景与海岸、敬畏。", "在工作室的各种风格中"):
+        assert chinese in page, chinese
+    assert "Romanticism" not in page and "In tune with" not in page
+    alice_client.post(reverse("set_language"), {"language": "en", "next": "/"})
+    english = alice_client.get(idea.get_absolute_url()).content.decode()
+    assert "Romanticism" in english and "In tune with your idea: seascapes and coasts, awe." in english
+
+
+def test_an_idea_in_chinese_gets_the_plain_note_in_chinese(alice, alice_client, queued, assistant_models):
+    idea = services.idea_create(owner=alice, text="暴风雨中的灯塔，黄昏时分")
+    services.idea_analyse(idea_id=idea.pk)
+    alice_client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+
+    page = alice_client.get(idea.get_absolute_url()).content.decode()
+
+    idea.refresh_from_db()
+    assert idea.status == Idea.Status.DONE and idea.analysis["codes"] == ["not_english"]
+    assert not idea.analysis["movements"] and not idea.analysis["styles"]
+    assert 'data-testid="idea-note"' in page and "The assistant's models read English only" not in page
 
 
 def test_a_message_delivered_twice_analyses_the_idea_once(alice, queued, assistant_models):

@@ -1,0 +1,115 @@
+"""The classifier heads' labels, marked for translation: movements, moods and the Tate's subject terms.
+
+The heads (assistant/ml, no Django) answer in English and the analysis keeps those words; the pages show each
+in the artist's language with ``label_name`` (a template filter), by kind, since one English word may be two
+kinds. A test checks that this list and the shipped heads' labels agree.
+"""
+
+from django.utils.translation import pgettext, pgettext_lazy
+
+MOVEMENTS = (
+    pgettext_lazy("movement", "Abstract Art"),
+    pgettext_lazy("movement", "Abstract Expressionism"),
+    pgettext_lazy("movement", "Art Deco"),
+    pgettext_lazy("movement", "Art Nouveau"),
+    pgettext_lazy("movement", "Baroque"),
+    pgettext_lazy("movement", "Bauhaus"),
+    pgettext_lazy("movement", "Cubism"),
+    pgettext_lazy("movement", "Dada"),
+    pgettext_lazy("movement", "De Stijl"),
+    pgettext_lazy("movement", "Expressionism"),
+    pgettext_lazy("movement", "Fauvism"),
+    pgettext_lazy("movement", "Futurism"),
+    pgettext_lazy("movement", "Impressionism"),
+    pgettext_lazy("movement", "Minimalism"),
+    pgettext_lazy("movement", "Neoclassicism"),
+    pgettext_lazy("movement", "Op Art"),
+    pgettext_lazy("movement", "Pointillism"),
+    pgettext_lazy("movement", "Pop Art"),
+    pgettext_lazy("movement", "Post-Impressionism"),
+    pgettext_lazy("movement", "Pre-Raphaelite"),
+    pgettext_lazy("movement", "Realism"),
+    pgettext_lazy("movement", "Renaissance"),
+    pgettext_lazy("movement", "Rococo"),
+    pgettext_lazy("movement", "Romanticism"),
+    pgettext_lazy("movement", "Surrealism"),
+    pgettext_lazy("movement", "Symbolism"),
+    pgettext_lazy("movement", "Ukiyo-e"),
+)
+MOODS = (
+    pgettext_lazy("mood", "calm"),
+    pgettext_lazy("mood", "joy"),
+    pgettext_lazy("mood", "melancholy"),
+    pgettext_lazy("mood", "grief"),
+    pgettext_lazy("mood", "fear"),
+    pgettext_lazy("mood", "anxiety"),
+    pgettext_lazy("mood", "love"),
+    pgettext_lazy("mood", "anger"),
+    pgettext_lazy("mood", "loneliness"),
+    pgettext_lazy("mood", "hope"),
+    pgettext_lazy("mood", "desire"),
+    pgettext_lazy("mood", "awe"),
+    pgettext_lazy("mood", "mystery"),
+    pgettext_lazy("mood", "playfulness"),
+)
+SUBJECTS = (
+    pgettext_lazy("subject", "landscape"),
+    pgettext_lazy("subject", "townscapes, man-made features"),
+    pgettext_lazy("subject", "adults"),
+    pgettext_lazy("subject", "countries and continents"),
+    pgettext_lazy("subject", "UK countries and regions"),
+    pgettext_lazy("subject", "water: inland"),
+    pgettext_lazy("subject", "cities, towns, villages (non-UK)"),
+    pgettext_lazy("subject", "UK counties"),
+    pgettext_lazy("subject", "transport: water"),
+    pgettext_lazy("subject", "features"),
+    pgettext_lazy("subject", "UK cities, towns and villages"),
+    pgettext_lazy("subject", "military"),
+    pgettext_lazy("subject", "seascapes and coasts"),
+    pgettext_lazy("subject", "actions: postures and motions"),
+    pgettext_lazy("subject", "formal qualities"),
+    pgettext_lazy("subject", "religious"),
+    pgettext_lazy("subject", "non-representational"),
+    pgettext_lazy("subject", "natural features (non-UK)"),
+    pgettext_lazy("subject", "groups"),
+    pgettext_lazy("subject", "UK natural features"),
+    pgettext_lazy("subject", "inscriptions"),
+    pgettext_lazy("subject", "bridges and viaducts"),
+    pgettext_lazy("subject", "animals: mammals"),
+    pgettext_lazy("subject", "clothing and personal effects"),
+    pgettext_lazy("subject", "ruins"),
+    pgettext_lazy("subject", "periods and styles"),
+    pgettext_lazy("subject", "from recognisable sources"),
+    pgettext_lazy("subject", "weather"),
+    pgettext_lazy("subject", "residential"),
+    pgettext_lazy("subject", "named individuals"),
+    pgettext_lazy("subject", "portraits"),
+    pgettext_lazy("subject", "body"),
+    pgettext_lazy("subject", "trees"),
+    pgettext_lazy("subject", "children"),
+    pgettext_lazy("subject", "nudes"),
+    pgettext_lazy("subject", "furnishings"),
+    pgettext_lazy("subject", "actions: expressive"),
+    pgettext_lazy("subject", "natural phenomena"),
+    pgettext_lazy("subject", "domestic"),
+    pgettext_lazy("subject", "transport: land"),
+    pgettext_lazy("subject", "universal concepts"),
+    pgettext_lazy("subject", "reading, writing, printed matter"),
+    pgettext_lazy("subject", "emotions and human qualities"),
+    pgettext_lazy("subject", "fine arts and music"),
+    pgettext_lazy("subject", "plants and flowers"),
+    pgettext_lazy("subject", "literature (not Shakespeare)"),
+    pgettext_lazy("subject", "vessels and containers"),
+    pgettext_lazy("subject", "times of the day"),
+    pgettext_lazy("subject", "public and municipal"),
+    pgettext_lazy("subject", "UK London"),
+    pgettext_lazy("subject", "social comment"),
+    pgettext_lazy("subject", "arts and entertainment"),
+)
+KINDS = {"movement": MOVEMENTS, "mood": MOODS, "subject": SUBJECTS}
+
+
+def label_name(label: str, kind: str) -> str:
+    """A head's label in the active language ("Impressionism" -> "印象派"); a label an admin's own head
+    brought, which no catalogue knows, as it is."""
+    return pgettext(kind, label) if kind in KINDS else label
