@@ -154,10 +154,18 @@ def writer_version() -> ModelVersion:
 
 
 def writer(device: str = "cpu"):
+    """The active text generator, loaded once per process, ready to write: on the CPU with its weights packed
+    (Writer.pack_for_cpu) unless ARTSTUDIO_WRITER_PACKED is off. Fine-tuning reads a copy of its own."""
+    from assistant.ml.writer import Writer
     from generator.ml.loading import load, resolve_device
 
     version = writer_version()
-    return load(registry.weights_of(version), resolve_device(device)), version
+    model = load(registry.weights_of(version), resolve_device(device))
+    assert isinstance(model, Writer)  # the kind's network (generator/ml/kinds.py)
+    if settings.ARTSTUDIO_WRITER_PACKED:
+        with _lock:
+            model.pack_for_cpu()  # once: it is the loader's cached instance
+    return model, version
 
 
 # -- ideas ----------------------------------------------------------------------------------------

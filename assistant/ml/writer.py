@@ -235,7 +235,32 @@ class Writer(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return next(self.parameters()).device
+        return next(self.model.get_input_embeddings().parameters()).device
+
+    @property
+    def packed(self) -> bool:
+        return not any(isinstance(m, nn.Linear) for m in self.model.modules())
+
+    def pack_for_cpu(self) -> Writer:
+        """Its linear layers' weights as float16, packed for the CPU's matrix kernels (fbgemm), which compute in
+        float32: a token reads half the bytes. For writing on the CPU only (nothing here trains it any more).
+
+        Measured on the studio's 2-core CPU at one thread: 1.3x the tokens/s of float32 with every next-token
+        choice the same on held-out text (bench/assistant.py prints both). Weights as int8 were tried and left:
+        int8 for the activations too (PyTorch's dynamic quantization, 2x) chose a different next token 63 % of
+        the time, and int8 weights alone (aten's int8 matmul) were slower than float32 on this CPU.
+        """
+        import warnings
+
+        from torch.ao.quantization import float16_dynamic_qconfig, quantize_dynamic
+
+        if self.device.type != "cpu" or self.packed:
+            return self
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.ao's notice that its quantization moves to torchao
+            self.model = quantize_dynamic(self.model, {nn.Linear: float16_dynamic_qconfig}, dtype=torch.float16)
+        self.forget()
+        return self
 
     def weights(self) -> dict[str, torch.Tensor]:
         """The state dict to save: a tied lm_head is the embedding matrix, so it is left out."""

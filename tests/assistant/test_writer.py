@@ -278,3 +278,32 @@ def test_what_it_writes_holds_no_control_characters_but_keeps_its_lines():
     noisy = "".join(tiny.stream("Suggest a title", max_new_tokens=20))
 
     assert noisy == plain + "\n"
+
+
+@pytest.mark.slow
+def test_packed_weights_choose_the_same_next_tokens_as_float32_on_held_out_text(exported, smollm):
+    """Writer.pack_for_cpu: float16 weights in the CPU's kernels. Held-out text: Tate titles from the test split
+    (no title the writer was tuned on), read as a chat answer; every position's next-token choice compared."""
+    import gzip
+    import json
+
+    import torch
+
+    from assistant.ml.tate import split_of
+
+    with gzip.open(Path(__file__).resolve().parents[2] / "assistant/data/tate_artworks.jsonl.gz", "rt") as f:
+        records = (json.loads(line) for line in f)
+        titles = [r["title"] for r in records if r.get("title") and split_of(r["id"]) == "test"][:40]
+    packed = ml_writer.Writer.from_file(*exported).pack_for_cpu()
+    assert packed.packed and not smollm.packed
+
+    same = total = 0
+    with torch.inference_mode():
+        for title in titles:
+            turns = [{"role": "user", "content": "Title a painting."}, {"role": "assistant", "content": title}]
+            ids = torch.tensor([smollm._chat_ids(turns, False)])
+            a, b = smollm(ids).argmax(-1), packed(ids).argmax(-1)
+            same, total = same + int((a == b).sum()), total + a.numel()
+
+    assert same / total >= 0.99, f"{same}/{total}"
+    assert packed.complete("Name a colour.", max_new_tokens=12) == smollm.complete("Name a colour.", max_new_tokens=12)
