@@ -4,6 +4,8 @@ Quality, on data no model trained on:
   subjects   micro-F1 and precision@3 on the held-out Tate test split's titles (sha1(id) mod 10 == 0)
   movements  top-1 and top-3 on assistant/data/eval_prompts.jsonl (prompts written for measuring only)
   moods      top-3 on the same prompts
+  styles     top-1, top-3 and calibration (ECE) of the style suggestions against a person's choices
+             (assistant/data/style_choices.jsonl, its test split)
   the seed's Embedding + LSTM baseline, trained on the same split in this run, beside the heads
 Speed, in this process on the CPU:
   classification  p50 / p95 of one idea through the encoder, the three heads and the style match,
@@ -121,6 +123,41 @@ def prompts(helper) -> dict:
         "movement_top3": ml_heads.top_k_accuracy(movements, [r.movements for r in rows], 3),
         "mood_top3": ml_heads.top_k_accuracy(moods, [r.moods for r in rows], 3),
     }
+
+
+def styles(helper) -> dict:
+    """The style suggestions against a person's choices: assistant/data/style_choices.jsonl, 116 ideas each
+    with the presets that suit it (written before looking at the assistant's answers), split by a hash of the
+    idea into validation (for fitting anything) and test (for this measure only). Top-1: the first suggestion
+    is one of the person's; top-3: one of the three is; ECE: how far the first suggestion's confidence is from
+    how often it is right (10 bins)."""
+    import json
+
+    rows = [json.loads(line) for line in (DATA / "style_choices.jsonl").read_text().splitlines() if line]
+    out = {}
+    for split in ("validation", "test"):
+        part = [r for r in rows if r["split"] == split]
+        top1 = top3 = 0
+        judged = []
+        for row in part:
+            got = helper.classify(row["idea"]).styles
+            right = got[0]["slug"] in row["styles"]
+            top1 += right
+            top3 += any(s["slug"] in row["styles"] for s in got[:3])
+            judged.append((got[0]["confidence"], right))
+        out[split] = {"ideas": len(part), "top1": top1 / len(part), "top3": top3 / len(part), "ece": _ece(judged)}
+    return out
+
+
+def _ece(judged: list[tuple[float, bool]], bins: int = 10) -> float:
+    """Expected calibration error: per confidence bin, |mean confidence - share right|, weighted by its size."""
+    filled: dict[int, list[tuple[float, bool]]] = {}
+    for confidence, right in judged:
+        filled.setdefault(min(bins - 1, int(confidence * bins)), []).append((confidence, right))
+    return sum(
+        len(b) / len(judged) * abs(statistics.fmean(c for c, _ in b) - statistics.fmean(r for _, r in b))
+        for b in filled.values()
+    )
 
 
 def baseline() -> dict:
@@ -423,6 +460,13 @@ def main() -> int:
         f"| movement top-3 | {pct(p['movement_top3'])} | {pct(b['movement_top3_prompts']) if base else '-'} | >= 90 % |"
     )
     print(f"| mood top-3 | {pct(p['mood_top3'])} | {pct(b['mood_top3_prompts']) if base else '-'} | |")
+    st = styles(helper)
+    print("\n## Style suggestions against a person's choices (assistant/data/style_choices.jsonl)\n")
+    print("| split | ideas | top-1 | top-3 | ECE | target |")
+    print("|---|---|---|---|---|---|")
+    for split, target in (("validation", "(for fitting)"), ("test", "top-1 >= 80 %, top-3 >= 95 %, ECE <= 0.1")):
+        m = st[split]
+        print(f"| {split} | {m['ideas']} | {pct(m['top1'])} | {pct(m['top3'])} | {m['ece']:.3f} | {target} |")
     print("\n## Speed (this CPU, in-process)\n")
     print("| measure | ours | peer in the same run | target |")
     print("|---|---|---|---|")
