@@ -333,7 +333,9 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
 
     writing: dict = {"expansions": [], "titles": [], "description": ""}
     try:
-        for section, items in prompting.write_all(model, text, labels, rank=rank, cancelled=cancelled):
+        for section, items in prompting.write_all(
+            model, text, labels, rank=rank, cancelled=cancelled, nearer=helper.nearer
+        ):
             writing[section] = items
             mine.update(writing=writing, draft=prompting.as_text(writing))
     except prompting.Cancelled:

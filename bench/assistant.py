@@ -251,7 +251,7 @@ def answers(helper, writer) -> dict:
             return (v[1:] @ v[0]).tolist()
 
         began, first = time.perf_counter(), None
-        for _section, _items in prompting.write_all(writer, idea, analysis.labels(), rank=rank):
+        for _section, _items in prompting.write_all(writer, idea, analysis.labels(), rank=rank, nearer=helper.nearer):
             first = first or time.perf_counter() - began
         runs.append({"first_s": first, "total_s": time.perf_counter() - began})
     totals = sorted(r["total_s"] for r in runs)

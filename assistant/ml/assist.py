@@ -80,6 +80,15 @@ class Assistant:
                 )
                 self.card_profiles[slot] = summed / counts
 
+    def nearer(self, candidates: list[str], references: list[str]) -> list[bool]:
+        """Whether each candidate reads nearer a later reference than the first, in the encoder's reading: how a
+        line the writer copied from a worked example is told from one about the idea (prompting.about_the_idea)."""
+        if len(references) < 2 or not candidates:
+            return [False] * len(candidates)
+        vectors = self.encoder.encode([*references, *candidates])
+        sims = vectors[len(references) :] @ vectors[: len(references)].T  # (candidates, references)
+        return [bool(row[1:].max() > row[0]) for row in sims]
+
     def classify(self, text: str, *, k: int = 3) -> Analysis:
         return self.classify_many([text], k=k)[0]
 

@@ -358,6 +358,22 @@ def best(found: Sequence[str], n: int, rank: Callable[[list[str]], Sequence[floa
     return [found[i] for i in order[:n]]
 
 
+# (candidates, references) -> for each candidate, whether it reads nearer another reference than the first (the
+# idea): the studio answers it with the sentence encoder (assistant.ml.assist.Assistant.nearer).
+Nearer = Callable[[list[str], list[str]], list[bool]]
+
+
+def about_the_idea(found: list[str], idea: str, ask: Ask, nearer: Nearer | None) -> list[str]:
+    """The candidates that read nearer the artist's idea than any of the instruction's worked examples: one
+    nearer an example (the heron's marsh for a raccoon) was copied from it, whatever its words. For sentences
+    (prompts, a description); titles are too short to be told apart this way."""
+    if nearer is None or not found:
+        return found
+    examples = [f"{example}. {answer}" for example, _labels, answer in ask.examples]
+    leaked = nearer(found, [idea, *examples])
+    return [candidate for candidate, copied in zip(found, leaked, strict=True) if not copied]
+
+
 def one_line(text: str) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
 
@@ -387,6 +403,8 @@ def stream_titles(
     found: list[str] = []
     for temperature, seed in TRIES:
         raw = _draft(writer, TITLES, idea, labels, temperature, seed, lines=TITLES.k, cancelled=cancelled)
+        # (telltale words only: a short title reads as much like the examples' titles as like the idea, so the
+        # encoder's nearness would drop good ones, "The Keeper" for a lighthouse among them)
         found += candidates(raw, idea, seen=found, title=True, max_words=8, telltales=TITLES.telltales)
         if len(found) >= max(n, TITLES.k // 2):  # enough to choose from: the ranking has work to do
             break
@@ -401,11 +419,13 @@ def stream_expansions(
     n: int = 3,
     rank: Callable[[list[str]], Sequence[float]] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    nearer: Nearer | None = None,
 ) -> Iterator[Event]:
     found: list[str] = []
     for temperature, seed in TRIES:
         raw = _draft(writer, EXPANSIONS, idea, labels, temperature, seed, lines=EXPANSIONS.k, cancelled=cancelled)
-        found += candidates(raw, idea, seen=found, max_words=45, telltales=EXPANSIONS.telltales)
+        written = candidates(raw, idea, seen=found, max_words=45, telltales=EXPANSIONS.telltales)
+        found += about_the_idea(written, idea, EXPANSIONS, nearer)
         if len(found) >= n:
             break
     # EXPANSIONS.k (4) written for n (3) kept: the one that wandered furthest from the idea is left out,
@@ -415,12 +435,18 @@ def stream_expansions(
 
 
 def stream_description(
-    writer: Writer, idea: str, labels: Mapping[str, Sequence], *, cancelled: Callable[[], bool] = lambda: False
+    writer: Writer,
+    idea: str,
+    labels: Mapping[str, Sequence],
+    *,
+    cancelled: Callable[[], bool] = lambda: False,
+    nearer: Nearer | None = None,
 ) -> Iterator[Event]:
     text = ""
     for temperature, seed in TRIES[:2]:
         raw = _draft(writer, DESCRIPTION, idea, labels, temperature, seed, sentences=DESCRIPTION.k, cancelled=cancelled)
-        if text := clean_description(raw, idea, sentences=DESCRIPTION.k, telltales=DESCRIPTION.telltales):
+        text = clean_description(raw, idea, sentences=DESCRIPTION.k, telltales=DESCRIPTION.telltales)
+        if text := " ".join(about_the_idea([text], idea, DESCRIPTION, nearer)) if text else "":
             break
     yield "description", text
 
@@ -440,12 +466,14 @@ def write_all(
     n: int = 3,
     rank: Callable[[list[str]], Sequence[float]] | None = None,
     cancelled: Callable[[], bool] = lambda: False,
+    nearer: Nearer | None = None,
 ) -> Iterator[Event]:
     """Titles, richer prompts and a description for one idea, item by item (see above), in the page's order.
-    Raises Cancelled as soon as `cancelled()` is true (it is asked every few tokens)."""
+    Raises Cancelled as soon as `cancelled()` is true (it is asked every few tokens). With `nearer`, what reads
+    nearer a worked example than the idea is left out (``about_the_idea``)."""
     yield from stream_titles(writer, idea, labels, n=n, rank=rank, cancelled=cancelled)
-    yield from stream_expansions(writer, idea, labels, n=n, rank=rank, cancelled=cancelled)
-    yield from stream_description(writer, idea, labels, cancelled=cancelled)
+    yield from stream_expansions(writer, idea, labels, n=n, rank=rank, cancelled=cancelled, nearer=nearer)
+    yield from stream_description(writer, idea, labels, cancelled=cancelled, nearer=nearer)
 
 
 SECTION_NAMES = (("titles", "Titles"), ("expansions", "Richer prompts"), ("description", "Description"))

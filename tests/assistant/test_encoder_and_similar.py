@@ -133,3 +133,22 @@ def test_the_index_finds_the_work_nearest_an_idea_and_links_to_it(encoder, tmp_p
     assert [w.title for w, _ in found] == ["The Shipwreck", "Still Life with Apples"]
     assert found[0][0].url == "https://www.tate.org.uk/art/artworks/turner-the-shipwreck-n00530"
     assert found[0][1] > found[1][1] and loaded.encoder_sha256 == "e" * 64
+
+
+def test_the_encoder_tells_a_line_copied_from_a_worked_example_from_one_about_the_idea(encoder):
+    """The writer's worked examples are a red bicycle and a heron (assistant/ml/prompting.py): a line about them
+    reads nearer its example than the artist's idea, a line about the idea nearer the idea."""
+    from assistant.ml import prompting
+    from assistant.ml.assist import Assistant
+
+    helper = Assistant(encoder, {}, [])
+    raccoon = "a raccoon on a garden fence at night"
+    examples = [f"{idea}. {answer}" for idea, _labels, answer in prompting.DESCRIPTION.examples]
+    lines = [
+        "A grey bird stands motionless in the shallows while the mist hides the far bank.",  # the heron, no telltale
+        "A masked raccoon pauses on the fence, its eyes catching the moonlight.",
+        "Bins lie tipped over in the dark garden below a curious striped tail.",
+    ]
+
+    assert helper.nearer(lines, [raccoon, *examples]) == [True, False, False]
+    assert helper.nearer(lines, [raccoon]) == [False, False, False]  # nothing to be nearer to

@@ -229,3 +229,38 @@ def test_the_prompting_module_imports_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
 
     assert out.split() == ["False", "False"]
+
+
+def test_a_line_that_reads_nearer_a_worked_example_than_the_idea_is_left_out():
+    """Without a telltale word: the encoder's reading decides (here a stand-in that knows which lines leaked)."""
+    raccoon = "a raccoon on a garden fence at night"
+    writer = ScriptedWriter(
+        [
+            "1. Night Raider\n2. Grey Morning Stillness\n3. Fence Line Bandit\n4. Masked Visitor\n5. Moon Thief\n",
+            "1. A raccoon balances on a moonlit fence.\n2. A grey bird waits in the shallows at dawn.\n"
+            "3. Bins tipped over under a street lamp.\n",
+            "1. A raccoon's paw reaches for an apple core on the fence.\n",  # one more try: one had leaked
+            "A grey bird waits motionless in the shallows. The mist erases the bank.",
+            "A masked raccoon pauses on the fence under the moon. Its eyes catch the light.",
+        ]
+    )
+    copied = {"Grey Morning Stillness", "A grey bird waits in the shallows at dawn.", SCRIPT_HERON}  # (a title: kept)
+    asked = []
+
+    def nearer(candidates, references):
+        asked.append(references)
+        return [c in copied for c in candidates]
+
+    events = dict(prompting.write_all(writer, raccoon, LABELS, n=3, nearer=nearer))
+
+    assert len(events["titles"]) == 3  # titles are judged by their telltale words only (too short for this)
+    assert events["expansions"] == [
+        "A raccoon balances on a moonlit fence.",
+        "Bins tipped over under a street lamp.",
+        "A raccoon's paw reaches for an apple core on the fence.",
+    ]
+    assert events["description"].startswith("A masked raccoon")  # the first description was the heron's
+    assert all(refs[0] == raccoon and len(refs) > 1 for refs in asked)  # the idea first, then the examples
+
+
+SCRIPT_HERON = "A grey bird waits motionless in the shallows. The mist erases the bank."

@@ -97,7 +97,8 @@ class Command(BaseCommand):
         model, _version = services.writer(settings.ARTSTUDIO_DEVICE)
         writing: dict = {}
         shown = ""
-        for section, items in prompting.write_all(model, text, analysis.labels(), rank=services.ranker(helper, text)):
+        rank, nearer = services.ranker(helper, text), helper.nearer
+        for section, items in prompting.write_all(model, text, analysis.labels(), rank=rank, nearer=nearer):
             writing[section] = items  # each item once it is finished and checked, as the page shows them
             words = prompting.as_text(writing)
             self.stdout.write(words[len(shown) :], ending="")
