@@ -11,6 +11,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -36,6 +37,8 @@ logger = logging.getLogger(__name__)
 ENCODER, HEAD, WRITER, PICTURE = "sentence_encoder", "text_head", "text_generator", "efficientnet_lite0"
 HEAD_SLOTS = ("subject", "movement", "mood")
 READING, WRITING = ModelUse.Purpose.READING, ModelUse.Purpose.WRITING
+# A person's choice of styles for ideas: its validation split fits how styles are ranked (assistant/ml/styles.py)
+STYLE_CHOICES = Path(__file__).resolve().parent / "data" / "style_choices.jsonl"
 
 
 # The assistant's models speak English; the pages say the same in the artist's language.
@@ -93,6 +96,7 @@ def assistant(device: str = "cpu"):
     """An Assistant built from the active encoder and heads and the visible presets; one per process and state."""
     from assistant.ml.assist import Assistant
     from assistant.ml.encoder import SentenceEncoder
+    from assistant.ml.styles import read_choices
     from generator.ml.loading import ModelSet, load, resolve_device
 
     versions = active([ENCODER, HEAD])
@@ -122,6 +126,7 @@ def assistant(device: str = "cpu"):
             encoder_net = load(models[(ENCODER, "")], dev)
             assert isinstance(encoder_net, SentenceEncoder)  # the kind's network (generator/ml/kinds.py)
             found = Assistant(encoder_net, heads, cards, index)
+            found.fit_styles(read_choices(STYLE_CHOICES, "validation"))  # a fraction of a second
             _assistants.clear()  # an activation or a preset edit: the old one is not coming back
             _assistants[key] = found
     return found, versions

@@ -78,7 +78,11 @@ def load():
         for p in presets.PRESETS.values()
     ]
     encoder = loading.load(models[("sentence_encoder", "")], device)
-    return Assistant(encoder, heads, cards), models
+    helper = Assistant(encoder, heads, cards)
+    from assistant.ml.styles import read_choices
+
+    helper.fit_styles(read_choices(DATA / "style_choices.jsonl", "validation"))  # as assistant.services does
+    return helper, models
 
 
 def subjects(helper) -> dict:

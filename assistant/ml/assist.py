@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 
 import torch
 
+from . import styles as style_ranking
 from .encoder import SentenceEncoder
 from .text import IdeaError, StyleCard, check, latin_share
-
-STYLE_TEMPERATURE = 0.05  # cosine similarities differ by a few hundredths; this spreads them into confidences
 
 
 @dataclass
@@ -79,6 +78,37 @@ class Assistant:
                     0, self.card_owner, probabilities
                 )
                 self.card_profiles[slot] = summed / counts
+        # Each card's first text is its description (StyleCard.texts)
+        self.card_first = torch.tensor([owner.index(i) for i in range(len(self.cards))], dtype=torch.long)
+        self.card_counts = torch.bincount(self.card_owner, minlength=len(self.cards)).clamp(min=1).float()
+        self.ranker = style_ranking.NEAREST_ONLY  # until fit_styles has a person's choices to fit on
+
+    def fit_styles(self, choices) -> style_ranking.StyleRanker:
+        """Fit how styles are ranked and how sure the answer says it is on (idea, chosen slugs) pairs: the
+        validation split of a person's choices (assistant.ml.styles). Choices of styles this studio does not
+        have are left out; too few left, and the nearest text alone ranks."""
+        slugs = [card.slug for card in self.cards]
+        usable = [(idea, [slugs.index(s) for s in chosen if s in slugs]) for idea, chosen in choices]
+        usable = [(idea, chosen) for idea, chosen in usable if chosen]
+        if len(usable) >= style_ranking.MIN_IDEAS:
+            vectors = self.encoder.encode([idea for idea, _ in usable])
+            examples = [(self.style_features(vectors[i : i + 1]), chosen) for i, (_, chosen) in enumerate(usable)]
+            self.ranker = style_ranking.fit(examples)
+        return self.ranker
+
+    def style_features(self, vector: torch.Tensor) -> torch.Tensor:
+        """(1, dim) idea embedding -> (cards, features): assistant.ml.styles.FEATURES, in order."""
+        sims = (self.card_vectors @ vector[0]).float()  # cosine: both sides are unit vectors
+        nearest = torch.full((len(self.cards),), -1.0).scatter_reduce(0, self.card_owner, sims, reduce="amax")
+        mean = torch.zeros(len(self.cards)).index_add_(0, self.card_owner, sims) / self.card_counts
+        columns = [nearest, mean, sims[self.card_first]]
+        for slot in ("movement", "mood", "subject"):
+            profile = self.card_profiles.get(slot)
+            if profile is None:
+                columns.append(torch.zeros(len(self.cards)))
+            else:
+                columns.append(profile @ self.heads[slot].probabilities(vector)[0])
+        return torch.stack(columns, 1)
 
     def nearer(self, candidates: list[str], references: list[str]) -> list[bool]:
         """Whether each candidate reads nearer a later reference than the first, in the encoder's reading: how a
@@ -151,13 +181,12 @@ class Assistant:
         return result
 
     def suggest(self, vector: torch.Tensor, analysis: Analysis, *, k: int = 3) -> list[dict]:
-        """The k styles whose description or example ideas are nearest the idea, with a reason each."""
+        """The k styles that suit the idea best (assistant.ml.styles), each with how sure and a reason."""
         if not self.cards:
             return []
-        sims = (self.card_vectors @ vector[0]).float()  # cosine: both sides are unit vectors
-        best = torch.full((len(self.cards),), -1.0).scatter_reduce(0, self.card_owner, sims, reduce="amax")
-        confidence = torch.softmax(best / STYLE_TEMPERATURE, 0)
-        top = torch.argsort(best, descending=True)[:k].tolist()
+        share = torch.softmax(self.ranker.logits(self.style_features(vector)), 0)
+        confidence = self.ranker.confidence(share)
+        top = torch.argsort(share, descending=True)[:k].tolist()
         out = []
         for i in top:
             card = self.cards[i]

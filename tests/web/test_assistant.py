@@ -106,6 +106,18 @@ def test_an_idea_gets_movements_moods_and_styles_best_first_then_its_writing_is_
     assert queued == [("analyse", str(idea.pk)), ("write", str(idea.pk))]
 
 
+def test_the_studios_style_ranking_is_fitted_on_the_validation_split_of_a_persons_choices(assistant_models):
+    from assistant.ml.styles import read_choices
+
+    helper, _versions = services.assistant()
+
+    validation = read_choices(services.STYLE_CHOICES, "validation")
+    assert helper.ranker.fitted_on == len(validation) > 0  # every one names shipped styles; none of the test split
+    styles = helper.classify("a lighthouse in a storm at dusk").styles
+    assert [s["confidence"] for s in styles] == sorted((s["confidence"] for s in styles), reverse=True)
+    assert all(0 < s["confidence"] < 1 for s in styles)
+
+
 def test_the_labels_the_pages_translate_are_the_shipped_heads_labels(assistant_models):
     from assistant.label_names import KINDS
     from generator import registry
