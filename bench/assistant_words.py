@@ -16,6 +16,8 @@ candidates), and every shown item is judged by rules the generator is not chosen
     python bench/assistant_words.py                          # the 152 ideas (~30 min on 2 cores)
     python bench/assistant_words.py --pictures ../shared/data/photos ../shared/data/styles
     python bench/assistant_words.py --limit 20 --out answers.jsonl
+    python bench/assistant_words.py --shard 0/2 --out a.jsonl & python bench/assistant_words.py --shard 1/2 --out b.jsonl
+    python bench/assistant_words.py --rejudge a.jsonl         # the rules again over a run's answers
 
 Every answer goes to --out (JSON lines) to be read whole: the figures say how much is junk by these rules,
 not whether the rest is worth reading.
@@ -94,6 +96,7 @@ def main() -> int:
     parser.add_argument("--pictures", nargs="*", default=[], help="folders of pictures to answer too")
     parser.add_argument("--limit", type=int, default=None, help="only the first N ideas")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "assistant-words.jsonl")
+    parser.add_argument("--shard", default="0/1", help="K/N: answer only every N-th, from the K-th (a process a core)")
     parser.add_argument("--rejudge", type=Path, help="judge the answers of an earlier run again, writing nothing")
     args = parser.parse_args()
     if args.rejudge:
@@ -126,6 +129,8 @@ def main() -> int:
     for folder in args.pictures:
         asked += [("picture", str(p)) for p in sorted(Path(folder).iterdir()) if p.suffix.lower() in PICTURE_SUFFIXES]
 
+    k, n = (int(x) for x in args.shard.split("/"))
+    asked = asked[k::n]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     shown = junk = 0
     by_rule: dict[str, int] = {}
