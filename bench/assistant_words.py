@@ -16,7 +16,7 @@ candidates), and every shown item is judged by rules the generator is not chosen
     python bench/assistant_words.py                          # the 152 ideas (~30 min on 2 cores)
     python bench/assistant_words.py --pictures ../shared/data/photos ../shared/data/styles
     python bench/assistant_words.py --limit 20 --out answers.jsonl
-    python bench/assistant_words.py --shard 0/2 --out a.jsonl & python bench/assistant_words.py --shard 1/2 --out b.jsonl
+    python bench/assistant_words.py --shard 0/2 --out a.jsonl &  # a process a core, then --shard 1/2 --out b.jsonl
     python bench/assistant_words.py --rejudge a.jsonl         # the rules again over a run's answers
 
 Every answer goes to --out (JSON lines) to be read whole: the figures say how much is junk by these rules,
