@@ -298,19 +298,26 @@ def candidates(
     title: bool = False,
     max_words: int = 12,
     telltales: Collection[str] = (),
+    sentences: bool = False,
 ) -> list[str]:
     """The usable lines of a list the model wrote, cleaned, without junk or duplicates (of each other or
-    `seen`), nor lines copied from the examples (see ``Ask.telltales``)."""
+    `seen`), nor lines copied from the examples (see ``Ask.telltales``). With `sentences`, a line must end as a
+    sentence does: one the token limit cut ("A lone figure sits on a hill, lost in") is left out."""
     kept: list[str] = []
     for line in raw.splitlines():
         # "1. Dusk 2. Gale" on one line is two candidates
         for part in re.split(r"\s+(?=\(?\d{1,2}[.)]\s)", line):
             text = clean(part, title=title)
+            if sentences and not _ENDS_A_SENTENCE.search(text):
+                continue
             if not is_junk(text, idea, seen=[*seen, *kept], max_words=max_words, title=title) and not copies_example(
                 text, idea, telltales
             ):
                 kept.append(text)
     return kept
+
+
+_ENDS_A_SENTENCE = re.compile(r"[.!?…][\"”’')]*$")
 
 
 def copies_example(text: str, idea: str, telltales: Collection[str]) -> bool:
@@ -334,7 +341,7 @@ def clean_description(raw: str, idea: str, *, sentences: int = 3, telltales: Col
     parts = [p.strip() for p in re.split(r"(?<=[.!?])\s+", text) if p.strip()]
     whole = [p for p in parts if p[-1] in ".!?"]  # the last one may have been cut off by the token limit
     kept: list[str] = []
-    for p in whole or parts[:1]:
+    for p in whole:  # (none whole: nothing, and the description is written again)
         if _key(p) in {_key(k) for k in kept} or copies_example(p, idea, telltales):
             continue
         if not any(content_words(p).count(w) >= 3 for w in set(words(p))):
@@ -424,7 +431,7 @@ def stream_expansions(
     found: list[str] = []
     for temperature, seed in TRIES:
         raw = _draft(writer, EXPANSIONS, idea, labels, temperature, seed, lines=EXPANSIONS.k, cancelled=cancelled)
-        written = candidates(raw, idea, seen=found, max_words=45, telltales=EXPANSIONS.telltales)
+        written = candidates(raw, idea, seen=found, max_words=45, telltales=EXPANSIONS.telltales, sentences=True)
         found += about_the_idea(written, idea, EXPANSIONS, nearer)
         if len(found) >= n:
             break

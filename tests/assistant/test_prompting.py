@@ -106,7 +106,16 @@ def test_a_description_keeps_up_to_three_whole_sentences_and_drops_refusals():
     )
     assert clean_description("I'm sorry, but I can't describe paintings.", LIGHTHOUSE) == ""
     assert clean_description("A lighthouse in a storm at dusk.", LIGHTHOUSE) == ""  # the idea handed back
-    assert clean_description("Only a fragment without an end", LIGHTHOUSE) == "Only a fragment without an end"
+    assert clean_description("Only a fragment without an end", LIGHTHOUSE) == ""  # cut off: written again
+
+
+def test_a_prompt_the_token_limit_cut_is_left_out():
+    raw = "1. A lone tower on black rocks under a violet sky.\n2. A lone figure sits alone on a hill, lost in"
+
+    assert candidates(raw, LIGHTHOUSE, max_words=45, sentences=True) == [
+        "A lone tower on black rocks under a violet sky."
+    ]
+    assert len(candidates(raw, LIGHTHOUSE, max_words=45)) == 2  # (titles need no full stop)
 
 
 def test_labels_reach_the_instruction_as_context_only():
