@@ -308,7 +308,7 @@ def candidates(
         # "1. Dusk 2. Gale" on one line is two candidates
         for part in re.split(r"\s+(?=\(?\d{1,2}[.)]\s)", line):
             text = clean(part, title=title)
-            if sentences and not _ENDS_A_SENTENCE.search(text):
+            if (sentences and not _ENDS_A_SENTENCE.search(text)) or unasked(text, idea):
                 continue
             if not is_junk(text, idea, seen=[*seen, *kept], max_words=max_words, title=title) and not copies_example(
                 text, idea, telltales
@@ -318,6 +318,24 @@ def candidates(
 
 
 _ENDS_A_SENTENCE = re.compile(r"[.!?…][\"”’')]*$")
+
+# Violence, gore and sex, as families of whole words: a candidate with a word of a family is left out unless the
+# idea has a word of the same family (a battle may bleed; a raccoon is not devoured, a greenhouse is not "The
+# House of the Dead").
+UNASKED_FAMILIES = (
+    re.compile(
+        r"\b(?:kill\w*|murder\w*|blood\w*|bleed\w*|gore|gory|corpses?|butcher\w*|slaughter\w*|stab\w*|wound\w*"
+        r"|tortur\w*|devour\w*|eat you|dead|death\w*|dying|die[sd]?|weapons?|guns?|rifles?|knife|knives|swords?"
+        r"|wars?|battle\w*|fight\w*|hunt\w*|soldiers?|violen\w*|horror\w*|ghosts?|grave\w*|funeral\w*)\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b(?:naked|nude\w*|nudity|sex\w*|erotic\w*|breasts?|seduc\w*|rape[ds]?)\b", re.IGNORECASE),
+)
+
+
+def unasked(text: str, idea: str) -> bool:
+    """Whether `text` brings violence, gore or sex that `idea` did not ask for."""
+    return any(family.search(text) and not family.search(idea) for family in UNASKED_FAMILIES)
 
 
 def copies_example(text: str, idea: str, telltales: Collection[str]) -> bool:
@@ -342,7 +360,7 @@ def clean_description(raw: str, idea: str, *, sentences: int = 3, telltales: Col
     whole = [p for p in parts if p[-1] in ".!?"]  # the last one may have been cut off by the token limit
     kept: list[str] = []
     for p in whole:  # (none whole: nothing, and the description is written again)
-        if _key(p) in {_key(k) for k in kept} or copies_example(p, idea, telltales):
+        if _key(p) in {_key(k) for k in kept} or copies_example(p, idea, telltales) or unasked(p, idea):
             continue
         if not any(content_words(p).count(w) >= 3 for w in set(words(p))):
             kept.append(p)

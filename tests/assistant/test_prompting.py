@@ -273,3 +273,19 @@ def test_a_line_that_reads_nearer_a_worked_example_than_the_idea_is_left_out():
 
 
 SCRIPT_HERON = "A grey bird waits motionless in the shallows. The mist erases the bank."
+
+
+def test_violence_gore_or_sex_the_idea_did_not_ask_for_is_left_out():
+    raccoon = "a raccoon raiding a bin under a street lamp"
+    raw = (
+        "1. A raccoon tips a bin over under the amber lamp.\n"
+        "2. A bat-like creature devoured by a big cat on the sidewalk beneath.\n"
+        "3. The House of the Dead\n"
+    )
+    assert candidates(raw, raccoon, max_words=45) == ["A raccoon tips a bin over under the amber lamp."]
+    battle = "a battle between two armies of knights on a muddy field"
+    assert candidates("1. A battlefield lit by fire, a scene of blood and sweat.\n", battle, max_words=45)
+    description = "A raccoon pauses on the lid. Its eyes shine. The butcher cut down an animal."
+    assert clean_description(description, raccoon) == "A raccoon pauses on the lid. Its eyes shine."
+    assert candidates("1. A nude figure in soft charcoal.\n", "a nude figure study in charcoal", max_words=45)
+    assert not candidates("1. A nude figure in soft charcoal.\n", "a bowl of pears", max_words=45)
