@@ -225,19 +225,12 @@ def agreement(reference, other, n: int = 60) -> dict:
     import gzip
     import json
 
-    import torch
-
     from assistant.ml.tate import split_of
+    from assistant.ml.writer import next_token_agreement
 
     with gzip.open(TATE, "rt", encoding="utf-8") as f:
         titles = [r["title"] for r in map(json.loads, f) if r.get("title") and split_of(r["id"]) == "test"][:n]
-    same = total = 0
-    with torch.inference_mode():
-        for title in titles:
-            turns = [{"role": "user", "content": "Title a painting."}, {"role": "assistant", "content": title}]
-            ids = torch.tensor([reference._chat_ids(turns, False)])
-            a, b = reference(ids).argmax(-1), other(ids).argmax(-1)
-            same, total = same + int((a == b).sum()), total + a.numel()
+    same, total = next_token_agreement(reference, other, titles)
     return {"share": same / total, "positions": total, "texts": len(titles)}
 
 

@@ -446,6 +446,20 @@ def _safe_end(text: str, stops: Sequence[str]) -> int:
     return end
 
 
+@torch.inference_mode()
+def next_token_agreement(reference: Writer, other: Writer, answers: Sequence[str]) -> tuple[int, int]:
+    """At every position of each answer, read as the reply to a short request, whether `other` chooses the
+    next token `reference` chooses: (same, positions). How a faster form of a writer is checked against it."""
+    same = total = 0
+    for answer in answers:
+        turns = [{"role": "user", "content": "Title a painting."}, {"role": "assistant", "content": answer}]
+        ids = torch.tensor([reference._chat_ids(turns, False)], device=reference.device)
+        a = reference(ids).argmax(-1)
+        b = other(ids.to(other.device)).argmax(-1).to(a.device)
+        same, total = same + int((a == b).sum()), total + a.numel()
+    return same, total
+
+
 def save(writer: Writer, target: Path) -> str:
     """Write the writer (fine-tuned or not) as a self-contained file in the export's format. Returns its sha256."""
     return save_state(writer.weights(), Path(target), writer.metadata())

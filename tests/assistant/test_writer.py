@@ -287,8 +287,6 @@ def test_packed_weights_choose_the_same_next_tokens_as_float32_on_held_out_text(
     import gzip
     import json
 
-    import torch
-
     from assistant.ml.tate import split_of
 
     with gzip.open(Path(__file__).resolve().parents[2] / "assistant/data/tate_artworks.jsonl.gz", "rt") as f:
@@ -297,13 +295,11 @@ def test_packed_weights_choose_the_same_next_tokens_as_float32_on_held_out_text(
     packed = ml_writer.Writer.from_file(*exported).pack_for_cpu()
     assert packed.packed and not smollm.packed
 
-    same = total = 0
-    with torch.inference_mode():
-        for title in titles:
-            turns = [{"role": "user", "content": "Title a painting."}, {"role": "assistant", "content": title}]
-            ids = torch.tensor([smollm._chat_ids(turns, False)])
-            a, b = smollm(ids).argmax(-1), packed(ids).argmax(-1)
-            same, total = same + int((a == b).sum()), total + a.numel()
+    same, total = ml_writer.next_token_agreement(smollm, packed, titles)
 
-    assert same / total >= 0.99, f"{same}/{total}"
+    assert total > 500 and same / total >= 0.99, f"{same}/{total}"
+    assert (
+        ml_writer.next_token_agreement(smollm, smollm, titles[:3])[0]
+        == ml_writer.next_token_agreement(smollm, smollm, titles[:3])[1]
+    )  # (a writer agrees with itself everywhere)
     assert packed.complete("Name a colour.", max_new_tokens=12) == smollm.complete("Name a colour.", max_new_tokens=12)
