@@ -17,6 +17,7 @@ seldom the one that reads ideas.
 
 from __future__ import annotations
 
+import functools
 import logging
 import shutil
 import uuid
@@ -109,7 +110,6 @@ def _enqueue(index_id: int, run: uuid.UUID, start: int) -> None:
 def similar_index_step(*, index_id: int, run: str, start: int) -> SimilarIndex | None:
     """Embed one chunk of the Tate works from `start`, then queue the next, or write the index after the last."""
     from assistant import services
-    from assistant.ml.similar import read_works
 
     index = SimilarIndex.objects.select_related("encoder").filter(pk=index_id, run=run).first()
     if index is None or index.status not in (SimilarIndex.Status.QUEUED, SimilarIndex.Status.BUILDING):
@@ -120,7 +120,7 @@ def similar_index_step(*, index_id: int, run: str, start: int) -> SimilarIndex |
         if index.encoder not in versions:  # another encoder was activated meanwhile: its own index is queued
             mine.update(status=SimilarIndex.Status.FAILED, error=_("Another sentence encoder was activated."))
             return None
-        texts = [text for _work, text in read_works(settings.ARTSTUDIO_TATE_PATH)]
+        texts = [text for _work, text in _tate_works()]
         chunk = texts[start : start + settings.ARTSTUDIO_SIMILAR_CHUNK]
         folder = _chunks_folder(index.encoder.sha256)
         if chunk:
@@ -146,6 +146,19 @@ def similar_index_step(*, index_id: int, run: str, start: int) -> SimilarIndex |
     return index
 
 
+def _tate_works():
+    """The Tate works and their texts, read once per process and file version: every chunk's task needs them."""
+    path = Path(settings.ARTSTUDIO_TATE_PATH)
+    return _read_tate(str(path), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)
+def _read_tate(path: str, _version: int) -> tuple:
+    from assistant.ml.similar import read_works
+
+    return tuple(read_works(Path(path)))
+
+
 def _save_chunk(target: Path, vectors) -> None:
     from generator.ml.files import save_state
 
@@ -157,12 +170,12 @@ def _finish(index: SimilarIndex, mine) -> None:
     import torch
     from safetensors.torch import load_file
 
-    from assistant.ml.similar import Index, read_works
+    from assistant.ml.similar import Index
 
     sha = index.encoder.sha256
     sizes = _covered(sha)
     folder = _chunks_folder(sha)
-    works = [work for work, _text in read_works(settings.ARTSTUDIO_TATE_PATH)]
+    works = [work for work, _text in _tate_works()]
     vectors = torch.cat([load_file(str(folder / f"chunk-{s}-{n}.safetensors"))["vectors"] for s, n in sizes.items()])
     if len(vectors) != len(works):
         raise ValueError(f"{len(vectors)} vectors were kept for {len(works)} works; the build starts again.")
