@@ -135,16 +135,6 @@ def assistant(device: str = "cpu"):
 LABEL_KEYS = ("movements", "subjects", "moods")
 
 
-def ranker(helper, text: str):
-    """Candidates -> their similarity to `text` in the encoder's reading: how the writer's titles are re-ranked."""
-
-    def rank(candidates: list[str]) -> list[float]:
-        vectors = helper.encoder.encode([text, *candidates])
-        return (vectors[1:] @ vectors[0]).tolist()
-
-    return rank
-
-
 def writer_version() -> ModelVersion:
     """The active text generator's version (nothing loaded), or NotInstalled saying what an admin can do."""
     version = next(iter(active([WRITER])), None)
@@ -329,7 +319,7 @@ def idea_write(*, idea_id: uuid.UUID | str) -> Idea | None:
         return None
     text = idea.seen.get("idea", "") + (f". {idea.text}" if idea.seen and idea.text else "") if idea.seen else idea.text
     labels = {key: [item["label"] for item in idea.analysis.get(key, [])] for key in LABEL_KEYS}
-    rank = ranker(helper, text)
+    rank = helper.closeness_to(text)
     used = [version, *(v for v in helpers if v.kind == ENCODER)]  # the writer, and the encoder that ranks
     mine = Idea.objects.filter(pk=idea.pk, status=Idea.Status.WRITING)
 
@@ -416,7 +406,7 @@ def artwork_suggest(*, artwork_id) -> dict | None:
         + [m for m, _ in analysis.moods[:1]]
         + [w for w, _ in seen["subjects"][:2] if seen["confident"]]
     )
-    titles = prompting.titles(model, seen["idea"], analysis.labels(), n=3, rank=ranker(helper, text))
+    titles = prompting.titles(model, seen["idea"], analysis.labels(), n=3, rank=helper.closeness_to(text))
     labels = analysis.labels()
     suggestions = {
         "titles": titles,

@@ -243,12 +243,10 @@ def answers(helper, writer) -> dict:
     for idea in TIMING_IDEAS:
         analysis = helper.classify(idea)
 
-        def rank(candidates, idea=idea):  # as assistant.services.ranker
-            v = helper.encoder.encode([idea, *candidates])
-            return (v[1:] @ v[0]).tolist()
-
         began, first = time.perf_counter(), None
-        for _section, _items in prompting.write_all(writer, idea, analysis.labels(), rank=rank, nearer=helper.nearer):
+        for _section, _items in prompting.write_all(
+            writer, idea, analysis.labels(), rank=helper.closeness_to(idea), nearer=helper.nearer
+        ):
             first = first or time.perf_counter() - began
         runs.append({"first_s": first, "total_s": time.perf_counter() - began})
     totals = sorted(r["total_s"] for r in runs)

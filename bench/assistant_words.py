@@ -147,13 +147,11 @@ def main() -> int:
             if not analysis.english:
                 continue
 
-            def rank(candidates, idea=idea):  # as assistant.services.ranker
-                v = helper.encoder.encode([idea, *candidates])
-                return (v[1:] @ v[0]).tolist()
-
             began = time.perf_counter()
             answer: dict = {"titles": [], "expansions": [], "description": ""}
-            for section, items in prompting.write_all(writer, idea, analysis.labels(), rank=rank, nearer=helper.nearer):
+            for section, items in prompting.write_all(
+                writer, idea, analysis.labels(), rank=helper.closeness_to(idea), nearer=helper.nearer
+            ):
                 answer[section] = items
             seconds.append(time.perf_counter() - began)
             flagged = judge(answer, idea, telltales)

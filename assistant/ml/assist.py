@@ -110,6 +110,16 @@ class Assistant:
                 columns.append(profile @ self.heads[slot].probabilities(vector)[0])
         return torch.stack(columns, 1)
 
+    def closeness_to(self, text: str):
+        """Candidates -> their similarity to `text` in the encoder's reading: how the writer's candidates are
+        ranked (prompting.best)."""
+
+        def rank(candidates: list[str]) -> list[float]:
+            vectors = self.encoder.encode([text, *candidates])
+            return (vectors[1:] @ vectors[0]).tolist()
+
+        return rank
+
     def nearer(self, candidates: list[str], references: list[str]) -> list[bool]:
         """Whether each candidate reads nearer a later reference than the first, in the encoder's reading: how a
         line the writer copied from a worked example is told from one about the idea (prompting.about_the_idea)."""

@@ -97,7 +97,7 @@ class Command(BaseCommand):
         model, _version = services.writer(settings.ARTSTUDIO_DEVICE)
         writing: dict = {}
         shown = ""
-        rank, nearer = services.ranker(helper, text), helper.nearer
+        rank, nearer = helper.closeness_to(text), helper.nearer
         for section, items in prompting.write_all(model, text, analysis.labels(), rank=rank, nearer=nearer):
             writing[section] = items  # each item once it is finished and checked, as the page shows them
             words = prompting.as_text(writing)
