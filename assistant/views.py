@@ -66,6 +66,7 @@ def _answer_context(idea) -> dict:
     return {
         "idea": idea,
         "styles": styles,
+        "left_out": [gettext(s["name"]) for s in idea.analysis.get("left_out", [])],
         "analysis": idea.analysis,
         "writing": idea.writing,
         "notes": services.notes_for(idea.analysis),

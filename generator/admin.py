@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from generator import selectors, services
 from generator.admin_views import workers_view
 from generator.http import signed_in_user
-from generator.models import Artwork, Job, ModelVersion, Preset, Quota
+from generator.models import Artwork, Job, ModelComparison, ModelVersion, Preset, Quota
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
 
@@ -135,6 +135,7 @@ class ModelVersionAdmin(CreatedByService):
         "created_by",
         "created",
         "artworks_link",
+        "sheet_standing",
     )
     fields = (
         "label",
@@ -151,12 +152,13 @@ class ModelVersionAdmin(CreatedByService):
         "licence",
         "credit",
         "notes",
+        "sheet_standing",
         "metrics",
         "created_by",
         "created",
         "artworks_link",
     )
-    actions = ("activate", "rollback")
+    actions = ("activate", "rollback", "compare")
     change_list_template = "admin/generator/modelversion/change_list.html"
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -216,16 +218,56 @@ class ModelVersionAdmin(CreatedByService):
         url = reverse("admin:generator_artwork_changelist") + f"?model_versions__id__exact={obj.pk}"
         return format_html('<a href="{}">{}</a>', url, _("%(n)s artworks") % {"n": obj.artworks.count()})
 
+    @admin.display(description=gettext_lazy("against the active version"))
+    def sheet_standing(self, obj: ModelVersion) -> str:
+        comparison = obj.comparisons.order_by("-created").first()
+        if comparison is None:
+            return _("Not compared yet: use the action “Compare with the active version”.")
+        url = reverse("admin:generator_modelcomparison_change", args=[comparison.pk])
+        if comparison.status != ModelComparison.Status.DONE:
+            return format_html('<a href="{}">{}</a>', url, comparison.get_status_display())
+        return format_html('<a href="{}">{}</a>', url, comparison.get_verdict_display())
+
     @admin.action(description=gettext_lazy("Activate the selected version"))
-    def activate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+    def activate(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> TemplateResponse | None:
         if queryset.count() != 1:
             self.message_user(request, _("Select exactly one version to activate."), messages.WARNING)
-            return
+            return None
+        version = queryset.get()
+        confirmed = request.POST.get("confirm") == "yes"
+        lost = None if confirmed else services.lost_to_active(version)
+        if lost is not None:  # an intermediate page, as Django's own "delete selected" has
+            context = {
+                **self.admin_site.each_context(request),
+                "title": _("Activate a version that lost on the evaluation sheet?"),
+                "version": version,
+                "comparison": lost,
+                "lost": services.what_it_lost(lost),
+                "opts": self.model._meta,
+            }
+            return TemplateResponse(request, "admin/generator/modelversion/activate_confirm.html", context)
         self._run(
             request,
-            lambda: services.model_version_activate(version=queryset.get(), by=signed_in_user(request)),
+            lambda: services.model_version_activate(version=version, by=signed_in_user(request), confirmed=confirmed),
             _("“%(version)s” is now active; the next job uses it."),
         )
+        return None
+
+    @admin.action(description=gettext_lazy("Compare with the active version on the evaluation sheet"))
+    def compare(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
+        for version in queryset:
+            try:
+                comparison = services.comparison_request(version=version, by=signed_in_user(request))
+            except ValidationError as exc:
+                self.message_user(request, f"{version}: {' '.join(exc.messages)}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("“%(version)s” is being compared by a worker; its comparison page shows the progress.")
+                    % {"version": version},
+                    messages.SUCCESS,
+                )
+                self.log_change(request, version, f"comparison {comparison.pk} requested")
 
     @admin.action(description=gettext_lazy("Roll back to the previously active version"))
     def rollback(self, request: HttpRequest, queryset: QuerySet[ModelVersion]) -> None:
@@ -270,6 +312,108 @@ class ModelVersionAdmin(CreatedByService):
 
     def sample_view(self, request: HttpRequest, pk: int) -> FileResponse:
         return send_file(get_object_or_404(ModelVersion, pk=pk).sample)
+
+
+# generator/ml/compare.py's measures, in the order a report lists them
+MEASURES = {
+    "structure": gettext_lazy("structure kept (mean of the two below; higher keeps more of the photo)"),
+    "ssim": gettext_lazy("SSIM of the luminance to the photo"),
+    "edges": gettext_lazy("edges kept (correlation with the photo's)"),
+    "style": gettext_lazy("style distance to the painting (Magenta style vectors; lower is nearer)"),
+    "palette": gettext_lazy("palette distance to the painting (CIELAB, about ΔE)"),
+    "style_drift": gettext_lazy("style drift from the active version's picture (Magenta style vectors)"),
+    "palette_drift": gettext_lazy("palette drift from the active version's picture (CIELAB)"),
+    "fine": gettext_lazy("fine-detail share against the painting's (or the photo's)"),
+    "gram": gettext_lazy("Gram distance under the perceptual network: what training minimises, not a judge"),
+    "gram_drift": gettext_lazy("Gram drift from the active version's picture: what training minimises"),
+    "seconds": gettext_lazy("seconds a picture"),
+    "peak_mb": gettext_lazy("memory a picture (MiB above the worker's own)"),
+}
+HEADLINES = {"structure": gettext_lazy("structure kept"), "style": gettext_lazy("style distance to the paintings")}
+
+
+@admin.register(ModelComparison)
+class ModelComparisonAdmin(admin.ModelAdmin):
+    """Comparisons are made by the version's action and the command; here they are read."""
+
+    list_display = ("version", "against", "status", "percent", "verdict", "created", "finished")
+    list_filter = ("status", "verdict", "version__kind")
+    list_select_related = ("version", "against")
+    fields = (
+        "version",
+        "against",
+        "status",
+        "percent",
+        "verdict",
+        "side",
+        "error",
+        "requested_by",
+        "created",
+        "finished",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the record behind a version's standing on the dashboard
+
+    @admin.display(description=gettext_lazy("progress"))
+    def percent(self, obj: ModelComparison) -> str:
+        return f"{obj.progress:.0%}"
+
+    change_form_template = "admin/generator/modelcomparison/change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        comparison = get_object_or_404(ModelComparison, pk=object_id)
+        extra = {**(extra_context or {}), **self.report(comparison)}
+        return super().change_view(request, object_id, form_url, extra)
+
+    def report(self, obj: ModelComparison) -> dict:
+        """The figures as the report template shows them (nothing until the comparison is done)."""
+        if obj.status != ModelComparison.Status.DONE:
+            return {}
+        results = obj.results
+        mean = results.get("mean", {})
+        cand, ref = mean.get("candidate", {}), mean.get("reference", {})
+        measures = [(label, cand.get(m), ref.get(m)) for m, label in MEASURES.items() if m in cand or m in ref]
+        styles = [
+            (
+                name,
+                row["candidate"].get("structure"),
+                row.get("reference", {}).get("structure"),
+                row["candidate"].get("style_drift", row["candidate"].get("style")),
+            )
+            for name, row in results.get("styles", {}).items()
+        ]
+        changes = [
+            (HEADLINES[m], c, ModelComparison.Verdict(c["is"]).label) for m, c in results.get("changes", {}).items()
+        ]
+        return {
+            "c": obj,
+            "r": results,
+            "measures": measures,
+            "changes": changes,
+            "styles": styles if len(styles) > 1 else [],
+            "sheet_url": reverse("admin:generator_modelcomparison_sheet", args=[obj.pk]) if obj.sheet else "",
+        }
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/sheet.webp",
+                self.admin_site.admin_view(self.sheet_view),
+                name="generator_modelcomparison_sheet",
+            )
+        ]
+        return own + super().get_urls()
+
+    def sheet_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        return send_file(get_object_or_404(ModelComparison, pk=pk).sheet)
 
 
 class PromptLinesField(forms.CharField):
@@ -332,18 +476,19 @@ class PresetPaintingForm(forms.ModelForm):
 
 @admin.register(Preset)
 class PresetAdmin(CreatedByService):
-    list_display = ("thumbnail_picture", "name", "slug", "kind", "credit", "position", "hidden")
+    list_display = ("thumbnail_picture", "name", "slug", "kind", "credit", "keeps_the_photo", "position", "hidden")
     list_display_links = ("thumbnail_picture", "slug")
     list_editable = ("name", "position", "hidden")
     list_filter = ("kind", "hidden", "shipped")
     search_fields = ("name", "slug", "credit", "description")
-    readonly_fields = ("slug", "kind", "network_index", "thumbnail_picture", "shipped", "created")
+    readonly_fields = ("slug", "kind", "network_index", "thumbnail_picture", "keeps_the_photo", "shipped", "created")
     fields = (
         "name",
         "slug",
         "kind",
         "network_index",
         "thumbnail_picture",
+        "keeps_the_photo",
         "credit",
         "tags",
         "description",
@@ -354,6 +499,16 @@ class PresetAdmin(CreatedByService):
         "created",
     )
     form = PresetForm
+
+    @admin.display(description=gettext_lazy("keeps the photo"), ordering="keeps_photo")
+    def keeps_the_photo(self, obj: Preset) -> str:
+        """The share of a photo's structure it keeps, and whether the assistant leaves it out for pictures."""
+        if obj.keeps_photo is None:
+            return _("not measured yet") if not obj.keeps_photo_with else _("could not be measured")
+        text = f"{obj.keeps_photo:.0%}"
+        if obj.keeps_photo < settings.ARTSTUDIO_ERASES_BELOW:
+            return _("%(share)s: erases a photo, not suggested for pictures") % {"share": text}
+        return text
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -9,3 +9,8 @@ class GeneratorConfig(AppConfig):
 
     def ready(self) -> None:
         import generator.listing  # noqa: F401  (the receivers)
+        from generator.services.style_presets import measure_for_new_network
+        from generator.signals import model_version_activated
+
+        # How much of a photo each preset keeps is measured again whenever another painting network is active
+        model_version_activated.connect(measure_for_new_network, dispatch_uid="generator.measure_for_new_network")

@@ -206,6 +206,79 @@ class ModelUse(models.Model):
         return f"{self.version_id} {self.purpose} {self.outcome}"
 
 
+def comparison_sheet_upload_to(instance: ModelComparison, filename: str) -> str:
+    return _random_name(f"models/{instance.version.kind}/comparisons", filename)
+
+
+class ComparisonStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class ComparisonVerdict(models.TextChoices):
+    BETTER = "better", _("Better")
+    WORSE = "worse", _("Worse")
+    MIXED = "mixed", _("Better in one way, worse in another")
+    SAME = "same", _("No clear difference")
+    ALONE = "", _("Nothing to compare with")
+
+
+class ModelComparison(models.Model):
+    """A version painted beside another (the one active when it was asked for) on the evaluation sheet, and
+    judged by measures training never optimises (generator/ml/compare.py). The newest finished one is the
+    version's standing: it shows on the dashboard, and activating a version that lost asks to confirm."""
+
+    Status = ComparisonStatus
+    Verdict = ComparisonVerdict
+
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.CASCADE, related_name="comparisons", verbose_name=_("version")
+    )
+    against = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("compared with"),
+        help_text=_("The version active when the comparison was asked for; blank when there was none."),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=ComparisonStatus.choices, default="queued")
+    side = models.PositiveIntegerField(_("long side (px)"))
+    progress = models.FloatField(_("progress"), default=0.0)
+    verdict = models.CharField(_("verdict"), max_length=16, choices=ComparisonVerdict.choices, blank=True)
+    results = models.JSONField(_("results"), default=dict, blank=True)
+    sheet = models.FileField(_("contact sheet"), upload_to=comparison_sheet_upload_to, max_length=255, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("model comparison")
+        verbose_name_plural = _("model comparisons")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["version", "status", "-created"], name="model_comparison_latest")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=ComparisonStatus.values), name="model_comparison_status"),
+            models.CheckConstraint(
+                condition=Q(verdict__in=ComparisonVerdict.values), name="model_comparison_verdict_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} vs {self.against_id or '-'}: {self.get_status_display()}"
+
+
 class PresetKind(models.TextChoices):
     NETWORK = "network", _("26-style network")
     PAINTING = "painting", _("Painting")
@@ -245,6 +318,18 @@ class Preset(models.Model):
         _("example ideas"), default=list, blank=True, help_text=_("A few ideas this style paints well, one per line.")
     )
     position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Lower comes first."))
+    keeps_photo = models.FloatField(
+        _("keeps the photo"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "How much of a photo's structure this style keeps, from 0 (none) to 1 (all), measured by a worker on "
+            "the evaluation sheet with the active networks. The assistant does not suggest a style that keeps too "
+            "little for a picture."
+        ),
+    )
+    keeps_photo_with = models.CharField(max_length=200, blank=True, editable=False)  # the networks that measured it
     hidden = models.BooleanField(_("hidden"), default=False)
     shipped = models.BooleanField(_("shipped with the studio"), default=False, editable=False)
     created = models.DateTimeField(_("created"), auto_now_add=True)

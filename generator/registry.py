@@ -68,12 +68,12 @@ def for_job(job: Job) -> JobModels:
         raise NoActiveVersion(
             _("The style “%(slug)s” was removed from the studio. Pick another style.") % {"slug": slug}
         )
-    style = read_file(job.style_image) if preset is None else _preset_style(preset)
+    style = read_file(job.style_image) if preset is None else preset_style(preset)
     keys = needed(preset=preset, mode=job.options.mode)
-    return JobModels(style, tuple(_active(keys)))
+    return JobModels(style, tuple(active_for(keys)))
 
 
-def _preset_style(preset: Preset):
+def preset_style(preset: Preset):
     """What the engine paints a preset with: a network's style, or the preset's painting."""
     from generator.ml.engine import Network
 
@@ -99,7 +99,7 @@ def _blend_for_job(job: Job) -> JobModels:
             _("The style “%(slug)s” was removed from the studio. Pick another style.") % {"slug": missing[0]}
         )
     parts = tuple(
-        (read_file(job.style_image) if part == PAINTING_PART else _preset_style(presets[part]), weight)
+        (read_file(job.style_image) if part == PAINTING_PART else preset_style(presets[part]), weight)
         for part, weight in options.blend
     )
     chosen = [presets.get(part) for part, _ in options.blend]
@@ -108,10 +108,11 @@ def _blend_for_job(job: Job) -> JobModels:
         keys += [key for key in needed(preset=preset, mode=options.mode) if key not in keys]
     if not all(p is not None and p.kind == PresetKind.NETWORK for p in chosen):
         keys += [key for key in needed(preset=None, mode=options.mode) if key not in keys]
-    return JobModels(Blend(parts), tuple(_active(keys)))
+    return JobModels(Blend(parts), tuple(active_for(keys)))
 
 
-def _active(keys: list[tuple[str, str]]) -> list[ModelVersion]:
+def active_for(keys: list[tuple[str, str]]) -> list[ModelVersion]:
+    """The active version of each (kind, slot), in order; NoActiveVersion (for the artist) names the first missing."""
     found = {(v.kind, v.slot): v for v in active_versions().filter(kind__in={k for k, _ in keys})}
     missing = [key for key in keys if key not in found]
     if missing:

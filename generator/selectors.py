@@ -18,6 +18,7 @@ from generator.models import (
     Artwork,
     DailyUsage,
     Job,
+    ModelComparison,
     ModelKind,
     ModelUse,
     ModelVersion,
@@ -150,6 +151,11 @@ class VersionUse:
     p50: float | None  # seconds a succeeded use took, start to finish
     p95: float | None
     last_used: datetime | None
+    sheet: dict | None = None  # its newest comparison with the active version (services.model_comparisons.standing)
+
+    @property
+    def verdict(self) -> str:
+        return str(ModelComparison.Verdict(self.sheet["verdict"]).label) if self.sheet else ""
 
 
 def model_dashboard(*, sample: int = 1000) -> list[VersionUse]:
@@ -173,7 +179,14 @@ def model_dashboard(*, sample: int = 1000) -> list[VersionUse]:
         seconds = sorted(s for s in spans if s is not None)
         rows.append(
             VersionUse(
-                v, v.n_uses, v.n_failed, v.n_artworks, _percentile(seconds, 50), _percentile(seconds, 95), v.last_used
+                v,
+                v.n_uses,
+                v.n_failed,
+                v.n_artworks,
+                _percentile(seconds, 50),
+                _percentile(seconds, 95),
+                v.last_used,
+                v.metrics.get("comparison"),
             )
         )
     return rows

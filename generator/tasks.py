@@ -37,3 +37,17 @@ def run_next_job(queue: str) -> None:
 def validate_model_version(version_id: int) -> None:
     """Check an admin's weights upload: it loads into its kind's network and paints a fixed photo."""
     services.model_version_validate(version_id=version_id)
+
+
+@shared_task(name="generator.compare_model_version", acks_late=True)
+def compare_model_version(comparison_id: int) -> None:
+    """Paint the evaluation sheet with a version and the active one, and keep the measures."""
+    services.comparison_run(comparison_id=comparison_id)
+
+
+@shared_task(name="generator.measure_presets")
+def measure_presets() -> None:
+    """How much of a photo a preset keeps, with the networks active now: one preset, then the task queues itself
+    for the next (behind the jobs that came meanwhile); presets measured already are skipped."""
+    if services.presets_measure(limit=1):
+        measure_presets.apply_async(queue=Queue.CPU)

@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 
-from celery.signals import celeryd_after_setup, worker_process_init
+from celery.signals import celeryd_after_setup, worker_process_init, worker_ready
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -49,6 +49,25 @@ def remember_queues(sender, instance, **_kwargs) -> None:
     from generator.queues import Queue
 
     _worker_queues[:] = sorted(instance.app.amqp.queues.consume_from or Queue.values)
+
+
+@worker_ready.connect
+def measure_presets_at_start(**_kwargs) -> None:
+    """In the main process of a worker that serves `cpu`, once it is ready: have the presets measured with the
+    active networks (the first start, or a preset added while no worker ran). Its connection is closed after: the
+    pool forks from this process."""
+    from django.db import connections
+
+    from generator.services import presets_measure_later
+
+    if "cpu" not in _worker_queues:
+        return
+    try:
+        presets_measure_later()
+    except Exception:  # a worker starts whatever the database or the broker says; the next start asks again
+        logger.exception("Could not queue the presets' measures")
+    finally:
+        connections.close_all()
 
 
 @worker_process_init.connect

@@ -7,7 +7,7 @@ classifier heads on sentence embeddings, which are quick and can be measured.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -23,6 +23,7 @@ class Analysis:
     subjects: list[tuple[str, float]] = field(default_factory=list)
     moods: list[tuple[str, float]] = field(default_factory=list)
     styles: list[dict] = field(default_factory=list)  # {"slug", "name", "confidence", "why"}
+    left_out: list[dict] = field(default_factory=list)  # {"slug", "name"}: styles that would erase the photo
     similar: list[dict] = field(default_factory=list)  # {"title", "artist", "date", "url", "score"}
     notes: list[str] = field(default_factory=list)  # what the artist should know about this answer
     codes: list[str] = field(default_factory=list)  # the same, as codes the web pages translate
@@ -45,6 +46,7 @@ class Analysis:
             "subjects": labelled(self.subjects),
             "moods": labelled(self.moods),
             "styles": self.styles,
+            "left_out": self.left_out,
             "similar": self.similar,
             "notes": self.notes,
             "codes": self.codes,
@@ -129,11 +131,15 @@ class Assistant:
         sims = vectors[len(references) :] @ vectors[: len(references)].T  # (candidates, references)
         return [bool(row[1:].max() > row[0]) for row in sims]
 
-    def classify(self, text: str, *, k: int = 3) -> Analysis:
-        return self.classify_many([text], k=k)[0]
+    def classify(self, text: str, *, k: int = 3, spare_photo: float | None = None) -> Analysis:
+        return self.classify_many([text], k=k, spare_photo=spare_photo)[0]
 
-    def classify_many(self, texts: Sequence[str], *, k: int = 3) -> list[Analysis]:
-        """One Analysis per text, in order. Raises nothing for odd text: an unreadable one gets notes, not labels."""
+    def classify_many(self, texts: Sequence[str], *, k: int = 3, spare_photo: float | None = None) -> list[Analysis]:
+        """One Analysis per text, in order. Raises nothing for odd text: an unreadable one gets notes, not labels.
+
+        spare_photo: the ideas are pictures to be painted, so styles that keep less than this share of a photo
+        (StyleCard.keeps_photo) are not suggested; they are listed in `left_out`.
+        """
         out: list[Analysis | None] = [None] * len(texts)
         readable: list[int] = []
         cleaned: list[str] = []
@@ -159,10 +165,10 @@ class Assistant:
         if cleaned:
             vectors = self.encoder.encode(cleaned)
             for j, i in enumerate(readable):
-                out[i] = self._analyse(vectors[j : j + 1], k)
+                out[i] = self._analyse(vectors[j : j + 1], k, spare_photo)
         return out  # type: ignore[return-value]
 
-    def _analyse(self, vector: torch.Tensor, k: int) -> Analysis:
+    def _analyse(self, vector: torch.Tensor, k: int, spare_photo: float | None = None) -> Analysis:
         from .heads import predict, predict_set
 
         result = Analysis()
@@ -173,7 +179,9 @@ class Assistant:
         if "subject" in self.heads:
             chosen = predict_set(self.heads["subject"], vector)[0]
             result.subjects = chosen[:5]
-        result.styles = self.suggest(vector, result, k=k)
+        erasing = self.erasing(spare_photo)
+        result.styles = self.suggest(vector, result, k=k, leave_out=erasing)
+        result.left_out = [{"slug": self.cards[i].slug, "name": self.cards[i].name} for i in sorted(erasing)]
         if self.index is not None:
             result.similar = [
                 {"title": w.title, "artist": w.artist, "date": w.date, "url": w.url, "score": round(score, 3)}
@@ -190,13 +198,23 @@ class Assistant:
             result.notes.append("No classifier heads are active, so the assistant suggests styles only.")
         return result
 
-    def suggest(self, vector: torch.Tensor, analysis: Analysis, *, k: int = 3) -> list[dict]:
-        """The k styles that suit the idea best (assistant.ml.styles), each with how sure and a reason."""
+    def erasing(self, spare_photo: float | None) -> set[int]:
+        """The cards whose style keeps less than `spare_photo` of a photo (none when it is None or unmeasured)."""
+        if spare_photo is None:
+            return set()
+        return {i for i, c in enumerate(self.cards) if c.keeps_photo is not None and c.keeps_photo < spare_photo}
+
+    def suggest(
+        self, vector: torch.Tensor, analysis: Analysis, *, k: int = 3, leave_out: Collection[int] = ()
+    ) -> list[dict]:
+        """The k styles that suit the idea best (assistant.ml.styles), each with how sure and a reason; the
+        cards in `leave_out` are never among them (the confidence stays the ranker's own, over every style)."""
         if not self.cards:
             return []
         share = torch.softmax(self.ranker.logits(self.style_features(vector)), 0)
         confidence = self.ranker.confidence(share)
-        top = torch.argsort(share, descending=True)[:k].tolist()
+        ranked = torch.argsort(share, descending=True).tolist()
+        top = [i for i in ranked if i not in leave_out][:k]
         out = []
         for i in top:
             card = self.cards[i]

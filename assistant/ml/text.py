@@ -66,6 +66,7 @@ class StyleCard:
     description: str
     prompts: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    keeps_photo: float | None = None  # how much of a photo it keeps, 0..1 (generator.ml.compare.keeps_photo)
 
     def texts(self) -> list[str]:
         lead = f"{self.name}: {self.description}" if self.description else f"{self.name}: {', '.join(self.tags)}"

@@ -3,6 +3,7 @@
 - `jobs`: a painting job created from an upload, run by a worker, cancelled and retried;
 - `artworks`: a finished artwork retitled or deleted;
 - `model_versions`: the model registry (import, upload, validate, activate, roll back);
+- `model_comparisons`: a version compared with the active one on the evaluation sheet;
 - `style_presets`: the studio's presets;
 - `files`: files and rows written or rolled back together, and thumbnails.
 
@@ -22,6 +23,13 @@ from generator.services.jobs import (
     job_run_next,
     queue_for,
 )
+from generator.services.model_comparisons import (
+    comparison_request,
+    comparison_run,
+    latest_comparison,
+    lost_to_active,
+    what_it_lost,
+)
 from generator.services.model_versions import (
     check_model_upload,
     model_use_record,
@@ -32,7 +40,12 @@ from generator.services.model_versions import (
     model_version_validate_later,
     models_import_shipped,
 )
-from generator.services.style_presets import check_preset_slug, preset_add_painting
+from generator.services.style_presets import (
+    check_preset_slug,
+    preset_add_painting,
+    presets_measure,
+    presets_measure_later,
+)
 from generator.uploads import CheckedImage, check_image
 
 __all__ = [
@@ -42,6 +55,8 @@ __all__ = [
     "check_image",
     "check_model_upload",
     "check_preset_slug",
+    "comparison_request",
+    "comparison_run",
     "job_cancel",
     "job_create",
     "job_delete",
@@ -49,6 +64,8 @@ __all__ = [
     "job_retry",
     "job_run",
     "job_run_next",
+    "latest_comparison",
+    "lost_to_active",
     "model_use_record",
     "model_version_activate",
     "model_version_rollback",
@@ -57,5 +74,8 @@ __all__ = [
     "model_version_validate_later",
     "models_import_shipped",
     "preset_add_painting",
+    "presets_measure",
+    "presets_measure_later",
     "queue_for",
+    "what_it_lost",
 ]

@@ -24,14 +24,24 @@ from generator import registry, signals
 from generator.models import ModelUse, ModelVersion, Preset
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
+from generator.services.model_comparisons import lost_to_active, what_it_lost
 from generator.services.style_presets import next_position, refuse, shipped_presets
 from generator.uploads import MODEL_FIELD
 
 logger = logging.getLogger(__name__)
 
 
-def model_version_activate(*, version: ModelVersion, by: User | None = None) -> ModelVersion:
-    """Make `version` the one that paints for its kind (and slot); the next job uses it, no restart needed."""
+def model_version_activate(*, version: ModelVersion, by: User | None = None, confirmed: bool = False) -> ModelVersion:
+    """Make `version` the one that paints for its kind (and slot); the next job uses it, no restart needed.
+
+    A version that lost to the active one on the evaluation sheet is activated only when `confirmed`.
+    """
+    if not confirmed and (lost := lost_to_active(version)) is not None:
+        raise refuse(
+            "confirm",
+            _("This version lost to the active one on the evaluation sheet: %(what)s. Confirm to activate it anyway.")
+            % {"what": what_it_lost(lost)},
+        )
     with transaction.atomic():
         # Lock every version of this kind and slot first: of two admins activating at once, the second
         # waits here, then sees the first one's choice and replaces it. Without the lock both could
@@ -66,7 +76,7 @@ def model_version_rollback(*, kind: str, slot: str = "", by: User | None = None)
     )
     if earlier is None:
         raise refuse("kind", _("There is no earlier version of this model to roll back to."))
-    return model_version_activate(version=earlier, by=by)
+    return model_version_activate(version=earlier, by=by, confirmed=True)  # it was active before
 
 
 WEIGHTS_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt", ".bin")

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from generator.models import ModelVersion, Preset
+from generator.queues import Queue
 from generator.services.files import atomic_with_files, save_file, webp
 from generator.uploads import check_image
+
+logger = logging.getLogger(__name__)
 
 
 def refuse(field: str, message: str) -> ValidationError:
@@ -94,4 +99,62 @@ def preset_add_painting(
         save_file(preset.painting, "painting" + checked.suffix, checked.data, written)
         save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)
         preset.save()
+        presets_measure_later()
     return preset
+
+
+def presets_measure(
+    *, device: str = "auto", side: int = 384, photos: tuple[Path, ...] | None = None, limit: int | None = None
+) -> int:
+    """Measure how much of a photo each preset keeps (generator.ml.compare.keeps_photo) with the networks active now;
+    a preset already measured with them is left alone. At most `limit` presets (all if None); returns how many
+    were measured. A worker runs it one preset a task (a second or two), so artists' jobs go between."""
+    from generator import registry
+    from generator.ml import compare
+    from generator.ml.loading import ModelSet
+
+    measured = 0
+    for preset in Preset.objects.order_by("position", "pk"):
+        if limit is not None and measured >= limit:
+            break
+        try:
+            versions = registry.active_for(registry.needed(preset=preset, mode="fast"))
+        except registry.NoActiveVersion:
+            continue  # it cannot paint now; measured once it can
+        key = ",".join(v.sha256[:16] for v in versions)
+        if preset.keeps_photo_with == key or (preset.kind == Preset.Kind.PAINTING and not preset.painting):
+            continue
+        try:
+            models = ModelSet.of(registry.weights_of(v) for v in versions)
+            style = registry.preset_style(preset)
+            photos_ = photos or compare.SHEET_PHOTOS
+            kept: float | None = round(compare.keeps_photo(models, style, photos=photos_, side=side, device=device), 4)
+        except Exception:  # one preset that cannot paint (a broken painting file) never stops the others
+            logger.exception("Could not measure preset %s", preset.slug)
+            kept = None  # unknown: it is suggested as before, and measured again with the next networks
+        Preset.objects.filter(pk=preset.pk).update(keeps_photo=kept, keeps_photo_with=key)
+        measured += 1
+    return measured
+
+
+def presets_measure_later() -> None:
+    """Have a `cpu` worker measure the presets not yet measured with the active networks (after the commit)."""
+
+    def send() -> None:
+        from generator.tasks import measure_presets
+
+        try:
+            measure_presets.apply_async(queue=Queue.CPU)
+        except Exception:  # a measure is a nicety: the next worker start asks again
+            logger.exception("Could not queue the presets' measures")
+
+    transaction.on_commit(send)
+
+
+PAINTING_KINDS = ("multistyle26", "transformer_net", "magenta_predictor", "magenta_transformer")
+
+
+def measure_for_new_network(sender, *, version_id: int, kind: str, **_kwargs) -> None:
+    """A receiver of generator.signals.model_version_activated: another painting network paints the presets now."""
+    if kind in PAINTING_KINDS:
+        presets_measure_later()

@@ -47,7 +47,7 @@ from api import services as api_services
 from api.models import ApiToken
 from assistant.models import Idea, SimilarIndex
 from gallery.models import Board, BoardItem, Moderation, Profile, ShareLink, Star, Tag
-from generator.models import Artwork, Job, ModelVersion, Preset
+from generator.models import Artwork, Job, ModelComparison, ModelVersion, Preset
 from tests import people
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +98,7 @@ class World:
     links: dict = field(default_factory=dict)  # "live" (downloads allowed), "revoked", "expired" -> ShareLink
     api_token: object = None  # alice's personal API token (read and write)
     tokens: dict = field(default_factory=dict)  # TOKENS' kinds -> the token's text (the API's own matrix)
+    comparison: object = None  # a finished comparison of a version with the active one, with its contact sheet
     csrf_cookie: str = ""  # set by a page with a form, for the CSRF tests
     state: tuple = ()  # alice_state() as every case starts: each one is rolled back to it
     accounts: int = 0  # how many users there are
@@ -233,6 +234,8 @@ def _build_world() -> World:
     gallery_services.share_link_revoke(link=world.links["revoked"], by=alice)
     ShareLink.objects.filter(pk=world.links["expired"].pk).update(expires=timezone.now() - timedelta(days=1))
     world.api_token, _text = api_services.token_create(owner=alice, name="script", scopes=["read", "write"])
+    world.comparison = ModelComparison.objects.create(version=version, side=64, status="done", verdict="same")
+    world.comparison.sheet.save("sheet.webp", ContentFile(picture_bytes(fmt="WEBP")))
     for kind, (owner, scopes) in {
         "alice-read": (alice, ["read"]),
         "alice-write": (alice, ["write"]),
@@ -524,6 +527,10 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "api:model-validate": Route(STAFF_API, POST_ONLY, args=pk("version")),
     "api:model-activate": Route(STAFF_API, POST_ONLY, args=pk("version")),
     "api:model-rollback": Route(STAFF_API, POST_ONLY),
+    "api:model-compare": Route(STAFF_API, POST_ONLY, args=pk("version"), ok=Answer(409)),  # it is the active one
+    "api:comparison-list": Route(STAFF_API, READ_ONLY),
+    "api:comparison-detail": Route(STAFF_API, READ_ONLY, args=pk("comparison")),
+    "api:comparison-sheet": Route(STAFF_API, READ_ONLY, args=pk("comparison")),
     "api:moderation-list": Route(STAFF_API, READ_ONLY),
     "api:moderation-detail": Route(STAFF_API, READ_ONLY, args=lambda world: {"artwork": world.artwork.pk}),
     "api:moderation-picture": Route(STAFF_API, READ_ONLY, args=lambda world: {"artwork": world.artwork.pk}),
@@ -693,10 +700,12 @@ ADMIN_ROUTES: list[tuple[str, Route]] = [
     (r"admin:\(admin/\w+/\w+/<path:object_id>/\)", Route(ADMIN, ANY, ok=REDIRECT)),  # old links to change pages
     (r"admin:\(admin/\(\?P<url>.*\)\$\)", Route(ADMIN, ANY, ok=NOT_FOUND)),  # the catch-all
     # refused to staff as well: presets and versions in use are never deleted, ideas come from artists,
+    # comparisons come from the compare action (and are the record behind a version's standing),
     # and the lockout logs are written by logins only
     (
         r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add"
-        r"|gallery_moderation_add|gallery_moderation_delete|assistant_similarindex_add|assistant_similarindex_delete)",
+        r"|gallery_moderation_add|gallery_moderation_delete|assistant_similarindex_add|assistant_similarindex_delete"
+        r"|generator_modelcomparison_add|generator_modelcomparison_delete)",
         Route(ADMIN, ANY, ok=FORBIDDEN),
     ),
     (r"admin:.*", Route(ADMIN, ANY)),

@@ -106,7 +106,10 @@ def test_a_new_version_is_activated_and_rolled_back_as_in_the_admin(admin_api, s
         kind="multistyle26", label="v2", upload=weights_file(tmp_path / "v2.safetensors"), validate="now"
     )
 
-    activated = admin_api.post(f"{MODELS}{version.pk}/activate/")
+    # The actions take JSON or nothing: a form body is refused (415), an empty POST is fine
+    form = admin_api.post(f"{MODELS}{version.pk}/activate/", {"confirm": "true"})
+    assert form.status_code == 415 and not ModelVersion.objects.get(pk=version.pk).is_active
+    activated = admin_api.post(f"{MODELS}{version.pk}/activate/", content_type="application/json")
 
     assert activated.status_code == 200 and activated.json()["is_active"]
     assert ModelVersion.objects.get(kind="multistyle26", is_active=True) == version

@@ -4,7 +4,8 @@ manage.py models import                       # the wheels' networks as versions
 manage.py models list [--kind K]
 manage.py models upload FILE --kind K [--slot S] --label L [--licence ..] [--credit ..] [--queue]
 manage.py models validate ID                  # check a version still "validating"
-manage.py models activate ID
+manage.py models compare ID [--side PX] [--queue]   # ID beside the active version on the evaluation sheet
+manage.py models activate ID [--confirm]      # --confirm: even if it lost to the active one on the sheet
 manage.py models rollback KIND [--slot S]
 """
 
@@ -23,7 +24,7 @@ from generator.models import ModelVersion
 
 
 class Command(BaseCommand):
-    help = "Import, list, upload, validate, activate and roll back model versions."
+    help = "Import, list, upload, validate, compare, activate and roll back model versions."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -41,8 +42,13 @@ class Command(BaseCommand):
         upload.add_argument("--queue", action="store_true", help="validate in a worker instead of here")
         validate = sub.add_parser("validate", help="validate a version that is still validating")
         validate.add_argument("id", type=int)
+        compare = sub.add_parser("compare", help="paint the evaluation sheet with a version and the active one")
+        compare.add_argument("id", type=int)
+        compare.add_argument("--side", type=int, default=None, help="long side in pixels (default: the setting)")
+        compare.add_argument("--queue", action="store_true", help="compare in a worker instead of here")
         activate = sub.add_parser("activate", help="make a ready version the one that paints")
         activate.add_argument("id", type=int)
+        activate.add_argument("--confirm", action="store_true", help="even if it lost to the active one on the sheet")
         rollback = sub.add_parser("rollback", help="activate the version that was active before")
         rollback.add_argument("kind", choices=list(KINDS))
         rollback.add_argument("--slot", default="")
@@ -124,11 +130,62 @@ class Command(BaseCommand):
             raise CommandError(f"version {id} was rejected: {version.reason}")
         self.stdout.write(self._line(version))
 
-    def _activate(self, *, id: int, **_options) -> None:
+    def _compare(self, *, id: int, side: int | None, queue: bool, **_options) -> None:
+        comparison = services.comparison_request(version=self._version(id), side=side, queue=queue)
+        if queue:
+            self.stdout.write(f"comparison {comparison.pk} is waiting for a worker")
+            return
+        with tqdm(total=100, desc="comparing", unit="%", disable=not self._tty(), leave=False) as bar:
+
+            def progress(fraction: float) -> None:
+                bar.n = round(100 * fraction)
+                bar.refresh()
+
+            services.comparison_run(comparison_id=comparison.pk, progress=progress)
+        comparison.refresh_from_db()
+        if comparison.status != comparison.Status.DONE:
+            raise CommandError(f"comparison {comparison.pk} failed: {comparison.error}")
+        self.stdout.write(self._report(comparison))
+
+    def _report(self, comparison) -> str:
+        results = comparison.results
+        against = f"version {comparison.against_id}" if comparison.against_id else "nothing (no active version)"
+        lines = [
+            f"comparison {comparison.pk}: version {comparison.version_id} against {against}, "
+            f"{results['cases']} pictures at {comparison.side} px: {comparison.get_verdict_display().lower()}"
+        ]
+        for measure, change in results["changes"].items():
+            lines.append(
+                f"  {measure:10s} {change['difference']:+.4f} (95 % interval {change['low']:+.4f} .. "
+                f"{change['high']:+.4f}): {change['is']}"
+            )
+        sides = list(results["mean"])
+        lines.append(f"  {'measure':14s}" + "".join(f"{side:>12s}" for side in sides))
+        measures = dict.fromkeys(m for side in sides for m in results["mean"][side])
+        for m in measures:
+            cells = "".join(f"{results['mean'][side].get(m, float('nan')):12.4f}" for side in sides)
+            lines.append(f"  {m:14s}{cells}")
+        styles = results.get("styles", {})
+        if len(styles) > 1:  # the 26-style network: what changed, style by style
+            lines.append(f"  {'style':24s}{'structure':>22s}{'style drift':>14s}")
+            for name, row in styles.items():
+                cand, ref = row["candidate"], row.get("reference", {})
+                was = f"{ref['structure']:.3f} -> " if "structure" in ref else ""
+                drift = f"{cand['style_drift']:14.3f}" if "style_drift" in cand else ""
+                lines.append(f"  {name:24s}{was + format(cand['structure'], '.3f'):>22s}{drift}")
+        if comparison.sheet:
+            lines.append(f"  contact sheet: {comparison.sheet.path}")
+        return "\n".join(lines)
+
+    def _version(self, id: int) -> ModelVersion:
         version = ModelVersion.objects.filter(pk=id).first()
         if version is None:
             raise CommandError(f"There is no model version {id}.")
-        self.stdout.write(self._line(services.model_version_activate(version=version)))
+        return version
+
+    def _activate(self, *, id: int, confirm: bool = False, **_options) -> None:
+        version = services.model_version_activate(version=self._version(id), confirmed=confirm)
+        self.stdout.write(self._line(version))
 
     def _rollback(self, *, kind: str, slot: str, **_options) -> None:
         self.stdout.write(self._line(services.model_version_rollback(kind=kind, slot=slot)))
