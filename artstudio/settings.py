@@ -426,7 +426,7 @@ ARTSTUDIO_TATE_PATH = Path(
 ARTSTUDIO_WRITER_PACKED = env_bool("ARTSTUDIO_WRITER_PACKED", True)
 # Works embedded per task while the studio builds its similar-works index (assistant/indexing.py): a few seconds
 # of the writer's worker each, so that an idea asked meanwhile waits for one chunk, not the whole index.
-ARTSTUDIO_SIMILAR_CHUNK = env_int("ARTSTUDIO_SIMILAR_CHUNK", 2000, minimum=1)
+ARTSTUDIO_SIMILAR_CHUNK = env_int("ARTSTUDIO_SIMILAR_CHUNK", 500, minimum=1)
 
 # Files are sent by the web process unless a proxy in front does it: "nginx" answers with X-Accel-Redirect to
 # ARTSTUDIO_SENDFILE_PREFIX + the file's name (an `internal` location aliased to MEDIA_ROOT), "apache" with

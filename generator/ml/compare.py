@@ -65,6 +65,8 @@ class Case:
     name: str  # the style's name, for the report
     painting: Path | None = None
     mode: str = "fast"  # "quality" for the perceptual network, which paints only there
+    against: object | None = None  # what the reference paints with, where not `style` (a trained style against
+    # the arbitrary path painting the same painting: bench/train.py)
 
 
 @dataclass
@@ -177,7 +179,9 @@ def compare(
         if stopped():
             raise Cancelled()
         photo = load_image(case.photo, what="photo")
-        painted = {name: _paint(photo, case, models, side, device) for name, models in sets}
+        painted = {
+            name: _paint(photo, case, models, side, device, reference=name == "reference") for name, models in sets
+        }
         target = load_image(case.painting, what="painting") if case.painting else None
         with torch.inference_mode():
             for name, picture in painted.items():
@@ -193,10 +197,13 @@ def compare(
     return result
 
 
-def _paint(photo: Image.Image, case: Case, models: loading.ModelSet, side: int, device: str) -> Picture:
+def _paint(
+    photo: Image.Image, case: Case, models: loading.ModelSet, side: int, device: str, *, reference: bool = False
+) -> Picture:
+    style = case.against if reference and case.against is not None else case.style
     with peak_memory(loading.resolve_device(device)) as peak:
         started = time.perf_counter()
-        image = engine.stylize(photo, case.style, models=models, max_side=side, device=device, mode=case.mode).image
+        image = engine.stylize(photo, style, models=models, max_side=side, device=device, mode=case.mode).image
         seconds = time.perf_counter() - started
     return Picture(image, seconds, peak())
 
