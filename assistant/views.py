@@ -52,13 +52,18 @@ def ask(request: SignedInRequest) -> HttpResponse:
 
 def _answer_context(idea) -> dict:
     slugs = [s["slug"] for s in idea.analysis.get("styles", [])]
-    thumbs = {p.slug: bool(p.thumbnail) for p in Preset.objects.filter(slug__in=slugs)}
+    found = {p.slug: p for p in Preset.objects.filter(slug__in=slugs)}
     styles = [
         {
             **s,
             "name": gettext(s["name"]),
             "why": _why(s),
-            "thumbnail": reverse("generator:preset-thumbnail", args=[s["slug"]]) if thumbs.get(s["slug"]) else "",
+            "thumbnail": (
+                reverse("generator:preset-thumbnail", args=[s["slug"]])
+                if s["slug"] in found and found[s["slug"]].thumbnail
+                else ""
+            ),
+            "credit": found[s["slug"]].credit if s["slug"] in found else "",
             "studio": reverse("generator:studio") + f"?style={s['slug']}",
         }
         for s in idea.analysis.get("styles", [])

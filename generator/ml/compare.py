@@ -387,9 +387,9 @@ def verdict(changes: dict[str, dict]) -> str:
 def contact_sheet(rows: list[tuple[Case, Image.Image, Picture | None, Picture]], kind: str) -> Image.Image:
     """Per case: photo, painting (if any), reference and candidate, then 1:1 crops of reference and candidate.
 
-    With many styles (the 26-style network) each style shows on one photo, the photos taking turns.
+    With several styles (the 26-style network) each style shows on one photo, the photos taking turns.
     """
-    if kind == "multistyle26":
+    if kind == "multistyle26" and len({case.name for case, *_ in rows}) > 1:
         photos = list(dict.fromkeys(case.photo for case, *_ in rows))
         shown = [row for n, row in enumerate(rows) if row[0].photo == photos[(n // len(photos)) % len(photos)]]
     else:

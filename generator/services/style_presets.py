@@ -15,7 +15,7 @@ from PIL import Image, ImageOps
 
 from generator.models import ModelVersion, Preset
 from generator.queues import Queue
-from generator.services.files import atomic_with_files, save_file, webp
+from generator.services.files import atomic_with_files, delete_files, save_file, webp
 from generator.uploads import check_image
 
 logger = logging.getLogger(__name__)
@@ -79,7 +79,8 @@ def preset_add_painting(
     description: str = "",
     prompts: list[str] | None = None,
 ) -> Preset:
-    """An admin's painting becomes a preset; its thumbnail is the painting itself, made smaller."""
+    """An admin's painting becomes a preset; its thumbnail is the painting itself, made smaller, until a `cpu`
+    worker paints the reference photo in it like every other preset's (presets_measure)."""
     from django.utils.text import slugify
 
     checked = check_image(painting, field="painting_file")
@@ -129,12 +130,29 @@ def presets_measure(
             style = registry.preset_style(preset)
             photos_ = photos or compare.SHEET_PHOTOS
             kept: float | None = round(compare.keeps_photo(models, style, photos=photos_, side=side, device=device), 4)
+            if preset.kind == Preset.Kind.PAINTING and not preset.shipped and not preset.keeps_photo_with:
+                _paint_thumbnail(preset, models, style, device)  # an admin's painting, measured the first time
         except Exception:  # one preset that cannot paint (a broken painting file) never stops the others
             logger.exception("Could not measure preset %s", preset.slug)
             kept = None  # unknown: it is suggested as before, and measured again with the next networks
         Preset.objects.filter(pk=preset.pk).update(keeps_photo=kept, keeps_photo_with=key)
         measured += 1
     return measured
+
+
+def _paint_thumbnail(preset: Preset, models, style, device: str) -> None:
+    """A preset's thumbnail as every shipped one is made: its style painted on the reference photo, 256 px
+    (generator.ml.cli.render_thumbnails). Until a worker has painted it, it is the painting itself."""
+    from generator.ml.engine import stylize
+    from generator.ml.presets import REFERENCE_PHOTO
+
+    picture = stylize(REFERENCE_PHOTO, style, models=models, max_side=256, device=device).image
+    old = (preset.thumbnail.storage, preset.thumbnail.name) if preset.thumbnail else None
+    with atomic_with_files() as written:
+        save_file(preset.thumbnail, "thumbnail.webp", webp(picture, side=256, method=6), written)
+        Preset.objects.filter(pk=preset.pk).update(thumbnail=preset.thumbnail.name)
+        if old:
+            transaction.on_commit(lambda: delete_files([old]))
 
 
 def presets_measure_later() -> None:

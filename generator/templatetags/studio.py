@@ -18,6 +18,12 @@ def preset_name(slug: str | None) -> str:
 
 
 @register.filter
+def preset_credit(slug: str | None) -> str:
+    """Who made a preset's painting (an admin's painting, a shipped one), as its credit says; empty if none."""
+    return (Preset.objects.filter(slug=slug).values_list("credit", flat=True).first() or "") if slug else ""
+
+
+@register.filter
 def minutes(delta: timedelta) -> int:
     """A waiting time in whole minutes, rounded up: "try again in 15 minutes"."""
     return math.ceil(delta.total_seconds() / 60)

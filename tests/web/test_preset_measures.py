@@ -51,16 +51,30 @@ def test_every_preset_is_measured_once_with_the_networks_active_now(tmp_path, me
     assert services.presets_measure(**SMALL) == 26
 
 
-def test_a_painting_an_admin_adds_is_measured_by_a_worker(measures_sent):
+def test_a_painting_an_admin_adds_is_measured_and_its_thumbnail_painted_by_a_worker(measures_sent, isolated_data):
     from factories import upload
+    from PIL import Image
+
+    from generator.ml.presets import REFERENCE_PHOTO
 
     data = (Path(compare.SHEET_PAINTINGS[0])).read_bytes()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        preset = services.preset_add_painting(name="Wave", painting=upload(data, "wave.jpg", "image/jpeg"))
+        preset = services.preset_add_painting(
+            name="Wave", painting=upload(data, "wave.jpg", "image/jpeg"), credit="Katsushika Hokusai, c. 1831"
+        )
     assert measures_sent == ["cpu"] and preset.keeps_photo is None
-    services.presets_measure(**SMALL)
+    raw = Path(preset.thumbnail.path)
+    with Image.open(raw) as img, Image.open(compare.SHEET_PAINTINGS[0]) as painting:  # the painting, smaller, for now
+        assert img.width / img.height == pytest.approx(painting.width / painting.height, rel=0.02)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services.presets_measure(**SMALL)
     preset.refresh_from_db()
     assert preset.keeps_photo is not None and preset.keeps_photo_with
+    painted = Path(preset.thumbnail.path)
+    assert painted != raw and not raw.exists()  # the old file went with the change
+    with Image.open(painted) as img, Image.open(REFERENCE_PHOTO) as reference:  # the reference photo, painted
+        assert img.format == "WEBP" and max(img.size) == 256
+        assert img.width / img.height == pytest.approx(reference.width / reference.height, rel=0.02)
 
 
 def test_a_worker_serving_cpu_asks_for_the_measures_when_it_starts(measures_sent, monkeypatch):
@@ -132,3 +146,19 @@ def test_the_task_measures_one_preset_a_time_and_a_broken_painting_stops_nothing
     assert not Preset.objects.exclude(pk=broken.pk).filter(keeps_photo__isnull=True).exists()
     tasks.measure_presets()  # nothing left: it does not queue itself again
     assert measures_sent == ["cpu"]
+
+
+def test_a_paintings_credit_shows_wherever_its_name_does(alice, alice_client, no_broker):
+    from django.urls import reverse
+    from factories import make_job
+
+    credit = "Vincent van Gogh, 1889 (public domain)"
+    studio = alice_client.get(reverse("generator:studio")).content.decode()
+    card = studio.split('id="preset-starry-night"')[1].split("</label>")[0]
+    assert "The Starry Night" in card and credit in card and 'data-testid="preset-credit"' in card
+    network_card = studio.split('id="preset-pop-outline"')[1].split("</label>")[0]
+    assert "preset-credit" not in network_card  # the network's own styles have no painter to credit
+
+    job = make_job(alice, style_preset="starry-night")
+    page = alice_client.get(reverse("generator:job", args=[job.pk])).content.decode()
+    assert f'data-testid="params-credit">({credit})' in page
