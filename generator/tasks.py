@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from generator import services
@@ -50,5 +49,5 @@ def compare_model_version(comparison_id: int) -> None:
 def measure_presets() -> None:
     """How much of a photo a preset keeps, with the networks active now: one preset, then the task queues itself
     for the next (behind the jobs that came meanwhile); presets measured already are skipped."""
-    if services.presets_measure(limit=1, side=settings.ARTSTUDIO_MEASURE_SIDE):
+    if services.presets_measure(limit=1):
         measure_presets.apply_async(queue=Queue.CPU)

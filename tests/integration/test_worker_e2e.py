@@ -183,18 +183,3 @@ def test_the_studio_builds_its_similar_works_index_itself_on_a_worker(worker, wo
     index = wait_until(ready, timeout=job_timeout(), what="the similar-works index", diagnose=worker.tail)
     assert 0 < index.done == index.total <= 300 and index.started <= index.finished
     assert len(Index.load(indexing.similar_index_path(index.encoder.sha256))) == index.total
-
-
-def test_a_worker_measures_every_preset_one_task_at_a_time(worker, worker_media):
-    """No command either: once the first start's import has activated the painting networks, a worker serving `cpu`
-    measures each preset (how much of a photo it keeps), one preset a task, so jobs go between (this worker paints
-    the sheet's photos at 64 px: tests/integration/worker.py)."""
-    from generator.models import Preset
-
-    def all_measured():
-        left = Preset.objects.filter(keeps_photo_with="").count()
-        return None if left else True
-
-    wait_until(all_measured, timeout=job_timeout(), what="every preset's measure", diagnose=worker.tail)
-    kept = list(Preset.objects.values_list("keeps_photo", flat=True))
-    assert len(kept) > 1 and all(value is not None and -1 <= value <= 1 for value in kept)

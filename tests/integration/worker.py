@@ -206,13 +206,8 @@ def _workers(prefix: str, connection, worker_data_dir: Path, tmp_path_factory) -
         PYTHONUNBUFFERED="1",
     )
     logs = tmp_path_factory.mktemp("worker-logs")
-    # The similar-works index a worker builds at its start: from the first 300 Tate works, in seconds; and the
-    # presets it measures at its start, on small pictures, so the tests' jobs do not wait behind a minute of it
-    env.update(
-        ARTSTUDIO_TATE_PATH=str(small_tate(logs / "tate.jsonl.gz")),
-        ARTSTUDIO_SIMILAR_CHUNK="100",
-        ARTSTUDIO_MEASURE_SIDE="64",
-    )
+    # The similar-works index a worker builds at its start: from the first 300 Tate works, in seconds
+    env.update(ARTSTUDIO_TATE_PATH=str(small_tate(logs / "tate.jsonl.gz")), ARTSTUDIO_SIMILAR_CHUNK="100")
     workers: list[Worker] = []
 
     def start(queues: tuple[str, ...] = (), **settings: str) -> Worker:
