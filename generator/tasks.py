@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from generator import services
@@ -48,6 +49,7 @@ def compare_model_version(comparison_id: int) -> None:
 @shared_task(name="generator.measure_presets")
 def measure_presets() -> None:
     """How much of a photo a preset keeps, with the networks active now: one preset, then the task queues itself
-    for the next (behind the jobs that came meanwhile); presets measured already are skipped."""
-    if services.presets_measure(limit=1):
+    for the next (behind the jobs that came meanwhile); presets measured already are skipped. A chain queued before
+    ARTSTUDIO_MEASURE_PRESETS was turned off stops at its next task."""
+    if settings.ARTSTUDIO_MEASURE_PRESETS and services.presets_measure(limit=1):
         measure_presets.apply_async(queue=Queue.CPU)

@@ -42,6 +42,7 @@ from generator.services.model_versions import (
 )
 from generator.services.style_presets import (
     check_preset_slug,
+    measured_with,
     preset_add_painting,
     presets_measure,
     presets_measure_later,
@@ -76,6 +77,7 @@ __all__ = [
     "preset_add_painting",
     "presets_measure",
     "presets_measure_later",
+    "measured_with",
     "queue_for",
     "what_it_lost",
 ]

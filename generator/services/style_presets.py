@@ -118,14 +118,15 @@ def presets_measure(
     for preset in Preset.objects.order_by("position", "pk"):
         if limit is not None and measured >= limit:
             break
+        key = measured_with(preset)
+        if (
+            key is None
+            or preset.keeps_photo_with == key
+            or (preset.kind == Preset.Kind.PAINTING and not preset.painting)
+        ):
+            continue  # it cannot paint now (measured once it can), or it is measured with these networks already
         try:
             versions = registry.active_for(registry.needed(preset=preset, mode="fast"))
-        except registry.NoActiveVersion:
-            continue  # it cannot paint now; measured once it can
-        key = ",".join(v.sha256[:16] for v in versions)
-        if preset.keeps_photo_with == key or (preset.kind == Preset.Kind.PAINTING and not preset.painting):
-            continue
-        try:
             models = ModelSet.of(registry.weights_of(v) for v in versions)
             style = registry.preset_style(preset)
             photos_ = photos or compare.SHEET_PHOTOS
@@ -138,6 +139,18 @@ def presets_measure(
         Preset.objects.filter(pk=preset.pk).update(keeps_photo=kept, keeps_photo_with=key)
         measured += 1
     return measured
+
+
+def measured_with(preset: Preset) -> str | None:
+    """What a preset's measure is kept with (Preset.keeps_photo_with): the active networks that paint it, by their
+    digests; None while one of them has no active version."""
+    from generator import registry
+
+    try:
+        versions = registry.active_for(registry.needed(preset=preset, mode="fast"))
+    except registry.NoActiveVersion:
+        return None
+    return ",".join(v.sha256[:16] for v in versions)
 
 
 def _paint_thumbnail(preset: Preset, models, style, device: str) -> None:
@@ -156,7 +169,10 @@ def _paint_thumbnail(preset: Preset, models, style, device: str) -> None:
 
 
 def presets_measure_later() -> None:
-    """Have a `cpu` worker measure the presets not yet measured with the active networks (after the commit)."""
+    """Have a `cpu` worker measure the presets not yet measured with the active networks (after the commit), unless
+    ARTSTUDIO_MEASURE_PRESETS is off."""
+    if not settings.ARTSTUDIO_MEASURE_PRESETS:
+        return
 
     def send() -> None:
         from generator.tasks import measure_presets

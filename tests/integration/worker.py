@@ -206,8 +206,14 @@ def _workers(prefix: str, connection, worker_data_dir: Path, tmp_path_factory) -
         PYTHONUNBUFFERED="1",
     )
     logs = tmp_path_factory.mktemp("worker-logs")
-    # The similar-works index a worker builds at its start: from the first 300 Tate works, in seconds
-    env.update(ARTSTUDIO_TATE_PATH=str(small_tate(logs / "tate.jsonl.gz")), ARTSTUDIO_SIMILAR_CHUNK="100")
+    # The similar-works index a worker builds at its start: from the first 300 Tate works, in seconds; and no
+    # presets' measures (a minute of the worker's time, which the tests' jobs would wait behind): the test that
+    # checks them turns them on (tests/integration/test_worker_e2e.py)
+    env.update(
+        ARTSTUDIO_TATE_PATH=str(small_tate(logs / "tate.jsonl.gz")),
+        ARTSTUDIO_SIMILAR_CHUNK="100",
+        ARTSTUDIO_MEASURE_PRESETS="0",
+    )
     workers: list[Worker] = []
 
     def start(queues: tuple[str, ...] = (), **settings: str) -> Worker:
@@ -247,6 +253,7 @@ def worker_media(worker_data_dir: Path, settings) -> Path:
     settings.MEDIA_ROOT = worker_data_dir / "media"
     settings.STATIC_ROOT = worker_data_dir / "static"
     settings.ARTSTUDIO_SHIPPED_WEIGHTS_DIR = SHIPPED
+    settings.ARTSTUDIO_MEASURE_PRESETS = False  # the activations below would queue a minute of measures
     # committed: the worker reads the active versions from the database
     services.models_import_shipped(kinds=STUDIO_KINDS)
     return settings.MEDIA_ROOT
