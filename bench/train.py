@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 from generator.ml import compare, engine, training  # noqa: E402
 from generator.ml.files import save_state  # noqa: E402
 from generator.ml.imaging import load_image  # noqa: E402
-from generator.ml.loading import ModelSet, Weights, _from_file  # noqa: E402
+from generator.ml.loading import ModelSet, Weights, from_file  # noqa: E402
 from generator.ml.nets.transformer_net import TransformerNet  # noqa: E402
 from generator.ml.weights import shipped  # noqa: E402
 
@@ -45,7 +45,7 @@ def speed(effnet, painting, photos) -> None:
     settings = training.TrainSettings(size=256, batch=2, steps=10**6)
     crop = torch.rand(1, 3, 256, 256)
     for name, make, style in (
-        ("26-style network, one style", lambda: _from_file(MODELS[("multistyle26", "")]), 0),
+        ("26-style network, one style", lambda: from_file(MODELS[("multistyle26", "")]), 0),
         ("single-style network", TransformerNet, None),
     ):
         trainer = training.Trainer(make(), painting, photos, effnet, settings, style=style)
@@ -81,7 +81,7 @@ def main() -> int:
         return 2
 
     torch.manual_seed(0)
-    effnet = _from_file(MODELS[("efficientnet_lite0", "")])
+    effnet = from_file(MODELS[("efficientnet_lite0", "")])
     painting = load_image(args.painting, what="painting")
     photos = training.load_photos(training.training_photos())
     print(f"torch threads: {torch.get_num_threads()}; photos: {len(photos)} shipped training photos")
@@ -95,7 +95,7 @@ def main() -> int:
         settings = training.TrainSettings(**{**settings.__dict__, "steps": args.steps})
     print(f"2. a run: style {args.style} of the 26-style network on {args.painting.name}, {settings}")
     trainer = training.Trainer(
-        _from_file(MODELS[("multistyle26", "")]), painting, photos, effnet, settings, style=args.style
+        from_file(MODELS[("multistyle26", "")]), painting, photos, effnet, settings, style=args.style
     )
     started = time.perf_counter()
 

@@ -11,11 +11,13 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AdminRadioSelect
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
-from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.fields.files import FieldFile
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
@@ -24,11 +26,14 @@ from django.utils.html import format_html
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_POST
 
 from generator import selectors, services
 from generator.admin_views import workers_view
 from generator.http import signed_in_user
-from generator.models import Artwork, Job, ModelComparison, ModelVersion, Preset, Quota
+from generator.ml.errors import StyleError
+from generator.models import TRAINABLE_KINDS, Artwork, Job, ModelComparison, ModelVersion, Preset, Quota, TrainingRun
+from generator.services.training_runs import check_model_upload_slot
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
 
@@ -633,3 +638,461 @@ admin.site.unregister(User)
 @admin.register(User)
 class ArtistAdmin(UserAdmin):
     inlines = [*UserAdmin.inlines, QuotaInline]
+
+
+# --- Training runs ----------------------------------------------------------------------------------------
+
+TRAIN_SETTINGS = ("steps", "size", "lr", "style_weight", "content_weight")  # the few the add form offers
+IMAGE_TYPES = "image/jpeg,image/png,image/webp"
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input, as Django's docs ("Uploading multiple files") make it; always a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": IMAGE_TYPES}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        single_file_clean = super().clean
+        files = data if isinstance(data, list | tuple) else [data]
+        return [single_file_clean(f, initial) for f in files if f]
+
+
+def _setting_default(name: str) -> str:
+    """What a blank setting becomes: the default for what is trained on the worker's device."""
+    from generator.ml.train_settings import TrainSettings  # loaded by the add form only (tests/web/test_boundaries.py)
+
+    value = {
+        (kind, device): f"{getattr(TrainSettings.defaults(kind, device), name):g}"
+        for kind in TRAINABLE_KINDS
+        for device in ("cpu", "cuda")
+    }
+    if len(set(value.values())) == 1:
+        return _("Default: %(value)s.") % {"value": value["multistyle26", "cpu"]}
+    return _(
+        "Default for a fine-tuned style: %(m_cpu)s on a CPU, %(m_gpu)s on a GPU; for a single-style network: "
+        "%(s_cpu)s on a CPU, %(s_gpu)s on a GPU."
+    ) % {
+        "m_cpu": value["multistyle26", "cpu"],
+        "m_gpu": value["multistyle26", "cuda"],
+        "s_cpu": value["transformer_net", "cpu"],
+        "s_gpu": value["transformer_net", "cuda"],
+    }
+
+
+class TrainingRunForm(forms.ModelForm):
+    """The add form. Its fields are named as training_request's arguments, so a refusal keyed by field lands on
+    its field; only name and credit are the model's own (the run's constraints are the service's to keep)."""
+
+    kind = forms.ChoiceField(
+        label=gettext_lazy("What to train"),
+        choices=[
+            ("multistyle26", gettext_lazy("Fine-tune one of the 26 styles")),
+            ("transformer_net", gettext_lazy("A single-style network")),
+        ],
+        initial="multistyle26",
+        widget=AdminRadioSelect(attrs={"class": "radiolist"}),
+    )
+    style_index = forms.TypedChoiceField(
+        label=gettext_lazy("Style"),
+        coerce=int,
+        empty_value=None,
+        required=False,
+        help_text=gettext_lazy("Fine-tuning: the one of the 26 styles that learns; the other 25 stay as they are."),
+    )
+    slot = forms.SlugField(
+        label=gettext_lazy("Short name"),
+        max_length=64,
+        required=False,
+        help_text=gettext_lazy(
+            "Single-style network: letters, digits and hyphens, e.g. “great-wave”. A new short name makes a new "
+            "style; a single-style network's makes a new version of it."
+        ),
+    )
+    start_from = forms.ModelChoiceField(
+        label=gettext_lazy("Start from"),
+        queryset=ModelVersion.objects.none(),
+        required=False,
+        help_text=gettext_lazy(
+            "A ready version of the network that is trained. Blank: the active 26-style network, or a "
+            "single-style network from scratch."
+        ),
+    )
+    painting_preset = forms.ModelChoiceField(
+        label=gettext_lazy("Painting preset"),
+        queryset=Preset.objects.none(),
+        required=False,
+        help_text=gettext_lazy("The painting of one of the studio's painting presets, or upload one below."),
+    )
+    painting = forms.FileField(
+        label=gettext_lazy("Upload a painting"),
+        required=False,
+        widget=forms.FileInput(attrs={"accept": IMAGE_TYPES}),
+        help_text=gettext_lazy(
+            "A JPEG, PNG or WebP picture. A single-style network needs a painting. A fine-tuned style may go "
+            "without one: then it learns from its own pictures, to keep more of the photo."
+        ),
+    )
+    shipped_photos = forms.BooleanField(
+        label=gettext_lazy("Use the shipped training photos"), initial=True, required=False
+    )
+    photos = MultipleFileField(
+        label=gettext_lazy("Upload content photos"),
+        required=False,
+        help_text=gettext_lazy("Photos to learn on besides (or instead of) the shipped ones; choose several at once."),
+    )
+    steps = forms.IntegerField(label=gettext_lazy("Steps"), min_value=1, max_value=1_000_000, required=False)
+    size = forms.IntegerField(
+        label=gettext_lazy("Crop size (px)"), min_value=64, max_value=1024, step_size=4, required=False
+    )
+    lr = forms.FloatField(label=gettext_lazy("Learning rate"), min_value=0, max_value=1, required=False)
+    style_weight = forms.FloatField(label=gettext_lazy("Style weight"), min_value=0, required=False)
+    content_weight = forms.FloatField(label=gettext_lazy("Content weight"), min_value=0, required=False)
+
+    class Meta:
+        model = TrainingRun
+        fields = ("name", "credit")
+        help_texts = {
+            "name": gettext_lazy("The new version's label, and a new style's name, e.g. “The Great Wave”."),
+            "credit": gettext_lazy("Who painted it, and when. Blank: the painting preset's credit."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        styles = Preset.objects.filter(kind=Preset.Kind.NETWORK).order_by("network_index")
+        self.fields["style_index"].choices = [("", "---------")] + [(p.network_index, p.name) for p in styles]
+        self.fields["start_from"].queryset = ModelVersion.objects.filter(
+            kind__in=TRAINABLE_KINDS, status=ModelVersion.Status.READY
+        ).order_by("kind", "slot", "-created")
+        self.fields["painting_preset"].queryset = (
+            Preset.objects.filter(kind=Preset.Kind.PAINTING).exclude(painting="").order_by("position", "name")
+        )
+        for name in TRAIN_SETTINGS:  # read when the form is made, as QuotaForm's defaults are
+            self.fields[name].help_text = _setting_default(name)
+
+    def clean(self) -> dict[str, Any]:
+        """What can be checked before anything is written, shown on its field; training_request checks it all
+        again (and what only it can) when it makes the run."""
+        data = super().clean()
+        assert data is not None  # ModelForm.clean returns cleaned_data
+        kind = data.get("kind")
+        if kind == "multistyle26" and data.get("style_index") is None:
+            self.add_error("style_index", _("Choose which of the 26 styles learns."))
+        if kind == "transformer_net" and not data.get("slot") and "slot" not in self.errors:
+            self.add_error("slot", _("A single-style network needs a short name for its style."))
+        if kind == "transformer_net" and not data.get("painting") and not data.get("painting_preset"):
+            self.add_error("painting", _("A single-style network learns from a painting: pick one or upload one."))
+        if data.get("painting") and data.get("painting_preset"):
+            self.add_error("painting", _("Pick a painting or upload one, not both."))
+        start_from = data.get("start_from")
+        if start_from is not None and kind and start_from.kind != kind:
+            self.add_error("start_from", _("Start from a version of the network that is trained, or from nothing."))
+        if not data.get("shipped_photos") and not data.get("photos") and "photos" not in self.errors:
+            self.add_error("photos", _("Training needs content photos: keep the shipped ones or upload some."))
+        try:
+            if kind == "transformer_net" and data.get("slot"):
+                check_model_upload_slot(data["slot"])
+            if data.get("painting"):
+                services.check_image(data["painting"], field="painting")
+            for photo in data.get("photos") or []:
+                services.check_image(photo, field="photos")
+        except ValidationError as exc:
+            self.add_error(None, exc)  # a dict of field errors goes to its fields
+        if kind:
+            from generator.ml.train_settings import TrainSettings
+
+            try:
+                TrainSettings.with_changes(kind, "cpu", **options_of(data))
+            except StyleError as exc:
+                self.add_error(None, str(exc))
+        return data
+
+
+def options_of(data: dict) -> dict[str, int | float]:
+    """The settings the form was given; a blank one is left to the worker's device."""
+    return {name: data[name] for name in TRAIN_SETTINGS if data.get(name) is not None}
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return _("%(h)d h %(m)02d min") % {"h": seconds // 3600, "m": seconds % 3600 // 60}
+    if seconds >= 60:
+        return _("%(m)d min %(s)02d s") % {"m": seconds // 60, "s": seconds % 60}
+    return _("%(s)d s") % {"s": seconds}
+
+
+@admin.register(TrainingRun)
+class TrainingRunAdmin(CreatedByService):
+    """Runs are started here and watched: the change page is read-only, with a live panel that
+    static/js/admin-training.js keeps up to date from status.json. Only the services change a run."""
+
+    list_display = ("name", "what", "status", "progress", "speed", "requested_by", "created")
+    list_filter = ("status", "kind")
+    list_select_related = ("requested_by",)
+    search_fields = ("name", "slot")
+    fields = (
+        "name",
+        "what",
+        "start_from",
+        "painting_picture",
+        "credit",
+        "content_photos",
+        "training_settings",
+        "device",
+        "worker",
+        "attempts",
+        "requested_by",
+        "created",
+        "started",
+        "finished",
+    )
+    readonly_fields = fields
+    add_fieldsets = (
+        (None, {"fields": ("name", "kind", "style_index", "slot", "start_from")}),
+        (gettext_lazy("Painting"), {"fields": ("painting_preset", "painting", "credit")}),
+        (gettext_lazy("Content photos"), {"fields": ("shipped_photos", "photos")}),
+        (
+            gettext_lazy("Settings"),
+            {
+                "fields": TRAIN_SETTINGS,
+                "description": gettext_lazy(
+                    "Leave them blank for the defaults, which suit what is trained and the worker's device (CPU "
+                    "or GPU)."
+                ),
+            },
+        ),
+    )
+    change_form_template = "admin/generator/trainingrun/change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrainingRun]:
+        style = Preset.objects.filter(kind=Preset.Kind.NETWORK, network_index=OuterRef("style_index"))
+        return super().get_queryset(request).annotate(style_name=Subquery(style.values("name")[:1]))
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:  # the form's other fields are its own, not the model's
+            kwargs.update(form=TrainingRunForm, fields=TrainingRunForm.Meta.fields)
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        return self.add_fieldsets if obj is None else super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else self.readonly_fields
+
+    def create(self, request: HttpRequest, data: dict) -> TrainingRun:
+        return services.training_request(
+            name=data["name"],
+            kind=data["kind"],
+            by=signed_in_user(request),
+            style_index=data["style_index"],
+            slot=data["slot"],
+            start_from=data["start_from"],
+            painting=data["painting"],
+            painting_preset=data["painting_preset"],
+            credit=data["credit"],
+            photos=data["photos"],
+            shipped_photos=data["shipped_photos"],
+            options=options_of(data),
+        )
+
+    def response_add(self, request: HttpRequest, obj: TrainingRun, post_url_continue=None) -> HttpResponseRedirect:
+        self.message_user(
+            request,
+            _("“%(run)s” waits for a worker; this page shows it training.") % {"run": obj.name},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:generator_trainingrun_change", args=[obj.pk]))
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # a run is the worker's to change; the admin may only cancel it
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False  # the record of how a version was made
+
+    def may_cancel(self, request: HttpRequest, run: TrainingRun) -> bool:
+        return not run.is_finished and super().has_change_permission(request, run)
+
+    # -- the list and the read-only fields
+
+    @admin.display(description=gettext_lazy("what"))
+    def what(self, obj: TrainingRun) -> str:
+        if obj.kind == "multistyle26":
+            style = getattr(obj, "style_name", None) or f"#{obj.style_index}"
+            return _("26-style network: %(style)s") % {"style": style}
+        return _("Single-style network: %(slot)s") % {"slot": obj.slot}
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress(self, obj: TrainingRun) -> str:
+        return f"{obj.step} / {obj.steps if obj.steps is not None else '–'}"
+
+    @admin.display(description=gettext_lazy("steps/s"), ordering="steps_per_second")
+    def speed(self, obj: TrainingRun) -> str:
+        return f"{obj.steps_per_second:.2f}" if obj.steps_per_second else "–"
+
+    @admin.display(description=gettext_lazy("painting"))
+    def painting_picture(self, obj: TrainingRun) -> str:
+        if not obj.painting:
+            return _("None: the style learns from its own pictures.")
+        url = reverse("admin:generator_trainingrun_painting", args=[obj.pk])
+        return format_html('<a href="{}"><img src="{}" alt="{}" class="training-painting"></a>', url, url, obj.name)
+
+    @admin.display(description=gettext_lazy("content photos"))
+    def content_photos(self, obj: TrainingRun) -> str:
+        uploaded = ngettext("%(n)s uploaded photo", "%(n)s uploaded photos", len(obj.photos)) % {"n": len(obj.photos)}
+        if not obj.shipped_photos:
+            return uploaded
+        if not obj.photos:
+            return _("the shipped training photos")
+        return _("the shipped training photos and %(uploaded)s") % {"uploaded": uploaded}
+
+    @admin.display(description=gettext_lazy("settings"))
+    def training_settings(self, obj: TrainingRun) -> str:
+        if not obj.options:
+            return _("the defaults for the worker's device")
+        return ", ".join(f"{name} {value:g}" for name, value in obj.options.items())
+
+    # -- the live panel
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        run = get_object_or_404(TrainingRun, pk=object_id)
+        extra = {
+            **(extra_context or {}),
+            "live": self.live(run),
+            "may_cancel": self.may_cancel(request, run),
+            "status_url": reverse("admin:generator_trainingrun_status", args=[run.pk]),
+            "cancel_url": reverse("admin:generator_trainingrun_cancel", args=[run.pk]),
+            "chart_words": {
+                "step": _("step"),
+                "style": _("style"),
+                "content": _("content"),
+                "tv": _("smoothness (tv)"),
+                "total": _("total"),
+                "loss": _("loss (log scale)"),
+                "sample": _("Step %(step)s, photo %(photo)s"),
+            },
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def live(self, run: TrainingRun) -> dict:
+        """What the live panel shows, as status.json sends it: the figures as numbers and as text, the loss
+        curves as columns, the samples' addresses (step 0 first), and the outcome."""
+        left = None
+        if run.status == TrainingRun.Status.RUNNING and run.steps and run.steps_per_second:
+            left = max(0, run.steps - run.step) / run.steps_per_second
+        samples = sorted(run.samples, key=lambda s: s["step"])
+        comparison = run.version.comparisons.order_by("-created").first() if run.version else None
+        return {
+            "status": run.status,
+            "finished": run.is_finished,
+            "step": run.step,
+            "steps": run.steps,
+            "steps_per_second": run.steps_per_second,
+            "seconds": run.seconds,
+            "seconds_left": left,
+            "text": {
+                "status": run.get_status_display(),
+                "progress": self.progress(run),
+                "speed": self.speed(run),
+                "left": _duration(left),
+                "elapsed": _duration(run.seconds),
+            },
+            "losses": services.run_losses(run),
+            "samples": [
+                {
+                    "step": s["step"],
+                    "pictures": [
+                        reverse("admin:generator_trainingrun_sample", args=[run.pk, s["step"], i])
+                        + f"?v={PurePath(name).stem}"  # a step sampled again (a resumed slice) is a new picture
+                        for i, name in enumerate(s["pictures"])
+                    ],
+                }
+                for s in samples
+            ],
+            "error": run.error,
+            "version": (
+                {"url": reverse("admin:generator_modelversion_change", args=[run.version.pk]), "text": str(run.version)}
+                if run.version
+                else None
+            ),
+            "comparison": (
+                {
+                    "url": reverse("admin:generator_modelcomparison_change", args=[comparison.pk]),
+                    "text": _("Its comparison with the active version: %(result)s")
+                    % {
+                        "result": comparison.get_verdict_display()
+                        if comparison.status == ModelComparison.Status.DONE
+                        else comparison.get_status_display()
+                    },
+                }
+                if comparison
+                else None
+            ),
+        }
+
+    def get_urls(self):
+        own = [
+            path(
+                "<int:pk>/status.json",
+                self.admin_site.admin_view(self.status_view),
+                name="generator_trainingrun_status",
+            ),
+            path(
+                "<int:pk>/sample/<int:step>/<int:i>.webp",
+                self.admin_site.admin_view(self.sample_view),
+                name="generator_trainingrun_sample",
+            ),
+            path(
+                "<int:pk>/painting",
+                self.admin_site.admin_view(self.painting_view),
+                name="generator_trainingrun_painting",
+            ),
+            path(
+                "<int:pk>/cancel/",
+                self.admin_site.admin_view(require_POST(self.cancel_view)),
+                name="generator_trainingrun_cancel",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def _viewable(self, request: HttpRequest, pk: int) -> TrainingRun:
+        run = get_object_or_404(TrainingRun, pk=pk)
+        if not self.has_view_permission(request, run):
+            raise PermissionDenied
+        return run
+
+    def status_view(self, request: HttpRequest, pk: int) -> JsonResponse:
+        return JsonResponse(self.live(self._viewable(request, pk)))
+
+    def sample_view(self, request: HttpRequest, pk: int, step: int, i: int) -> FileResponse:
+        run = self._viewable(request, pk)
+        names: list[str] = next((s["pictures"] for s in run.samples if s["step"] == step), [])
+        if not 0 <= i < len(names):
+            raise Http404
+        return send_file(FieldFile(run, run.painting.field, names[i]))  # a name the worker wrote, never the URL's
+
+    def painting_view(self, request: HttpRequest, pk: int) -> FileResponse:
+        return send_file(self._viewable(request, pk).painting)
+
+    def cancel_view(self, request: HttpRequest, pk: int) -> HttpResponseRedirect:
+        run = self._viewable(request, pk)
+        if not self.may_cancel(request, run):
+            if run.is_finished:
+                self.message_user(request, _("The run had already finished."), messages.WARNING)
+                return HttpResponseRedirect(reverse("admin:generator_trainingrun_change", args=[pk]))
+            raise PermissionDenied
+        run = services.training_cancel(run=run)
+        self.log_change(request, run, "cancel requested")
+        if run.status == TrainingRun.Status.CANCELLED:
+            message = _("“%(run)s” is cancelled.") % {"run": run.name}
+        else:
+            message = _("“%(run)s” stops within seconds.") % {"run": run.name}
+        self.message_user(request, message, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:generator_trainingrun_change", args=[pk]))

@@ -279,6 +279,116 @@ class ModelComparison(models.Model):
         return f"{self.version} vs {self.against_id or '-'}: {self.get_status_display()}"
 
 
+def training_upload_to(instance: TrainingRun, filename: str) -> str:
+    return _random_name("training", filename)
+
+
+class TrainingStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting for a worker")
+    RUNNING = "running", _("Training")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+TRAINABLE_KINDS = ("multistyle26", "transformer_net")
+TRAINABLE_KIND_CHOICES = [(k, ModelKind(k).label) for k in TRAINABLE_KINDS]
+
+
+class TrainingRun(models.Model):
+    """A style trained from a painting by a worker (generator/ml/training.py says how): one style of the 26-style
+    network fine-tuned, or a single-style network, from scratch or from a ready version. It runs on the `gpu`
+    queue in slices (it gives its worker to artists' jobs that wait), checkpoints so that another worker resumes
+    it, and ends in a new inactive version compared with the active one (generator/services/training_runs.py)."""
+
+    Status = TrainingStatus
+    FINISHED = (TrainingStatus.DONE, TrainingStatus.FAILED, TrainingStatus.CANCELLED)
+
+    name = models.CharField(_("name"), max_length=120, help_text=_("The new version's label (and a new style's name)."))
+    kind = models.CharField(_("network"), max_length=32, choices=TRAINABLE_KIND_CHOICES)
+    style_index = models.PositiveSmallIntegerField(
+        _("style"), null=True, blank=True, help_text=_("26-style network: the style that learns (0-25).")
+    )
+    slot = models.SlugField(
+        _("short name"), max_length=64, blank=True, help_text=_("Single-style network: the style's short name.")
+    )
+    start_from = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("trained from"),
+        help_text=_("The version whose weights it starts from; blank: a single-style network from scratch."),
+    )
+    painting = models.FileField(
+        _("painting"),
+        upload_to=training_upload_to,
+        max_length=255,
+        blank=True,
+        help_text=_("Blank: the style's own pictures (a shipped style fine-tuned to keep more of the photo)."),
+    )
+    credit = models.CharField(_("credit"), max_length=300, blank=True)
+    photos = models.JSONField(_("content photos"), default=list, blank=True)  # media names of the admin's photos
+    shipped_photos = models.BooleanField(_("the shipped training photos"), default=True)
+    options = models.JSONField(_("settings"), default=dict, blank=True)  # TrainSettings; the defaults fill in at start
+    status = models.CharField(_("status"), max_length=16, choices=TrainingStatus.choices, default="queued")
+    step = models.PositiveIntegerField(_("step"), default=0)
+    steps = models.PositiveIntegerField(_("steps"), null=True, blank=True)  # known once a worker has its settings
+    seconds = models.FloatField(_("seconds of training"), default=0.0)
+    steps_per_second = models.FloatField(_("steps per second"), null=True, blank=True)
+    losses = models.JSONField(_("losses"), default=list, blank=True)  # [[step, style, content, tv, total], ...]
+    samples = models.JSONField(_("samples"), default=list, blank=True)  # [{"step": n, "pictures": [name, ...]}]
+    checkpoint = models.CharField(_("checkpoint"), max_length=255, blank=True)  # a media name
+    device = models.CharField(_("device"), max_length=16, blank=True)
+    worker = models.CharField(_("worker"), max_length=255, blank=True)
+    heartbeat = models.DateTimeField(_("heartbeat"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("starts"), default=0)
+    cancel_requested = models.BooleanField(_("cancel requested"), default=False)
+    version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="training_runs",
+        verbose_name=_("version made"),
+    )
+    error = models.TextField(_("error"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    started = models.DateTimeField(_("started"), null=True, blank=True)
+    finished = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("training run")
+        verbose_name_plural = _("training runs")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["status"], name="training_run_status")]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=TrainingStatus.values), name="training_run_status_valid"),
+            models.CheckConstraint(condition=Q(kind__in=TRAINABLE_KINDS), name="training_run_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind="transformer_net") | Q(style_index__isnull=False, style_index__lt=26),
+                name="training_run_style_given",
+            ),
+            models.CheckConstraint(condition=Q(kind="multistyle26") | ~Q(slot=""), name="training_run_slot_given"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
 class PresetKind(models.TextChoices):
     NETWORK = "network", _("26-style network")
     PAINTING = "painting", _("Painting")

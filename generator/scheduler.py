@@ -285,10 +285,11 @@ def reap(*, now: datetime | None = None) -> dict[str, int]:
 
 class Heartbeat:
     """While a job runs, a thread stamps Job.heartbeat every ARTSTUDIO_HEARTBEAT_TIMEOUT / 4 seconds, so the
-    reaper can tell a slow job from a dead worker on another machine."""
+    reaper can tell a slow job from a dead worker on another machine. `model`: another row that runs in a worker
+    the same way (a training run: status "running", worker, heartbeat)."""
 
-    def __init__(self, pk, worker: str):
-        self.pk, self.worker = pk, worker
+    def __init__(self, pk, worker: str, *, model=Job):
+        self.pk, self.worker, self.model = pk, worker, model
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{pk}", daemon=True)
 
@@ -305,11 +306,13 @@ class Heartbeat:
         try:
             while not self._stop.wait(every):
                 try:
-                    Job.objects.filter(pk=self.pk, status=Job.Status.RUNNING, worker=self.worker).update(
+                    self.model.objects.filter(pk=self.pk, status="running", worker=self.worker).update(
                         heartbeat=timezone.now()
                     )
                 except Exception:  # a database blip: the next beat tries again; the reaper allows three misses
-                    logger.warning("Could not stamp the heartbeat of job %s", self.pk, exc_info=True)
+                    logger.warning(
+                        "Could not stamp the heartbeat of %s %s", self.model.__name__, self.pk, exc_info=True
+                    )
         finally:
             connection.close()  # this thread's own connection
 

@@ -53,3 +53,17 @@ def measure_presets() -> None:
     ARTSTUDIO_MEASURE_PRESETS was turned off stops at its next task."""
     if settings.ARTSTUDIO_MEASURE_PRESETS and services.presets_measure(limit=1):
         measure_presets.apply_async(queue=Queue.CPU)
+
+
+@shared_task(name="generator.train_style")
+def train_style(run_id: int) -> None:
+    """Train a style until it is done, cancelled, or has held this worker long enough while artists' jobs wait
+    (then it goes back to the queue and this task is sent again: generator/services/training_runs.py)."""
+    from generator import worker_process
+
+    services.training_work(
+        run_id=run_id,
+        device=settings.ARTSTUDIO_DEVICE,
+        hold_seconds=settings.ARTSTUDIO_TRAIN_HOLD_SECONDS,
+        queues=worker_process.queues(),
+    )

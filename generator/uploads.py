@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files import File
 from django.core.files.uploadhandler import FileUploadHandler
 from django.utils.translation import gettext as _
 from PIL import Image, ImageCms, ImageOps, JpegImagePlugin, UnidentifiedImageError
@@ -59,7 +59,7 @@ class CheckedImage:
     height: int
 
 
-def check_image(upload: UploadedFile, *, field: str) -> CheckedImage:
+def check_image(upload: File, *, field: str) -> CheckedImage:
     """Read and fully decode an upload, and re-encode it; raise ValidationError({field: message}) on
     anything wrong, before anything is written.
 

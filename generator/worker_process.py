@@ -36,12 +36,25 @@ def tick() -> None:
         scheduler.tick()
     except Exception:  # the next tick tries again; a worker must not die of a database blip
         logger.exception("The job scheduler's tick failed")
+    try:
+        from generator.services import training_reap
+
+        training_reap()
+    except Exception:
+        logger.exception("Could not look for the training runs of dead workers")
     finally:
         connections.close_all()
 
 
 # The queues this worker consumes, learnt in the main process before the pool forks its children.
 _worker_queues: list[str] = []
+
+
+def queues() -> list[str]:
+    """The queues this worker consumes (every queue in a process that is no worker)."""
+    from generator.queues import Queue
+
+    return list(_worker_queues) or list(Queue.values)
 
 
 @celeryd_after_setup.connect

@@ -110,10 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{p.slug:20s} {p.kind:8s} {p.name:22s} {', '.join(p.tags)}")
         return 0
     if args.thumbnails:
-        from .weights import shipped
+        from .weights import painting_set
 
         args.thumbnails.mkdir(parents=True, exist_ok=True)
-        for path in render_thumbnails(args.thumbnails, shipped(args.weights), side=args.thumbnail_side):
+        for path in render_thumbnails(args.thumbnails, painting_set(args.weights), side=args.thumbnail_side):
             print(path)
         return 0
     if not (args.photo and args.output and args.style):
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .engine import Blend, stylize
     from .imaging import save_image
-    from .weights import shipped
+    from .weights import painting_set
 
     style = args.style[0][0] if len(args.style) == 1 else Blend(tuple(args.style))
     bar = tqdm(total=100, unit="%", disable=not args.quality, leave=False)
@@ -140,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         result = stylize(
             args.photo,
             style,
-            models=shipped(args.weights),
+            models=painting_set(args.weights),
             strength=args.strength,
             preserve_colors=args.preserve_colors,
             max_side=args.size,

@@ -131,18 +131,20 @@ def cases_for(
     styles: list[tuple[int, str]] | None = None,
     photos: tuple[Path, ...] = SHEET_PHOTOS,
     paintings: tuple[Path, ...] = SHEET_PAINTINGS,
+    painting: Path | None = None,
 ) -> list[Case]:
     """Every case the sheet has for a kind: each of the 26 styles (or those named in `styles`, as
-    (index, name)) on each photo; a single-style network on each photo; each painting on each photo."""
+    (index, name)) on each photo; a single-style network on each photo; each painting on each photo.
+    `painting`: what a network's style was trained from (a training run's), measured against as a painting is."""
     if kind not in COMPARABLE:
         raise StyleError(
             f"Only the networks that paint can be compared on the sheet ({', '.join(COMPARABLE)}), not {kind}."
         )
     if kind == "multistyle26":
         chosen = styles if styles is not None else [(i, f"style {i}") for i in range(MultiStyleConfig().num_styles)]
-        return [Case(p, engine.Network(kind, index=i), name) for i, name in chosen for p in photos]
+        return [Case(p, engine.Network(kind, index=i), name, painting=painting) for i, name in chosen for p in photos]
     if kind == "transformer_net":
-        return [Case(p, engine.Network(kind, slot=slot), slot) for p in photos]
+        return [Case(p, engine.Network(kind, slot=slot), slot, painting=painting) for p in photos]
     mode = "quality" if kind == "efficientnet_lite0" else "fast"
     return [Case(p, s.read_bytes(), s.stem, painting=s, mode=mode) for s in paintings for p in photos]
 

@@ -11,3 +11,7 @@ class StyleError(ValueError):
 
 class Cancelled(Exception):
     """A run was stopped by its cancel flag before it finished."""
+
+
+class Paused(Exception):
+    """A training run stopped at a step to give its worker to other work; its checkpoint resumes it."""

@@ -85,7 +85,8 @@ def build(kind: str) -> nn.Module:
     return network_class(kind)()
 
 
-def _from_file(weights: Weights) -> nn.Module:
+def from_file(weights: Weights) -> nn.Module:
+    """A new network with these weights, on the CPU and the caller's own (`load` shares one per process)."""
     cls = network_class(weights.kind)
     if hasattr(cls, "from_state"):  # its shape, labels or tokenizer travel in the file's metadata
         return cls.from_state(*load_state_with_metadata(weights.path, weights.sha256))
@@ -107,7 +108,7 @@ def load(weights: Weights, device: torch.device) -> nn.Module:
             # Built outside inference mode even when the first caller is in it: its parameters
             # must stay ordinary tensors, usable where gradients flow to an input (quality mode).
             with torch.inference_mode(False):
-                model = _from_file(weights).requires_grad_(False).eval()
+                model = from_file(weights).requires_grad_(False).eval()
                 # channels_last makes the convolutions 1.5x faster on the CPU as well as the GPU (and
                 # leaves the text models, which have no 4-D weights, as they are)
                 model = model.to(device, memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to accepts both; the stub lacks that overload

@@ -30,69 +30,18 @@ import torch.nn.functional as F
 from PIL import Image
 from torch import nn
 
-from .errors import Cancelled, StyleError
+from .errors import Cancelled, Paused, StyleError
 from .imaging import fit_long_side, load_image, resize_long_side, to_image, to_tensor
+from .loading import ModelSet
 from .metrics import gram
 from .nets.efficientnet import EfficientNetLite0
 from .nets.multistyle import MultiStyleNet
 from .nets.transformer_net import TransformerNet
+from .train_settings import TrainSettings
 
 PHOTOS = Path(__file__).resolve().parent / "assets" / "photos"  # the shipped training photos (never the sheet)
 STYLE_LAYERS = (0, 1, 2, 3)  # EfficientNetLite0.features(): stages 1-4, as quality mode
 CONTENT_LAYER = 3  # stage 4: shapes, not the photo's own texture
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    steps: int = 400
-    size: int = 256  # the side of the square crops the network learns on
-    batch: int = 2
-    lr: float = 2e-3
-    style_weight: float = 4.0  # relative to the content term's 1
-    content_weight: float = 1.0
-    tv_weight: float = 0.2
-    painting_side: int = 384  # the painting's long side when its Gram matrices are read
-    min_scale: float = 0.4  # a crop covers between this share and all of the photo's short side
-    sample_every: int = 100  # steps between samples (step 0 and the last step always have one)
-    sample_side: int = 256
-    checkpoint_seconds: float = 180.0
-    seed: int = 0
-
-    def check(self) -> TrainSettings:
-        """The settings, or a StyleError that says which one is wrong and what it may be."""
-        rules = [
-            ("steps", 1 <= self.steps <= 1_000_000, "a whole number from 1"),
-            ("size", 64 <= self.size <= 1024 and self.size % 4 == 0, "a multiple of 4 from 64 to 1024"),
-            ("batch", 1 <= self.batch <= 64, "from 1 to 64"),
-            ("lr", 0 < self.lr <= 1, "above 0 and at most 1"),
-            ("style_weight", 0 < self.style_weight <= 1e6, "above 0"),
-            ("content_weight", 0 <= self.content_weight <= 1e6, "0 or more"),
-            ("tv_weight", 0 <= self.tv_weight <= 1e3, "0 or more"),
-            ("painting_side", 64 <= self.painting_side <= 2048, "from 64 to 2048"),
-            ("min_scale", 0 < self.min_scale <= 1, "above 0 and at most 1"),
-            ("sample_every", self.sample_every >= 1, "1 or more"),
-            ("checkpoint_seconds", self.checkpoint_seconds > 0, "above 0"),
-        ]
-        for name, ok, what in rules:
-            if not ok:
-                raise StyleError(f"The setting {name} must be {what}; it is {getattr(self, name)!r}.")
-        return self
-
-    @classmethod
-    def defaults(cls, kind: str, device: torch.device | str = "cpu") -> TrainSettings:
-        """Good settings for what is trained and where: a run of about ten minutes on a 2-core CPU (bench/train.py
-        measures its speed), a longer, larger one on a GPU. One style of the 26-style network learns a few
-        thousand numbers from a trained network; a single-style network learns 1.7 million from nothing."""
-        gpu = torch.device(device).type == "cuda"
-        if kind == "multistyle26":
-            return cls(steps=4000, batch=8, sample_every=500) if gpu else cls(steps=1500, batch=2, sample_every=250)
-        if kind == "transformer_net":
-            return (
-                cls(steps=20000, batch=8, lr=1e-3, sample_every=1000)
-                if gpu
-                else cls(steps=300, size=192, batch=1, lr=2e-3, sample_every=50)
-            )
-        raise StyleError(f"Only the 26-style network and single-style networks can be trained, not {kind}.")
 
 
 @dataclass
@@ -249,17 +198,22 @@ class Trainer:
         checkpoint: Path | None = None,
         samples: Callable[[int, list[Image.Image]], None] | None = None,
         sample_photos: Sequence[Image.Image] = (),
+        pause: Callable[[], bool] | None = None,
     ) -> dict[str, torch.Tensor]:
         """Train from the current step to the last; returns the whole network's weights (on the CPU).
 
         Resumes from `checkpoint` when it exists; saves it every `checkpoint_seconds` and at the end. `samples`
         gets (step, pictures of `sample_photos`) at step 0, every `sample_every` steps and at the last step.
+        `cancel` is asked before each step (Cancelled); `pause` after each step: the checkpoint is saved, and
+        Paused raised, for a new call (in this process or another) to go on from.
         """
         s = self.settings
         stopped = cancel or (lambda: False)
-        if checkpoint is not None and checkpoint.exists():
-            self.load(torch.load(checkpoint, weights_only=False))
-        elif samples and sample_photos:
+        if pause is not None and checkpoint is None:
+            raise ValueError("A run that can pause needs a checkpoint to resume from.")
+        if checkpoint is not None and checkpoint.exists() and self.step == 0:
+            self.resume(checkpoint)
+        if self.step == 0 and samples and sample_photos:
             samples(0, self.paint(sample_photos))
         started = last_saved = time.monotonic()
         while self.step < s.steps:
@@ -273,6 +227,10 @@ class Trainer:
             if checkpoint is not None and time.monotonic() - last_saved >= s.checkpoint_seconds:
                 self.save(checkpoint)
                 last_saved = time.monotonic()
+            if pause is not None and self.step < s.steps and pause():
+                assert checkpoint is not None
+                self.save(checkpoint)
+                raise Paused()
         if checkpoint is not None:
             self.save(checkpoint)
         return {k: v.detach().cpu().clone() for k, v in self.net.state_dict().items()}
@@ -312,6 +270,12 @@ class Trainer:
         torch.save(asdict(snap), tmp)
         os.replace(tmp, path)
 
+    def resume(self, checkpoint: Path) -> int:
+        """Go on from a checkpoint this run saved (its own file: it holds the optimiser's state, read with
+        pickle); returns the step it was saved at."""
+        self.load(torch.load(checkpoint, weights_only=False))
+        return self.step
+
     def load(self, saved: dict | Checkpoint) -> None:
         snap = saved if isinstance(saved, Checkpoint) else Checkpoint(**saved)
         theirs, mine = dict(snap.settings), asdict(self.settings)
@@ -323,6 +287,27 @@ class Trainer:
         self.random.set_state(snap.random)
         self.step = snap.step
         self.history = list(snap.history)
+
+
+def new_single_style(seed: int = 0) -> TransformerNet:
+    """A single-style network to train from scratch. Its last layer starts scaled to the 0..255 pixels the
+    network works in, painting mid-grey shapes of the photo: PyTorch's default start paints near-black (the
+    output is divided by 255), which a CPU-length run barely moves and the registry refuses as flat."""
+    torch.manual_seed(seed)
+    net = TransformerNet()
+    with torch.no_grad():
+        net.deconv3.conv2d.weight.mul_(300.0)
+        net.deconv3.conv2d.bias.fill_(127.5)
+    return net
+
+
+def own_pictures(models: ModelSet, style: int, photos: Sequence[Image.Image], *, side: int = 384) -> list[Image.Image]:
+    """What the 26-style network paints of `photos` in one of its styles: the target when that style is fine-tuned
+    without a painting (the shipped styles have none; a style is what the network paints)."""
+    from . import engine
+
+    network = engine.Network("multistyle26", index=style)
+    return [engine.stylize(photo, network, models=models, max_side=side).image for photo in photos]
 
 
 def load_photos(paths: Sequence[Path]) -> list[Image.Image]:

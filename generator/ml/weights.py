@@ -302,6 +302,56 @@ def shipped(directory: Path, kinds: Iterable[str] = STUDIO_KINDS) -> ModelSet:
     return ModelSet.of(found)
 
 
+# -- networks the project trained from the shipped ones, held in the repository ------------------------
+
+TUNED_DIR = Path(__file__).resolve().parent / "assets" / "weights"
+
+
+@dataclass(frozen=True)
+class Tuned:
+    """A shipped network the project fine-tuned (bench/tune_shipped.py), small enough for the repository. The
+    registry imports it beside the wheel's original, which stays a version to roll back to; the JSON beside the
+    file (same name) is its report, kept as the version's metrics. The file itself is as the registry writes
+    weights (no metadata), so uploading it again is recognised as the same weights."""
+
+    kind: str
+    file: str
+    label: str
+    origin: str
+    slot: str = ""
+
+    @property
+    def path(self) -> Path:
+        return TUNED_DIR / self.file
+
+
+TUNED: dict[tuple[str, str], Tuned] = {
+    (t.kind, t.slot): t
+    for t in (
+        Tuned(
+            "multistyle26",
+            "multistyle26-tuned.safetensors",
+            "26-style network, styles tuned to keep the photo",
+            "The shipped 26-style network with the styles that erased the photo or blotted a clear sky fine-tuned "
+            "by Artstudio (bench/tune_shipped.py: each style's scale and shift alone, its own pictures as the "
+            "target; kept only where the evaluation sheet says it got better).",
+        ),
+    )
+}
+
+
+def tuned(kinds: Iterable[str] = STUDIO_KINDS) -> list[Weights]:
+    """The project's tuned networks of `kinds`, as the repository holds them."""
+    return [Weights(t.kind, t.path, file_sha256(t.path), t.slot) for t in TUNED.values() if t.kind in kinds]
+
+
+def painting_set(directory: Path, kinds: Iterable[str] = STUDIO_KINDS) -> ModelSet:
+    """What the command line paints with, as a fresh studio does: the shipped networks, the project's tuned ones
+    in place of those they were tuned from."""
+    kinds = list(kinds)
+    return ModelSet.of([*shipped(directory, kinds).values(), *tuned(kinds)])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m generator.ml.weights", description=__doc__.split("\n")[0])
     parser.add_argument("action", choices=["export"])

@@ -47,6 +47,13 @@ from generator.services.style_presets import (
     presets_measure,
     presets_measure_later,
 )
+from generator.services.training_runs import (
+    run_losses,
+    training_cancel,
+    training_reap,
+    training_request,
+    training_work,
+)
 from generator.uploads import CheckedImage, check_image
 
 __all__ = [
@@ -80,4 +87,9 @@ __all__ = [
     "measured_with",
     "queue_for",
     "what_it_lost",
+    "run_losses",
+    "training_cancel",
+    "training_reap",
+    "training_request",
+    "training_work",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -85,12 +86,18 @@ def _enqueue(comparison_id: int) -> None:
 
 
 def comparison_run(
-    *, comparison_id: int, progress: Callable[[float], None] | None = None, device: str = "auto", styles=None
+    *,
+    comparison_id: int,
+    progress: Callable[[float], None] | None = None,
+    device: str = "auto",
+    styles=None,
+    painting: Path | None = None,
 ) -> ModelComparison | None:
     """Paint the sheet with the candidate and the version it is compared with, measure, and keep the results.
 
-    `styles` (26-style network: [(index, name)]) narrows the sheet; tests use it. None if the comparison is
-    not waiting (a second delivery of its task, or it was run already).
+    `styles` (26-style network: [(index, name)]) narrows the sheet (a training run's style; tests). `painting`:
+    the painting a network's style was trained from, which its pictures are measured against. None if the
+    comparison is not waiting (a second delivery of its task, or it was run already).
     """
     from generator.ml import compare
     from generator.ml.errors import StyleError
@@ -115,7 +122,7 @@ def comparison_run(
                 .order_by("network_index")
                 .values_list("network_index", "name")
             )
-        cases = compare.cases_for(version.kind, slot=version.slot, styles=styles)
+        cases = compare.cases_for(version.kind, slot=version.slot, styles=styles, painting=painting)
         last = [0.0]
 
         def report(fraction: float) -> None:

@@ -252,13 +252,14 @@ def _accept(version: ModelVersion, checked) -> ModelVersion | None:
         if not done:
             raise RuntimeError("the version changed while it was validated")
         if KINDS[version.kind].slotted:
-            single_style_preset(version, sample)
+            single_style_preset(version, sample, activate=version.source != ModelVersion.Source.TRAINING)
         transaction.on_commit(lambda: delete_files([(version.weights.storage, upload_name)]))
     return version
 
 
-def single_style_preset(version: ModelVersion, thumbnail: bytes | None) -> None:
-    """A ready single-style network is a preset; the first version of its style paints at once."""
+def single_style_preset(version: ModelVersion, thumbnail: bytes | None, *, activate: bool = True) -> None:
+    """A ready single-style network is a preset; the first version of its style paints at once (`activate`), but a
+    trained one waits for an admin to look at its comparison and activate it (the preset shows once one is)."""
     preset = Preset.objects.filter(slug=version.slot).first()
     if preset is None:
         preset = Preset(
@@ -271,7 +272,7 @@ def single_style_preset(version: ModelVersion, thumbnail: bytes | None) -> None:
         if thumbnail is not None:
             preset.thumbnail.save("thumbnail.webp", ContentFile(thumbnail), save=False)
         preset.save()
-    if not ModelVersion.objects.filter(kind=version.kind, slot=version.slot, is_active=True).exists():
+    if activate and not ModelVersion.objects.filter(kind=version.kind, slot=version.slot, is_active=True).exists():
         model_version_activate(version=version)
 
 
@@ -318,8 +319,37 @@ def models_import_shipped(*, kinds: Iterable[str] | None = None, progress=None) 
         if not ModelVersion.objects.filter(kind=kind, slot=slot, is_active=True).exists():
             version = model_version_activate(version=version)
         imported.append(version)
+    for w in weights.tuned(ml_kinds.KINDS if kinds is None else kinds):
+        imported.append(_import_tuned(w))
     shipped_presets(presets)
     return imported
+
+
+def _import_tuned(w) -> ModelVersion:
+    """The project's tuned network (generator.ml.weights.TUNED) as a version. The first start that sees it
+    activates it, over a shipped version only: an admin's own choice stays active, and a rollback to the
+    wheel's original stays rolled back (the row exists then, and is never activated again by a start)."""
+    from generator.ml import weights
+
+    tuned = weights.TUNED[(w.kind, w.slot)]
+    version = ModelVersion.objects.filter(kind=w.kind, slot=w.slot, sha256=w.sha256).first()
+    if version is not None and version.weights:
+        return version
+    source = weights.SOURCES[(w.kind, w.slot)]
+    version = version or ModelVersion(kind=w.kind, slot=w.slot, sha256=w.sha256, source=ModelVersion.Source.PACKAGE)
+    version.label = f"{tuned.label} (shipped)"
+    version.licence, version.credit, version.notes = source.licence, source.credit, tuned.origin
+    report = tuned.path.with_suffix(".json")
+    version.metrics = json.loads(report.read_text()) if report.exists() else {}
+    version.status = ModelVersion.Status.READY
+    with atomic_with_files() as written, open(w.path, "rb") as f:
+        save_file(version.weights, w.path.name, f, written)
+        version.size = version.weights.size
+        version.save()
+    active = ModelVersion.objects.filter(kind=w.kind, slot=w.slot, is_active=True).first()
+    if active is None or active.source == ModelVersion.Source.PACKAGE:
+        version = model_version_activate(version=version)
+    return version
 
 
 def _shipped_metrics(weights) -> dict:

@@ -9,7 +9,7 @@ from PIL import Image
 from generator.ml import training
 from generator.ml.errors import Cancelled, StyleError
 from generator.ml.imaging import load_image
-from generator.ml.loading import _from_file
+from generator.ml.loading import from_file
 from generator.ml.nets.transformer_net import TransformerNet
 
 TINY = training.TrainSettings(steps=6, size=64, batch=2, painting_side=96, sample_every=3, seed=1)
@@ -17,7 +17,7 @@ TINY = training.TrainSettings(steps=6, size=64, batch=2, painting_side=96, sampl
 
 @pytest.fixture(scope="module")
 def effnet(models):
-    return _from_file(models[("efficientnet_lite0", "")])
+    return from_file(models[("efficientnet_lite0", "")])
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def photos() -> list[Image.Image]:
 
 
 def multistyle(models):
-    return _from_file(models[("multistyle26", "")])
+    return from_file(models[("multistyle26", "")])
 
 
 def test_training_one_style_changes_only_that_styles_scale_and_shift(models, effnet, painting, photos):

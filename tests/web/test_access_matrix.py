@@ -34,6 +34,7 @@ from django.contrib.auth.tokens import default_token_generator
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, reverse
@@ -47,7 +48,7 @@ from api import services as api_services
 from api.models import ApiToken
 from assistant.models import Idea, SimilarIndex
 from gallery.models import Board, BoardItem, Moderation, Profile, ShareLink, Star, Tag
-from generator.models import Artwork, Job, ModelComparison, ModelVersion, Preset
+from generator.models import Artwork, Job, ModelComparison, ModelVersion, Preset, TrainingRun
 from tests import people
 
 pytestmark = pytest.mark.django_db
@@ -99,8 +100,10 @@ class World:
     api_token: object = None  # alice's personal API token (read and write)
     tokens: dict = field(default_factory=dict)  # TOKENS' kinds -> the token's text (the API's own matrix)
     comparison: object = None  # a finished comparison of a version with the active one, with its contact sheet
+    training_run: object = None  # a queued run of staff's, with a sample picture at step 0; cancelling ends it
     csrf_cookie: str = ""  # set by a page with a form, for the CSRF tests
     state: tuple = ()  # alice_state() as every case starts: each one is rolled back to it
+    runs: list = field(default_factory=list)  # runs_state() as every case starts
     accounts: int = 0  # how many users there are
 
     @property
@@ -236,6 +239,11 @@ def _build_world() -> World:
     world.api_token, _text = api_services.token_create(owner=alice, name="script", scopes=["read", "write"])
     world.comparison = ModelComparison.objects.create(version=version, side=64, status="done", verdict="same")
     world.comparison.sheet.save("sheet.webp", ContentFile(picture_bytes(fmt="WEBP")))
+    sample = default_storage.save("training/samples/run-sample.webp", ContentFile(picture_bytes(fmt="WEBP")))
+    world.training_run = TrainingRun(name="Wave", kind="transformer_net", slot="wave", requested_by=staff)
+    world.training_run.samples = [{"step": 0, "pictures": [sample]}]
+    world.training_run.painting.save("wave.png", ContentFile(picture_bytes()), save=False)
+    world.training_run.save()
     for kind, (owner, scopes) in {
         "alice-read": (alice, ["read"]),
         "alice-write": (alice, ["write"]),
@@ -254,7 +262,7 @@ def _build_world() -> World:
     browser.get(reverse("login"))  # a page with a form sets the CSRF cookie
     world.csrf_cookie = browser.cookies[settings.CSRF_COOKIE_NAME].value
     _login_lockout_rows()
-    world.state, world.accounts = alice_state(world), get_user_model().objects.count()
+    world.state, world.accounts, world.runs = alice_state(world), get_user_model().objects.count(), runs_state()
     return world
 
 
@@ -531,6 +539,10 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "api:comparison-list": Route(STAFF_API, READ_ONLY),
     "api:comparison-detail": Route(STAFF_API, READ_ONLY, args=pk("comparison")),
     "api:comparison-sheet": Route(STAFF_API, READ_ONLY, args=pk("comparison")),
+    "api:training-run-list": Route(STAFF_API, READ_ONLY | {"POST"}),
+    "api:training-run-detail": Route(STAFF_API, READ_ONLY, args=pk("training_run")),
+    "api:training-run-sample": Route(STAFF_API, READ_ONLY, args=pk("training_run"), ok=NOT_FOUND),  # no step asked
+    "api:training-run-cancel": Route(STAFF_API, POST_ONLY, args=pk("training_run")),
     "api:moderation-list": Route(STAFF_API, READ_ONLY),
     "api:moderation-detail": Route(STAFF_API, READ_ONLY, args=lambda world: {"artwork": world.artwork.pk}),
     "api:moderation-picture": Route(STAFF_API, READ_ONLY, args=lambda world: {"artwork": world.artwork.pk}),
@@ -705,9 +717,11 @@ ADMIN_ROUTES: list[tuple[str, Route]] = [
     (
         r"admin:(generator_preset_delete|generator_modelversion_delete|assistant_idea_add|axes_\w+_add"
         r"|gallery_moderation_add|gallery_moderation_delete|assistant_similarindex_add|assistant_similarindex_delete"
-        r"|generator_modelcomparison_add|generator_modelcomparison_delete)",
+        r"|generator_modelcomparison_add|generator_modelcomparison_delete|generator_trainingrun_delete)",
         Route(ADMIN, ANY, ok=FORBIDDEN),
     ),
+    # a training run is cancelled by a POST (its page has the button); it ends cancelled and stays
+    (r"admin:generator_trainingrun_cancel", Route(ADMIN, POST_ONLY, ok=REDIRECT, changes=True)),
     (r"admin:.*", Route(ADMIN, ANY)),
 ]
 
@@ -769,7 +783,7 @@ class Place:
             values = {"content_type_id": ContentType.objects.get_for_model(Artwork).pk, "object_id": world.artwork.pk}
         elif model := self.model():
             row = world.admin_row(model)
-            values = {"object_id": row.pk, "id": row.pk, "pk": row.pk}
+            values = {"object_id": row.pk, "id": row.pk, "pk": row.pk, "step": 0, "i": 0}  # a run's first sample
         return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m[1]]), self.pattern)
 
     def model(self):
@@ -1053,12 +1067,18 @@ def csrf_client(world: World, persona: str) -> Client:
     return client
 
 
+def runs_state() -> list:
+    """The admin's training runs, which a forged POST must not cancel."""
+    return sorted(TrainingRun.objects.values_list("pk", "status", "cancel_requested"))
+
+
 def observe(world: World, client: Client) -> tuple:
-    """What any of the POSTs could change: alice's things, the accounts, the mail, the browser's login
-    and language."""
+    """What any of the POSTs could change: alice's things, the training runs, the accounts, the mail, the
+    browser's login and language."""
     language = client.cookies.get(settings.LANGUAGE_COOKIE_NAME)
     return (
         alice_state(world),
+        runs_state(),
         get_user_model().objects.count(),
         len(mail.outbox),
         signed_in_as(client),
@@ -1069,7 +1089,7 @@ def observe(world: World, client: Client) -> tuple:
 def observed_at_start(world: World, persona: str) -> tuple:
     """observe() as every case starts, known without asking the database: each case is rolled back to it."""
     user = {ALICE: world.alice, BOB: world.bob, STAFF: world.staff}.get(persona)
-    return world.state, world.accounts, len(mail.outbox), str(user.pk) if user else None, None
+    return world.state, world.runs, world.accounts, len(mail.outbox), str(user.pk) if user else None, None
 
 
 @pytest.mark.parametrize(("place", "persona", "kind"), csrf_cases(("no-token", "forged-token")))

@@ -48,6 +48,7 @@ def studio(admin_user, alice, paint, settings, monkeypatch):
     for task in ("gallery.tasks.moderate_artwork.apply_async", "gallery.tasks.search_by_meaning.apply_async"):
         monkeypatch.setattr(task, lambda *args, **kwargs: None)
     monkeypatch.setattr("generator.tasks.validate_model_version.apply_async", lambda *args, **kwargs: None)
+    monkeypatch.setattr("generator.tasks.train_style.apply_async", lambda *args, **kwargs: None)
     monkeypatch.setattr("api.admin_views.dashboard_context", lambda: {"workers": [], "queues": [], "error": None})
     mine = paint(admin_user, title="Harbour at dusk")
     paint(alice, title="Alice's own")
@@ -63,6 +64,8 @@ def studio(admin_user, alice, paint, settings, monkeypatch):
 RULES_BEYOND_THE_SCHEMA = {
     "POST /api/v1/jobs/": "the photo must be a picture; the style a preset, a painting or a blend that exists",
     "POST /api/v1/admin/models/": "the weights must load into the kind's network; only single-style ones have a slot",
+    "POST /api/v1/admin/training-runs/": "a 26-style run names its style, a single-style one its short name and a "
+    "painting; the painting and photos must be pictures; the settings must exist and be in range",
     "POST /api/v1/ideas/": "an idea is words or a picture, one of them; the picture must be one",
     "GET /api/v1/artworks/": "a board, model version or style filter names one of the caller's; since <= until",
     "GET /api/v1/artworks/meaning/": "as the list's filters",
@@ -72,7 +75,12 @@ RULES_BEYOND_THE_SCHEMA = {
 }
 # Multipart bodies carry text only: Schemathesis's "wrong type" (a boolean for the idea's text) arrives as the text
 # "false", which is good data. Its other forbidden data for these operations is still sent, and must not fail them.
-MULTIPART_ONLY = ("POST /api/v1/jobs/", "POST /api/v1/ideas/", "POST /api/v1/admin/models/")
+MULTIPART_ONLY = (
+    "POST /api/v1/jobs/",
+    "POST /api/v1/ideas/",
+    "POST /api/v1/admin/models/",
+    "POST /api/v1/admin/training-runs/",
+)
 RULES = {
     "operations": [
         {

@@ -214,7 +214,7 @@ def test_the_command_line_says_why_an_upload_was_refused(tmp_path):
     with pytest.raises(CommandError, match="at most"):
         run("upload", str(huge), "--kind", "multistyle26")
     with pytest.raises(CommandError, match="no earlier version"):
-        run("rollback", "multistyle26")
+        run("rollback", "magenta_predictor")
     assert not Path(tmp_path / "missing.pth").exists()
     with pytest.raises(CommandError, match="Cannot read"):
         run("upload", str(tmp_path / "missing.pth"), "--kind", "multistyle26")

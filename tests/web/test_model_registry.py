@@ -20,6 +20,7 @@ from generator import registry, selectors, services
 from generator.ml import files, weights
 from generator.ml.kinds import STUDIO_KINDS
 from generator.models import Artwork, Job, ModelVersion, Preset
+from tests.shared_weights import SHIPPED
 
 pytestmark = pytest.mark.django_db
 
@@ -68,7 +69,34 @@ def test_the_first_start_imports_every_shipped_network_as_the_active_version(stu
     assert Preset.objects.filter(shipped=True).count() == 31
     # A second start changes nothing
     assert [v.pk for v in services.models_import_shipped(kinds=STUDIO_KINDS)] == [v.pk for v in studio_models]
-    assert ModelVersion.objects.count() == 4 and Preset.objects.count() == 31
+    assert ModelVersion.objects.count() == 5 and Preset.objects.count() == 31  # 4 kinds, and the tuned network
+
+
+def test_the_first_start_paints_with_the_tuned_26_style_network_and_keeps_the_wheels_to_roll_back_to(
+    studio_models, tmp_path
+):
+    [tuned] = weights.tuned(["multistyle26"])
+    original_sha = weights.shipped(SHIPPED, ["multistyle26"])[("multistyle26", "")].sha256
+    active = ModelVersion.objects.get(kind="multistyle26", is_active=True)
+    assert active.sha256 == tuned.sha256 != original_sha and "tuned" in active.label
+    assert active.source == ModelVersion.Source.PACKAGE and "bench/tune_shipped.py" in active.notes
+    original = ModelVersion.objects.get(kind="multistyle26", sha256=original_sha)
+    assert original.status == ModelVersion.Status.READY and not original.is_active
+
+    # Rolled back to the wheel's own: the next start leaves it so
+    assert services.model_version_rollback(kind="multistyle26") == original
+    services.models_import_shipped(kinds=STUDIO_KINDS)
+    assert ModelVersion.objects.get(kind="multistyle26", is_active=True) == original
+
+    # A studio whose admin chose a network of their own keeps it when the tuned one first arrives
+    ModelVersion.objects.filter(sha256=tuned.sha256).delete()
+    mine = services.model_version_upload(
+        kind="multistyle26", label="mine", validate="now", upload=weights_upload(another_multistyle(tmp_path))
+    )
+    services.model_version_activate(version=mine)
+    services.models_import_shipped(kinds=STUDIO_KINDS)
+    assert ModelVersion.objects.get(kind="multistyle26", is_active=True) == mine
+    assert ModelVersion.objects.get(sha256=tuned.sha256).status == ModelVersion.Status.READY
 
 
 def test_the_database_allows_one_active_version_per_kind(studio_models):
@@ -139,7 +167,7 @@ def test_an_artwork_made_by_a_retired_version_still_opens_and_says_so(alice, ali
 
 def test_rolling_back_with_no_earlier_version_is_a_clear_error(studio_models):
     with pytest.raises(ValidationError, match="no earlier version"):
-        services.model_version_rollback(kind="multistyle26")
+        services.model_version_rollback(kind="magenta_predictor")
 
 
 def test_a_job_whose_network_has_no_active_version_fails_with_a_clear_message(alice):

@@ -7,10 +7,14 @@ manage.py models validate ID                  # check a version still "validatin
 manage.py models compare ID [--side PX] [--queue]   # ID beside the active version on the evaluation sheet
 manage.py models activate ID [--confirm]      # --confirm: even if it lost to the active one on the sheet
 manage.py models rollback KIND [--slot S]
+manage.py models train --name N (--style INDEX | --slot S) [--painting FILE | --painting-preset SLUG] [--photo FILE ...]
+                       [--no-shipped-photos] [--start-from ID] [--credit ..] [--set NAME=VALUE ...] [--queue]
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -20,11 +24,25 @@ from tqdm import tqdm
 
 from generator import services
 from generator.ml.kinds import KINDS
-from generator.models import ModelVersion
+from generator.models import ModelVersion, Preset, TrainingRun
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[File]:
+    """A file named on the command line as an upload is (the services check its size and content)."""
+    try:
+        size = path.stat().st_size
+        fh = open(path, "rb")  # noqa: SIM115 (closed below)
+    except OSError as exc:
+        raise CommandError(f"Cannot read {path}: {exc.strerror}.") from None
+    with fh:
+        upload = File(fh, name=path.name)
+        upload.size = size
+        yield upload
 
 
 class Command(BaseCommand):
-    help = "Import, list, upload, validate, compare, activate and roll back model versions."
+    help = "Import, list, upload, validate, compare, activate and roll back model versions; train a style."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
@@ -52,6 +70,26 @@ class Command(BaseCommand):
         rollback = sub.add_parser("rollback", help="activate the version that was active before")
         rollback.add_argument("kind", choices=list(KINDS))
         rollback.add_argument("--slot", default="")
+        train = sub.add_parser(
+            "train",
+            help="train a style from a painting: one of the 26 styles (--style) or a single-style network (--slot)",
+        )
+        train.add_argument("--name", required=True, help="the new version's label")
+        what = train.add_mutually_exclusive_group(required=True)
+        what.add_argument("--style", type=int, help="fine-tune this style of the 26-style network (0-25)")
+        what.add_argument("--slot", help="a single-style network for this style short name")
+        painting = train.add_mutually_exclusive_group()
+        painting.add_argument("--painting", type=Path, help="the painting (26-style: blank = the style's own pictures)")
+        painting.add_argument("--painting-preset", help="a painting preset's painting, by its short name")
+        train.add_argument("--photo", type=Path, action="append", default=[], help="a content photo (repeatable)")
+        train.add_argument("--no-shipped-photos", action="store_true", help="only the photos given with --photo")
+        train.add_argument("--start-from", type=int, help="a ready version to start from")
+        train.add_argument("--credit", default="")
+        train.add_argument(
+            "--set", action="append", default=[], metavar="NAME=VALUE", help="a setting, e.g. steps=600 (repeatable)"
+        )
+        train.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+        train.add_argument("--queue", action="store_true", help="train in a worker instead of here")
 
     def handle(self, *args, action: str, **options) -> None:
         try:
@@ -189,6 +227,76 @@ class Command(BaseCommand):
 
     def _rollback(self, *, kind: str, slot: str, **_options) -> None:
         self.stdout.write(self._line(services.model_version_rollback(kind=kind, slot=slot)))
+
+    def _train(
+        self,
+        *,
+        name: str,
+        style: int | None,
+        slot: str | None,
+        painting: Path | None,
+        painting_preset: str | None,
+        photo: list[Path],
+        no_shipped_photos: bool,
+        start_from: int | None,
+        credit: str,
+        set: list[str],
+        device: str,
+        queue: bool,
+        **_options,
+    ) -> None:
+        options = {}
+        for item in set:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise CommandError(f"--set takes NAME=VALUE, not {item!r}.")
+            options[key.strip()] = value.strip()
+        preset = None
+        if painting_preset:
+            preset = Preset.objects.filter(slug=painting_preset).first()
+            if preset is None:
+                raise CommandError(f"There is no preset {painting_preset!r}.")
+        with contextlib.ExitStack() as files:
+            run = services.training_request(
+                name=name,
+                kind="multistyle26" if style is not None else "transformer_net",
+                style_index=style,
+                slot=slot or "",
+                start_from=self._version(start_from) if start_from is not None else None,
+                painting=files.enter_context(_opened(painting)) if painting else None,
+                painting_preset=preset,
+                credit=credit,
+                photos=[files.enter_context(_opened(p)) for p in photo],
+                shipped_photos=not no_shipped_photos,
+                options=options,
+                queue=queue,
+            )
+        if queue:
+            self.stdout.write(f"training run {run.pk} is waiting for a worker")
+            return
+        with tqdm(desc="training", unit="step", disable=not self._tty(), leave=False) as bar:
+
+            def progress(state: TrainingRun) -> None:
+                bar.total = state.steps
+                bar.n = state.step
+                if state.losses:
+                    bar.set_postfix_str(f"loss {state.losses[-1][-1]:.3f}")
+                bar.refresh()
+
+            ran = services.training_work(run_id=run.pk, device=device, progress=progress)
+        assert ran is not None  # made here, and run here
+        run = ran
+        if run.status != TrainingRun.Status.DONE:
+            raise CommandError(f"training run {run.pk} {run.get_status_display().lower()}: {run.error}")
+        self.stdout.write(
+            f"training run {run.pk}: {run.step} steps in {run.seconds / 60:.1f} min on {run.device} "
+            f"({run.steps_per_second:.2f} steps/s)"
+        )
+        assert run.version is not None
+        self.stdout.write(self._line(run.version))
+        comparison = run.version.comparisons.order_by("-created").first()
+        if comparison is not None and comparison.status == comparison.Status.DONE:
+            self.stdout.write(self._report(comparison))
 
     def _line(self, v: ModelVersion) -> str:
         slot = f"[{v.slot}]" if v.slot else ""
