@@ -29,7 +29,8 @@ from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -48,7 +49,8 @@ logger = logging.getLogger(__name__)
 LOSS_POINTS = 400  # the loss curves keep at most about this many points, each the mean of its steps
 SAVE_EVERY = 1.0  # seconds between the row's updates (step, losses) and the looks at the cancel flag
 LOSS_COLUMNS = ("step", "style", "content", "tv", "total")  # a point of TrainingRun.losses
-SAMPLE_PHOTOS = 2  # the first photos of the evaluation sheet (never trained on): a portrait and a landscape
+# The samples' two photos, from the evaluation sheet (never trained on): a face, and a clear sky over mountains
+SAMPLE_PHOTOS = ("portrait_woman", "mountain_landscape")
 
 
 # --- Asking -------------------------------------------------------------------------------------------
@@ -206,7 +208,7 @@ def training_work(
         worker=worker,
         heartbeat=now,
         attempts=F("attempts") + 1,
-        started=now,
+        started=Coalesce("started", Value(now)),  # its first start, kept when it resumes
         error="",
     )
     if not claimed:
@@ -299,7 +301,9 @@ def _train(run: TrainingRun, *, device: str, hold_seconds, queues, progress) -> 
         cancel=report.cancelled,
         checkpoint=path,
         samples=report.samples,
-        sample_photos=training.load_photos(compare.SHEET_PHOTOS[:SAMPLE_PHOTOS]),
+        sample_photos=training.load_photos(
+            [p for name in SAMPLE_PHOTOS for p in compare.SHEET_PHOTOS if p.stem == name]
+        ),
         pause=pause,
     )
 

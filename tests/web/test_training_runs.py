@@ -124,11 +124,13 @@ def test_a_run_gives_its_worker_to_a_waiting_job_and_resumes_from_its_checkpoint
     assert training_runs.checkpoint_path(run.pk).exists() and run.checkpoint
     assert sent == [(run.pk, "gpu"), (run.pk, "gpu")]  # behind the job, on the same queue
     Job.objects.update(status=Job.Status.SUCCEEDED)  # the job ran
+    first_started = run.started
 
     run = services.training_work(run_id=run.pk, device="cpu", hold_seconds=0, queues=["cpu"])
 
     assert run.status == TrainingRun.Status.DONE, run.error
     assert run.attempts == 2 and [p[0] for p in run.losses] == [1, 2, 3, 4, 5, 6]  # went on from step 1
+    assert run.started == first_started  # its first start
     assert [s["step"] for s in run.samples] == [0, 2, 4, 6]
 
 
