@@ -16,7 +16,7 @@ from rest_framework import serializers
 from assistant.models import Idea
 from gallery.models import Board, Moderation, ShareLink, Tag
 from generator import provenance, selectors
-from generator.ml.kinds import KINDS
+from generator.ml.kinds import KINDS, MAX_STYLES
 from generator.ml.options import BRUSH, STRENGTH, STUDIO_SIDES
 from generator.models import TRAINABLE_KIND_CHOICES, Artwork, Job, ModelComparison, ModelVersion, Preset, TrainingRun
 from generator.services.training_runs import LOSS_COLUMNS, run_losses
@@ -392,7 +392,7 @@ class ModelComparisonSerializer(serializers.ModelSerializer):
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):
-    slot = Text(read_only=True, help_text="Single-style networks: the style; 26-style runs: empty")
+    slot = Text(read_only=True, help_text="Single-style networks: the style; a new style: its preset; otherwise empty")
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     options = serializers.JSONField(
         read_only=True, help_text="The settings it trains with (those asked for, until a worker fills in the rest)"
@@ -404,9 +404,10 @@ class TrainingRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = TrainingRun
         fields = [
-            "id", "name", "kind", "style_index", "slot", "start_from", "credit", "shipped_photos", "options",
-            "status", "step", "steps", "steps_per_second", "seconds", "device", "attempts", "cancel_requested",
-            "losses", "samples", "version", "comparison", "error", "requested_by", "created", "started", "finished",
+            "id", "name", "kind", "style_index", "new_style", "slot", "start_from", "credit", "shipped_photos",
+            "options", "status", "step", "steps", "steps_per_second", "seconds", "device", "attempts",
+            "cancel_requested", "losses", "samples", "version", "comparison", "error", "requested_by", "created",
+            "started", "finished",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -457,9 +458,26 @@ class TrainingRequestSerializer(serializers.Serializer):
         help_text="multistyle26: fine-tune one of its 26 styles; transformer_net: a single-style network",
     )
     style_index = serializers.IntegerField(
-        required=False, allow_null=True, default=None, min_value=0, max_value=25, help_text="multistyle26: which style"
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        max_value=MAX_STYLES - 1,
+        help_text="multistyle26: which style (0-25 shipped, and any learned since)",
     )
-    slot = Slug(required=False, allow_blank=True, default="", max_length=64, help_text="transformer_net: the style")
+    new_style = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="multistyle26: add a new style to the network, learned from the painting (no style_index; slot "
+        "names its preset, which shows once the version made is activated)",
+    )
+    slot = Slug(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="transformer_net: the style; a new style: its preset's short name",
+    )
     start_from = serializers.PrimaryKeyRelatedField(
         queryset=ModelVersion.objects.all(),
         required=False,

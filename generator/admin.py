@@ -33,7 +33,7 @@ from generator.admin_views import workers_view
 from generator.http import signed_in_user
 from generator.ml.errors import StyleError
 from generator.models import TRAINABLE_KINDS, Artwork, Job, ModelComparison, ModelVersion, Preset, Quota, TrainingRun
-from generator.services.training_runs import check_model_upload_slot
+from generator.services.training_runs import check_model_upload_slot, check_new_style_slot
 from generator.uploads import MODEL_FIELD
 from generator.views import send_file
 
@@ -324,6 +324,7 @@ MEASURES = {
     "structure": gettext_lazy("structure kept (mean of the two below; higher keeps more of the photo)"),
     "ssim": gettext_lazy("SSIM of the luminance to the photo"),
     "edges": gettext_lazy("edges kept (correlation with the photo's)"),
+    "blotches": gettext_lazy("share of the photo's flat regions (a clear sky) blotted; lower is better"),
     "style": gettext_lazy("style distance to the painting (Magenta style vectors; lower is nearer)"),
     "palette": gettext_lazy("palette distance to the painting (CIELAB, about ΔE)"),
     "style_drift": gettext_lazy("style drift from the active version's picture (Magenta style vectors)"),
@@ -642,6 +643,7 @@ class ArtistAdmin(UserAdmin):
 
 # --- Training runs ----------------------------------------------------------------------------------------
 
+NEW_STYLE = "new_style"  # the add form's third choice: the 26-style network, a style added to it
 TRAIN_SETTINGS = ("steps", "size", "lr", "style_weight", "content_weight")  # the few the add form offers
 IMAGE_TYPES = "image/jpeg,image/png,image/webp"
 
@@ -693,6 +695,7 @@ class TrainingRunForm(forms.ModelForm):
         label=gettext_lazy("What to train"),
         choices=[
             ("multistyle26", gettext_lazy("Fine-tune one of the 26 styles")),
+            (NEW_STYLE, gettext_lazy("A new style of the 26-style network")),
             ("transformer_net", gettext_lazy("A single-style network")),
         ],
         initial="multistyle26",
@@ -710,8 +713,8 @@ class TrainingRunForm(forms.ModelForm):
         max_length=64,
         required=False,
         help_text=gettext_lazy(
-            "Single-style network: letters, digits and hyphens, e.g. “great-wave”. A new short name makes a new "
-            "style; a single-style network's makes a new version of it."
+            "A new style or a single-style network: letters, digits and hyphens, e.g. “great-wave”. A new short "
+            "name makes a new style; a single-style network's makes a new version of it."
         ),
     )
     start_from = forms.ModelChoiceField(
@@ -734,8 +737,8 @@ class TrainingRunForm(forms.ModelForm):
         required=False,
         widget=forms.FileInput(attrs={"accept": IMAGE_TYPES}),
         help_text=gettext_lazy(
-            "A JPEG, PNG or WebP picture. A single-style network needs a painting. A fine-tuned style may go "
-            "without one: then it learns from its own pictures, to keep more of the photo."
+            "A JPEG, PNG or WebP picture. A new style and a single-style network need a painting. A fine-tuned "
+            "style may go without one: then it learns from its own pictures, to keep more of the photo."
         ),
     )
     shipped_photos = forms.BooleanField(
@@ -780,9 +783,16 @@ class TrainingRunForm(forms.ModelForm):
         again (and what only it can) when it makes the run."""
         data = super().clean()
         assert data is not None  # ModelForm.clean returns cleaned_data
+        data["new_style"] = data.get("kind") == NEW_STYLE
+        if data["new_style"]:
+            data["kind"], data["style_index"] = "multistyle26", None
         kind = data.get("kind")
-        if kind == "multistyle26" and data.get("style_index") is None:
+        if kind == "multistyle26" and not data["new_style"] and data.get("style_index") is None:
             self.add_error("style_index", _("Choose which of the 26 styles learns."))
+        if data["new_style"] and not data.get("slot") and "slot" not in self.errors:
+            self.add_error("slot", _("A new style needs a short name for its preset (letters, digits, -)."))
+        if data["new_style"] and not data.get("painting") and not data.get("painting_preset"):
+            self.add_error("painting", _("A new style learns from a painting: pick one or upload one."))
         if kind == "transformer_net" and not data.get("slot") and "slot" not in self.errors:
             self.add_error("slot", _("A single-style network needs a short name for its style."))
         if kind == "transformer_net" and not data.get("painting") and not data.get("painting_preset"):
@@ -797,6 +807,8 @@ class TrainingRunForm(forms.ModelForm):
         try:
             if kind == "transformer_net" and data.get("slot"):
                 check_model_upload_slot(data["slot"])
+            if data["new_style"] and data.get("slot"):
+                check_new_style_slot(data["slot"])
             if data.get("painting"):
                 services.check_image(data["painting"], field="painting")
             for photo in data.get("photos") or []:
@@ -893,6 +905,7 @@ class TrainingRunAdmin(CreatedByService):
             kind=data["kind"],
             by=signed_in_user(request),
             style_index=data["style_index"],
+            new_style=data["new_style"],
             slot=data["slot"],
             start_from=data["start_from"],
             painting=data["painting"],
@@ -924,6 +937,8 @@ class TrainingRunAdmin(CreatedByService):
 
     @admin.display(description=gettext_lazy("what"))
     def what(self, obj: TrainingRun) -> str:
+        if obj.new_style:
+            return _("26-style network: new style %(name)s") % {"name": obj.name}
         if obj.kind == "multistyle26":
             style = getattr(obj, "style_name", None) or f"#{obj.style_index}"
             return _("26-style network: %(style)s") % {"style": style}

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from generator.ml.kinds import KINDS
+from generator.ml.kinds import KINDS, MAX_STYLES
 from generator.ml.options import JobOptions
 from generator.queues import Queue
 
@@ -120,6 +120,13 @@ class ModelVersion(models.Model):
     licence = models.CharField(_("licence"), max_length=120, blank=True)
     credit = models.CharField(_("credit"), max_length=300, blank=True)
     metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    styles = models.PositiveSmallIntegerField(
+        _("styles"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("26-style network: how many styles its weights hold (the shipped 26 and any learned since)."),
+    )
     status = models.CharField(_("status"), max_length=16, choices=ModelStatus.choices, default=ModelStatus.VALIDATING)
     reason = models.TextField(_("reason"), blank=True, help_text=_("Why validation rejected it."))
     sample = models.FileField(_("sample picture"), upload_to=model_sample_upload_to, max_length=255, blank=True)
@@ -307,10 +314,18 @@ class TrainingRun(models.Model):
     name = models.CharField(_("name"), max_length=120, help_text=_("The new version's label (and a new style's name)."))
     kind = models.CharField(_("network"), max_length=32, choices=TRAINABLE_KIND_CHOICES)
     style_index = models.PositiveSmallIntegerField(
-        _("style"), null=True, blank=True, help_text=_("26-style network: the style that learns (0-25).")
+        _("style"), null=True, blank=True, help_text=_("26-style network: the number of the style that learns.")
+    )
+    new_style = models.BooleanField(
+        _("a new style"),
+        default=False,
+        help_text=_("26-style network: the style is added to the network (its number is the next free one)."),
     )
     slot = models.SlugField(
-        _("short name"), max_length=64, blank=True, help_text=_("Single-style network: the style's short name.")
+        _("short name"),
+        max_length=64,
+        blank=True,
+        help_text=_("A single-style network's style, or a new style's preset: its short name."),
     )
     start_from = models.ForeignKey(
         ModelVersion,
@@ -375,10 +390,13 @@ class TrainingRun(models.Model):
             models.CheckConstraint(condition=Q(status__in=TrainingStatus.values), name="training_run_status_valid"),
             models.CheckConstraint(condition=Q(kind__in=TRAINABLE_KINDS), name="training_run_kind_valid"),
             models.CheckConstraint(
-                condition=Q(kind="transformer_net") | Q(style_index__isnull=False, style_index__lt=26),
+                condition=Q(kind="transformer_net", new_style=False)
+                | Q(kind="multistyle26", style_index__isnull=False, style_index__lt=MAX_STYLES),
                 name="training_run_style_given",
             ),
-            models.CheckConstraint(condition=Q(kind="multistyle26") | ~Q(slot=""), name="training_run_slot_given"),
+            models.CheckConstraint(
+                condition=Q(kind="multistyle26", new_style=False) | ~Q(slot=""), name="training_run_slot_given"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -451,7 +469,7 @@ class Preset(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=PresetKind.values), name="preset_kind_valid"),
             models.CheckConstraint(
-                condition=~Q(kind=PresetKind.NETWORK) | Q(network_index__isnull=False, network_index__lt=26),
+                condition=~Q(kind=PresetKind.NETWORK) | Q(network_index__isnull=False, network_index__lt=MAX_STYLES),
                 name="network_preset_has_index",
             ),
         ]

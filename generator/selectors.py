@@ -9,11 +9,13 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from generator import scheduler
+from generator.ml.kinds import SHIPPED_STYLES
 from generator.models import (
     Artwork,
     DailyUsage,
@@ -30,11 +32,16 @@ from generator.models import (
 
 
 def visible_presets() -> QuerySet[Preset]:
-    """The studio's preset grid: not hidden, and a single-style preset only while its network is active."""
+    """The studio's preset grid: not hidden, a single-style preset only while its network is active, and a style of
+    the 26-style network only while the active version holds it (one learned since shows once its version is
+    activated, and hides again on a rollback to a version without it)."""
     active_single = ModelVersion.objects.filter(kind=ModelKind.transformer_net, slot=OuterRef("slug"), is_active=True)
+    active_styles = ModelVersion.objects.filter(kind=ModelKind.multistyle26, is_active=True).values("styles")[:1]
+    held = Coalesce(Subquery(active_styles), Value(SHIPPED_STYLES))
     return (
         Preset.objects.filter(hidden=False)
         .filter(~Q(kind=PresetKind.SINGLE_STYLE) | Q(Exists(active_single)))
+        .filter(~Q(kind=PresetKind.NETWORK) | Q(network_index__lt=held))
         .order_by("position", "name")
     )
 

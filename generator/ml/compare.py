@@ -40,7 +40,7 @@ from PIL import Image, ImageDraw
 from . import engine, loading
 from .errors import Cancelled, StyleError
 from .imaging import fit_long_side, load_image, luminance, to_tensor
-from .metrics import fine_share_against, gram_distance, palette_distance, ssim
+from .metrics import blotches, fine_share_against, gram_distance, palette_distance, ssim
 from .nets.multistyle import MultiStyleConfig
 
 SHEET = Path(__file__).resolve().parent / "assets" / "sheet"
@@ -132,19 +132,25 @@ def cases_for(
     photos: tuple[Path, ...] = SHEET_PHOTOS,
     paintings: tuple[Path, ...] = SHEET_PAINTINGS,
     painting: Path | None = None,
+    against: object | None = None,
 ) -> list[Case]:
     """Every case the sheet has for a kind: each of the 26 styles (or those named in `styles`, as
     (index, name)) on each photo; a single-style network on each photo; each painting on each photo.
-    `painting`: what a network's style was trained from (a training run's), measured against as a painting is."""
+    `painting`: what a network's style was trained from (a training run's), measured against as a painting is.
+    `against`: what the reference paints instead of the style (Case.against)."""
     if kind not in COMPARABLE:
         raise StyleError(
             f"Only the networks that paint can be compared on the sheet ({', '.join(COMPARABLE)}), not {kind}."
         )
     if kind == "multistyle26":
         chosen = styles if styles is not None else [(i, f"style {i}") for i in range(MultiStyleConfig().num_styles)]
-        return [Case(p, engine.Network(kind, index=i), name, painting=painting) for i, name in chosen for p in photos]
+        return [
+            Case(p, engine.Network(kind, index=i), name, painting=painting, against=against)
+            for i, name in chosen
+            for p in photos
+        ]
     if kind == "transformer_net":
-        return [Case(p, engine.Network(kind, slot=slot), slot, painting=painting) for p in photos]
+        return [Case(p, engine.Network(kind, slot=slot), slot, painting=painting, against=against) for p in photos]
     mode = "quality" if kind == "efficientnet_lite0" else "fast"
     return [Case(p, s.read_bytes(), s.stem, painting=s, mode=mode) for s in paintings for p in photos]
 
@@ -225,6 +231,7 @@ def measure(
         "structure": structure(kept_ssim, kept_edges),
         "ssim": kept_ssim,
         "edges": kept_edges,
+        "blotches": blotches(r, p),
         "seconds": picture.seconds,
     }
     if picture.peak_mb is not None:

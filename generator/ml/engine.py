@@ -251,10 +251,11 @@ def warm_up(models: ModelSet, device: str = "auto") -> None:
 def _plan(style: object, dev: torch.device, models: ModelSet) -> _Plan:
     parts = _normalise_blend(style)
     if all(isinstance(s, Network) and s.kind == "multistyle26" for s, _ in parts):
-        weights = torch.zeros(1, 26)
+        styles = _styles_of(models, dev)
+        weights = torch.zeros(1, styles)
         for network, w in parts:
             assert isinstance(network, Network)  # all of them, as checked above
-            weights[0, _style_index(network)] += w
+            weights[0, _style_index(network, styles)] += w
         return _Plan("multistyle26", weights.to(dev))
     if len(parts) == 1 and isinstance(parts[0][0], Network):  # a single-style network paints alone
         return _Plan(parts[0][0].kind, None, slot=parts[0][0].slot)
@@ -275,9 +276,15 @@ def _plan(style: object, dev: torch.device, models: ModelSet) -> _Plan:
     return _Plan("magenta_transformer", vector, paintings=paintings, models=refs)
 
 
-def _style_index(network: Network) -> int:
-    if not (isinstance(network.index, int) and 0 <= network.index < 26):
-        raise StyleError(f"The 26-style network has styles 0 to 25, not {network.index!r}.")
+def _styles_of(models: ModelSet, dev: torch.device) -> int:
+    """How many styles the 26-style network in `models` holds: the shipped 26, and any learned since."""
+    models.get_net("multistyle26", dev)  # loaded to paint in any case; its error says what is missing
+    return loading.styles_held(models["multistyle26", ""])
+
+
+def _style_index(network: Network, styles: int) -> int:
+    if not (isinstance(network.index, int) and 0 <= network.index < styles):
+        raise StyleError(f"The active 26-style network has styles 0 to {styles - 1}, not {network.index!r}.")
     return network.index
 
 
@@ -345,8 +352,9 @@ def _network_style_vector(
         reference = load_image(presets.REFERENCE_PHOTO).resize((PREDICT_SIDE, PREDICT_SIDE))
         condition = None
         if network.kind == "multistyle26":
-            condition = torch.zeros(1, 26, device=dev)
-            condition[0, _style_index(network)] = 1.0
+            styles = _styles_of(models, dev)
+            condition = torch.zeros(1, styles, device=dev)
+            condition[0, _style_index(network, styles)] = 1.0
         painted = to_image(net(to_tensor(reference).to(dev), condition))
         vector, _ = style_vector(painted, dev, models)
         _network_vectors[key] = (vector, (net_ref, p_ref))

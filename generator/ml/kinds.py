@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The 26-style network holds the shipped styles and any learned since (a row each), up to a bound.
+SHIPPED_STYLES = 26
+MAX_STYLES = 64
+
 
 @dataclass(frozen=True)
 class Kind:

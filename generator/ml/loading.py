@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from torch import nn
 
 from . import kinds
@@ -80,9 +81,12 @@ def network_class(kind: str) -> type[nn.Module]:
     return getattr(importlib.import_module(module), name)
 
 
-def build(kind: str) -> nn.Module:
-    """A freshly initialised network of the kind's architecture."""
-    return network_class(kind)()
+def build(kind: str, state: Mapping[str, torch.Tensor] | None = None) -> nn.Module:
+    """A freshly initialised network of the kind's architecture; shaped for `state` where the kind's shape is read
+    from its weights (the 26-style network's number of styles)."""
+    cls = network_class(kind)
+    config_for = getattr(cls, "config_for", None)
+    return cls(config_for(state)) if config_for is not None and state is not None else cls()
 
 
 def from_file(weights: Weights) -> nn.Module:
@@ -93,6 +97,18 @@ def from_file(weights: Weights) -> nn.Module:
     model = cls()
     model.load_state_dict(load_state(weights.path, weights.sha256))
     return model
+
+
+_styles_held: dict[str, int] = {}
+
+
+def styles_held(weights: Weights) -> int:
+    """How many styles a 26-style network's weights hold (the rows of its scales), read from the file's header."""
+    if weights.sha256 not in _styles_held:
+        with safe_open(str(weights.path), framework="pt") as f:
+            scale = next(k for k in f.keys() if k.endswith(".gamma"))  # noqa: SIM118 (safe_open has no __iter__)
+            _styles_held[weights.sha256] = int(f.get_slice(scale).get_shape()[0])
+    return _styles_held[weights.sha256]
 
 
 _cache: OrderedDict[tuple[str, str, str], nn.Module] = OrderedDict()

@@ -201,3 +201,56 @@ def stray_colours(
     theirs = torch.cat([_lab_samples(s, samples, g) for s in sources])
     nearest = torch.cat([torch.cdist(chunk, theirs).amin(dim=1) for chunk in mine.split(1024)])
     return float((nearest > far).float().mean())
+
+
+BLOT_SIDE = 64  # blots are a large share of the picture: seen at this long side, brush strokes average away
+FLAT_STEP = 2.3  # ΔE76 between neighbours below which the photo is flat there (about one just-noticeable step)
+BLOT_DELTA = 10.0  # ΔE76 from what the photo's colour there predicts: a patch of plainly another colour
+
+
+@torch.no_grad()
+def blotches(result: torch.Tensor, photo: torch.Tensor, *, side: int = BLOT_SIDE) -> float:
+    """Share of the photo's flat regions (a clear sky, a wall, still water) that the picture blots: 0 when they
+    stay as even as they were, 1 when all of it is a patch of another colour.
+
+    Both are seen at `side` px. The photo is flat where each pixel is within about one just-noticeable step of
+    its neighbours. There, the picture's colours are fitted as an affine function of the photo's (a style may
+    recolour a sky and keep its gradient from the horizon up); a pixel blots where it is more than
+    BLOT_DELTA from that fit. The fit is made twice, the second time without the first fit's blots, so a large
+    blot does not drag the fit towards itself. A photo with next to no flat region has nothing to blot: 0.
+    """
+    lab_p = srgb_to_lab(fit_long_side(photo.float(), side))[0]
+    lab_r = srgb_to_lab(resize_tensor(result.float(), tuple(lab_p.shape[-2:])))[0]
+    padded = F.pad(lab_p[None], (1, 1, 1, 1), mode="replicate")[0]
+    h, w = lab_p.shape[-2:]
+    steps = torch.stack(
+        [
+            (padded[:, 1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] - lab_p).norm(dim=0)
+            for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))
+        ]
+    )
+    flat = steps.amax(dim=0) < FLAT_STEP
+    if flat.float().mean() < 0.05:
+        return 0.0
+    x = torch.cat([lab_p[:, flat].T, torch.ones(int(flat.sum()), 1)], dim=1)  # (n, 4): L, a, b, 1
+    y = lab_r[:, flat].T  # (n, 3)
+    used = torch.ones(len(y), dtype=torch.bool)
+    for _ in range(2):
+        fit = torch.linalg.lstsq(x[used], y[used]).solution
+        off = _spread((y - x @ fit).T, flat)  # texture's residuals cancel out; a patch's add up
+        used = off <= BLOT_DELTA
+        if int(used.sum()) < 8:  # next to nothing fits: the whole flat region is blotted
+            break
+    return float((off > BLOT_DELTA).float().mean())
+
+
+def _spread(residual: torch.Tensor, flat: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
+    """The residuals (3, n) of the flat pixels, averaged with their flat neighbours (a Gaussian of `sigma` px,
+    normalised over the flat pixels only), as one distance each (n,)."""
+    h, w = flat.shape
+    plane = torch.zeros(4, h, w)
+    plane[:3, flat] = residual
+    plane[3, flat] = 1.0
+    kernel = _gaussian_window(7, sigma, plane).expand(4, 1, 7, 7)
+    smooth = F.conv2d(plane[None], kernel, padding=3, groups=4)[0]
+    return (smooth[:3, flat] / smooth[3, flat].clamp_min(1e-6)).norm(dim=0)

@@ -18,6 +18,9 @@ class TrainSettings:
     style_weight: float = 4.0  # relative to the content term's 1
     content_weight: float = 1.0
     tv_weight: float = 0.2
+    # The coarse tone term: the picture's light and shade, seen at TONE_CELLS cells a side, follows the photo's
+    # (1 - their correlation). It keeps a clear sky from being blotted; 0 leaves it out.
+    tone_weight: float = 0.0
     painting_side: int = 384  # the painting's long side when its Gram matrices are read
     min_scale: float = 0.4  # a crop covers between this share and all of the photo's short side
     sample_every: int = 100  # steps between samples (step 0 and the last step always have one)
@@ -35,6 +38,7 @@ class TrainSettings:
             ("style_weight", 0 < self.style_weight <= 1e6, "above 0"),
             ("content_weight", 0 <= self.content_weight <= 1e6, "0 or more"),
             ("tv_weight", 0 <= self.tv_weight <= 1e3, "0 or more"),
+            ("tone_weight", 0 <= self.tone_weight <= 1e3, "0 or more"),
             ("painting_side", 64 <= self.painting_side <= 2048, "from 64 to 2048"),
             ("min_scale", 0 < self.min_scale <= 1, "above 0 and at most 1"),
             ("sample_every", self.sample_every >= 1, "1 or more"),

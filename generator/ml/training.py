@@ -3,13 +3,14 @@
 - **One style of the 26-style network** (Dumoulin et al. 2017, "A learned representation for artistic style"):
   only that style's conditional instance-norm scale and shift (its row of every ``gamma`` and ``beta``) learn;
   every other weight, and every other style's row, stays as it was (bit for bit: their gradients are masked).
-  Fine-tuning an existing style starts from its current row.
+  Fine-tuning an existing style starts from its current row; a new style is a row added to them (``add_style``).
 - **A single-style network** (``TransformerNet``, Johnson et al. 2016), from scratch or from a ready version.
 
 The loss is read under the registry's perceptual network (EfficientNet-Lite0, the one quality mode uses):
-Gram style loss over its stages 1-4 against the painting, feature content loss at stage 4 against the photo, and
-total variation. Each term is relative (divided by the size of what it is compared with), so one set of weights
-suits any painting and photo. Content is photos cropped at random scales and flipped.
+Gram style loss over its stages 1-4 against the painting, feature content loss at stage 4 against the photo,
+total variation, and (``tone_weight``) a coarse tone term that keeps a clear sky clear. Each term is relative
+(divided by the size of what it is compared with), so one set of weights suits any painting and photo. Content
+is photos cropped at random scales and flipped.
 
 A ``Trainer`` runs a fixed number of steps; it can be stopped at any step (``cancel``), saves a checkpoint every
 few minutes that a new process resumes from exactly (the weights, the optimiser, the step, the random state),
@@ -22,7 +23,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -31,7 +32,8 @@ from PIL import Image
 from torch import nn
 
 from .errors import Cancelled, Paused, StyleError
-from .imaging import fit_long_side, load_image, resize_long_side, to_image, to_tensor
+from .imaging import fit_long_side, load_image, luminance, resize_long_side, to_image, to_tensor
+from .kinds import MAX_STYLES
 from .loading import ModelSet
 from .metrics import gram
 from .nets.efficientnet import EfficientNetLite0
@@ -62,6 +64,18 @@ class Checkpoint:
     random: torch.Tensor
     history: list[dict[str, float]] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+
+
+TONE_CELLS = 16  # the coarse tone term's grid: a blot covers a few of its cells, a brush stroke a small part of one
+
+
+def coarse_tone(picture: torch.Tensor, photo: torch.Tensor) -> torch.Tensor:
+    """1 - the correlation of the picture's and the photo's luminance averaged over a TONE_CELLS grid, per
+    picture, averaged over the batch: 0 when the picture's light and shade follow the photo's at that scale (a
+    style may still change their contrast and level), up to 2 when they are reversed."""
+    cells = [F.adaptive_avg_pool2d(luminance(x), TONE_CELLS).flatten(1) for x in (picture, photo)]
+    a, b = (c - c.mean(dim=1, keepdim=True) for c in cells)
+    return (1 - (a * b).sum(dim=1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-6)).mean()
 
 
 class Trainer:
@@ -152,8 +166,9 @@ class Trainer:
         target = theirs[CONTENT_LAYER]
         content = (mine[CONTENT_LAYER] - target).square().mean() / target.square().mean().clamp_min(1e-8)
         tv = (out[..., 1:, :] - out[..., :-1, :]).abs().mean() + (out[..., :, 1:] - out[..., :, :-1]).abs().mean()
-        total = s.style_weight * style + s.content_weight * content + s.tv_weight * tv
-        named = (("style", style), ("content", content), ("tv", tv), ("total", total))
+        tone = coarse_tone(out, photo)
+        total = s.style_weight * style + s.content_weight * content + s.tv_weight * tv + s.tone_weight * tone
+        named = (("style", style), ("content", content), ("tv", tv), ("tone", tone), ("total", total))
         parts = {name: float(value.detach()) for name, value in named}
         return total, parts
 
@@ -299,6 +314,22 @@ def new_single_style(seed: int = 0) -> TransformerNet:
         net.deconv3.conv2d.weight.mul_(300.0)
         net.deconv3.conv2d.bias.fill_(127.5)
     return net
+
+
+def add_style(network: MultiStyleNet) -> tuple[MultiStyleNet, int]:
+    """A copy of the 26-style network with one more style, and its number: the new style's scale and shift start as
+    the mean of the others' (the average style, from which a painting's own is a short way), every other weight as
+    it was. Training that style alone (``Trainer(style=...)``) learns it; the rest stays bit for bit."""
+    n = network.cfg.num_styles
+    if n >= MAX_STYLES:
+        raise StyleError(f"The 26-style network holds {n} styles, the most it may; fine-tune one of them instead.")
+    state = {
+        k: torch.cat([v, v.mean(dim=0, keepdim=True)]) if k.endswith((".gamma", ".beta")) else v.clone()
+        for k, v in network.state_dict().items()
+    }
+    bigger = MultiStyleNet(replace(network.cfg, num_styles=n + 1))
+    bigger.load_state_dict(state)
+    return bigger, n
 
 
 def own_pictures(models: ModelSet, style: int, photos: Sequence[Image.Image], *, side: int = 384) -> list[Image.Image]:

@@ -22,6 +22,7 @@ from .files import save_state
 from .imaging import load_image, resize_long_side, to_image, to_tensor
 from .loading import Weights
 from .nets.efficientnet import EfficientNetLite0
+from .nets.multistyle import MultiStyleNet
 from .presets import REFERENCE_PHOTO
 
 SMOKE_SIDE = 256  # the fixed photo's long side for the smoke inference; also the preset thumbnail
@@ -36,6 +37,7 @@ class Validated:
     parameters: int
     seconds: float  # the smoke inference's wall time on the CPU
     sample: Image.Image | None  # what a painting network made of the fixed photo
+    styles: int | None = None  # the 26-style network: how many styles these weights hold (26 and any learned since)
 
 
 def validate(
@@ -56,7 +58,7 @@ def validate(
     progress("reading")
     state = read_state_dict(Path(upload), max_bytes=max_bytes)
     progress("fitting")
-    net = loading.build(kind)
+    net = loading.build(kind, state)
     state = fit_state_dict(net, state, ignore=spec.ignore)
     net.load_state_dict(state)
     net = net.requires_grad_(False).eval()
@@ -69,21 +71,23 @@ def validate(
     sample = _check_output(spec, out, photo)
     progress("saving")
     sha = save_state(state, Path(target))
-    return Validated(Weights(kind, Path(target), sha, slot), sum(t.numel() for t in state.values()), seconds, sample)
+    styles = net.cfg.num_styles if isinstance(net, MultiStyleNet) else None
+    weights = Weights(kind, Path(target), sha, slot)
+    return Validated(weights, sum(t.numel() for t in state.values()), seconds, sample, styles)
 
 
 # What each conditioned painting network is given for the smoke test (the others take None)
 _SMOKE_CONDITIONS = {
-    "multistyle26": lambda: torch.eye(26)[:1],  # the first of its 26 styles
+    "multistyle26": lambda net: torch.eye(net.cfg.num_styles)[:1],  # the first of its styles
     # A fixed random style. Not the zero vector: that is no style at all, and the shipped transformer paints it as
     # one flat colour (std 0.004), so every upload of this kind, the shipped weights included, was refused.
-    "magenta_transformer": lambda: torch.randn(1, 100, generator=torch.Generator().manual_seed(0)),
+    "magenta_transformer": lambda net: torch.randn(1, 100, generator=torch.Generator().manual_seed(0)),
 }
 
 
 def _smoke(kind: str, how: str, net: torch.nn.Module, photo: torch.Tensor) -> torch.Tensor | list[torch.Tensor]:
     if how == "paint":
-        condition = _SMOKE_CONDITIONS.get(kind, lambda: None)()
+        condition = _SMOKE_CONDITIONS.get(kind, lambda net: None)(net)
         return net(photo, condition)
     if how == "predict":
         return net(photo)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from generator import registry
+from generator.ml.kinds import SHIPPED_STYLES
 from generator.models import ModelComparison, ModelVersion, Preset
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, save_file, webp
@@ -116,13 +117,24 @@ def comparison_run(
         candidate = ModelSet.of(registry.weights_of(v) for v in [version, *partners])
         against = comparison.against
         reference = ModelSet.of(registry.weights_of(v) for v in [against, *partners]) if against else None
-        if styles is None and version.kind == "multistyle26":
-            styles = list(
-                Preset.objects.filter(kind=Preset.Kind.NETWORK, network_index__isnull=False)
-                .order_by("network_index")
-                .values_list("network_index", "name")
-            )
-        cases = compare.cases_for(version.kind, slot=version.slot, styles=styles, painting=painting)
+        arbitrary = None  # what the reference paints instead, for a style that only the candidate holds
+        if version.kind == "multistyle26":
+            both = min(v.styles or SHIPPED_STYLES for v in (version, against) if v is not None)
+            if styles is None:  # every style both versions hold
+                styles = list(
+                    Preset.objects.filter(kind=Preset.Kind.NETWORK, network_index__lt=both)
+                    .order_by("network_index")
+                    .values_list("network_index", "name")
+                )
+            elif against is not None and any(index >= both for index, _name in styles):
+                # a style learned from a painting, new to the network: measured against the arbitrary-style path
+                # painting the same painting, the one way the studio painted it before
+                if painting is None:
+                    raise StyleError(_("The version compared with does not hold that style, and there is no painting."))
+                arbitrary = painting.read_bytes()
+                magenta = registry.active_for([("magenta_predictor", ""), ("magenta_transformer", "")])
+                reference = ModelSet.of(registry.weights_of(v) for v in [against, *magenta])
+        cases = compare.cases_for(version.kind, slot=version.slot, styles=styles, painting=painting, against=arbitrary)
         last = [0.0]
 
         def report(fraction: float) -> None:

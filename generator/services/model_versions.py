@@ -240,7 +240,9 @@ def _accept(version: ModelVersion, checked) -> ModelVersion | None:
         }
         version.status = ModelVersion.Status.READY
         version.reason = ""
+        version.styles = checked.styles
         done = ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.VALIDATING).update(
+            styles=version.styles,
             weights=version.weights.name,
             sample=version.sample.name,
             sha256=version.sha256,
@@ -311,6 +313,7 @@ def models_import_shipped(*, kinds: Iterable[str] | None = None, progress=None) 
             version.label = f"{ModelVersion.Kind(kind).label}{f' {slot}' if slot else ''} (shipped)"
             version.licence, version.credit, version.notes = source.licence, source.credit, source.origin
             version.metrics = version.metrics or _shipped_metrics(w)
+            version.styles = ml_kinds.SHIPPED_STYLES if kind == "multistyle26" else None
             version.status = ModelVersion.Status.READY
             with atomic_with_files() as written, open(w.path, "rb") as f:
                 save_file(version.weights, w.path.name, f, written)
@@ -330,6 +333,7 @@ def _import_tuned(w) -> ModelVersion:
     activates it, over a shipped version only: an admin's own choice stays active, and a rollback to the
     wheel's original stays rolled back (the row exists then, and is never activated again by a start)."""
     from generator.ml import weights
+    from generator.ml.kinds import SHIPPED_STYLES
 
     tuned = weights.TUNED[(w.kind, w.slot)]
     version = ModelVersion.objects.filter(kind=w.kind, slot=w.slot, sha256=w.sha256).first()
@@ -341,6 +345,7 @@ def _import_tuned(w) -> ModelVersion:
     version.licence, version.credit, version.notes = source.licence, source.credit, tuned.origin
     report = tuned.path.with_suffix(".json")
     version.metrics = json.loads(report.read_text()) if report.exists() else {}
+    version.styles = SHIPPED_STYLES if w.kind == "multistyle26" else None  # the shipped styles, tuned
     version.status = ModelVersion.Status.READY
     with atomic_with_files() as written, open(w.path, "rb") as f:
         save_file(version.weights, w.path.name, f, written)

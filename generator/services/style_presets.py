@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
+from generator.ml.kinds import SHIPPED_STYLES
 from generator.models import ModelVersion, Preset
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
@@ -143,13 +144,16 @@ def presets_measure(
 
 def measured_with(preset: Preset) -> str | None:
     """What a preset's measure is kept with (Preset.keeps_photo_with): the active networks that paint it, by their
-    digests; None while one of them has no active version."""
+    digests; None while one of them has no active version, or the active 26-style network lacks its style."""
     from generator import registry
 
     try:
         versions = registry.active_for(registry.needed(preset=preset, mode="fast"))
     except registry.NoActiveVersion:
         return None
+    index = preset.network_index
+    if index is not None and any(v.kind == "multistyle26" and index >= (v.styles or SHIPPED_STYLES) for v in versions):
+        return None  # a style learned since, which the active version does not hold
     return ",".join(v.sha256[:16] for v in versions)
 
 

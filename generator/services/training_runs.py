@@ -35,13 +35,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from generator import registry
+from generator.ml.kinds import MAX_STYLES, SHIPPED_STYLES
 from generator.models import TRAINABLE_KINDS, Job, ModelVersion, Preset, TrainingRun
 from generator.queues import Queue
 from generator.scheduler import Heartbeat, this_worker, worker_is_dead
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
 from generator.services.model_comparisons import comparison_request, comparison_run
 from generator.services.model_versions import model_version_validate
-from generator.services.style_presets import refuse
+from generator.services.style_presets import next_position, refuse
 from generator.uploads import check_image
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,7 @@ def training_request(
     kind: str,
     by: User | None = None,
     style_index: int | None = None,
+    new_style: bool = False,
     slot: str = "",
     start_from: ModelVersion | None = None,
     painting: File | None = None,
@@ -75,8 +77,10 @@ def training_request(
     """Check everything a run needs, keep it as a queued run, and (queue=True) send it to a worker after the
     commit. A ValidationError keyed by form field says what is wrong; nothing is written then.
 
-    - kind "multistyle26": `style_index` (0-25) learns, starting from the active 26-style network (or
-      `start_from`); with no painting its target is its own pictures (fine-tuned to keep more of the photo).
+    - kind "multistyle26": `style_index` learns, starting from the active 26-style network (or `start_from`);
+      with no painting its target is its own pictures (fine-tuned to keep more of the photo). With `new_style`, a
+      style is added to the network instead (its number the next free one) and learns from the painting; `slot`
+      is its preset's short name, and the preset shows once the version that holds it is activated.
     - kind "transformer_net": a single-style network for a new or existing style `slot`, from scratch or
       fine-tuned from the ready version `start_from`; it needs a painting.
     """
@@ -89,15 +93,22 @@ def training_request(
     if kind not in TRAINABLE_KINDS:
         raise refuse("kind", _("Only the 26-style network and single-style networks can be trained."))
     if kind == "multistyle26":
-        slot = ""
-        if style_index is None or not 0 <= style_index < 26:
-            raise refuse("style_index", _("Choose which of the 26 styles learns."))
+        if new_style:
+            if not slot:
+                raise refuse("slot", _("A new style needs a short name for its preset (letters, digits, -)."))
+            check_new_style_slot(slot)
+            if painting is None and painting_preset is None:
+                raise refuse("painting", _("A new style learns from a painting: pick one or upload one."))
+        else:
+            slot = ""
+            if style_index is None:
+                raise refuse("style_index", _("Choose which of the 26 styles learns."))
         if start_from is None:
             start_from = registry.active_versions().filter(kind=kind).first()
             if start_from is None:
                 raise refuse("start_from", _("The 26-style network has no active version to start from."))
     else:
-        style_index = None
+        style_index, new_style = None, False
         if not slot:
             raise refuse("slot", _("A single-style network needs a short name for its style (letters, digits, -)."))
         check_model_upload_slot(slot)
@@ -107,6 +118,15 @@ def training_request(
         start_from = ModelVersion.objects.get(pk=start_from.pk)
         if start_from.kind != kind or start_from.status != ModelVersion.Status.READY:
             raise refuse("start_from", _("Start from a ready version of the network that is trained, or from nothing."))
+    if kind == "multistyle26":
+        assert start_from is not None  # the active version when none was named
+        held = start_from.styles or SHIPPED_STYLES
+        if new_style:
+            style_index = _new_style_index(start_from)
+        elif style_index is None or not 0 <= style_index < held:
+            raise refuse(
+                "style_index", _("That version holds styles 0 to %(last)s; choose one of them.") % {"last": held - 1}
+            )
     if painting is not None and painting_preset is not None:
         raise refuse("painting", _("Pick a painting or upload one, not both."))
     if painting_preset is not None and (painting_preset.kind != Preset.Kind.PAINTING or not painting_preset.painting):
@@ -124,6 +144,7 @@ def training_request(
         name=name,
         kind=kind,
         style_index=style_index,
+        new_style=new_style,
         slot=slot,
         start_from=start_from,
         credit=credit.strip() or (painting_preset.credit if painting_preset else ""),
@@ -158,6 +179,41 @@ def check_model_upload_slot(slot: str) -> None:
         raise refuse("slot", _("A painting or network preset already has the short name “%(slot)s”.") % {"slot": slot})
     if TrainingRun.objects.filter(slot=slot).exclude(status__in=TrainingRun.FINISHED).exists():
         raise refuse("slot", _("Another run is training the style “%(slot)s” now.") % {"slot": slot})
+
+
+def check_new_style_slot(slot: str) -> None:
+    """A new style's preset short name: no preset has it, and no other run is adding a style by that name."""
+    if Preset.objects.filter(slug=slot).exists():
+        raise refuse("slot", _("A preset already has the short name “%(slot)s”.") % {"slot": slot})
+    if TrainingRun.objects.filter(slot=slot).exclude(status__in=TrainingRun.FINISHED).exists():
+        raise refuse("slot", _("Another run is training the style “%(slot)s” now.") % {"slot": slot})
+
+
+def _new_style_index(start_from: ModelVersion) -> int:
+    """The number a style added to `start_from` gets: the next after its rows. Refused where the network is full,
+    or where a style learned earlier already has that number in a version that is not active (two presets would
+    paint one row): that version is activated, or its preset deleted, first."""
+    index = start_from.styles or SHIPPED_STYLES
+    if index >= MAX_STYLES:
+        raise refuse(
+            "start_from",
+            _("That version holds %(n)s styles, the most the network may; fine-tune one of them instead.")
+            % {"n": index},
+        )
+    waiting = Preset.objects.filter(kind=Preset.Kind.NETWORK, network_index=index).first()
+    if waiting is not None:
+        raise refuse(
+            "start_from",
+            _(
+                "The style “%(name)s” was learned as style %(n)s of a version that is not the one started from: "
+                "activate that version and train from it, or delete the preset “%(name)s”, before adding another."
+            )
+            % {"name": waiting.name, "n": index},
+        )
+    busy = TrainingRun.objects.filter(new_style=True, style_index=index).exclude(status__in=TrainingRun.FINISHED)
+    if busy.exists():
+        raise refuse("start_from", _("Another run is adding a style to that version now; wait for it to end."))
+    return index
 
 
 def _enqueue(run_id: int) -> None:
@@ -251,9 +307,11 @@ def _train(run: TrainingRun, *, device: str, hold_seconds, queues, progress) -> 
     import torch
 
     from generator.ml import compare, training
+    from generator.ml.errors import StyleError
     from generator.ml.imaging import load_image
     from generator.ml.loading import ModelSet, from_file, resolve_device
     from generator.ml.nets.efficientnet import EfficientNetLite0
+    from generator.ml.nets.multistyle import MultiStyleNet
     from generator.ml.train_settings import TrainSettings
 
     dev = resolve_device(device)
@@ -266,6 +324,14 @@ def _train(run: TrainingRun, *, device: str, hold_seconds, queues, progress) -> 
     perceptual = from_file(registry.weights_of(registry.active_for([("efficientnet_lite0", "")])[0]))
     assert isinstance(perceptual, EfficientNetLite0)
     network = from_file(registry.weights_of(run.start_from)) if run.start_from else training.new_single_style()
+    if run.new_style:
+        assert isinstance(network, MultiStyleNet)  # a 26-style version: the request checked it
+        network, index = training.add_style(network)
+        if index != run.style_index:
+            raise StyleError(
+                _("The version it started from changed: the new style would be style %(n)s. Start the run again.")
+                % {"n": index}
+            )
     photos = training.load_photos(training.training_photos()) if run.shipped_photos else []
     for name in run.photos:
         with default_storage.open(name, "rb") as f:
@@ -385,7 +451,7 @@ def _register(run: TrainingRun, state: dict, *, device: str) -> None:
         save_state(state, path)
         version = ModelVersion(
             kind=run.kind,
-            slot=run.slot,
+            slot="" if run.new_style else run.slot,  # a new style's short name is its preset's, not a slot
             label=run.name,
             credit=run.credit,
             source=ModelVersion.Source.TRAINING,
@@ -414,6 +480,8 @@ def _register(run: TrainingRun, state: dict, *, device: str) -> None:
         return
     TrainingRun.objects.filter(pk=run.pk).update(version=version)
     styles = None
+    if run.new_style:
+        _new_style_preset(run, version)
     if run.kind == "multistyle26":
         preset = Preset.objects.filter(kind=Preset.Kind.NETWORK, network_index=run.style_index).first()
         styles = [(run.style_index, preset.name if preset else f"style {run.style_index}")]
@@ -422,6 +490,30 @@ def _register(run: TrainingRun, state: dict, *, device: str) -> None:
     comparison_run(comparison_id=comparison.pk, device=device, styles=styles, painting=painting)
     _end(run.pk, TrainingRun.Status.DONE)
     _forget_checkpoint(run.pk)
+
+
+def _new_style_preset(run: TrainingRun, version: ModelVersion) -> None:
+    """A style added to the 26-style network is a network preset, with the run's name and credit, its thumbnail
+    painted on the reference photo as every preset's is; the studio's grid shows it once a version that holds it
+    is active."""
+    from generator.ml import engine
+    from generator.ml.loading import ModelSet
+    from generator.ml.presets import REFERENCE_PHOTO
+
+    version.refresh_from_db()
+    style = engine.Network("multistyle26", index=run.style_index)
+    picture = engine.stylize(REFERENCE_PHOTO, style, models=ModelSet.of([registry.weights_of(version)]), max_side=256)
+    preset = Preset(
+        slug=run.slot,
+        name=run.name,
+        kind=Preset.Kind.NETWORK,
+        network_index=run.style_index,
+        credit=run.credit,
+        position=next_position(),
+    )
+    with atomic_with_files() as written:
+        save_file(preset.thumbnail, "thumbnail.webp", webp(picture.image, side=256, method=6), written)
+        preset.save()
 
 
 def _training_metrics(run: TrainingRun) -> dict:

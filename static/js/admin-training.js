@@ -7,14 +7,14 @@
   var POLL_MS = 2000;
   var RETRY_MS = 10000; // the server did not answer: ask again later
 
-  // The add form: the style for a fine-tune, the short name for a single-style network.
+  // The add form: the style for a fine-tune, the short name for a new style or a single-style network.
   var kinds = document.querySelectorAll("input[name=kind]");
   if (kinds.length) {
     var showKind = function () {
       var checked = document.querySelector("input[name=kind]:checked");
       var kind = checked ? checked.value : "";
       document.querySelectorAll(".form-row.field-style_index").forEach(function (row) {
-        row.hidden = kind === "transformer_net";
+        row.hidden = kind !== "multistyle26";
       });
       document.querySelectorAll(".form-row.field-slot").forEach(function (row) {
         row.hidden = kind === "multistyle26";

@@ -91,3 +91,28 @@ def test_a_run_page_draws_its_loss_chart_and_samples_and_follows_the_run(new_pag
     expect(page.locator('[data-live="status"]')).to_have_text("Cancelled", timeout=10_000)
     expect(page.locator('[data-live="cancel"]')).to_be_hidden()
     assert failures == []
+
+
+def test_the_add_form_shows_the_fields_of_what_is_trained(new_page, worker_media):
+    from playwright.sync_api import expect
+
+    ROOT.create()
+    page = new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/admin/login/")
+    page.fill("#id_username", ROOT.username)
+    page.fill("#id_password", ROOT.password)
+    page.click("input[type=submit]")
+    page.goto("/admin/generator/trainingrun/add/")
+    style, slot = page.locator(".form-row.field-style_index"), page.locator(".form-row.field-slot")
+    expect(style).to_be_visible()  # fine-tuning one of the 26 styles, the first choice
+    expect(slot).to_be_hidden()
+    page.check("input[name=kind][value=new_style]")
+    expect(style).to_be_hidden()  # a new style takes the next free number
+    expect(slot).to_be_visible()  # and a short name for its preset
+    page.check("input[name=kind][value=transformer_net]")
+    expect(style).to_be_hidden()
+    expect(slot).to_be_visible()
+    page.check("input[name=kind][value=multistyle26]")
+    expect(style).to_be_visible()
+    expect(slot).to_be_hidden()

@@ -11,6 +11,7 @@ from PIL import Image
 from generator.ml import compare, validation
 from generator.ml.engine import Network
 from generator.ml.imaging import fit_long_side, load_image, to_tensor
+from generator.ml.metrics import blotches
 
 CPU = torch.device("cpu")
 
@@ -34,6 +35,31 @@ def test_edges_kept_is_one_for_the_photo_and_near_zero_for_a_pattern_laid_over_i
     assert 0.3 < compare.edges_kept(half, p) < 0.9
     with pytest.raises(ValueError, match="one size"):
         compare.edges_kept(p[..., :100], p)
+
+
+def test_blotches_sees_a_patch_in_a_clear_sky_not_a_change_of_colour_or_fine_texture():
+    landscape = next(p for p in compare.SHEET_PHOTOS if p.stem == "mountain_landscape")
+    p = fit_long_side(to_tensor(load_image(landscape)), 512)
+    assert blotches(p, p) == 0.0
+    recoloured = torch.stack([p[:, 2], p[:, 0] * 0.7, p[:, 1] * 0.5 + 0.3], dim=1)  # a style's own palette
+    assert blotches(recoloured, p) < 0.02
+    g = torch.Generator().manual_seed(0)
+    grain = (p + 0.15 * (torch.rand(p.shape, generator=g) - 0.5)).clamp(0, 1)  # paper grain, brush texture
+    strokes = p.clone()
+    strokes[..., ::4, :] *= 0.6  # hatching across the whole picture
+    assert blotches(grain, p) < 0.02 and blotches(strokes, p) < 0.05
+    h, w = p.shape[-2:]
+    blotted = p.clone()
+    blotted[..., : h // 10, w // 3 : w // 2] = torch.tensor([0.35, 0.1, 0.1])[:, None, None]  # a dark red blot
+    share = blotches(blotted, p)
+    assert 0.05 < share < 0.5  # the blot: a part of the flat sky (its top tenth here)
+    wider = p.clone()
+    wider[..., : h // 10, : 5 * w // 6] = torch.tensor([0.35, 0.1, 0.1])[:, None, None]
+    assert blotches(wider, p) > share
+    flat = torch.full_like(p, 0.5)
+    assert blotches(flat, flat) == 0.0  # evenly grey: flat everywhere, nothing blotted
+    busy = torch.rand(1, 3, 256, 256, generator=g)  # no flat region: nothing to blot
+    assert blotches(torch.zeros_like(busy), busy) == 0.0
 
 
 def test_a_difference_counts_only_when_its_interval_is_on_one_side_of_zero():
@@ -110,3 +136,30 @@ def test_the_perceptual_network_is_compared_through_quality_mode_and_equal_weigh
         assert summary["changes"][measure]["is"] == "same"
         assert abs(summary["changes"][measure]["difference"]) < 1e-3
     assert summary["verdict"] == "same" and result.sheet is not None and result.sheet.width > 0
+
+
+def test_the_upload_check_takes_a_26_style_network_with_styles_added_and_refuses_fewer_or_uneven_rows(
+    models, tmp_path: Path
+):
+    from generator.ml.files import save_state
+    from generator.ml.loading import from_file
+    from generator.ml.training import add_style
+
+    bigger, _ = add_style(from_file(models[("multistyle26", "")]))
+    state = bigger.state_dict()
+    save_state(state, tmp_path / "27.safetensors")
+    checked = validation.validate(
+        "multistyle26", tmp_path / "27.safetensors", tmp_path / "w.safetensors", max_bytes=2**30
+    )
+    assert checked.styles == 27 and checked.sample is not None
+    fewer = {k: v[:25] if k.endswith((".gamma", ".beta")) else v for k, v in state.items()}
+    save_state(fewer, tmp_path / "25.safetensors")
+    with pytest.raises(validation.CheckpointError, match="hold 25 styles"):
+        validation.validate("multistyle26", tmp_path / "25.safetensors", tmp_path / "x.safetensors", max_bytes=2**30)
+    uneven = {k: v[:26] if k.startswith("contract.0.") and k.endswith(".gamma") else v for k, v in state.items()}
+    save_state(uneven, tmp_path / "uneven.safetensors")
+    with pytest.raises(validation.CheckpointError, match="disagree"):
+        validation.validate(
+            "multistyle26", tmp_path / "uneven.safetensors", tmp_path / "y.safetensors", max_bytes=2**30
+        )
+    assert not (tmp_path / "x.safetensors").exists() and not (tmp_path / "y.safetensors").exists()

@@ -335,3 +335,31 @@ def test_a_bad_style_image_is_named_in_the_error(chelsea, tmp_path):
     broken.write_bytes(b"not really a png")
     with pytest.raises(StyleError, match="style image"):
         stylize(chelsea, broken, max_side=128)
+
+
+@pytest.fixture(scope="module")
+def with_a_new_style(tmp_path_factory) -> ModelSet:
+    """The shipped networks with a 27th style added to the 26-style network: a copy of style 3's row (Stained
+    Glass), so what it paints is known."""
+    from generator.ml.training import add_style
+
+    net, index = add_style(loading.from_file(shipped_models()["multistyle26", ""]))
+    state = net.state_dict()
+    for k in state:
+        if k.endswith((".gamma", ".beta")):
+            state[k][index] = state[k][3]
+    path = tmp_path_factory.mktemp("styles") / "multistyle27.safetensors"
+    sha = save_state(state, path)
+    return ModelSet({**shipped_models(), ("multistyle26", ""): Weights("multistyle26", path, sha)})
+
+
+def test_a_style_added_to_the_network_paints_and_blends_like_the_shipped_ones(chelsea, with_a_new_style):
+    new = stylize(chelsea, Network("multistyle26", index=26), max_side=96, models=with_a_new_style)
+    same_row = stylize(chelsea, Network("multistyle26", index=3), max_side=96, models=with_a_new_style)
+    assert np.array_equal(arr(new.image), arr(same_row.image))
+    blend = Blend(((Network("multistyle26", index=26), 0.5), (Network("multistyle26", index=0), 0.5)))
+    assert stylize(chelsea, blend, max_side=96, models=with_a_new_style).image.size == (96, 64)
+    with pytest.raises(StyleError, match="styles 0 to 26, not 27"):
+        stylize(chelsea, Network("multistyle26", index=27), max_side=96, models=with_a_new_style)
+    with pytest.raises(StyleError, match="styles 0 to 25, not 26"):  # the shipped network lacks it
+        stylize(chelsea, Network("multistyle26", index=26), max_side=96)

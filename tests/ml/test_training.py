@@ -8,7 +8,7 @@ from PIL import Image
 
 from generator.ml import training
 from generator.ml.errors import Cancelled, StyleError
-from generator.ml.imaging import load_image
+from generator.ml.imaging import load_image, to_tensor
 from generator.ml.loading import from_file
 from generator.ml.nets.transformer_net import TransformerNet
 
@@ -47,6 +47,64 @@ def test_training_one_style_changes_only_that_styles_scale_and_shift(models, eff
         assert not torch.equal(before[key][5], after[key][5])
 
 
+def test_the_coarse_tone_term_sees_a_blot_not_a_change_of_contrast_or_fine_texture(photos):
+    photo = torch.nn.functional.interpolate(to_tensor(photos[0]), size=(128, 128), mode="area")
+    assert float(training.coarse_tone(photo, photo)) == pytest.approx(0.0, abs=1e-5)
+    assert float(training.coarse_tone(0.3 + 0.5 * photo, photo)) == pytest.approx(0.0, abs=1e-5)
+    hatched = photo.clone()
+    hatched[..., ::3, :] *= 0.7  # strokes finer than a cell average away
+    assert float(training.coarse_tone(hatched, photo)) < 0.01
+    blotted = photo.clone()
+    blotted[..., 8:56, 32:96] = 0.05  # a dark patch over several cells
+    assert float(training.coarse_tone(blotted, photo)) > 0.1
+    assert float(training.coarse_tone(1 - photo, photo)) == pytest.approx(2.0, abs=1e-4)  # light and shade reversed
+
+
+def test_the_tone_weight_adds_the_tone_term_to_the_loss(models, effnet, painting, photos):
+    torch.manual_seed(0)
+    plain = training.Trainer(multistyle(models), painting, photos, effnet, TINY, style=2)
+    fixed = plain.batch()
+    toned = training.Trainer(
+        multistyle(models),
+        painting,
+        photos,
+        effnet,
+        training.TrainSettings(**{**TINY.__dict__, "tone_weight": 3.0}),
+        style=2,
+    )
+    with torch.no_grad():
+        _, without = plain.losses(fixed)
+        _, with_tone = toned.losses(fixed)
+    assert without["tone"] == pytest.approx(with_tone["tone"]) and with_tone["tone"] > 0
+    assert with_tone["total"] == pytest.approx(without["total"] + 3.0 * with_tone["tone"], rel=1e-5)
+
+
+def test_a_new_style_is_a_row_added_to_the_network_and_trains_alone(models, effnet, painting, photos):
+    net = multistyle(models)
+    bigger, index = training.add_style(net)
+    assert index == 26 and bigger.cfg.num_styles == 27 and net.cfg.num_styles == 26
+    before = net.state_dict()
+    for k, v in bigger.state_dict().items():
+        if k.endswith((".gamma", ".beta")):  # the shipped rows, and their mean as the new style's start
+            assert torch.equal(v[:26], before[k]) and torch.allclose(v[26], before[k].mean(dim=0))
+        else:
+            assert torch.equal(v, before[k])
+    start = {k: v.clone() for k, v in bigger.state_dict().items()}
+    after = training.Trainer(bigger, painting, photos, effnet, TINY, style=index).run()
+    changed = {k for k in start if not torch.equal(start[k], after[k])}
+    assert changed and all(k.endswith((".gamma", ".beta")) for k in changed)
+    assert all(torch.equal(start[k][:26], after[k][:26]) for k in changed)  # the 26 shipped styles untouched
+
+
+def test_the_network_holds_at_most_max_styles(models):
+    from generator.ml.kinds import MAX_STYLES
+    from generator.ml.nets.multistyle import MultiStyleConfig, MultiStyleNet
+
+    full = MultiStyleNet(MultiStyleConfig(num_styles=MAX_STYLES))
+    with pytest.raises(StyleError, match="the most it may"):
+        training.add_style(full)
+
+
 def test_the_style_loss_falls_as_a_single_style_network_learns(effnet, painting, photos):
     settings = training.TrainSettings(steps=40, size=64, batch=2, painting_side=96, seed=0, lr=5e-3)
     torch.manual_seed(0)
@@ -69,7 +127,7 @@ def test_a_run_reports_each_step_and_paints_samples_from_step_0(models, effnet, 
         sample_photos=photos,
     )
     assert [s.step for s in steps] == [1, 2, 3, 4, 5, 6] and all(s.total == 6 for s in steps)
-    assert set(steps[0].losses) == {"style", "content", "tv", "total"}
+    assert set(steps[0].losses) == {"style", "content", "tv", "tone", "total"}
     assert [step for step, _ in sampled] == [0, 3, 6]
     assert all(max(size) <= TINY.sample_side for _, sizes in sampled for size in sizes)
 

@@ -60,7 +60,7 @@ def test_a_version_that_erases_the_photo_loses_and_activating_it_asks_for_confir
     assert results["changes"]["structure"]["is"] == "worse" and results["changes"]["structure"]["high"] < 0
     assert comparison.verdict == ModelComparison.Verdict.WORSE
     assert set(results["styles"]) == {"Stained Glass", "Sepia Oil"}
-    assert {"style_drift", "palette_drift", "gram_drift", "seconds"} <= set(mean["candidate"])
+    assert {"style_drift", "palette_drift", "gram_drift", "blotches", "seconds"} <= set(mean["candidate"])
     assert Path(comparison.sheet.path).stat().st_size > 0
 
     candidate.refresh_from_db()  # its standing is in its metrics, for the dashboard

@@ -121,6 +121,17 @@ def test_a_shipped_style_is_fine_tuned_from_its_own_pictures_with_the_settings_g
     assert style.name in listed and "0 / –" in listed
 
 
+def test_an_admin_adds_a_new_style_to_the_26_style_network_from_a_painting(admin_client, sent):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        admin_client.post(reverse(ADD), form(kind="new_style"))
+
+    run = TrainingRun.objects.get()
+    assert run.kind == "multistyle26" and run.new_style and run.style_index == 26 and run.slot == "great-wave"
+    assert run.start_from == ModelVersion.objects.get(kind="multistyle26", is_active=True) and run.painting
+    listed = admin_client.get(reverse("admin:generator_trainingrun_changelist")).content.decode()
+    assert "new style The Great Wave" in listed and sent == [(run.pk, "gpu")]
+
+
 @pytest.mark.parametrize(
     ("changes", "field", "says"),
     [
@@ -129,6 +140,9 @@ def test_a_shipped_style_is_fine_tuned_from_its_own_pictures_with_the_settings_g
         ({"photos": []}, "photos", "needs content photos"),
         ({"slot": "the-scream"}, "slot", "already has the short name"),  # a painting preset's
         ({"kind": "multistyle26", "slot": ""}, "style_index", "Choose which"),
+        ({"kind": "new_style", "slot": ""}, "slot", "needs a short name"),
+        ({"kind": "new_style", "painting": ""}, "painting", "learns from a painting"),
+        ({"kind": "new_style", "slot": "the-scream"}, "slot", "already has the short name"),
         ({"size": "130"}, "size", "multiple of step size 4"),
     ],
 )

