@@ -455,7 +455,8 @@ class TrainingRequestSerializer(serializers.Serializer):
     name = Text(max_length=120)
     kind = serializers.ChoiceField(
         choices=TRAINABLE_KIND_CHOICES,
-        help_text="multistyle26: fine-tune one of its 26 styles; transformer_net: a single-style network",
+        help_text="multistyle26: fine-tune one of its styles (or, with new_style, add one); transformer_net: a "
+        "single-style network",
     )
     style_index = serializers.IntegerField(
         required=False,

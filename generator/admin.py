@@ -644,7 +644,7 @@ class ArtistAdmin(UserAdmin):
 # --- Training runs ----------------------------------------------------------------------------------------
 
 NEW_STYLE = "new_style"  # the add form's third choice: the 26-style network, a style added to it
-TRAIN_SETTINGS = ("steps", "size", "lr", "style_weight", "content_weight")  # the few the add form offers
+TRAIN_SETTINGS = ("steps", "size", "lr", "style_weight", "content_weight", "tone_weight")  # the few the form offers
 IMAGE_TYPES = "image/jpeg,image/png,image/webp"
 
 
@@ -756,6 +756,9 @@ class TrainingRunForm(forms.ModelForm):
     lr = forms.FloatField(label=gettext_lazy("Learning rate"), min_value=0, max_value=1, required=False)
     style_weight = forms.FloatField(label=gettext_lazy("Style weight"), min_value=0, required=False)
     content_weight = forms.FloatField(label=gettext_lazy("Content weight"), min_value=0, required=False)
+    tone_weight = forms.FloatField(
+        label=gettext_lazy("Coarse tone weight (keeps a clear sky clear)"), min_value=0, required=False
+    )
 
     class Meta:
         model = TrainingRun

@@ -127,6 +127,9 @@ class ModelVersion(models.Model):
         editable=False,
         help_text=_("26-style network: how many styles its weights hold (the shipped 26 and any learned since)."),
     )
+    # 26-style network: which preset each style learned since the shipped 26 belongs to, {"26": "great-wave"}. A
+    # row's number alone does not say: two versions trained from one may each add a different style as row 26.
+    learned = models.JSONField(_("learned styles"), default=dict, blank=True, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=ModelStatus.choices, default=ModelStatus.VALIDATING)
     reason = models.TextField(_("reason"), blank=True, help_text=_("Why validation rejected it."))
     sample = models.FileField(_("sample picture"), upload_to=model_sample_upload_to, max_length=255, blank=True)

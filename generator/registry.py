@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from generator.ml.kinds import KINDS
+from generator.ml.kinds import KINDS, SHIPPED_STYLES
 from generator.models import Job, Mode, ModelKind, ModelVersion, Preset, PresetKind
 
 
@@ -73,11 +73,41 @@ def for_job(job: Job) -> JobModels:
     return JobModels(style, tuple(active_for(keys)))
 
 
+def holds(version: ModelVersion | None, preset: Preset) -> bool:
+    """Whether a version of the 26-style network paints a network preset: one of the shipped 26, or a style learned
+    since whose row in this version is that preset's (ModelVersion.learned)."""
+    index = preset.network_index
+    if version is None or index is None:
+        return False
+    return index < SHIPPED_STYLES or version.learned.get(str(index)) == preset.slug
+
+
+def held_presets(version: ModelVersion | None) -> Q:
+    """The network presets `version` paints (see ``holds``), as a filter on presets."""
+    if version is None:
+        return Q(pk__in=[])
+    q = Q(network_index__lt=SHIPPED_STYLES)
+    for row, slug in version.learned.items():
+        q |= Q(network_index=int(row), slug=slug)
+    return q
+
+
+def active_multistyle() -> ModelVersion | None:
+    return ModelVersion.objects.filter(kind=ModelKind.multistyle26, is_active=True).first()
+
+
 def preset_style(preset: Preset):
-    """What the engine paints a preset with: a network's style, or the preset's painting."""
+    """What the engine paints a preset with: a network's style, or the preset's painting. A style learned since
+    the shipped 26 that the active 26-style network does not hold (after a rollback) is NoActiveVersion."""
     from generator.ml.engine import Network
 
     if preset.kind == PresetKind.NETWORK:
+        assert preset.network_index is not None  # a network preset has its number (a constraint)
+        if preset.network_index >= SHIPPED_STYLES and not holds(active_multistyle(), preset):
+            raise NoActiveVersion(
+                _("The style “%(name)s” is not in the active 26-style network now. Pick another style.")
+                % {"name": preset.name}
+            )
         return Network(ModelKind.multistyle26, index=preset.network_index)
     if preset.kind == PresetKind.SINGLE_STYLE:
         return Network(ModelKind.transformer_net, slot=preset.model_slot)

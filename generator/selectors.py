@@ -9,13 +9,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from generator import scheduler
-from generator.ml.kinds import SHIPPED_STYLES
+from generator import registry, scheduler
 from generator.models import (
     Artwork,
     DailyUsage,
@@ -36,12 +34,10 @@ def visible_presets() -> QuerySet[Preset]:
     the 26-style network only while the active version holds it (one learned since shows once its version is
     activated, and hides again on a rollback to a version without it)."""
     active_single = ModelVersion.objects.filter(kind=ModelKind.transformer_net, slot=OuterRef("slug"), is_active=True)
-    active_styles = ModelVersion.objects.filter(kind=ModelKind.multistyle26, is_active=True).values("styles")[:1]
-    held = Coalesce(Subquery(active_styles), Value(SHIPPED_STYLES))
     return (
         Preset.objects.filter(hidden=False)
         .filter(~Q(kind=PresetKind.SINGLE_STYLE) | Q(Exists(active_single)))
-        .filter(~Q(kind=PresetKind.NETWORK) | Q(network_index__lt=held))
+        .filter(~Q(kind=PresetKind.NETWORK) | registry.held_presets(registry.active_multistyle()))
         .order_by("position", "name")
     )
 

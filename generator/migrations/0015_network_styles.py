@@ -34,6 +34,11 @@ class Migration(migrations.Migration):
             name='styles',
             field=models.PositiveSmallIntegerField(blank=True, editable=False, help_text='26-style network: how many styles its weights hold (the shipped 26 and any learned since).', null=True, verbose_name='styles'),
         ),
+        migrations.AddField(
+            model_name='modelversion',
+            name='learned',
+            field=models.JSONField(blank=True, default=dict, editable=False, verbose_name='learned styles'),
+        ),
         migrations.RunPython(shipped_rows, migrations.RunPython.noop),
         migrations.AddField(
             model_name='trainingrun',

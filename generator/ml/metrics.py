@@ -219,8 +219,9 @@ def blotches(result: torch.Tensor, photo: torch.Tensor, *, side: int = BLOT_SIDE
     BLOT_DELTA from that fit. The fit is made twice, the second time without the first fit's blots, so a large
     blot does not drag the fit towards itself. A photo with next to no flat region has nothing to blot: 0.
     """
-    lab_p = srgb_to_lab(fit_long_side(photo.float(), side))[0]
-    lab_r = srgb_to_lab(resize_tensor(result.float(), tuple(lab_p.shape[-2:])))[0]
+    photo, result = photo.detach().float().cpu(), result.detach().float().cpu()  # 64 px: the CPU's work, any device
+    lab_p = srgb_to_lab(fit_long_side(photo, side))[0]
+    lab_r = srgb_to_lab(resize_tensor(result, tuple(lab_p.shape[-2:])))[0]
     padded = F.pad(lab_p[None], (1, 1, 1, 1), mode="replicate")[0]
     h, w = lab_p.shape[-2:]
     steps = torch.stack(

@@ -119,21 +119,23 @@ def comparison_run(
         reference = ModelSet.of(registry.weights_of(v) for v in [against, *partners]) if against else None
         arbitrary = None  # what the reference paints instead, for a style that only the candidate holds
         if version.kind == "multistyle26":
-            both = min(v.styles or SHIPPED_STYLES for v in (version, against) if v is not None)
-            if styles is None:  # every style both versions hold
+            shared = registry.held_presets(version) & (registry.held_presets(against) if against else Q())
+            if styles is None:  # every style both versions paint
                 styles = list(
-                    Preset.objects.filter(kind=Preset.Kind.NETWORK, network_index__lt=both)
+                    Preset.objects.filter(shared, kind=Preset.Kind.NETWORK)
                     .order_by("network_index")
                     .values_list("network_index", "name")
                 )
-            elif against is not None and any(index >= both for index, _name in styles):
-                # a style learned from a painting, new to the network: measured against the arbitrary-style path
-                # painting the same painting, the one way the studio painted it before
+            elif against is not None and not all(_same_row(version, against, index) for index, _name in styles):
+                # a style the version compared with does not hold: a style learned from a painting is measured
+                # against the arbitrary-style path painting the same painting, the one way the studio painted it
+                # before; without a painting there is nothing to hold it against, and it is measured alone
                 if painting is None:
-                    raise StyleError(_("The version compared with does not hold that style, and there is no painting."))
-                arbitrary = painting.read_bytes()
-                magenta = registry.active_for([("magenta_predictor", ""), ("magenta_transformer", "")])
-                reference = ModelSet.of(registry.weights_of(v) for v in [against, *magenta])
+                    reference = None
+                else:
+                    arbitrary = painting.read_bytes()
+                    magenta = registry.active_for([("magenta_predictor", ""), ("magenta_transformer", "")])
+                    reference = ModelSet.of(registry.weights_of(v) for v in [against, *magenta])
         cases = compare.cases_for(version.kind, slot=version.slot, styles=styles, painting=painting, against=arbitrary)
         last = [0.0]
 
@@ -163,6 +165,15 @@ def comparison_run(
         _fail(comparison_id, _("The comparison failed because of an error in the studio; see the worker's log."))
         return None
     return _keep(comparison, result)
+
+
+def _same_row(version: ModelVersion, against: ModelVersion, index: int) -> bool:
+    """Whether two versions of the 26-style network paint one style at `index`: a shipped one, or the same style
+    learned since."""
+    if index < SHIPPED_STYLES:
+        return True
+    row = str(index)
+    return row in version.learned and version.learned.get(row) == against.learned.get(row)
 
 
 def _keep(comparison: ModelComparison, result) -> ModelComparison:

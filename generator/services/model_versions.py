@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from generator import registry, signals
-from generator.models import ModelUse, ModelVersion, Preset
+from generator.models import ModelUse, ModelVersion, Preset, TrainingRun
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
 from generator.services.model_comparisons import lost_to_active, what_it_lost
@@ -107,6 +107,11 @@ def check_model_upload(*, kind: str, slot: str, upload: File) -> str:
         raise refuse("slot", _("Only single-style networks have a short name; leave it blank for this kind."))
     if slot and Preset.objects.filter(slug=slot).exclude(kind=Preset.Kind.SINGLE_STYLE).exists():
         raise refuse("slot", _("A painting or network preset already has the short name “%(slot)s”.") % {"slot": slot})
+    adding = TrainingRun.objects.filter(slot=slot, new_style=True).exclude(status__in=TrainingRun.FINISHED)
+    if slot and adding.exists():
+        raise refuse(
+            "slot", _("A training run is adding the style “%(slot)s” to the 26-style network.") % {"slot": slot}
+        )
     limit = settings.ARTSTUDIO_MAX_MODEL_BYTES
     if upload.size is None or upload.size > limit:
         raise refuse(

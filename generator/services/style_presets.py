@@ -13,8 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from generator.ml.kinds import SHIPPED_STYLES
-from generator.models import ModelVersion, Preset
+from generator.models import ModelVersion, Preset, TrainingRun
 from generator.queues import Queue
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
 from generator.uploads import check_image
@@ -66,7 +65,11 @@ def shipped_presets(presets) -> None:
 def check_preset_slug(slug: str) -> str:
     if not slug:
         raise refuse("slug", _("Give the preset a short name (letters, digits, -)."))
-    if Preset.objects.filter(slug=slug).exists() or ModelVersion.objects.filter(slot=slug).exists():
+    if (
+        Preset.objects.filter(slug=slug).exists()
+        or ModelVersion.objects.filter(slot=slug).exists()
+        or TrainingRun.objects.filter(slot=slug).exclude(status__in=TrainingRun.FINISHED).exists()  # a run's style
+    ):
         raise refuse("slug", _("Another style already has the short name “%(slug)s”; choose another.") % {"slug": slug})
     return slug
 
@@ -151,8 +154,7 @@ def measured_with(preset: Preset) -> str | None:
         versions = registry.active_for(registry.needed(preset=preset, mode="fast"))
     except registry.NoActiveVersion:
         return None
-    index = preset.network_index
-    if index is not None and any(v.kind == "multistyle26" and index >= (v.styles or SHIPPED_STYLES) for v in versions):
+    if preset.kind == Preset.Kind.NETWORK and not any(registry.holds(v, preset) for v in versions):
         return None  # a style learned since, which the active version does not hold
     return ",".join(v.sha256[:16] for v in versions)
 

@@ -190,9 +190,8 @@ def check_new_style_slot(slot: str) -> None:
 
 
 def _new_style_index(start_from: ModelVersion) -> int:
-    """The number a style added to `start_from` gets: the next after its rows. Refused where the network is full,
-    or where a style learned earlier already has that number in a version that is not active (two presets would
-    paint one row): that version is activated, or its preset deleted, first."""
+    """The number a style added to `start_from` gets: the next after its rows (another version trained from the same
+    one may give its own new style that number too: each version says whose each row is, ModelVersion.learned)."""
     index = start_from.styles or SHIPPED_STYLES
     if index >= MAX_STYLES:
         raise refuse(
@@ -200,19 +199,6 @@ def _new_style_index(start_from: ModelVersion) -> int:
             _("That version holds %(n)s styles, the most the network may; fine-tune one of them instead.")
             % {"n": index},
         )
-    waiting = Preset.objects.filter(kind=Preset.Kind.NETWORK, network_index=index).first()
-    if waiting is not None:
-        raise refuse(
-            "start_from",
-            _(
-                "The style “%(name)s” was learned as style %(n)s of a version that is not the one started from: "
-                "activate that version and train from it, or delete the preset “%(name)s”, before adding another."
-            )
-            % {"name": waiting.name, "n": index},
-        )
-    busy = TrainingRun.objects.filter(new_style=True, style_index=index).exclude(status__in=TrainingRun.FINISHED)
-    if busy.exists():
-        raise refuse("start_from", _("Another run is adding a style to that version now; wait for it to end."))
     return index
 
 
@@ -323,15 +309,13 @@ def _train(run: TrainingRun, *, device: str, hold_seconds, queues, progress) -> 
         TrainingRun.objects.filter(pk=run.pk).update(options=run.options, steps=run.steps, device=run.device)
     perceptual = from_file(registry.weights_of(registry.active_for([("efficientnet_lite0", "")])[0]))
     assert isinstance(perceptual, EfficientNetLite0)
+    if run.kind == "multistyle26" and run.start_from is None:  # deleted while the run waited
+        raise StyleError(_("The version this run started from was deleted. Start the run again from another."))
     network = from_file(registry.weights_of(run.start_from)) if run.start_from else training.new_single_style()
     if run.new_style:
         assert isinstance(network, MultiStyleNet)  # a 26-style version: the request checked it
         network, index = training.add_style(network)
-        if index != run.style_index:
-            raise StyleError(
-                _("The version it started from changed: the new style would be style %(n)s. Start the run again.")
-                % {"n": index}
-            )
+        assert index == run.style_index  # the next row of the version it starts from, as the request said
     photos = training.load_photos(training.training_photos()) if run.shipped_photos else []
     for name in run.photos:
         with default_storage.open(name, "rb") as f:
@@ -449,9 +433,13 @@ def _register(run: TrainingRun, state: dict, *, device: str) -> None:
     with tempfile.TemporaryDirectory(prefix="artstudio-train-") as tmp:
         path = Path(tmp) / "trained.safetensors"
         save_state(state, path)
+        learned = dict(run.start_from.learned) if run.kind == "multistyle26" and run.start_from else {}
+        if run.new_style:
+            learned[str(run.style_index)] = run.slot  # this row is that preset's style in this version
         version = ModelVersion(
             kind=run.kind,
             slot="" if run.new_style else run.slot,  # a new style's short name is its preset's, not a slot
+            learned=learned,
             label=run.name,
             credit=run.credit,
             source=ModelVersion.Source.TRAINING,

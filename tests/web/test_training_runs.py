@@ -16,7 +16,7 @@ from django.utils import timezone
 from factories import files_under, make_job, noise_bytes, picture_bytes, upload
 from safetensors.torch import load_file
 
-from generator import selectors, services
+from generator import registry, selectors, services
 from generator.ml import compare
 from generator.models import Job, ModelComparison, ModelVersion, Preset, TrainingRun
 from generator.services import style_presets, training_runs
@@ -150,9 +150,9 @@ def test_a_new_style_is_added_to_the_26_style_network_and_shows_once_its_version
     assert list(comparison.results["styles"]) == ["The Great Wave"]
     assert {"style", "palette"} <= set(comparison.results["mean"]["reference"])
 
-    with pytest.raises(ValidationError) as refused:  # a second new style would also be style 26 of that version
-        new_style_run(slot="red-fuji")
-    assert "start_from" in refused.value.message_dict
+    with TestCase.captureOnCommitCallbacks(execute=True):  # another new style from the same version: its own row 26
+        other = new_style_run(slot="red-fuji", name="Red Fuji")
+    assert other.style_index == 26 and version.learned == {"26": "great-wave"}
 
     services.model_version_activate(version=version, confirmed=True)  # 4 steps lose to the arbitrary path: asked
     assert selectors.visible_presets().filter(slug="great-wave").exists()
@@ -160,12 +160,29 @@ def test_a_new_style_is_added_to_the_26_style_network_and_shows_once_its_version
     artwork = services.job_run(job_id=make_job(alice, style_preset="great-wave", max_side=512).pk)
     assert artwork is not None and list(artwork.model_versions.all()) == [version]
     with TestCase.captureOnCommitCallbacks(execute=True):  # the next new style is the 28th
-        assert new_style_run(slot="red-fuji").style_index == 27
+        assert new_style_run(slot="blue-fuji").style_index == 27
 
     services.model_version_rollback(kind="multistyle26")  # back to 26 styles: the preset hides again
     assert not selectors.visible_presets().filter(slug="great-wave").exists()
     with pytest.raises(ValidationError):
         make_job(alice, style_preset="great-wave")
+
+
+def test_a_learned_row_paints_only_the_preset_its_version_learned_it_for():
+    shipped = ModelVersion.objects.get(kind="multistyle26", is_active=True)
+    wave = Preset.objects.create(slug="great-wave", name="The Great Wave", kind="network", network_index=26)
+    fuji = Preset.objects.create(slug="red-fuji", name="Red Fuji", kind="network", network_index=26)
+    stained = Preset.objects.get(kind="network", network_index=3)
+    with_wave = ModelVersion(kind="multistyle26", styles=27, learned={"26": "great-wave"})
+    with_fuji = ModelVersion(kind="multistyle26", styles=27, learned={"26": "red-fuji"})
+    assert registry.holds(with_wave, wave) and not registry.holds(with_wave, fuji)
+    assert registry.holds(with_fuji, fuji) and not registry.holds(with_fuji, wave)
+    assert registry.holds(shipped, stained) and not registry.holds(shipped, wave) and not registry.holds(None, stained)
+    held = Preset.objects.filter(registry.held_presets(with_fuji), kind="network")
+    assert set(held.values_list("slug", flat=True)) >= {"red-fuji", stained.slug} and wave not in held
+    assert not selectors.visible_presets().filter(slug__in=["great-wave", "red-fuji"]).exists()  # the shipped one
+    with pytest.raises(registry.NoActiveVersion, match="The Great Wave"):
+        registry.preset_style(wave)
 
 
 @pytest.mark.parametrize(
