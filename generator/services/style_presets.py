@@ -159,16 +159,23 @@ def measured_with(preset: Preset) -> str | None:
     return ",".join(v.sha256[:16] for v in versions)
 
 
-def _paint_thumbnail(preset: Preset, models, style, device: str) -> None:
+def thumbnail_of(style, models, device: str = "auto") -> bytes:
     """A preset's thumbnail as every shipped one is made: its style painted on the reference photo, 256 px
-    (generator.ml.cli.render_thumbnails). Until a worker has painted it, it is the painting itself."""
+    (generator.ml.cli.render_thumbnails), as WebP."""
     from generator.ml.engine import stylize
     from generator.ml.presets import REFERENCE_PHOTO
 
     picture = stylize(REFERENCE_PHOTO, style, models=models, max_side=256, device=device).image
+    return webp(picture, side=256, method=6)
+
+
+def _paint_thumbnail(preset: Preset, models, style, device: str) -> None:
+    """An admin's painting preset's thumbnail (``thumbnail_of``). Until a worker has painted it, it is the
+    painting itself."""
+    thumbnail = thumbnail_of(style, models, device)
     old = (preset.thumbnail.storage, preset.thumbnail.name) if preset.thumbnail else None
     with atomic_with_files() as written:
-        save_file(preset.thumbnail, "thumbnail.webp", webp(picture, side=256, method=6), written)
+        save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)
         Preset.objects.filter(pk=preset.pk).update(thumbnail=preset.thumbnail.name)
         if old:
             transaction.on_commit(lambda: delete_files([old]))

@@ -42,7 +42,7 @@ from generator.scheduler import Heartbeat, this_worker, worker_is_dead
 from generator.services.files import atomic_with_files, delete_files, save_file, webp
 from generator.services.model_comparisons import comparison_request, comparison_run
 from generator.services.model_versions import model_version_validate
-from generator.services.style_presets import next_position, refuse
+from generator.services.style_presets import next_position, refuse, thumbnail_of
 from generator.uploads import check_image
 
 logger = logging.getLogger(__name__)
@@ -486,11 +486,10 @@ def _new_style_preset(run: TrainingRun, version: ModelVersion) -> None:
     is active."""
     from generator.ml import engine
     from generator.ml.loading import ModelSet
-    from generator.ml.presets import REFERENCE_PHOTO
 
     version.refresh_from_db()
     style = engine.Network("multistyle26", index=run.style_index)
-    picture = engine.stylize(REFERENCE_PHOTO, style, models=ModelSet.of([registry.weights_of(version)]), max_side=256)
+    thumbnail = thumbnail_of(style, ModelSet.of([registry.weights_of(version)]))
     preset = Preset(
         slug=run.slot,
         name=run.name,
@@ -500,7 +499,7 @@ def _new_style_preset(run: TrainingRun, version: ModelVersion) -> None:
         position=next_position(),
     )
     with atomic_with_files() as written:
-        save_file(preset.thumbnail, "thumbnail.webp", webp(picture.image, side=256, method=6), written)
+        save_file(preset.thumbnail, "thumbnail.webp", thumbnail, written)
         preset.save()
 
 
